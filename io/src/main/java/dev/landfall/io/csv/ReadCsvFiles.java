@@ -1,0 +1,243 @@
+package dev.landfall.io.csv;
+
+import dev.landfall.io.files.HivePartitions;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.DatasetSchemas;
+import dev.landfall.transforms.values.Rejects;
+import dev.landfall.transforms.values.ValueParser;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.channels.Channels;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads CSV files with RFC 4180 rules (Apache Commons CSV: quoted delimiters, doubled quotes, line
+ * breaks inside quotes, CRLF or LF, a UTF-8 BOM; blank lines are skipped) into raw records ({@link
+ * DatasetSchemas#RAW}). Columns are matched to the definition by header name (trimmed, case
+ * ignored); unknown columns are ignored. A file that cannot be used as a whole (no header, a
+ * required column missing from the header, a bad partition folder, undecodable bytes, broken
+ * quoting) yields one dead letter on {@link #FILE_REJECTS}; records already read from it are kept.
+ */
+public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
+  public static final TupleTag<Row> RECORDS = new TupleTag<Row>() {};
+  public static final TupleTag<Row> FILE_REJECTS = new TupleTag<Row>() {};
+
+  private final DatasetDefinition definition;
+
+  public ReadCsvFiles(DatasetDefinition definition) {
+    this.definition = definition;
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
+    PCollectionTuple out =
+        files.apply(
+            "ParseCsvRecords",
+            ParDo.of(new ReadCsvFileFn(definition))
+                .withOutputTags(RECORDS, TupleTagList.of(FILE_REJECTS)));
+    out.get(RECORDS).setRowSchema(DatasetSchemas.RAW);
+    out.get(FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
+    return out;
+  }
+
+  static class ReadCsvFileFn extends DoFn<FileIO.ReadableFile, Row> {
+    private static final Logger LOG = LoggerFactory.getLogger(ReadCsvFiles.class);
+    private static final long PROGRESS_EVERY = 1_000_000;
+
+    private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
+    private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
+    private final Counter rowsRead = Metrics.counter(ReadCsvFiles.class, "rows-read");
+    private final Counter bytesRead = Metrics.counter(ReadCsvFiles.class, "bytes-read");
+
+    private final DatasetDefinition def;
+    private transient CSVFormat format;
+    private transient ValueParser[] partitionParsers;
+    private transient long rowsSinceLog;
+
+    ReadCsvFileFn(DatasetDefinition def) {
+      this.def = def;
+    }
+
+    @Setup
+    public void setup() {
+      format =
+          CSVFormat.RFC4180.builder()
+              .setDelimiter(def.csv.delimiter.charAt(0))
+              .setQuote(def.csv.quote.charAt(0))
+              .setIgnoreEmptyLines(true)
+              .get();
+      partitionParsers = new ValueParser[def.partitions.size()];
+      for (int i = 0; i < partitionParsers.length; i++) {
+        DatasetDefinition.Partition p = def.partitions.get(i);
+        partitionParsers[i] = new ValueParser(DatasetDefinition.partitionType(p), p.format);
+      }
+    }
+
+    @ProcessElement
+    public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
+      String path = file.getMetadata().resourceId().toString();
+      List<String> partitions;
+      try {
+        partitions = HivePartitions.valuesOf(path, def.partitions);
+        for (int i = 0; i < partitions.size(); i++) {
+          try {
+            partitionParsers[i].parse(partitions.get(i));
+          } catch (ValueParser.BadValue e) {
+            throw new HivePartitions.MissingPartition(
+                "partition '" + def.partitions.get(i).name + "' value " + e.getMessage());
+          }
+        }
+      } catch (HivePartitions.MissingPartition e) {
+        rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
+        return;
+      }
+      partitions = Collections.unmodifiableList(partitions);
+      filesRead.inc();
+      bytesRead.inc(file.getMetadata().sizeBytes());
+
+      long lastLine = 0;
+      long records = 0;
+      try (Reader reader = open(file);
+          CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
+        Iterator<CSVRecord> it = parser.iterator();
+        List<Integer> columns;
+        int width;
+        if (def.csv.header) {
+          if (!it.hasNext()) {
+            rejectFile(out, path, 0, Rejects.HEADER, "file is empty: no header line");
+            return;
+          }
+          CSVRecord header = it.next();
+          lastLine = parser.getCurrentLineNumber();
+          String problem = null;
+          width = header.size();
+          columns = new ArrayList<>(def.fields.size());
+          Map<String, Integer> byName = new HashMap<>();
+          for (int i = 0; i < header.size(); i++) {
+            String name = header.get(i).strip().toLowerCase(Locale.ROOT);
+            if (i == 0 && name.startsWith("\ufeff")) {
+              name = name.substring(1);
+            }
+            if (byName.put(name, i) != null) {
+              problem = "header names column '" + name + "' twice";
+            }
+          }
+          List<String> missing = new ArrayList<>();
+          for (DatasetDefinition.Field f : def.fields) {
+            Integer idx = byName.get(f.name);
+            if (idx == null && def.isRequired(f.name)) {
+              missing.add(f.name);
+            }
+            columns.add(idx == null ? -1 : idx);
+          }
+          if (problem == null && !missing.isEmpty()) {
+            problem = "header lacks required column(s) " + missing;
+          }
+          if (problem != null) {
+            rejectFile(out, path, 1, Rejects.HEADER, problem);
+            return;
+          }
+        } else {
+          width = def.fields.size();
+          Integer[] identity = new Integer[width];
+          for (int i = 0; i < width; i++) {
+            identity[i] = i;
+          }
+          columns = Arrays.asList(identity);
+        }
+        columns = Collections.unmodifiableList(columns);
+        while (it.hasNext()) {
+          CSVRecord record = it.next();
+          long endLine = parser.getCurrentLineNumber();
+          List<String> cells = record.toList();
+          long startLine = Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
+          lastLine = endLine;
+          records++;
+          out.get(RECORDS)
+              .output(
+                  Row.withSchema(DatasetSchemas.RAW)
+                      .attachValues(path, startLine, cells, columns, partitions, width));
+        }
+      } catch (IOException | RuntimeException e) {
+        rejectFile(out, path, lastLine + 1, Rejects.FILE,
+            "cannot read past line " + lastLine + ": " + describe(e));
+      } finally {
+        rowsRead.inc(records);
+        rowsSinceLog += records;
+        if (rowsSinceLog >= PROGRESS_EVERY) {
+          LOG.info("read {} more rows (last file {})", rowsSinceLog, path);
+          rowsSinceLog = 0;
+        }
+      }
+    }
+
+    private static Reader open(FileIO.ReadableFile file) throws IOException {
+      CharsetDecoder utf8 =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT);
+      return new BufferedReader(
+          new InputStreamReader(Channels.newInputStream(file.open()), utf8), 1 << 16);
+    }
+
+    private static int lineBreaksIn(List<String> cells) {
+      int n = 0;
+      for (String c : cells) {
+        if (c.length() > 0 && (c.indexOf('\n') >= 0 || c.indexOf('\r') >= 0)) {
+          for (int i = 0; i < c.length(); i++) {
+            char ch = c.charAt(i);
+            if (ch == '\n' || (ch == '\r' && (i + 1 == c.length() || c.charAt(i + 1) != '\n'))) {
+              n++;
+            }
+          }
+        }
+      }
+      return n;
+    }
+
+    private static String describe(Exception e) {
+      Throwable t = e;
+      while (t.getCause() != null && t.getCause() != t) {
+        t = t.getCause();
+      }
+      String m = t.getMessage();
+      return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    private void rejectFile(
+        MultiOutputReceiver out, String path, long line, String reason, String message) {
+      filesRejected.inc();
+      LOG.warn("file {} rejected ({}): {}", path, reason, message);
+      out.get(FILE_REJECTS).output(Rejects.of(path, line, reason, null, message, null));
+    }
+  }
+}

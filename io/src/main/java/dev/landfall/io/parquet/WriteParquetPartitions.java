@@ -1,0 +1,100 @@
+package dev.landfall.io.parquet;
+
+import dev.landfall.io.files.HivePartitions;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.WriteFilesResult;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+
+/**
+ * Writes clean rows as zstd Parquet under {@code <output>/<dataset>/<p1>=<v1>/.../part-NNNNN-of-
+ * NNNNN.parquet}, one folder per partition value. File names are deterministic, so a re-run over
+ * the same input replaces the files instead of adding new ones; Beam writes into a temporary folder
+ * and renames, so a reader never sees a half-written file under its final name.
+ */
+public class WriteParquetPartitions
+    extends PTransform<PCollection<Row>, WriteFilesResult<String>> {
+  private final DatasetDefinition definition;
+  private final String output;
+  private final int shardsPerPartition;
+
+  public WriteParquetPartitions(DatasetDefinition definition, String output, int shardsPerPartition) {
+    this.definition = definition;
+    this.output = output;
+    this.shardsPerPartition = shardsPerPartition;
+  }
+
+  /** The folder the dataset's Parquet files go to. */
+  public static String datasetFolder(String output, DatasetDefinition def) {
+    return (output.endsWith("/") ? output : output + "/") + def.name;
+  }
+
+  @Override
+  public WriteFilesResult<String> expand(PCollection<Row> rows) {
+    Schema schema = ParquetRows.avroSchema(definition);
+    return rows.apply(
+        "WriteParquetFiles",
+        FileIO.<String, Row>writeDynamic()
+            .by(new PartitionFolder(definition))
+            .withDestinationCoder(StringUtf8Coder.of())
+            .via(
+                Contextful.fn(new ToRecord(definition, schema.toString())),
+                ParquetIO.sink(schema).withCompressionCodec(CompressionCodecName.ZSTD))
+            .to(datasetFolder(output, definition))
+            .withNaming(folder -> FileIO.Write.defaultNaming(folder + "/part", ".parquet"))
+            .withNumShards(shardsPerPartition));
+  }
+
+  /** {@code date=2024-01-01} (or several such segments joined by '/') for a row. */
+  static final class PartitionFolder implements SerializableFunction<Row, String> {
+    private final DatasetDefinition def;
+
+    PartitionFolder(DatasetDefinition def) {
+      this.def = def;
+    }
+
+    @Override
+    public String apply(Row row) {
+      if (def.partitions.isEmpty()) {
+        return "all";
+      }
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < def.partitions.size(); i++) {
+        if (i > 0) {
+          sb.append('/');
+        }
+        String name = def.partitions.get(i).name;
+        sb.append(name).append('=').append(HivePartitions.encode(String.valueOf((Object) row.getValue(i))));
+      }
+      return sb.toString();
+    }
+  }
+
+  static final class ToRecord implements SerializableFunction<Row, GenericRecord> {
+    private final DatasetDefinition def;
+    private final String schemaJson;
+    private transient ParquetRows.Converter converter;
+
+    ToRecord(DatasetDefinition def, String schemaJson) {
+      this.def = def;
+      this.schemaJson = schemaJson;
+    }
+
+    @Override
+    public GenericRecord apply(Row row) {
+      if (converter == null) {
+        converter = new ParquetRows.Converter(def, new Schema.Parser().parse(schemaJson));
+      }
+      return converter.apply(row);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package dev.landfall.io.postgres;
+
+import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.DatasetSchemas;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The PostgreSQL tables of a dataset, derived from its definition: {@code <dataset>} (clean rows,
+ * primary key = the definition's key), {@code <dataset>_agg} (one row per group, primary key = the
+ * group columns) and {@code <dataset>_rejects} (dead letters, primary key = file and line).
+ */
+public final class PostgresTables {
+  private PostgresTables() {}
+
+  /** The SQL type of a column type. */
+  public static String sqlType(ColumnType t) {
+    switch (t.kind()) {
+      case STRING:
+        return "text";
+      case INT:
+        return "integer";
+      case LONG:
+        return "bigint";
+      case DOUBLE:
+        return "double precision";
+      case DECIMAL:
+        return "numeric(" + t.precision() + "," + t.scale() + ")";
+      case BOOLEAN:
+        return "boolean";
+      case DATE:
+        return "date";
+      case TIMESTAMP:
+        return "timestamptz";
+      default:
+        throw new IllegalArgumentException("no SQL type for " + t);
+    }
+  }
+
+  private static String describe(DatasetDefinition def, String column) {
+    for (DatasetDefinition.Partition p : def.partitions) {
+      if (p.name.equals(column)) {
+        return p.description != null ? p.description : "Partition value from the folder " + p.name + "=...";
+      }
+    }
+    for (DatasetDefinition.Field f : def.fields) {
+      if (f.name.equals(column)) {
+        return f.description;
+      }
+    }
+    for (DatasetDefinition.Derived d : def.derived) {
+      if (d.name.equals(column)) {
+        return d.description != null ? d.description : d.part + " of " + d.from;
+      }
+    }
+    if (column.equals(DatasetDefinition.SOURCE_FILE)) {
+      return "Input file the row was read from.";
+    }
+    if (column.equals(DatasetDefinition.SOURCE_LINE)) {
+      return "Line of the input file where the row starts.";
+    }
+    return null;
+  }
+
+  /** Clean, de-duplicated rows. */
+  public static TableSpec rows(DatasetDefinition def, String schema) {
+    List<TableSpec.Column> cols = new ArrayList<>();
+    List<String> nonKey = new ArrayList<>();
+    for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.clean(def).getFields()) {
+      ColumnType t = def.typeOf(f.getName());
+      String sql = t != null ? sqlType(t)
+          : f.getName().equals(DatasetDefinition.SOURCE_LINE) ? "bigint" : "text";
+      cols.add(new TableSpec.Column(f.getName(), sql, !f.getType().getNullable(),
+          describe(def, f.getName())));
+      if (!def.key.contains(f.getName())) {
+        nonKey.add(f.getName());
+      }
+    }
+    return new TableSpec(schema, def.name, cols, def.key, nonKey, nonKey, null, List.of(),
+        def.description != null ? def.description : "Clean rows of dataset " + def.name);
+  }
+
+  /** Aggregates per group. */
+  public static TableSpec aggregates(DatasetDefinition def, String schema) {
+    List<TableSpec.Column> cols = new ArrayList<>();
+    for (String g : def.aggregates.groupBy) {
+      cols.add(new TableSpec.Column(g, sqlType(def.typeOf(g)), true, describe(def, g)));
+    }
+    cols.add(new TableSpec.Column(DatasetSchemas.ROW_COUNT, "bigint", true,
+        "Number of clean, de-duplicated rows in the group."));
+    List<String> update = new ArrayList<>(List.of(DatasetSchemas.ROW_COUNT));
+    List<String> change = new ArrayList<>(List.of(DatasetSchemas.ROW_COUNT));
+    for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
+      ColumnType t = def.typeOf(m.getKey());
+      for (String fn : m.getValue()) {
+        String name = DatasetSchemas.measureColumn(m.getKey(), fn);
+        boolean percentile = DatasetDefinition.percentileRank(fn) > 0;
+        String sql;
+        if (fn.equals("count")) {
+          sql = "bigint";
+        } else if (percentile || t.kind() == ColumnType.Kind.DOUBLE) {
+          sql = "double precision";
+        } else if ((fn.equals("min") || fn.equals("max")) && t.kind() == ColumnType.Kind.DECIMAL) {
+          sql = sqlType(t);
+        } else {
+          sql = "numeric";
+        }
+        cols.add(new TableSpec.Column(name, sql, false,
+            (percentile ? "Approximate (KLL sketch, ~1% rank error) " : "") + fn + " of "
+                + m.getKey() + " over the group's rows."));
+        update.add(name);
+        if (!percentile) {
+          change.add(name);
+        }
+      }
+    }
+    return new TableSpec(schema, def.name + "_agg", cols, def.aggregates.groupBy, update, change,
+        "updated_at", List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"),
+        "Aggregates of " + def.name + " per " + String.join(", ", def.aggregates.groupBy) + ".");
+  }
+
+  /** Dead letters: rejected rows and files. */
+  public static TableSpec rejects(DatasetDefinition def, String schema) {
+    List<TableSpec.Column> cols = List.of(
+        new TableSpec.Column("source_file", "text", true, "Input file."),
+        new TableSpec.Column("line_number", "bigint", true,
+            "Line where the rejected record starts (0: the whole file)."),
+        new TableSpec.Column("reason", "text", true,
+            "column_count, type, required, constraint, header, partition or file."),
+        new TableSpec.Column("column_name", "text", false, "Offending column, if any."),
+        new TableSpec.Column("message", "text", true, "What is wrong."),
+        new TableSpec.Column("raw", "text", false, "The record as read (re-encoded as CSV)."));
+    return new TableSpec(schema, def.name + "_rejects", cols,
+        List.of("source_file", "line_number"), List.of(), List.of(), null,
+        List.of("\"ingested_at\" timestamptz NOT NULL DEFAULT now()"),
+        "Rows and files of " + def.name + " that were rejected, with the reason.");
+  }
+
+  /** Creates the schema and all tables of a dataset if they are missing. */
+  public static void createAll(Database db, DatasetDefinition def, String schema)
+      throws SQLException {
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA IF NOT EXISTS " + dev.landfall.transforms.definition.Identifiers.quote(schema));
+      List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
+      if (def.aggregates != null) {
+        specs.add(aggregates(def, schema));
+      }
+      for (TableSpec spec : specs) {
+        for (String sql : spec.createStatements()) {
+          s.execute(sql);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.landfall.pipeline;
+
+import dev.landfall.io.parquet.WriteParquetPartitions;
+import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import java.util.Locale;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+
+/**
+ * What a run did, from its Beam metrics: files, rows read / valid / duplicate / rejected, time, and
+ * where the outputs are with a ready way to query them.
+ */
+public final class RunSummary {
+  public final PipelineResult.State state;
+  public final long filesRead;
+  public final long filesRejected;
+  public final long filesSkipped;
+  public final long rowsRead;
+  public final long rowsValid;
+  public final long rowsDuplicate;
+  public final long rowsRejected;
+  public final long bytesRead;
+  public final double seconds;
+  public final String parquetFolder;
+  public final String jdbcUrl;
+  public final String tables;
+  public final String psql;
+
+  private RunSummary(PipelineResult.State state, MetricQueryResults m, DatasetDefinition def,
+      LandfallOptions o, EmbeddedPostgresServer embedded, double seconds) {
+    this.state = state;
+    this.filesRead = counter(m, "files-read");
+    this.filesRejected = counter(m, "files-rejected");
+    this.filesSkipped = counter(m, "files-skipped");
+    this.rowsRead = counter(m, "rows-read");
+    this.rowsValid = counter(m, "rows-valid");
+    this.rowsDuplicate = counter(m, "rows-duplicate");
+    this.rowsRejected = counter(m, "rows-rejected");
+    this.bytesRead = counter(m, "bytes-read");
+    this.seconds = seconds;
+    this.parquetFolder = WriteParquetPartitions.datasetFolder(o.getOutput(), def);
+    this.jdbcUrl = new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl();
+    String s = o.getDbSchema();
+    this.tables = s + "." + def.name + ", " + s + "." + def.name + "_agg, " + s + "." + def.name
+        + "_rejects";
+    this.psql = embedded != null ? embedded.psqlCommand() : "psql \"" + jdbcUrl.substring(5) + "\"";
+  }
+
+  static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
+      LandfallOptions options, EmbeddedPostgresServer embedded, double seconds) {
+    MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    return new RunSummary(state, m, def, options, embedded, seconds);
+  }
+
+  private static long counter(MetricQueryResults m, String name) {
+    long total = 0;
+    for (MetricResult<Long> c : m.getCounters()) {
+      if (c.getName().getName().equals(name)) {
+        Long v = c.getAttempted();
+        total += v == null ? 0 : v;
+      }
+    }
+    return total;
+  }
+
+  /** True when the job finished and every row read is valid, a duplicate or rejected. */
+  public boolean succeeded() {
+    return state == PipelineResult.State.DONE && accounted();
+  }
+
+  public boolean accounted() {
+    return rowsRead == rowsValid + rowsDuplicate + rowsRejected;
+  }
+
+  public String render() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("\n== landfall run: ").append(state).append(" ==\n");
+    sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, skipped %d (%.1f MB)%n",
+        filesRead, filesRejected, filesSkipped, bytesRead / 1e6));
+    sb.append(String.format(Locale.ROOT,
+        "rows      read %d = valid %d + duplicate %d + rejected %d  [%s]%n", rowsRead, rowsValid,
+        rowsDuplicate, rowsRejected, accounted() ? "all accounted for" : "MISMATCH"));
+    sb.append(String.format(Locale.ROOT, "time      %.1f s (%.0f rows/s)%n", seconds,
+        seconds > 0 ? rowsRead / seconds : 0));
+    sb.append("parquet   ").append(parquetFolder).append("/\n");
+    sb.append("postgres  ").append(jdbcUrl).append("  tables ").append(tables).append('\n');
+    sb.append("query     ").append(psql).append('\n');
+    sb.append("          duckdb: SELECT * FROM read_parquet('").append(parquetFolder)
+        .append("/**/*.parquet', hive_partitioning = true) LIMIT 10;\n");
+    return sb.toString();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.landfall.pipeline.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Where the CSV files are and how they are described. */
+public interface InputOptions extends PipelineOptions {
+  @Description(
+      "Folder or prefix holding the Hive-partitioned CSV files (local path or any Beam file system"
+          + " URI). Empty: generate --sampleRows rows of the billing sample under --workDir and use"
+          + " them.")
+  @Default.String("")
+  String getInput();
+
+  void setInput(String value);
+
+  @Description("Glob below --input; matches ending in .csv or .csv.gz are read (gzip transparently).")
+  @Default.String("**/*.csv*")
+  String getInputGlob();
+
+  void setInputGlob(String value);
+
+  @Description("Name of a built-in dataset definition (billing). Ignored when --datasetFile is set.")
+  @Default.String("billing")
+  String getDataset();
+
+  void setDataset(String value);
+
+  @Description("Path of a dataset definition JSON file (see README, 'Dataset definition').")
+  @Default.String("")
+  String getDatasetFile();
+
+  void setDatasetFile(String value);
+
+  @Description(
+      "De-duplicate in this many hash buckets held in memory (fast on the DirectRunner, which keeps"
+          + " all data in memory anyway) instead of per key (0, scales on Flink). -1: 64 buckets on"
+          + " the DirectRunner, per key elsewhere.")
+  @Default.Integer(-1)
+  Integer getDedupeBuckets();
+
+  void setDedupeBuckets(Integer value);
+
+  @Description("Rows of sample data to generate when --input is empty.")
+  @Default.Long(100_000L)
+  Long getSampleRows();
+
+  void setSampleRows(Long value);
+}

@@ -1,0 +1,304 @@
+package dev.landfall.transforms;
+
+import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.DatasetSchemas;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.BigDecimalCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.datasketches.kll.KllDoublesSketch;
+import org.apache.datasketches.memory.Memory;
+
+/**
+ * Aggregates clean, de-duplicated rows per {@code aggregates.groupBy} with the definition's
+ * measures. {@code count, sum, avg, min, max} are exact (decimal sums in {@link BigDecimal});
+ * percentiles {@code pNN} come from a mergeable KLL sketch (k = {@value #SKETCH_K}, normalized rank
+ * error about 0.8%). The output schema is {@link DatasetSchemas#aggregates}.
+ */
+public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<Row>> {
+  /** KLL accuracy parameter: about 0.8% normalized rank error at 99% confidence. */
+  public static final int SKETCH_K = 400;
+
+  /** Scale of averages of decimal and integer columns. */
+  public static final int AVG_SCALE = 6;
+
+  private final DatasetDefinition definition;
+
+  public AggregateMeasures(DatasetDefinition definition) {
+    this.definition = definition;
+  }
+
+  @Override
+  public PCollection<Row> expand(PCollection<Row> rows) {
+    Schema clean = DatasetSchemas.clean(definition);
+    List<String> groupBy = definition.aggregates.groupBy;
+    Schema out = DatasetSchemas.aggregates(definition);
+    return rows.apply(
+            "KeyByGroup",
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
+                .via((Row r) -> KV.of(DeduplicateByKey.keyOf(r, groupBy), r)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(clean)))
+        .apply("CombineMeasures", Combine.perKey(new MeasuresFn(definition)))
+        .apply(
+            "ToAggregateRow",
+            MapElements.into(TypeDescriptors.rows())
+                .via((KV<String, Row> kv) -> kv.getValue()))
+        .setRowSchema(out);
+  }
+
+  /** Running totals of one measured column. */
+  static final class Measure {
+    long count;
+    BigDecimal sum;
+    BigDecimal min;
+    BigDecimal max;
+    KllDoublesSketch sketch;
+  }
+
+  /** Running totals of one group. */
+  static final class Acc {
+    Row group;
+    long rows;
+    Measure[] measures;
+  }
+
+  static final class AccCoder extends CustomCoder<Acc> {
+    private final Coder<Row> groupCoder;
+    private final int measureCount;
+    private static final Coder<BigDecimal> DEC = NullableCoder.of(BigDecimalCoder.of());
+
+    AccCoder(Schema groups, int measureCount) {
+      this.groupCoder = NullableCoder.of(RowCoder.of(groups));
+      this.measureCount = measureCount;
+    }
+
+    @Override
+    public void encode(Acc acc, OutputStream out) throws IOException {
+      groupCoder.encode(acc.group, out);
+      DataOutputStream data = new DataOutputStream(out);
+      data.writeLong(acc.rows);
+      for (Measure m : acc.measures) {
+        data.writeLong(m.count);
+        data.flush();
+        DEC.encode(m.sum, out);
+        DEC.encode(m.min, out);
+        DEC.encode(m.max, out);
+        byte[] sketch = m.sketch == null ? new byte[0] : m.sketch.toByteArray();
+        data.writeInt(m.sketch == null ? -1 : sketch.length);
+        data.write(sketch);
+      }
+      data.flush();
+    }
+
+    @Override
+    public Acc decode(InputStream in) throws IOException {
+      Acc acc = new Acc();
+      acc.group = groupCoder.decode(in);
+      DataInputStream data = new DataInputStream(in);
+      acc.rows = data.readLong();
+      acc.measures = new Measure[measureCount];
+      for (int i = 0; i < measureCount; i++) {
+        Measure m = new Measure();
+        m.count = data.readLong();
+        m.sum = DEC.decode(in);
+        m.min = DEC.decode(in);
+        m.max = DEC.decode(in);
+        int len = data.readInt();
+        if (len >= 0) {
+          byte[] bytes = new byte[len];
+          data.readFully(bytes);
+          m.sketch = KllDoublesSketch.heapify(Memory.wrap(bytes));
+        }
+        acc.measures[i] = m;
+      }
+      return acc;
+    }
+  }
+
+  static final class MeasuresFn extends Combine.CombineFn<Row, Acc, Row> {
+    private final DatasetDefinition def;
+    private final List<String> measureColumns;
+    private final boolean[] wantsSketch;
+    private transient Schema groupSchema;
+    private transient Schema outSchema;
+
+    MeasuresFn(DatasetDefinition def) {
+      this.def = def;
+      this.measureColumns = new ArrayList<>(def.aggregates.measures.keySet());
+      this.wantsSketch = new boolean[measureColumns.size()];
+      for (int i = 0; i < wantsSketch.length; i++) {
+        for (String fn : def.aggregates.measures.get(measureColumns.get(i))) {
+          wantsSketch[i] |= DatasetDefinition.percentileRank(fn) > 0;
+        }
+      }
+    }
+
+    private Schema groupSchema() {
+      if (groupSchema == null) {
+        groupSchema = DatasetSchemas.groups(def);
+      }
+      return groupSchema;
+    }
+
+    private Schema outSchema() {
+      if (outSchema == null) {
+        outSchema = DatasetSchemas.aggregates(def);
+      }
+      return outSchema;
+    }
+
+    @Override
+    public Acc createAccumulator() {
+      Acc acc = new Acc();
+      acc.measures = new Measure[measureColumns.size()];
+      for (int i = 0; i < acc.measures.length; i++) {
+        acc.measures[i] = new Measure();
+      }
+      return acc;
+    }
+
+    @Override
+    public Acc addInput(Acc acc, Row row) {
+      if (acc.group == null) {
+        Object[] g = new Object[def.aggregates.groupBy.size()];
+        for (int i = 0; i < g.length; i++) {
+          g[i] = row.getValue(def.aggregates.groupBy.get(i));
+        }
+        acc.group = Row.withSchema(groupSchema()).attachValues(g);
+      }
+      acc.rows++;
+      for (int i = 0; i < acc.measures.length; i++) {
+        Object v = row.getValue(measureColumns.get(i));
+        if (v == null) {
+          continue;
+        }
+        Measure m = acc.measures[i];
+        BigDecimal d = ParseAndValidate.toDecimal(v);
+        m.count++;
+        m.sum = m.sum == null ? d : m.sum.add(d);
+        m.min = m.min == null || d.compareTo(m.min) < 0 ? d : m.min;
+        m.max = m.max == null || d.compareTo(m.max) > 0 ? d : m.max;
+        if (wantsSketch[i]) {
+          if (m.sketch == null) {
+            m.sketch = KllDoublesSketch.newHeapInstance(SKETCH_K);
+          }
+          m.sketch.update(((Number) v).doubleValue());
+        }
+      }
+      return acc;
+    }
+
+    @Override
+    public Acc mergeAccumulators(Iterable<Acc> accs) {
+      Acc merged = createAccumulator();
+      for (Acc a : accs) {
+        if (merged.group == null) {
+          merged.group = a.group;
+        }
+        merged.rows += a.rows;
+        for (int i = 0; i < merged.measures.length; i++) {
+          Measure into = merged.measures[i];
+          Measure m = a.measures[i];
+          into.count += m.count;
+          if (m.sum != null) {
+            into.sum = into.sum == null ? m.sum : into.sum.add(m.sum);
+            into.min = into.min == null || m.min.compareTo(into.min) < 0 ? m.min : into.min;
+            into.max = into.max == null || m.max.compareTo(into.max) > 0 ? m.max : into.max;
+          }
+          if (m.sketch != null) {
+            if (into.sketch == null) {
+              into.sketch = KllDoublesSketch.newHeapInstance(SKETCH_K);
+            }
+            into.sketch.merge(m.sketch);
+          }
+        }
+      }
+      return merged;
+    }
+
+    @Override
+    public Row extractOutput(Acc acc) {
+      Schema out = outSchema();
+      Object[] values = new Object[out.getFieldCount()];
+      int at = 0;
+      for (int i = 0; i < acc.group.getFieldCount(); i++) {
+        values[at++] = acc.group.getValue(i);
+      }
+      values[at++] = acc.rows;
+      int mi = 0;
+      for (Map.Entry<String, List<String>> e : def.aggregates.measures.entrySet()) {
+        Measure m = acc.measures[mi++];
+        boolean isDouble = def.typeOf(e.getKey()).kind() == ColumnType.Kind.DOUBLE;
+        for (String fn : e.getValue()) {
+          values[at++] = measure(fn, m, isDouble);
+        }
+      }
+      return Row.withSchema(out).attachValues(values);
+    }
+
+    private static Object measure(String fn, Measure m, boolean isDouble) {
+      if (fn.equals("count")) {
+        return m.count;
+      }
+      if (m.count == 0) {
+        return null;
+      }
+      double rank = DatasetDefinition.percentileRank(fn);
+      if (rank > 0) {
+        return m.sketch.getQuantile(rank);
+      }
+      BigDecimal v;
+      switch (fn) {
+        case "sum":
+          v = m.sum;
+          break;
+        case "avg":
+          v = m.sum.divide(BigDecimal.valueOf(m.count), MathContext.DECIMAL128)
+              .setScale(Math.max(AVG_SCALE, m.sum.scale()), java.math.RoundingMode.HALF_EVEN);
+          break;
+        case "min":
+          v = m.min;
+          break;
+        case "max":
+          v = m.max;
+          break;
+        default:
+          throw new IllegalStateException("unknown measure function " + fn);
+      }
+      return isDouble ? (Object) v.doubleValue() : v;
+    }
+
+    @Override
+    public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<Row> inputCoder) {
+      return new AccCoder(DatasetSchemas.groups(def), measureColumns.size());
+    }
+
+    @Override
+    public Coder<Row> getDefaultOutputCoder(CoderRegistry registry, Coder<Row> inputCoder) {
+      return RowCoder.of(DatasetSchemas.aggregates(def));
+    }
+  }
+}

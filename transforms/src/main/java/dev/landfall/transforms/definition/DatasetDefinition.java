@@ -1,0 +1,289 @@
+package dev.landfall.transforms.definition;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The dataset definition: the JSON contract that describes one CSV dataset (its CSV dialect, Hive
+ * partition columns, typed fields with constraints, key, event time and aggregates). Everything the
+ * pipeline derives (row schemas, SQL tables, Parquet schema) comes from this one object.
+ *
+ * <p>Load it with {@link #fromJson(String)} or {@link #load(InputStream)}; both validate it and fail
+ * with a message that names the offending key.
+ */
+public final class DatasetDefinition implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Pattern PERCENTILE = Pattern.compile("p([1-9][0-9]?)");
+
+  /** The CSV dialect. */
+  public static final class Csv implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public boolean header = true;
+    @JsonProperty public String delimiter = ",";
+    @JsonProperty public String quote = "\"";
+  }
+
+  /** A Hive partition column, read from {@code name=value} path segments. */
+  public static final class Partition implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public String name;
+    @JsonProperty public String type = "string";
+    @JsonProperty public String format;
+    @JsonProperty public String description;
+    @JsonIgnore transient ColumnType parsedType;
+  }
+
+  /** A CSV column, matched by header name. */
+  public static final class Field implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public String name;
+    @JsonProperty public String type;
+    @JsonProperty public boolean required;
+    @JsonProperty public BigDecimal min;
+    @JsonProperty public BigDecimal max;
+    @JsonProperty public List<String> allowed;
+    @JsonProperty public String format;
+    @JsonProperty public String description;
+  }
+
+  /** A column derived from a timestamp or date column: {@code date, year, month, day, hour}. */
+  public static final class Derived implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public String name;
+    @JsonProperty public String from;
+    @JsonProperty public String part;
+    @JsonProperty public String description;
+  }
+
+  /** Aggregates: group columns and, per measured column, the functions to compute. */
+  public static final class Aggregates implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public List<String> groupBy = new ArrayList<>();
+    @JsonProperty public LinkedHashMap<String, List<String>> measures = new LinkedHashMap<>();
+  }
+
+  @JsonProperty public String name;
+  @JsonProperty public String description;
+  @JsonProperty public Csv csv = new Csv();
+  @JsonProperty public List<Partition> partitions = new ArrayList<>();
+  @JsonProperty public List<Field> fields = new ArrayList<>();
+  @JsonProperty public List<Derived> derived = new ArrayList<>();
+  @JsonProperty public List<String> key = new ArrayList<>();
+  @JsonProperty public String eventTime;
+  @JsonProperty public Aggregates aggregates;
+
+  /** Parses and validates a definition from JSON text. */
+  public static DatasetDefinition fromJson(String json) {
+    try {
+      ObjectMapper mapper =
+          new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      DatasetDefinition def = mapper.readValue(json, DatasetDefinition.class);
+      def.validate();
+      return def;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("dataset definition is not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads a definition from a stream (UTF-8 JSON). */
+  public static DatasetDefinition load(InputStream in) throws IOException {
+    return fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  /** Loads one of the definitions shipped with landfall, e.g. {@code billing}. */
+  public static DatasetDefinition builtIn(String name) {
+    Identifiers.check("dataset", name);
+    try (InputStream in =
+        DatasetDefinition.class.getResourceAsStream("/datasets/" + name + ".json")) {
+      if (in == null) {
+        throw new IllegalArgumentException(
+            "no built-in dataset '" + name + "': pass --datasetFile=<definition.json>");
+      }
+      return load(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read built-in dataset " + name, e);
+    }
+  }
+
+  /** Checks every rule of the format; throws {@link IllegalArgumentException} naming the problem. */
+  public void validate() {
+    Identifiers.check("dataset name", name);
+    if (csv == null) {
+      csv = new Csv();
+    }
+    if (csv.delimiter == null || csv.delimiter.length() != 1) {
+      throw new IllegalArgumentException("csv.delimiter must be exactly one character");
+    }
+    if (csv.quote == null || csv.quote.length() != 1) {
+      throw new IllegalArgumentException("csv.quote must be exactly one character");
+    }
+    if (fields == null || fields.isEmpty()) {
+      throw new IllegalArgumentException("dataset '" + name + "' declares no fields");
+    }
+    Set<String> names = new HashSet<>(List.of(SOURCE_FILE, SOURCE_LINE));
+    for (Partition p : partitions) {
+      unique(names, Identifiers.check("partition name", p.name));
+      p.parsedType = ColumnType.parse(p.type);
+    }
+    for (Field f : fields) {
+      unique(names, Identifiers.check("field name", f.name));
+      ColumnType t = ColumnType.parse(f.type);
+      if ((f.min != null || f.max != null) && !t.isNumeric()) {
+        throw new IllegalArgumentException(
+            "field '" + f.name + "': min/max apply to numeric types only, not " + t);
+      }
+    }
+    for (Derived d : derived) {
+      unique(names, Identifiers.check("derived name", d.name));
+      ColumnType from = typeOf(d.from);
+      if (from == null
+          || (from.kind() != ColumnType.Kind.TIMESTAMP && from.kind() != ColumnType.Kind.DATE)) {
+        throw new IllegalArgumentException(
+            "derived '" + d.name + "': 'from' must name a date or timestamp column");
+      }
+      derivedType(d);
+    }
+    if (key == null || key.isEmpty()) {
+      throw new IllegalArgumentException("dataset '" + name + "' needs a key (list of fields)");
+    }
+    for (String k : key) {
+      if (typeOf(k) == null) {
+        throw new IllegalArgumentException("key column '" + k + "' is not a field or partition");
+      }
+      if (isDerived(k)) {
+        throw new IllegalArgumentException("key column '" + k + "' cannot be a derived column");
+      }
+    }
+    if (eventTime != null && typeOf(eventTime) == null) {
+      throw new IllegalArgumentException("eventTime '" + eventTime + "' is not a column");
+    }
+    if (aggregates != null) {
+      if (aggregates.groupBy == null || aggregates.groupBy.isEmpty()) {
+        throw new IllegalArgumentException("aggregates.groupBy must list at least one column");
+      }
+      for (String g : aggregates.groupBy) {
+        if (typeOf(g) == null) {
+          throw new IllegalArgumentException("aggregates.groupBy column '" + g + "' is not a column");
+        }
+        if (!isRequired(g)) {
+          throw new IllegalArgumentException(
+              "aggregates.groupBy column '" + g + "' must be a partition, a key or a required field"
+                  + " (group columns form the aggregate table's primary key)");
+        }
+      }
+      for (Map.Entry<String, List<String>> m : aggregates.measures.entrySet()) {
+        ColumnType t = typeOf(m.getKey());
+        if (t == null || !t.isNumeric()) {
+          throw new IllegalArgumentException(
+              "aggregates.measures: '" + m.getKey() + "' must be a numeric field");
+        }
+        for (String fn : m.getValue()) {
+          if (!List.of("count", "sum", "avg", "min", "max").contains(fn)
+              && !PERCENTILE.matcher(fn).matches()) {
+            throw new IllegalArgumentException(
+                "aggregates.measures." + m.getKey() + ": unknown function '" + fn
+                    + "' (use count, sum, avg, min, max or p1..p99)");
+          }
+        }
+      }
+    }
+  }
+
+  private static void unique(Set<String> names, String name) {
+    if (!names.add(name)) {
+      throw new IllegalArgumentException("column name '" + name + "' is used twice (or reserved)");
+    }
+  }
+
+  /** Name of the column holding the input file of each row. */
+  public static final String SOURCE_FILE = "source_file";
+
+  /** Name of the column holding the line (1-based, where the record starts) of each row. */
+  public static final String SOURCE_LINE = "source_line";
+
+  /** The type of a partition, field or derived column, or null if there is no such column. */
+  public ColumnType typeOf(String column) {
+    for (Partition p : partitions) {
+      if (p.name.equals(column)) {
+        return partitionType(p);
+      }
+    }
+    for (Field f : fields) {
+      if (f.name.equals(column)) {
+        return ColumnType.parse(f.type);
+      }
+    }
+    for (Derived d : derived) {
+      if (d.name.equals(column)) {
+        return derivedType(d);
+      }
+    }
+    return null;
+  }
+
+  private boolean isDerived(String column) {
+    return derived.stream().anyMatch(d -> d.name.equals(column));
+  }
+
+  /** The type of a partition column. */
+  public static ColumnType partitionType(Partition p) {
+    if (p.parsedType == null) {
+      p.parsedType = ColumnType.parse(p.type);
+    }
+    return p.parsedType;
+  }
+
+  /** The type of a derived column. */
+  public static ColumnType derivedType(Derived d) {
+    switch (d.part == null ? "" : d.part) {
+      case "date":
+        return ColumnType.of(ColumnType.Kind.DATE);
+      case "year":
+      case "month":
+      case "day":
+      case "hour":
+        return ColumnType.of(ColumnType.Kind.INT);
+      default:
+        throw new IllegalArgumentException(
+            "derived '" + d.name + "': part must be date, year, month, day or hour");
+    }
+  }
+
+  /** True if the column is required (non-null) in clean rows. */
+  public boolean isRequired(String column) {
+    if (key.contains(column)) {
+      return true;
+    }
+    for (Partition p : partitions) {
+      if (p.name.equals(column)) {
+        return true;
+      }
+    }
+    for (Field f : fields) {
+      if (f.name.equals(column)) {
+        return f.required;
+      }
+    }
+    return false;
+  }
+
+  /** A percentile function name such as {@code p90} as a rank in (0,1), or -1 for other names. */
+  public static double percentileRank(String fn) {
+    java.util.regex.Matcher m = PERCENTILE.matcher(fn);
+    return m.matches() ? Integer.parseInt(m.group(1)) / 100.0 : -1;
+  }
+}

@@ -1,0 +1,142 @@
+package dev.landfall.transforms.values;
+
+import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.definition.Identifiers;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.schemas.Schema.FieldType;
+import org.apache.beam.sdk.schemas.logicaltypes.SqlTypes;
+
+/**
+ * The Beam {@link Schema}s the pipeline passes between steps, all derived from a {@link
+ * DatasetDefinition}: raw CSV records, clean rows, dead letters and aggregates.
+ */
+public final class DatasetSchemas {
+  private DatasetSchemas() {}
+
+  /** Raw record fields. */
+  public static final String RAW_FILE = "source_file";
+
+  public static final String RAW_LINE = "line_number";
+  public static final String RAW_CELLS = "cells";
+  public static final String RAW_COLUMNS = "columns";
+  public static final String RAW_PARTITIONS = "partitions";
+  public static final String RAW_WIDTH = "header_width";
+
+  /**
+   * A CSV record as read: its file, starting line, every cell in file order, for each definition
+   * field the index of its cell (-1 when the header lacks it), the file's partition values and the
+   * number of cells the header has.
+   */
+  public static final Schema RAW =
+      Schema.builder()
+          .addStringField(RAW_FILE)
+          .addInt64Field(RAW_LINE)
+          .addArrayField(RAW_CELLS, FieldType.STRING.withNullable(true))
+          .addArrayField(RAW_COLUMNS, FieldType.INT32)
+          .addArrayField(RAW_PARTITIONS, FieldType.STRING)
+          .addInt32Field(RAW_WIDTH)
+          .build();
+
+  /** A dead letter: one rejected row, or one rejected file (line 0 or its header line). */
+  public static final Schema REJECT =
+      Schema.builder()
+          .addStringField("source_file")
+          .addInt64Field("line_number")
+          .addStringField("reason")
+          .addNullableField("column_name", FieldType.STRING)
+          .addStringField("message")
+          .addNullableField("raw", FieldType.STRING)
+          .build();
+
+  /** The Beam type holding values of a column type. */
+  public static FieldType beamType(ColumnType type) {
+    switch (type.kind()) {
+      case STRING:
+        return FieldType.STRING;
+      case INT:
+        return FieldType.INT32;
+      case LONG:
+        return FieldType.INT64;
+      case DOUBLE:
+        return FieldType.DOUBLE;
+      case DECIMAL:
+        return FieldType.DECIMAL;
+      case BOOLEAN:
+        return FieldType.BOOLEAN;
+      case DATE:
+        return FieldType.logicalType(SqlTypes.DATE);
+      case TIMESTAMP:
+        return FieldType.logicalType(SqlTypes.TIMESTAMP);
+      default:
+        throw new IllegalArgumentException("no Beam type for " + type);
+    }
+  }
+
+  /**
+   * Clean rows: partition columns, then fields, then derived columns, then {@code source_file} and
+   * {@code source_line}. Columns are nullable unless required (key and partition columns always are).
+   */
+  public static Schema clean(DatasetDefinition def) {
+    Schema.Builder b = Schema.builder();
+    for (DatasetDefinition.Partition p : def.partitions) {
+      b.addField(p.name, beamType(DatasetDefinition.partitionType(p)));
+    }
+    for (DatasetDefinition.Field f : def.fields) {
+      b.addField(f.name, beamType(ColumnType.parse(f.type)).withNullable(!def.isRequired(f.name)));
+    }
+    for (DatasetDefinition.Derived d : def.derived) {
+      b.addField(d.name, beamType(DatasetDefinition.derivedType(d)).withNullable(true));
+    }
+    b.addStringField(DatasetDefinition.SOURCE_FILE);
+    b.addInt64Field(DatasetDefinition.SOURCE_LINE);
+    return b.build();
+  }
+
+  /** The column of an aggregate table that holds {@code fn} of {@code measure}. */
+  public static String measureColumn(String measure, String fn) {
+    return Identifiers.check("aggregate column", measure + "_" + fn);
+  }
+
+  /** Name of the aggregate column that counts rows per group. */
+  public static final String ROW_COUNT = "row_count";
+
+  /**
+   * Aggregates: group columns, {@code row_count}, then {@code <measure>_<fn>} per measure and
+   * function. Exact measures of decimal, int and long columns are DECIMAL; of double columns DOUBLE;
+   * counts INT64; percentiles DOUBLE.
+   */
+  public static Schema aggregates(DatasetDefinition def) {
+    Schema.Builder b = Schema.builder();
+    for (String g : def.aggregates.groupBy) {
+      b.addField(g, beamType(def.typeOf(g)).withNullable(!def.isRequired(g)));
+    }
+    b.addInt64Field(ROW_COUNT);
+    for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
+      ColumnType t = def.typeOf(m.getKey());
+      for (String fn : m.getValue()) {
+        FieldType ft;
+        if (fn.equals("count")) {
+          ft = FieldType.INT64;
+        } else if (DatasetDefinition.percentileRank(fn) > 0 || t.kind() == ColumnType.Kind.DOUBLE) {
+          ft = FieldType.DOUBLE;
+        } else {
+          ft = FieldType.DECIMAL;
+        }
+        b.addField(measureColumn(m.getKey(), fn), ft.withNullable(true));
+      }
+    }
+    return b.build();
+  }
+
+  /** The schema of the group columns alone. */
+  public static Schema groups(DatasetDefinition def) {
+    Schema.Builder b = Schema.builder();
+    for (String g : def.aggregates.groupBy) {
+      b.addField(g, beamType(def.typeOf(g)).withNullable(!def.isRequired(g)));
+    }
+    return b.build();
+  }
+}

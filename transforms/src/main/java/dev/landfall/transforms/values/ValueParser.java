@@ -1,0 +1,220 @@
+package dev.landfall.transforms.values;
+
+import dev.landfall.transforms.definition.ColumnType;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoField;
+import java.time.temporal.TemporalAccessor;
+import java.util.Locale;
+
+/**
+ * Turns the text of one CSV cell into the Java value its column type holds in a Beam {@code Row}.
+ *
+ * <p>Rules (documented in the README): numbers are plain decimal notation (a leading sign allowed;
+ * no thousands separators); {@code double} also takes exponents but not NaN or Infinity; a decimal
+ * may not carry more fraction digits than its scale or more integer digits than {@code p - s};
+ * booleans are {@code true/false/t/f/yes/no/y/n/1/0}; dates are ISO {@code yyyy-MM-dd}; timestamps
+ * are ISO-8601 with {@code T} or a space, optional fraction, optional zone ({@code Z}, {@code +02},
+ * {@code +0200}, {@code +02:00}); without a zone they are UTC. A {@code format} (a {@link
+ * DateTimeFormatter} pattern) replaces the ISO rule for dates and timestamps.
+ */
+public final class ValueParser implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** A cell that does not parse as its type; the message says why, without the value. */
+  public static final class BadValue extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public BadValue(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final ColumnType type;
+  private final String format;
+  private transient DateTimeFormatter formatter;
+
+  public ValueParser(ColumnType type, String format) {
+    this.type = type;
+    this.format = format;
+  }
+
+  public ColumnType type() {
+    return type;
+  }
+
+  /** Parses non-empty, already trimmed text. */
+  public Object parse(String text) throws BadValue {
+    switch (type.kind()) {
+      case STRING:
+        return text;
+      case INT:
+        try {
+          return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+          throw new BadValue("not an int");
+        }
+      case LONG:
+        try {
+          return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+          throw new BadValue("not a long");
+        }
+      case DOUBLE:
+        return parseDouble(text);
+      case DECIMAL:
+        return parseDecimal(text);
+      case BOOLEAN:
+        return parseBoolean(text);
+      case DATE:
+        return parseDate(text);
+      case TIMESTAMP:
+        return parseTimestamp(text);
+      default:
+        throw new IllegalStateException("unknown type " + type);
+    }
+  }
+
+  private static Double parseDouble(String text) throws BadValue {
+    char c = text.charAt(text.length() - 1);
+    // Double.parseDouble also takes "1d", "1f", hex and NaN/Infinity; accept digits and exponents only.
+    if (!(c >= '0' && c <= '9') && c != '.') {
+      throw new BadValue("not a finite double");
+    }
+    try {
+      double d = Double.parseDouble(text);
+      if (Double.isNaN(d) || Double.isInfinite(d) || text.startsWith("0x") || text.contains("x")) {
+        throw new BadValue("not a finite double");
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new BadValue("not a double");
+    }
+  }
+
+  private BigDecimal parseDecimal(String text) throws BadValue {
+    int n = text.length();
+    int start = (text.charAt(0) == '-' || text.charAt(0) == '+') ? 1 : 0;
+    boolean dot = false;
+    int digits = 0;
+    for (int i = start; i < n; i++) {
+      char c = text.charAt(i);
+      if (c >= '0' && c <= '9') {
+        digits++;
+      } else if (c == '.' && !dot) {
+        dot = true;
+      } else {
+        throw new BadValue("not a plain decimal number (no exponent or thousands separator)");
+      }
+    }
+    if (digits == 0) {
+      throw new BadValue("not a decimal number");
+    }
+    BigDecimal v = new BigDecimal(text);
+    if (v.scale() > type.scale()) {
+      try {
+        v = v.setScale(type.scale());
+      } catch (ArithmeticException e) {
+        throw new BadValue("has more than " + type.scale() + " digits after the point");
+      }
+    } else {
+      v = v.setScale(type.scale());
+    }
+    if (v.precision() - v.scale() > type.precision() - type.scale()) {
+      throw new BadValue("exceeds " + type + " (too many digits before the point)");
+    }
+    return v;
+  }
+
+  private static Boolean parseBoolean(String text) throws BadValue {
+    switch (text.toLowerCase(Locale.ROOT)) {
+      case "true":
+      case "t":
+      case "yes":
+      case "y":
+      case "1":
+        return Boolean.TRUE;
+      case "false":
+      case "f":
+      case "no":
+      case "n":
+      case "0":
+        return Boolean.FALSE;
+      default:
+        throw new BadValue("not a boolean");
+    }
+  }
+
+  private DateTimeFormatter formatter() {
+    if (formatter == null) {
+      formatter = DateTimeFormatter.ofPattern(format, Locale.ROOT);
+    }
+    return formatter;
+  }
+
+  private LocalDate parseDate(String text) throws BadValue {
+    try {
+      return format == null ? LocalDate.parse(text) : LocalDate.parse(text, formatter());
+    } catch (DateTimeParseException e) {
+      throw new BadValue(format == null ? "not an ISO date (yyyy-MM-dd)" : "not a date in " + format);
+    }
+  }
+
+  private Instant parseTimestamp(String text) throws BadValue {
+    try {
+      if (format != null) {
+        TemporalAccessor t = formatter().parse(text);
+        LocalDateTime local = LocalDateTime.from(t);
+        ZoneOffset zone =
+            t.isSupported(ChronoField.OFFSET_SECONDS)
+                ? ZoneOffset.ofTotalSeconds(t.get(ChronoField.OFFSET_SECONDS))
+                : ZoneOffset.UTC;
+        return local.toInstant(zone);
+      }
+      return parseIsoTimestamp(text);
+    } catch (java.time.DateTimeException e) {
+      throw new BadValue(
+          format == null ? "not an ISO-8601 timestamp" : "not a timestamp in " + format);
+    }
+  }
+
+  /** ISO-8601 local date-time, 'T' or ' ' between date and time, optional zone; UTC if none. */
+  static Instant parseIsoTimestamp(String text) {
+    if (text.length() < 16 || text.charAt(4) != '-' || text.charAt(7) != '-') {
+      throw new DateTimeParseException("not ISO", text, 0);
+    }
+    char sep = text.charAt(10);
+    if (sep != 'T' && sep != ' ' && sep != 't') {
+      throw new DateTimeParseException("not ISO", text, 10);
+    }
+    int end = text.length();
+    ZoneOffset offset = ZoneOffset.UTC;
+    char last = text.charAt(end - 1);
+    if (last == 'Z' || last == 'z') {
+      end--;
+    } else {
+      for (int i = end - 1; i > 10; i--) {
+        char c = text.charAt(i);
+        if (c == '+' || c == '-') {
+          offset = ZoneOffset.of(text.substring(i));
+          end = i;
+          break;
+        }
+        if (c == ':' || c == '.') {
+          if (i < end - 3) {
+            break;
+          }
+        }
+      }
+    }
+    char[] local = text.substring(0, end).toCharArray();
+    local[10] = 'T';
+    return LocalDateTime.parse(new String(local)).toInstant(offset);
+  }
+}
