@@ -1,0 +1,173 @@
+package dev.landfall.pipeline;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+
+import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.pipeline.sample.BillingSampleGenerator;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * Checks shared by the end-to-end tests on every runner: the run's accounting, the PostgreSQL
+ * tables and the Parquet files (read back with DuckDB, an independent reader) against the
+ * generator's expected totals, and a fingerprint of all outputs to prove re-runs change nothing.
+ */
+public final class EndToEndChecks {
+  private EndToEndChecks() {}
+
+  /** Options for a run over {@code input} into {@code work}, writing to {@code jdbcUrl}. */
+  public static LandfallOptions options(Path input, Path work, String jdbcUrl, String... extra) {
+    List<String> args = new ArrayList<>(List.of(
+        "--input=" + input, "--workDir=" + work, "--output=" + work.resolve("parquet"),
+        "--jdbcUrl=" + jdbcUrl, "--dbUser=postgres", "--dbBatchSize=2000"));
+    args.addAll(List.of(extra));
+    PipelineOptionsFactory.register(LandfallOptions.class);
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
+        .as(LandfallOptions.class);
+  }
+
+  /** Options for the embedded default: sample data and embedded PostgreSQL under {@code work}. */
+  public static LandfallOptions defaults(Path work, String... extra) {
+    List<String> args = new ArrayList<>(List.of("--workDir=" + work, "--embeddedPgPort=0"));
+    args.addAll(List.of(extra));
+    PipelineOptionsFactory.register(LandfallOptions.class);
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
+        .as(LandfallOptions.class);
+  }
+
+  public static Connection pg(String jdbcUrl) throws SQLException {
+    return DriverManager.getConnection(jdbcUrl, "postgres", "");
+  }
+
+  public static long scalar(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
+  /** Asserts the summary, tables and Parquet match what the generator says a run must produce. */
+  public static void assertBillingOutputs(RunSummary summary,
+      BillingSampleGenerator.Expected exp, String jdbcUrl, String schema, Path parquet)
+      throws Exception {
+    assertThat(summary.succeeded(), equalTo(true));
+    assertThat(summary.rowsRead, equalTo(exp.rowsRead));
+    assertThat(summary.rowsValid, equalTo(exp.valid));
+    assertThat(summary.rowsDuplicate, equalTo(exp.duplicate));
+    assertThat(summary.rowsRejected, equalTo(exp.rejected));
+    assertThat(summary.filesRead, equalTo(exp.files));
+
+    try (Connection c = pg(jdbcUrl)) {
+      assertThat(scalar(c, "SELECT count(*) FROM " + schema + ".billing"), equalTo(exp.valid));
+      assertThat(scalar(c, "SELECT count(DISTINCT event_id) FROM " + schema + ".billing"),
+          equalTo(exp.valid));
+
+      Map<String, Long> reasons = new TreeMap<>();
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SELECT reason, count(*) FROM " + schema
+              + ".billing_rejects GROUP BY reason")) {
+        while (r.next()) {
+          reasons.put(r.getString(1), r.getLong(2));
+        }
+      }
+      assertThat(reasons, equalTo(exp.rejectedByReason));
+
+      int groups = 0;
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery(
+              "SELECT a.date, a.service, a.currency, a.row_count, a.cost_count, a.cost_sum,"
+                  + " a.cost_min, a.cost_max, a.cost_avg, a.cost_p90,"
+                  + " (SELECT percentile_disc(0.89) WITHIN GROUP (ORDER BY cost) FROM " + schema
+                  + ".billing b WHERE b.date = a.date AND b.service = a.service"
+                  + " AND b.currency = a.currency) AS lo,"
+                  + " (SELECT percentile_disc(0.91) WITHIN GROUP (ORDER BY cost) FROM " + schema
+                  + ".billing b WHERE b.date = a.date AND b.service = a.service"
+                  + " AND b.currency = a.currency) AS hi"
+                  + " FROM " + schema + ".billing_agg a")) {
+        while (r.next()) {
+          groups++;
+          String key = r.getDate(1).toLocalDate() + "|" + r.getString(2) + "|" + r.getString(3);
+          BillingSampleGenerator.GroupTotals g = exp.groups.get(key);
+          assertThat("group " + key, g != null, equalTo(true));
+          assertThat(key, r.getLong(4), equalTo(g.count));
+          assertThat(key, r.getLong(5), equalTo(g.count));
+          assertThat(key, r.getBigDecimal(6).compareTo(g.sum), equalTo(0));
+          assertThat(key, r.getBigDecimal(7).compareTo(g.min), equalTo(0));
+          assertThat(key, r.getBigDecimal(8).compareTo(g.max), equalTo(0));
+          BigDecimal avg = g.sum.divide(BigDecimal.valueOf(g.count), 6, java.math.RoundingMode.HALF_EVEN);
+          assertThat(key, r.getBigDecimal(9).compareTo(avg), equalTo(0));
+          double p90 = r.getDouble(10);
+          assertThat(key + " p90 >= p89", p90 >= r.getBigDecimal(11).doubleValue(), equalTo(true));
+          assertThat(key + " p90 <= p91", p90 <= r.getBigDecimal(12).doubleValue(), equalTo(true));
+        }
+      }
+      assertThat(groups, equalTo(exp.groups.size()));
+    }
+
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = duck.createStatement()) {
+      String files = "read_parquet('" + parquet + "/billing/**/*.parquet', hive_partitioning = true)";
+      try (ResultSet r = s.executeQuery("SELECT count(*), count(DISTINCT event_id), sum(cost),"
+          + " typeof(any_value(cost)), typeof(any_value(event_time)), typeof(any_value(date)),"
+          + " count(DISTINCT date) FROM " + files)) {
+        r.next();
+        assertThat(r.getLong(1), equalTo(exp.valid));
+        assertThat(r.getLong(2), equalTo(exp.valid));
+        BigDecimal sum = exp.groups.values().stream().map(g -> g.sum)
+            .reduce(BigDecimal.ZERO, BigDecimal::add);
+        assertThat(r.getBigDecimal(3).compareTo(sum), equalTo(0));
+        assertThat(r.getString(4), equalTo("DECIMAL(14,4)"));
+        assertThat(r.getString(5), equalTo("TIMESTAMP WITH TIME ZONE"));
+        assertThat(r.getString(6), equalTo("DATE"));
+        assertThat(r.getLong(7), greaterThan(0L));
+      }
+    }
+  }
+
+  /**
+   * A fingerprint of every output: table contents (including updated_at and ingested_at), the
+   * Parquet file names and an order-independent hash of their rows.
+   */
+  public static String fingerprint(String jdbcUrl, String schema, Path parquet, String dataset)
+      throws Exception {
+    StringBuilder sb = new StringBuilder();
+    try (Connection c = pg(jdbcUrl); Statement s = c.createStatement()) {
+      for (String t : List.of(dataset, dataset + "_agg", dataset + "_rejects")) {
+        try (ResultSet r = s.executeQuery("SELECT count(*), md5(string_agg(x::text, '|' ORDER BY"
+            + " x::text)) FROM " + schema + "." + t + " x")) {
+          r.next();
+          sb.append(t).append('=').append(r.getLong(1)).append(':').append(r.getString(2))
+              .append('\n');
+        }
+      }
+    }
+    try (Stream<Path> walk = Files.walk(parquet.resolve(dataset))) {
+      sb.append(walk.filter(Files::isRegularFile).map(p -> parquet.relativize(p).toString())
+          .sorted().collect(Collectors.joining(","))).append('\n');
+    }
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = duck.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*), sum(hash(t)::hugeint) FROM"
+            + " read_parquet('" + parquet + "/" + dataset + "/**/*.parquet', hive_partitioning = true) t")) {
+      r.next();
+      sb.append(r.getLong(1)).append(':').append(r.getString(2));
+    }
+    return sb.toString();
+  }
+}

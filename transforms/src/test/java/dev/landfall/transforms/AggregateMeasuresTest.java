@@ -1,0 +1,58 @@
+package dev.landfall.transforms;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.landfall.transforms.definition.DatasetDefinition;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.junit.jupiter.api.Test;
+
+class AggregateMeasuresTest {
+  static final DatasetDefinition DEF = DatasetDefinition.builtIn("billing");
+
+  @Test
+  void exactMeasuresAndPercentileWithinOnePercentRank() {
+    Random rnd = new Random(7);
+    List<Row> rows = new ArrayList<>();
+    BigDecimal sum = BigDecimal.ZERO;
+    List<BigDecimal> costs = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      BigDecimal cost = BigDecimal.valueOf(rnd.nextInt(1_000_000), 4);
+      costs.add(cost);
+      sum = sum.add(cost);
+      rows.add(DeduplicateByKeyTest.row("e" + i, cost.toPlainString(), "/f", i));
+    }
+    costs.sort(null);
+    BigDecimal expectedSum = sum;
+    Pipeline p = TestPipelines.direct();
+    PCollection<Row> agg =
+        p.apply(Create.of(rows).withRowSchema(DeduplicateByKeyTest.CLEAN))
+            .apply(new AggregateMeasures(DEF));
+    PAssert.that(agg).satisfies(out -> {
+      Row r = out.iterator().next();
+      assertThat(r.getString("service"), equalTo("compute"));
+      assertThat(r.getInt64("row_count"), equalTo(20_000L));
+      assertThat(r.getInt64("cost_count"), equalTo(20_000L));
+      assertThat(r.getDecimal("cost_sum"), equalTo(expectedSum));
+      assertThat(r.getDecimal("cost_min"), equalTo(costs.get(0)));
+      assertThat(r.getDecimal("cost_max"), equalTo(costs.get(costs.size() - 1)));
+      assertThat(r.getDecimal("cost_avg").doubleValue(),
+          closeTo(expectedSum.doubleValue() / 20_000, 1e-6));
+      // The reported p90 must sit between the true 89th and 91st percentiles.
+      double p90 = r.getDouble("cost_p90");
+      assertThat(p90 >= costs.get(17_800).doubleValue(), equalTo(true));
+      assertThat(p90 <= costs.get(18_200).doubleValue(), equalTo(true));
+      return null;
+    });
+    p.run().waitUntilFinish();
+  }
+}
