@@ -141,6 +141,38 @@ public final class EndToEndChecks {
   }
 
   /**
+   * A fingerprint of the data of two runs that wrote to different places: row tables and rejects
+   * (without ingestion times), aggregates without percentiles and times, Parquet rows.
+   */
+  public static String contentFingerprint(String jdbcUrl, String schema, Path parquet,
+      String dataset) throws Exception {
+    StringBuilder sb = new StringBuilder();
+    try (Connection c = pg(jdbcUrl); Statement s = c.createStatement()) {
+      for (String q : List.of(
+          "SELECT x::text FROM " + schema + "." + dataset + " x",
+          "SELECT (source_file, line_number, reason, column_name, message, raw)::text FROM "
+              + schema + "." + dataset + "_rejects",
+          "SELECT (date, service, currency, row_count, cost_count, cost_sum, cost_avg, cost_min,"
+              + " cost_max)::text FROM " + schema + "." + dataset + "_agg")) {
+        try (ResultSet r = s.executeQuery("SELECT count(*), md5(string_agg(t, '|' ORDER BY t))"
+            + " FROM (" + q.replace(parquet.toString(), "") + ") AS q(t)")) {
+          r.next();
+          sb.append(r.getLong(1)).append(':').append(r.getString(2)).append('\n');
+        }
+      }
+    }
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = duck.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*), sum(hash(event_id, cost, source_line))"
+            + "::hugeint FROM read_parquet('" + parquet + "/" + dataset
+            + "/**/*.parquet', hive_partitioning = true)")) {
+      r.next();
+      sb.append(r.getLong(1)).append(':').append(r.getString(2));
+    }
+    return sb.toString();
+  }
+
+  /**
    * A fingerprint of every output: table contents (including updated_at and ingested_at), the
    * Parquet file names and an order-independent hash of their rows.
    */

@@ -1,0 +1,66 @@
+package dev.landfall.runners;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.pipeline.EndToEndChecks;
+import dev.landfall.pipeline.LandfallPipeline;
+import dev.landfall.pipeline.RunSummary;
+import dev.landfall.pipeline.sample.BillingSampleGenerator;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Backfill end to end on the FlinkRunner (embedded local Flink, parallelism 2) against a real
+ * PostgreSQL: same checks as on the DirectRunner, the same outputs as a DirectRunner run of the
+ * same input, and a re-run that changes nothing.
+ */
+class BackfillFlinkRunnerTest {
+  @TempDir static Path dir;
+  static EmbeddedPostgresServer postgres;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    postgres = EmbeddedPostgresServer.start(dir.resolve("pg"), 0);
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    postgres.close();
+  }
+
+  @Test
+  void flinkGivesTheExpectedAndTheDirectRunnersOutputs() throws Exception {
+    Path input = dir.resolve("in");
+    BillingSampleGenerator.Expected exp = BillingSampleGenerator.standard(8_000, 23).writeTo(input);
+    Path flinkWork = dir.resolve("flink");
+
+    RunSummary first = LandfallPipeline.run(EndToEndChecks.options(input, flinkWork,
+        postgres.jdbcUrl(), "--dbSchema=flink_e2e", "--runner=FlinkRunner",
+        "--flinkMaster=[local]", "--parallelism=2"));
+    EndToEndChecks.assertBillingOutputs(first, exp, postgres.jdbcUrl(), "flink_e2e",
+        flinkWork.resolve("parquet"));
+    String flink = EndToEndChecks.fingerprint(postgres.jdbcUrl(), "flink_e2e",
+        flinkWork.resolve("parquet"), "billing");
+
+    LandfallPipeline.run(EndToEndChecks.options(input, flinkWork, postgres.jdbcUrl(),
+        "--dbSchema=flink_e2e", "--runner=FlinkRunner", "--flinkMaster=[local]",
+        "--parallelism=2"));
+    assertThat("a second Flink run changes nothing",
+        EndToEndChecks.fingerprint(postgres.jdbcUrl(), "flink_e2e", flinkWork.resolve("parquet"),
+            "billing"), equalTo(flink));
+
+    Path directWork = dir.resolve("direct");
+    LandfallPipeline.run(EndToEndChecks.options(input, directWork, postgres.jdbcUrl(),
+        "--dbSchema=direct_same_input"));
+    assertThat("rows and rejects equal the DirectRunner's",
+        EndToEndChecks.contentFingerprint(postgres.jdbcUrl(), "direct_same_input",
+            directWork.resolve("parquet"), "billing"),
+        equalTo(EndToEndChecks.contentFingerprint(postgres.jdbcUrl(), "flink_e2e",
+            flinkWork.resolve("parquet"), "billing")));
+  }
+}
