@@ -5,29 +5,14 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import java.nio.file.Path;
 import java.sql.Connection;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Backfill end to end on the DirectRunner against a real PostgreSQL. */
-class BackfillDirectRunnerTest {
-  @TempDir static Path dir;
-  static EmbeddedPostgresServer postgres;
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = EmbeddedPostgresServer.start(dir.resolve("pg"), 0);
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    postgres.close();
-  }
-
+class BackfillDirectRunnerTest extends PostgresTestBase {
   @Test
   void generatedDataLandsExactlyAndASecondRunChangesNothing() throws Exception {
     Path input = dir.resolve("in");

@@ -4,35 +4,20 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.pipeline.EndToEndChecks;
 import dev.landfall.pipeline.LandfallPipeline;
 import dev.landfall.pipeline.RunSummary;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backfill end to end on the FlinkRunner (embedded local Flink, parallelism 2) against a real
  * PostgreSQL: same checks as on the DirectRunner, the same outputs as a DirectRunner run of the
  * same input, and a re-run that changes nothing.
  */
-class BackfillFlinkRunnerTest {
-  @TempDir static Path dir;
-  static EmbeddedPostgresServer postgres;
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = EmbeddedPostgresServer.start(dir.resolve("pg"), 0);
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    postgres.close();
-  }
-
+class BackfillFlinkRunnerTest extends PostgresTestBase {
   @Test
   void flinkGivesTheExpectedAndTheDirectRunnersOutputs() throws Exception {
     Path input = dir.resolve("in");

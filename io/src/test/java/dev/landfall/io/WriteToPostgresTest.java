@@ -1,0 +1,64 @@
+package dev.landfall.io;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.PostgresTables;
+import dev.landfall.io.postgres.TableSpec;
+import dev.landfall.io.postgres.WriteToPostgres;
+import dev.landfall.io.testing.PostgresTestBase;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.DatasetSchemas;
+import dev.landfall.transforms.values.Rejects;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The COPY + merge sink against a real PostgreSQL: content, idempotence, hostile values. */
+class WriteToPostgresTest extends PostgresTestBase {
+  static Database db;
+
+  @BeforeAll
+  static void connect() {
+    db = new Database(postgres.jdbcUrl(), "postgres");
+  }
+
+  private static void write(TableSpec spec, List<Row> rows) {
+    Pipeline p = ReadCsvFilesTest.pipeline();
+    p.apply(Create.of(rows).withRowSchema(DatasetSchemas.REJECT))
+        .apply(new WriteToPostgres(db, spec, 7, 3));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void writingTheSameRowsTwiceLeavesOneCopyAndHostileTextIsData() throws Exception {
+    DatasetDefinition def = DatasetDefinition.builtIn("billing");
+    PostgresTables.createAll(db, def, "sink_test");
+    TableSpec spec = PostgresTables.rejects(def, "sink_test");
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      rows.add(Rejects.of("/f.csv", i, "type", "cost", "bad \"value\", it's\nmulti-line",
+          i % 2 == 0 ? null : "'); DROP TABLE sink_test.billing; --"));
+    }
+    write(spec, rows);
+    write(spec, rows);
+    try (Connection c = db.connect(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*), count(raw), min(message), max(raw),"
+            + " (SELECT count(*) FROM sink_test.billing) FROM sink_test.billing_rejects")) {
+      r.next();
+      assertThat(r.getLong(1), equalTo(50L));
+      assertThat(r.getLong(2), equalTo(25L));
+      assertThat(r.getString(3), equalTo("bad \"value\", it's\nmulti-line"));
+      assertThat(r.getString(4), equalTo("'); DROP TABLE sink_test.billing; --"));
+      assertThat(r.getLong(5), equalTo(0L));
+    }
+  }
+}
