@@ -29,6 +29,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
+import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +91,7 @@ public final class LandfallPipeline {
       Pipeline pipeline = Pipeline.create(options);
       buildGraph(pipeline, def, options, db);
       PipelineResult result = pipeline.run();
-      PipelineResult.State state = result.waitUntilFinish();
+      PipelineResult.State state = waitWithProgress(result);
       return RunSummary.from(result, state, def, options, embedded,
           (System.nanoTime() - started) / 1e9);
     } finally {
@@ -107,6 +108,23 @@ public final class LandfallPipeline {
       return b;
     }
     return options.getRunner().getSimpleName().equals("DirectRunner") ? 64 : 0;
+  }
+
+  /** Waits for the job, logging the row counts every 10 s while it runs. */
+  static PipelineResult.State waitWithProgress(PipelineResult result) {
+    while (true) {
+      PipelineResult.State state = result.waitUntilFinish(Duration.standardSeconds(10));
+      if (state != null && state.isTerminal()) {
+        return state;
+      }
+      try {
+        RunSummary.Progress p = RunSummary.progress(result);
+        LOG.info("progress: {} files, {} rows read, {} rejected so far", p.files, p.rowsRead,
+            p.rowsRejected);
+      } catch (UnsupportedOperationException | IllegalStateException e) {
+        LOG.info("still running");
+      }
+    }
   }
 
   /** Loads --datasetFile if given (any Beam file system), else the built-in --dataset. */

@@ -7,7 +7,6 @@ import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import java.util.Locale;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
@@ -56,6 +55,22 @@ public final class RunSummary {
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds) {
     MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
     return new RunSummary(state, m, def, options, embedded, seconds);
+  }
+
+  /** Counts of a job still running. */
+  static final class Progress {
+    long files;
+    long rowsRead;
+    long rowsRejected;
+  }
+
+  static Progress progress(PipelineResult result) {
+    MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    Progress p = new Progress();
+    p.files = counter(m, "files-read");
+    p.rowsRead = counter(m, "rows-read");
+    p.rowsRejected = counter(m, "rows-rejected");
+    return p;
   }
 
   private static long counter(MetricQueryResults m, String name) {

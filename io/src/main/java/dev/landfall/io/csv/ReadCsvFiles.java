@@ -70,7 +70,6 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
 
   static class ReadCsvFileFn extends DoFn<FileIO.ReadableFile, Row> {
     private static final Logger LOG = LoggerFactory.getLogger(ReadCsvFiles.class);
-    private static final long PROGRESS_EVERY = 1_000_000;
 
     private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
     private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
@@ -80,7 +79,6 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     private final DatasetDefinition def;
     private transient CSVFormat format;
     private transient ValueParser[] partitionParsers;
-    private transient long rowsSinceLog;
 
     ReadCsvFileFn(DatasetDefinition def) {
       this.def = def;
@@ -191,11 +189,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
             "cannot read past line " + lastLine + ": " + describe(e));
       } finally {
         rowsRead.inc(records);
-        rowsSinceLog += records;
-        if (rowsSinceLog >= PROGRESS_EVERY) {
-          LOG.info("read {} more rows (last file {})", rowsSinceLog, path);
-          rowsSinceLog = 0;
-        }
+        LOG.info("read {} records from {}", records, path);
       }
     }
 

@@ -84,6 +84,8 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
     private final TableSpec spec;
     private final Counter written;
     private transient Connection connection;
+    private transient long writtenHere;
+    private transient long lastLogNanos;
 
     CopyMergeFn(Database db, TableSpec spec) {
       this.db = db;
@@ -124,6 +126,11 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
         }
       }
       written.inc(n);
+      writtenHere += n;
+      if (System.nanoTime() - lastLogNanos > 10_000_000_000L) {
+        lastLogNanos = System.nanoTime();
+        LOG.info("{}: {} rows written by this writer so far", spec.qualifiedName(), writtenHere);
+      }
       return n;
     }
 
