@@ -34,7 +34,7 @@ class WriteToPostgresTest extends PostgresTestBase {
   private static void write(TableSpec spec, List<Row> rows) {
     Pipeline p = ReadCsvFilesTest.pipeline();
     p.apply(Create.of(rows).withRowSchema(DatasetSchemas.REJECT))
-        .apply(new WriteToPostgres(db, spec, 7, 3));
+        .apply(new WriteToPostgres(db, spec, 7));
     p.run().waitUntilFinish();
   }
 

@@ -185,20 +185,19 @@ public final class LandfallPipeline {
     // 6. PostgreSQL for analysts: rows, aggregates, rejects.
     String schema = options.getDbSchema();
     int batch = options.getDbBatchSize();
-    int writers = options.getDbWriters();
     unique.apply("WriteRowsToPostgres",
-        new WriteToPostgres(db, PostgresTables.rows(def, schema), batch, writers));
+        new WriteToPostgres(db, PostgresTables.rows(def, schema), batch));
     if (def.aggregates != null) {
       unique
           .apply("Aggregate", new AggregateMeasures(def))
           .apply("WriteAggregatesToPostgres",
-              new WriteToPostgres(db, PostgresTables.aggregates(def, schema), batch, writers));
+              new WriteToPostgres(db, PostgresTables.aggregates(def, schema), batch));
     }
     PCollectionList.of(read.get(ReadCsvFiles.FILE_REJECTS))
         .and(checked.get(ParseAndValidate.REJECTED))
         .apply("CollectRejects", Flatten.pCollections())
         .setRowSchema(DatasetSchemas.REJECT)
         .apply("WriteRejectsToPostgres",
-            new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch, writers));
+            new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch));
   }
 }

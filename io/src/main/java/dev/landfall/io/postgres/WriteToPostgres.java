@@ -9,16 +9,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.RowCoder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupIntoBatches;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.postgresql.PGConnection;
@@ -27,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Idempotent, COPY-speed writer of rows into one PostgreSQL table. Rows are grouped into batches of
- * at most {@code batchSize} ({@link GroupIntoBatches}, so batch size does not depend on the
- * runner's bundle size); each batch is streamed with {@code COPY ... FROM STDIN} into a
+ * Idempotent, COPY-speed writer of rows into one PostgreSQL table. Rows are buffered per bundle, at
+ * most {@code batchSize} at a time (no extra shuffle: on Flink a bundle is {@code --maxBundleSize}
+ * rows, 1000 by default); each batch is streamed with {@code COPY ... FROM STDIN} into a
  * session-local staging table and merged into the target with {@code INSERT ... ON CONFLICT} in
  * the same transaction ({@link TableSpec#mergeSql()}), so a retried bundle or a re-run leaves the
  * table as one run would. Connection losses and serialization failures are retried with backoff.
@@ -39,64 +35,57 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
   private final Database db;
   private final TableSpec spec;
   private final int batchSize;
-  private final int writers;
 
-  /**
-   * @param batchSize rows per transaction
-   * @param writers how many batches are filled (and written) side by side
-   */
-  public WriteToPostgres(Database db, TableSpec spec, int batchSize, int writers) {
+  /** @param batchSize the most rows one transaction carries */
+  public WriteToPostgres(Database db, TableSpec spec, int batchSize) {
     this.db = db;
     this.spec = spec;
     this.batchSize = batchSize;
-    this.writers = writers;
   }
 
   @Override
   public PCollection<Long> expand(PCollection<Row> rows) {
-    return rows.apply("SpreadOverWriters", ParDo.of(new AssignWriterFn(writers)))
-        .setCoder(KvCoder.of(VarIntCoder.of(), RowCoder.of(rows.getSchema())))
-        .apply("BatchRows", GroupIntoBatches.ofSize(batchSize))
-        .apply("CopyAndMerge", ParDo.of(new CopyMergeFn(db, spec)));
+    return rows.apply("CopyAndMerge", ParDo.of(new CopyMergeFn(db, spec, batchSize)));
   }
 
-  /** Deals rows round-robin to {@code writers} batch keys. */
-  static class AssignWriterFn extends DoFn<Row, KV<Integer, Row>> {
-    private final int writers;
-    private transient int next;
-
-    AssignWriterFn(int writers) {
-      this.writers = writers;
-    }
-
-    @ProcessElement
-    public void process(@Element Row row, OutputReceiver<KV<Integer, Row>> out) {
-      next = (next + 1) % writers;
-      out.output(KV.of(next, row));
-    }
-  }
-
-  static class CopyMergeFn extends DoFn<KV<Integer, Iterable<Row>>, Long> {
+  static class CopyMergeFn extends DoFn<Row, Long> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteToPostgres.class);
     private static final int MAX_ATTEMPTS = 6;
 
     private final Database db;
     private final TableSpec spec;
+    private final int batchSize;
     private final Counter written;
     private transient Connection connection;
+    private transient List<Row> batch;
     private transient long writtenHere;
     private transient long lastLogNanos;
 
-    CopyMergeFn(Database db, TableSpec spec) {
+    CopyMergeFn(Database db, TableSpec spec, int batchSize) {
       this.db = db;
       this.spec = spec;
+      this.batchSize = batchSize;
       this.written = Metrics.counter(WriteToPostgres.class, "rows-written-" + spec.table);
     }
 
+    @StartBundle
+    public void startBundle() {
+      batch = new ArrayList<>();
+    }
+
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<Row>> batch, OutputReceiver<Long> out)
-        throws Exception {
-      out.output(flush(batch.getValue()));
+    public void process(@Element Row row, OutputReceiver<Long> out) throws Exception {
+      batch.add(row);
+      if (batch.size() >= batchSize) {
+        out.output(flush());
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext ctx) throws Exception {
+      if (!batch.isEmpty()) {
+        ctx.output(flush(), GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      }
     }
 
     @Teardown
@@ -104,11 +93,9 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
       closeQuietly();
     }
 
-    private long flush(Iterable<Row> batch) throws Exception {
-      List<Row> rows = new ArrayList<>();
-      batch.forEach(rows::add);
-      byte[] csv = encode(rows);
-      long n = rows.size();
+    private long flush() throws Exception {
+      byte[] csv = encode(batch);
+      long n = batch.size();
       for (int attempt = 1; ; attempt++) {
         try {
           writeBatch(csv);
@@ -126,6 +113,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
         }
       }
       written.inc(n);
+      batch.clear();
       writtenHere += n;
       if (System.nanoTime() - lastLogNanos > 10_000_000_000L) {
         lastLogNanos = System.nanoTime();

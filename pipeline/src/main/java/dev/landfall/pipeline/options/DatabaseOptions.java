@@ -36,12 +36,6 @@ public interface DatabaseOptions extends PipelineOptions {
 
   void setDbBatchSize(Integer value);
 
-  @Description("Batches written to PostgreSQL side by side (per table).")
-  @Default.Integer(4)
-  Integer getDbWriters();
-
-  void setDbWriters(Integer value);
-
   @Description("Port of the embedded PostgreSQL (used when --jdbcUrl is empty); 0 picks a free one.")
   @Default.Integer(54329)
   Integer getEmbeddedPgPort();

@@ -63,13 +63,15 @@ public final class DatasetSchemas {
       case DOUBLE:
         return FieldType.DOUBLE;
       case DECIMAL:
-        return FieldType.DECIMAL;
+        return type.precision() <= CompactTypes.MAX_LONG_PRECISION
+            ? FieldType.logicalType(new CompactTypes.ScaledDecimal(type.scale()))
+            : FieldType.DECIMAL;
       case BOOLEAN:
         return FieldType.BOOLEAN;
       case DATE:
         return FieldType.logicalType(SqlTypes.DATE);
       case TIMESTAMP:
-        return FieldType.logicalType(SqlTypes.TIMESTAMP);
+        return FieldType.logicalType(new CompactTypes.EpochMicros());
       default:
         throw new IllegalArgumentException("no Beam type for " + type);
     }

@@ -22,7 +22,8 @@ import java.util.Locale;
  * booleans are {@code true/false/t/f/yes/no/y/n/1/0}; dates are ISO {@code yyyy-MM-dd}; timestamps
  * are ISO-8601 with {@code T} or a space, optional fraction, optional zone ({@code Z}, {@code +02},
  * {@code +0200}, {@code +02:00}); without a zone they are UTC. A {@code format} (a {@link
- * DateTimeFormatter} pattern) replaces the ISO rule for dates and timestamps.
+ * DateTimeFormatter} pattern) replaces the ISO rule for dates and timestamps. Timestamps keep
+ * microseconds (as PostgreSQL and Parquet do); finer digits are truncated.
  */
 public final class ValueParser implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -175,9 +176,9 @@ public final class ValueParser implements Serializable {
             t.isSupported(ChronoField.OFFSET_SECONDS)
                 ? ZoneOffset.ofTotalSeconds(t.get(ChronoField.OFFSET_SECONDS))
                 : ZoneOffset.UTC;
-        return local.toInstant(zone);
+        return local.toInstant(zone).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
       }
-      return parseIsoTimestamp(text);
+      return parseIsoTimestamp(text).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     } catch (java.time.DateTimeException e) {
       throw new BadValue(
           format == null ? "not an ISO-8601 timestamp" : "not a timestamp in " + format);
