@@ -77,16 +77,20 @@ public final class LandfallPipeline {
       options.setOutput(workDir.resolve("parquet").toString());
     }
 
+    boolean postgres = Sinks.of(options).postgres;
     EmbeddedPostgresServer embedded = null;
     try {
-      if (options.getJdbcUrl().isEmpty()) {
+      if (postgres && options.getJdbcUrl().isEmpty()) {
         embedded = EmbeddedPostgresServer.start(workDir.resolve("pgdata"), options.getEmbeddedPgPort());
         options.setJdbcUrl(embedded.jdbcUrl());
         options.setDbUser(embedded.user());
         LOG.info("embedded PostgreSQL started on port {} (data in {})", embedded.port(), embedded.dataDir());
       }
-      Database db = new Database(options.getJdbcUrl(), options.getDbUser());
-      PostgresTables.createAll(db, def, options.getDbSchema());
+      Database db = null;
+      if (postgres) {
+        db = new Database(options.getJdbcUrl(), options.getDbUser());
+        PostgresTables.createAll(db, def, options.getDbSchema());
+      }
 
       Pipeline pipeline = Pipeline.create(options);
       buildGraph(pipeline, def, options, db);
@@ -108,6 +112,36 @@ public final class LandfallPipeline {
       return b;
     }
     return options.getRunner().getSimpleName().equals("DirectRunner") ? 64 : 0;
+  }
+
+  /** Which outputs --sinks asks for. */
+  static final class Sinks {
+    final boolean parquet;
+    final boolean postgres;
+
+    private Sinks(boolean parquet, boolean postgres) {
+      this.parquet = parquet;
+      this.postgres = postgres;
+    }
+
+    static Sinks of(LandfallOptions options) {
+      boolean parquet = false;
+      boolean postgres = false;
+      for (String s : options.getSinks().split(",")) {
+        switch (s.trim()) {
+          case "parquet":
+            parquet = true;
+            break;
+          case "postgres":
+            postgres = true;
+            break;
+          default:
+            throw new IllegalArgumentException(
+                "--sinks: unknown output '" + s.trim() + "'; use parquet, postgres or both");
+        }
+      }
+      return new Sinks(parquet, postgres);
+    }
   }
 
   /** Waits for the job, logging the row counts every 10 s while it runs. */
@@ -177,10 +211,16 @@ public final class LandfallPipeline {
             .get(ParseAndValidate.CLEAN)
             .apply("Deduplicate", new DeduplicateByKey(def).inBuckets(dedupeBuckets(options)));
 
+    Sinks sinks = Sinks.of(options);
     // 5. Parquet for data scientists.
-    unique.apply(
-        "WriteParquet",
-        new WriteParquetPartitions(def, options.getOutput(), options.getParquetShardsPerPartition()));
+    if (sinks.parquet) {
+      unique.apply(
+          "WriteParquet",
+          new WriteParquetPartitions(def, options.getOutput(), options.getParquetShardsPerPartition()));
+    }
+    if (!sinks.postgres) {
+      return;
+    }
 
     // 6. PostgreSQL for analysts: rows, aggregates, rejects.
     String schema = options.getDbSchema();

@@ -43,12 +43,15 @@ public final class RunSummary {
     this.rowsRejected = counter(m, "rows-rejected");
     this.bytesRead = counter(m, "bytes-read");
     this.seconds = seconds;
-    this.parquetFolder = WriteParquetPartitions.datasetFolder(o.getOutput(), def);
-    this.jdbcUrl = new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl();
+    LandfallPipeline.Sinks sinks = LandfallPipeline.Sinks.of(o);
+    this.parquetFolder =
+        sinks.parquet ? WriteParquetPartitions.datasetFolder(o.getOutput(), def) : null;
+    this.jdbcUrl = sinks.postgres ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
     String s = o.getDbSchema();
     this.tables = s + "." + def.name + ", " + s + "." + def.name + "_agg, " + s + "." + def.name
         + "_rejects";
-    this.psql = embedded != null ? embedded.psqlCommand() : "psql \"" + jdbcUrl.substring(5) + "\"";
+    this.psql = embedded != null ? embedded.psqlCommand()
+        : jdbcUrl != null ? "psql \"" + jdbcUrl.substring(5) + "\"" : null;
   }
 
   static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
@@ -103,11 +106,18 @@ public final class RunSummary {
         rowsDuplicate, rowsRejected, accounted() ? "all accounted for" : "MISMATCH"));
     sb.append(String.format(Locale.ROOT, "time      %.1f s (%.0f rows/s)%n", seconds,
         seconds > 0 ? rowsRead / seconds : 0));
-    sb.append("parquet   ").append(parquetFolder).append("/\n");
-    sb.append("postgres  ").append(jdbcUrl).append("  tables ").append(tables).append('\n');
-    sb.append("query     ").append(psql).append('\n');
-    sb.append("          duckdb: SELECT * FROM read_parquet('").append(parquetFolder)
-        .append("/**/*.parquet', hive_partitioning = true) LIMIT 10;\n");
+    if (parquetFolder != null) {
+      sb.append("parquet   ").append(parquetFolder).append("/\n");
+    }
+    if (jdbcUrl != null) {
+      sb.append("postgres  ").append(jdbcUrl).append("  tables ").append(tables).append('\n');
+      sb.append("query     ").append(psql).append('\n');
+    }
+    if (parquetFolder != null) {
+      sb.append(jdbcUrl != null ? "          " : "query     ")
+          .append("duckdb: SELECT * FROM read_parquet('").append(parquetFolder)
+          .append("/**/*.parquet', hive_partitioning = true) LIMIT 10;\n");
+    }
     return sb.toString();
   }
 }

@@ -101,4 +101,21 @@ class SecondDatasetTest {
       assertThat(r.getString(7), equalTo("north"));
     }
   }
+
+  @Test
+  void parquetOnlyRunNeedsNoDatabase() throws Exception {
+    Path work = dir.resolve("parquet-only");
+    RunSummary s = LandfallPipeline.run(
+        EndToEndChecks.defaults(work, "--sampleRows=2000", "--sinks=parquet"));
+    assertThat(s.succeeded(), equalTo(true));
+    assertThat(Files.exists(work.resolve("pgdata")), equalTo(false));
+    assertThat(s.jdbcUrl == null, equalTo(true));
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = duck.createStatement();
+        ResultSet r = st.executeQuery("SELECT count(*) FROM read_parquet('"
+            + work.resolve("parquet") + "/billing/**/*.parquet')")) {
+      r.next();
+      assertThat(r.getLong(1), equalTo(s.rowsValid));
+    }
+  }
 }

@@ -14,6 +14,13 @@ public interface OutputOptions extends PipelineOptions {
 
   void setOutput(String value);
 
+  @Description(
+      "Outputs to write, comma-separated: parquet, postgres. 'parquet' alone needs no database.")
+  @Default.String("parquet,postgres")
+  String getSinks();
+
+  void setSinks(String value);
+
   @Description("Parquet files written per partition folder.")
   @Default.Integer(1)
   Integer getParquetShardsPerPartition();
