@@ -82,6 +82,15 @@ class SecondDatasetTest {
           }
         }
         assertThat(rejects, contains("3:constraint:temperature", "6:type:reading_time"));
+        List<String> indexes = new ArrayList<>();
+        try (ResultSet r = st.executeQuery("SELECT indexname FROM pg_indexes"
+            + " WHERE tablename = 'sensors' ORDER BY 1")) {
+          while (r.next()) {
+            indexes.add(r.getString(1));
+          }
+        }
+        assertThat(indexes, contains("sensors_by_day", "sensors_by_site",
+            "sensors_by_site_sensor", "sensors_pkey"));
       }
     }
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");

@@ -2,6 +2,7 @@ package dev.landfall.io.postgres;
 
 import dev.landfall.transforms.definition.ColumnType;
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.definition.Identifiers;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -145,7 +146,7 @@ public final class PostgresTables {
   public static void createAll(Database db, DatasetDefinition def, String schema)
       throws SQLException {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
-      s.execute("CREATE SCHEMA IF NOT EXISTS " + dev.landfall.transforms.definition.Identifiers.quote(schema));
+      s.execute("CREATE SCHEMA IF NOT EXISTS " + Identifiers.quote(schema));
       List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
       if (def.aggregates != null) {
         specs.add(aggregates(def, schema));
@@ -155,6 +156,39 @@ public final class PostgresTables {
           s.execute(sql);
         }
       }
+      for (String sql : rowIndexes(def, schema)) {
+        s.execute(sql);
+      }
     }
+  }
+
+  /**
+   * Indexes on the rows table for what dashboards filter and group by: each partition column, and
+   * the aggregate group columns together.
+   */
+  static List<String> rowIndexes(DatasetDefinition def, String schema) {
+    List<List<String>> indexes = new ArrayList<>();
+    for (DatasetDefinition.Partition p : def.partitions) {
+      indexes.add(List.of(p.name));
+    }
+    if (def.aggregates != null && !indexes.contains(def.aggregates.groupBy)) {
+      indexes.add(def.aggregates.groupBy);
+    }
+    List<String> sql = new ArrayList<>();
+    for (int i = 0; i < indexes.size(); i++) {
+      List<String> cols = indexes.get(i);
+      if (def.key.equals(cols)) {
+        continue;
+      }
+      String name = def.name + "_by_" + String.join("_", cols);
+      if (name.length() > 63) {
+        name = def.name.substring(0, Math.min(def.name.length(), 55)) + "_idx" + i;
+      }
+      sql.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(name) + " ON "
+          + Identifiers.quote(schema) + "." + Identifiers.quote(def.name) + " ("
+          + cols.stream().map(Identifiers::quote).collect(java.util.stream.Collectors.joining(", "))
+          + ")");
+    }
+    return sql;
   }
 }
