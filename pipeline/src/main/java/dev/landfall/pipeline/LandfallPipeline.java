@@ -2,6 +2,7 @@ package dev.landfall.pipeline;
 
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.parquet.MarkPartitionsComplete;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
@@ -214,9 +215,13 @@ public final class LandfallPipeline {
     Sinks sinks = Sinks.of(options);
     // 5. Parquet for data scientists.
     if (sinks.parquet) {
-      unique.apply(
-          "WriteParquet",
-          new WriteParquetPartitions(def, options.getOutput(), options.getParquetShardsPerPartition()));
+      unique
+          .apply("WriteParquet",
+              new WriteParquetPartitions(def, options.getOutput(),
+                  options.getParquetShardsPerPartition()))
+          .getPerDestinationOutputFilenames()
+          .apply("MarkPartitionsComplete", new MarkPartitionsComplete(
+              WriteParquetPartitions.datasetFolder(options.getOutput(), def)));
     }
     if (!sinks.postgres) {
       return;

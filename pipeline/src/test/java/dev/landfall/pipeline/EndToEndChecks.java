@@ -118,8 +118,34 @@ public final class EndToEndChecks {
         }
       }
       assertThat(groups, equalTo(exp.groups.size()));
+
+      // The dashboard views of the billing definition.
+      BigDecimal total = exp.groups.values().stream().map(g -> g.sum)
+          .reduce(BigDecimal.ZERO, BigDecimal::add);
+      try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(
+          "SELECT sum(cost), sum(events) FROM " + schema + ".billing_cost_per_day_service")) {
+        r.next();
+        assertThat(r.getBigDecimal(1).compareTo(total), equalTo(0));
+        assertThat(r.getLong(2), equalTo(exp.valid));
+      }
+      assertThat(scalar(c, "SELECT sum(rejected) FROM " + schema + ".billing_rejects_per_day"
+          + " WHERE date IS NOT NULL"), equalTo(exp.rejected));
+      assertThat(scalar(c, "SELECT count(*) FROM " + schema + ".billing_p90_cost_trend"),
+          equalTo((long) exp.groups.size()));
+      assertThat(scalar(c, "SELECT max(cost_rank) FROM " + schema
+          + ".billing_top_accounts_per_day"), equalTo(10L));
     }
 
+    try (Stream<Path> partitions = Files.list(parquet.resolve("billing"))) {
+      List<Path> folders = partitions.filter(Files::isDirectory)
+          .filter(p -> p.getFileName().toString().startsWith("date=")).collect(Collectors.toList());
+      assertThat(folders.size(), equalTo((int) exp.groups.keySet().stream()
+          .map(k -> k.substring(0, k.indexOf('|'))).distinct().count()));
+      for (Path folder : folders) {
+        assertThat(folder + " has _SUCCESS", Files.exists(folder.resolve("_SUCCESS")),
+            equalTo(true));
+      }
+    }
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
         Statement s = duck.createStatement()) {
       String files = "read_parquet('" + parquet + "/billing/**/*.parquet', hive_partitioning = true)";

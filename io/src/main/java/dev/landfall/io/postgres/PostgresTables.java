@@ -159,7 +159,29 @@ public final class PostgresTables {
       for (String sql : rowIndexes(def, schema)) {
         s.execute(sql);
       }
+      for (String sql : views(def, schema)) {
+        s.execute(sql);
+      }
     }
+  }
+
+  /** CREATE OR REPLACE VIEW (and its comment) for each view of the definition. */
+  static List<String> views(DatasetDefinition def, String schema) {
+    List<String> sql = new ArrayList<>();
+    String q = Identifiers.quote(schema);
+    for (DatasetDefinition.View v : def.views) {
+      String name = q + "." + Identifiers.quote(v.name);
+      String body = v.sql
+          .replace("${rows}", q + "." + Identifiers.quote(def.name))
+          .replace("${agg}", q + "." + Identifiers.quote(def.name + "_agg"))
+          .replace("${rejects}", q + "." + Identifiers.quote(def.name + "_rejects"))
+          .replace("${schema}", q);
+      sql.add("CREATE OR REPLACE VIEW " + name + " AS " + body);
+      if (v.description != null) {
+        sql.add("COMMENT ON VIEW " + name + " IS " + TableSpec.literal(v.description));
+      }
+    }
+    return sql;
   }
 
   /**

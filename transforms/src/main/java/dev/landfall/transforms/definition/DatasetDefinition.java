@@ -76,6 +76,18 @@ public final class DatasetDefinition implements Serializable {
     @JsonProperty public LinkedHashMap<String, List<String>> measures = new LinkedHashMap<>();
   }
 
+  /**
+   * A PostgreSQL view for dashboards. {@code sql} is a SELECT in which {@code ${rows}}, {@code
+   * ${agg}}, {@code ${rejects}} and {@code ${schema}} stand for the quoted tables and schema. It is
+   * trusted configuration, run as written by whoever owns the definition.
+   */
+  public static final class View implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public String name;
+    @JsonProperty public String description;
+    @JsonProperty public String sql;
+  }
+
   @JsonProperty public String name;
   @JsonProperty public String description;
   @JsonProperty public Csv csv = new Csv();
@@ -85,6 +97,7 @@ public final class DatasetDefinition implements Serializable {
   @JsonProperty public List<String> key = new ArrayList<>();
   @JsonProperty public String eventTime;
   @JsonProperty public Aggregates aggregates;
+  @JsonProperty public List<View> views = new ArrayList<>();
 
   /** Parses and validates a definition from JSON text. */
   public static DatasetDefinition fromJson(String json) {
@@ -170,6 +183,21 @@ public final class DatasetDefinition implements Serializable {
     }
     if (eventTime != null && typeOf(eventTime) == null) {
       throw new IllegalArgumentException("eventTime '" + eventTime + "' is not a column");
+    }
+    Set<String> viewNames = new HashSet<>();
+    for (View v : views) {
+      Identifiers.check("view name", v.name);
+      if (!viewNames.add(v.name) || v.name.equals(name) || v.name.equals(name + "_agg")
+          || v.name.equals(name + "_rejects")) {
+        throw new IllegalArgumentException("view name '" + v.name + "' is used twice");
+      }
+      if (v.sql == null || v.sql.isBlank()) {
+        throw new IllegalArgumentException("view '" + v.name + "' has no sql");
+      }
+      if (v.sql.contains("${agg}") && aggregates == null) {
+        throw new IllegalArgumentException(
+            "view '" + v.name + "' uses ${agg} but the dataset declares no aggregates");
+      }
     }
     if (aggregates != null) {
       if (aggregates.groupBy == null || aggregates.groupBy.isEmpty()) {
