@@ -2,6 +2,10 @@ package dev.landfall.pipeline;
 
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.ledger.ClaimFiles;
+import dev.landfall.io.ledger.FileLedger;
+import dev.landfall.io.ledger.FinishFiles;
+import dev.landfall.io.parquet.ExportFileToParquet;
 import dev.landfall.io.parquet.MarkPartitionsComplete;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
@@ -9,10 +13,12 @@ import dev.landfall.io.postgres.EmbeddedPostgresServer;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.WriteToPostgres;
 import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.pipeline.options.WatchOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import dev.landfall.transforms.AggregateMeasures;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
+import dev.landfall.transforms.TrackFileCompletion;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import dev.landfall.transforms.values.DatasetSchemas;
@@ -23,9 +29,15 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Wait;
+import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
+import org.apache.beam.sdk.transforms.windowing.Repeatedly;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -70,8 +82,20 @@ public final class LandfallPipeline {
             "--input is required for dataset '" + def.name + "' (sample data exists for billing only)");
       }
       Path sample = workDir.resolve("sample-input").resolve(def.name);
-      LOG.info("no --input: generating {} sample rows under {}", options.getSampleRows(), sample);
-      BillingSampleGenerator.standard(options.getSampleRows(), 42).writeTo(sample);
+      // Generated once per size: a second run finds the same files (and the ledger skips them).
+      Path marker = sample.resolve("_landfall_sample_rows_" + options.getSampleRows());
+      if (Files.exists(marker)) {
+        LOG.info("no --input: using the sample data generated earlier under {}", sample);
+      } else {
+        LOG.info("no --input: generating {} sample rows under {}", options.getSampleRows(), sample);
+        if (Files.exists(sample)) {
+          try (java.util.stream.Stream<Path> old = Files.walk(sample)) {
+            old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+          }
+        }
+        BillingSampleGenerator.standard(options.getSampleRows(), 42).writeTo(sample);
+        Files.createFile(marker);
+      }
       options.setInput(sample.toString());
     }
     if (options.getOutput().isEmpty()) {
@@ -79,6 +103,11 @@ public final class LandfallPipeline {
     }
 
     boolean postgres = Sinks.of(options).postgres;
+    if (options.getWatch() && !postgres) {
+      throw new IllegalArgumentException(
+          "--watch needs the postgres output (--sinks=parquet,postgres): the file ledger that"
+              + " makes each file count once lives in PostgreSQL");
+    }
     EmbeddedPostgresServer embedded = null;
     try {
       if (postgres && options.getJdbcUrl().isEmpty()) {
@@ -88,15 +117,26 @@ public final class LandfallPipeline {
         LOG.info("embedded PostgreSQL started on port {} (data in {})", embedded.port(), embedded.dataDir());
       }
       Database db = null;
+      FileLedger ledger = null;
+      long doneBefore = 0;
+      java.time.Instant runStart = java.time.Instant.now();
       if (postgres) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
         PostgresTables.createAll(db, def, options.getDbSchema());
+        ledger = new FileLedger(db, def, options.getDbSchema());
+        doneBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed");
       }
 
       Pipeline pipeline = Pipeline.create(options);
       buildGraph(pipeline, def, options, db);
       PipelineResult result = pipeline.run();
       PipelineResult.State state = waitWithProgress(result);
+      if (ledger != null && !options.getWatch() && doneBefore > 0
+          && state == PipelineResult.State.DONE) {
+        // This run's aggregates cover only the files it read; files ingested by earlier runs
+        // share some of its groups, so recompute those groups from the rows table.
+        ledger.refreshGroupsOfFilesFinishedSince(runStart);
+      }
       return RunSummary.from(result, state, def, options, embedded,
           (System.nanoTime() - started) / 1e9);
     } finally {
@@ -195,9 +235,30 @@ public final class LandfallPipeline {
    */
   public static void buildGraph(
       Pipeline pipeline, DatasetDefinition def, LandfallOptions options, Database db) {
-    // 1. Discover the input files.
-    PCollection<org.apache.beam.sdk.io.FileIO.ReadableFile> files =
-        pipeline.apply("DiscoverFiles", new MatchInputFiles(options.getInput(), options.getInputGlob()));
+    Sinks sinks = Sinks.of(options);
+    boolean watch = options.getWatch();
+    FileLedger ledger = sinks.postgres ? new FileLedger(db, def, options.getDbSchema()) : null;
+
+    // 1. Discover the input files: all at once (backfill) or as they land (watch); the ledger
+    //    lets through only files not ingested yet.
+    MatchInputFiles discover = new MatchInputFiles(options.getInput(), options.getInputGlob())
+        .inRange(def.partitions.isEmpty() ? null : def.partitions.get(0).name,
+            options.getSince(), options.getUntil());
+    if (watch) {
+      discover = discover.continuously(
+          WatchOptions.parseDuration("--pollInterval", options.getPollInterval()),
+          options.getStopAfterIdle().isEmpty() ? null
+              : WatchOptions.parseDuration("--stopAfterIdle", options.getStopAfterIdle()));
+    }
+    if (ledger != null) {
+      discover = discover.claimingWith(new ClaimFiles(ledger, options.getReingestChanged()));
+    }
+    PCollection<FileIO.ReadableFile> files = pipeline.apply("DiscoverFiles", discover);
+    if (watch) {
+      // Unbounded input: every grouping below fires on processing-time panes, so each new file
+      // moves through de-duplication and the sinks about a second after it is read.
+      files = files.apply("IngestionPanes", inPanes());
+    }
 
     // 2. Read CSV records.
     PCollectionTuple read = files.apply("ReadCsv", new ReadCsvFiles(def));
@@ -207,21 +268,23 @@ public final class LandfallPipeline {
         read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
 
     // 4. Keep one row per key.
-    PCollection<Row> unique =
+    PCollectionTuple deduplicated =
         checked
             .get(ParseAndValidate.CLEAN)
-            .apply("Deduplicate", new DeduplicateByKey(def).inBuckets(dedupeBuckets(options)));
+            .apply("Deduplicate", new DeduplicateByKey(def).inBuckets(dedupeBuckets(options))
+                .withDuplicateCounts());
+    PCollection<Row> unique = deduplicated.get(DeduplicateByKey.UNIQUE);
 
-    Sinks sinks = Sinks.of(options);
-    // 5. Parquet for data scientists.
-    if (sinks.parquet) {
-      unique
+    // 5. Parquet for data scientists (backfill: from the pipeline; watch: per finished file).
+    PCollection<KV<String, String>> parquetFiles = null;
+    if (sinks.parquet && !watch) {
+      parquetFiles = unique
           .apply("WriteParquet",
               new WriteParquetPartitions(def, options.getOutput(),
                   options.getParquetShardsPerPartition()))
-          .getPerDestinationOutputFilenames()
-          .apply("MarkPartitionsComplete", new MarkPartitionsComplete(
-              WriteParquetPartitions.datasetFolder(options.getOutput(), def)));
+          .getPerDestinationOutputFilenames();
+      parquetFiles.apply("MarkPartitionsComplete", new MarkPartitionsComplete(
+          WriteParquetPartitions.datasetFolder(options.getOutput(), def)));
     }
     if (!sinks.postgres) {
       return;
@@ -230,19 +293,59 @@ public final class LandfallPipeline {
     // 6. PostgreSQL for analysts: rows, aggregates, rejects.
     String schema = options.getDbSchema();
     int batch = options.getDbBatchSize();
-    unique.apply("WriteRowsToPostgres",
+    PCollection<KV<String, Long>> rowsStored = unique.apply("WriteRowsToPostgres",
         new WriteToPostgres(db, PostgresTables.rows(def, schema), batch));
-    if (def.aggregates != null) {
+    if (def.aggregates != null && !watch) {
       unique
           .apply("Aggregate", new AggregateMeasures(def))
           .apply("WriteAggregatesToPostgres",
               new WriteToPostgres(db, PostgresTables.aggregates(def, schema), batch));
     }
-    PCollectionList.of(read.get(ReadCsvFiles.FILE_REJECTS))
-        .and(checked.get(ParseAndValidate.REJECTED))
-        .apply("CollectRejects", Flatten.pCollections())
-        .setRowSchema(DatasetSchemas.REJECT)
-        .apply("WriteRejectsToPostgres",
-            new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch));
+    PCollection<KV<String, Long>> rejectsStored =
+        PCollectionList.of(panes(watch, "FileRejectPanes", read.get(ReadCsvFiles.FILE_REJECTS)))
+            .and(panes(watch, "RowRejectPanes", checked.get(ParseAndValidate.REJECTED)))
+            .apply("CollectRejects", Flatten.pCollections())
+            .setRowSchema(DatasetSchemas.REJECT)
+            .apply("WriteRejectsToPostgres",
+                new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch));
+
+    // 7. Close each file in the ledger once every one of its records is stored or counted as a
+    //    duplicate (and, in a backfill, once the Parquet files are final).
+    PCollection<KV<String, Long>> accounted =
+        PCollectionList.of(panes(watch, "RowsStoredPanes", rowsStored))
+            .and(panes(watch, "RejectsStoredPanes", rejectsStored))
+            .and(panes(watch, "DuplicatePanes", deduplicated.get(DeduplicateByKey.DUPLICATES)))
+            .apply("CollectAccounted", Flatten.pCollections());
+    PCollection<KV<String, Long>> completed =
+        PCollectionTuple.of(TrackFileCompletion.EXPECTED,
+                panes(watch, "FileItemPanes", read.get(ReadCsvFiles.FILE_ITEMS)))
+            .and(TrackFileCompletion.ACCOUNTED, accounted)
+            .apply("TrackFiles", new TrackFileCompletion());
+    if (parquetFiles != null) {
+      completed = completed.apply("AfterParquetIsFinal", Wait.on(parquetFiles));
+    }
+    completed.apply("FinishFiles", new FinishFiles(ledger,
+        watch && sinks.parquet
+            ? new ExportFileToParquet(db, def, schema, options.getOutput()) : null,
+        watch, options.getWebhookUrl()));
+  }
+
+  /** Processing-time panes for watch mode: fire about a second after data arrives. */
+  static <T> Window<T> inPanes() {
+    return Window.<T>configure()
+        .triggering(Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane()
+            .plusDelayOf(Duration.millis(PANE_DELAY_MILLIS))))
+        .discardingFiredPanes()
+        .withAllowedLateness(Duration.ZERO);
+  }
+
+  static final long PANE_DELAY_MILLIS = 1000;
+
+  /** In watch mode, re-applies the pane trigger so that collections can be flattened. */
+  static <T> PCollection<T> panes(boolean watch, String name, PCollection<T> c) {
+    if (!watch) {
+      return c;
+    }
+    return c.apply(name, LandfallPipeline.<T>inPanes());
   }
 }

@@ -20,6 +20,12 @@ public final class RunSummary {
   public final long filesRead;
   public final long filesRejected;
   public final long filesSkipped;
+  /** Files the ledger says were ingested by an earlier run, unchanged: not read again. */
+  public final long filesAlreadyDone;
+  /** Files changed since an earlier run ingested them, not re-read (no --reingestChanged). */
+  public final long filesChanged;
+  /** Files marked done or failed in the ledger by this run. */
+  public final long filesFinished;
   public final long rowsRead;
   public final long rowsValid;
   public final long rowsDuplicate;
@@ -37,6 +43,9 @@ public final class RunSummary {
     this.filesRead = counter(m, "files-read");
     this.filesRejected = counter(m, "files-rejected");
     this.filesSkipped = counter(m, "files-skipped");
+    this.filesAlreadyDone = counter(m, "files-already-done");
+    this.filesChanged = counter(m, "files-changed");
+    this.filesFinished = counter(m, "files-finished");
     this.rowsRead = counter(m, "rows-read");
     this.rowsValid = counter(m, "rows-valid");
     this.rowsDuplicate = counter(m, "rows-duplicate");
@@ -101,6 +110,11 @@ public final class RunSummary {
     sb.append("\n== landfall run: ").append(state).append(" ==\n");
     sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, skipped %d (%.1f MB)%n",
         filesRead, filesRejected, filesSkipped, bytesRead / 1e6));
+    if (jdbcUrl != null) {
+      sb.append(String.format(Locale.ROOT,
+          "ledger    %d finished by this run; %d ingested earlier (not read again); %d changed"
+              + " since ingested (not re-read)%n", filesFinished, filesAlreadyDone, filesChanged));
+    }
     sb.append(String.format(Locale.ROOT,
         "rows      read %d = valid %d + duplicate %d + rejected %d  [%s]%n", rowsRead, rowsValid,
         rowsDuplicate, rowsRejected, accounted() ? "all accounted for" : "MISMATCH"));

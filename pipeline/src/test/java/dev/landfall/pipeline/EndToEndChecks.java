@@ -119,6 +119,21 @@ public final class EndToEndChecks {
       }
       assertThat(groups, equalTo(exp.groups.size()));
 
+      // The ledger: every file done, its counts adding up to the run's.
+      try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(
+          "SELECT count(*), sum(rows_read), sum(rows_valid), sum(rows_duplicate),"
+              + " sum(rows_rejected), count(*) FILTER (WHERE rows_read <> rows_valid"
+              + " + rows_duplicate + rows_rejected) FROM " + schema + ".landfall_files"
+              + " WHERE dataset = 'billing' AND status = 'done'")) {
+        r.next();
+        assertThat("files done", r.getLong(1), equalTo(exp.files));
+        assertThat("ledger rows_read", r.getLong(2), equalTo(exp.rowsRead));
+        assertThat("ledger rows_valid", r.getLong(3), equalTo(exp.valid));
+        assertThat("ledger rows_duplicate", r.getLong(4), equalTo(exp.duplicate));
+        assertThat("ledger rows_rejected", r.getLong(5), equalTo(exp.rejected));
+        assertThat("files whose counts do not add up", r.getLong(6), equalTo(0L));
+      }
+
       // The dashboard views of the billing definition.
       BigDecimal total = exp.groups.values().stream().map(g -> g.sum)
           .reduce(BigDecimal.ZERO, BigDecimal::add);

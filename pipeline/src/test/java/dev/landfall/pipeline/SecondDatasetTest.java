@@ -90,7 +90,7 @@ class SecondDatasetTest {
           }
         }
         assertThat(indexes, contains("sensors_by_day", "sensors_by_site",
-            "sensors_by_site_sensor", "sensors_pkey"));
+            "sensors_by_site_sensor", "sensors_by_source_file", "sensors_pkey"));
       }
     }
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");

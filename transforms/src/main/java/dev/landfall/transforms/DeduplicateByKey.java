@@ -28,7 +28,10 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -42,8 +45,17 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * {@link #inBuckets(int)} instead groups rows into a fixed number of hash buckets and de-duplicates
  * each bucket in memory; the DirectRunner, which runs every key of a grouping as its own bundle and
  * keeps all data in memory anyway, is two orders of magnitude faster this way.
+ *
+ * <p>{@link #withDuplicateCounts()} also emits, per input file, how many of its rows lost to
+ * another row ({@link #DUPLICATES}), so a file's rows can be accounted for as they finish.
  */
 public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<Row>> {
+  /** The winning rows. */
+  public static final TupleTag<Row> UNIQUE = new TupleTag<Row>() {};
+  /** Per source file, the number of its rows that were duplicates (emitted only when > 0). */
+  public static final TupleTag<KV<String, Long>> DUPLICATES =
+      new TupleTag<KV<String, Long>>() {};
+
   private final DatasetDefinition definition;
   private final int buckets;
 
@@ -61,30 +73,58 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     return new DeduplicateByKey(definition, buckets);
   }
 
+  /** The same de-duplication, with the per-file duplicate counts as a second output. */
+  public WithDuplicateCounts withDuplicateCounts() {
+    return new WithDuplicateCounts(definition, buckets);
+  }
+
   @Override
   public PCollection<Row> expand(PCollection<Row> rows) {
-    Schema schema = DatasetSchemas.clean(definition);
-    List<String> key = definition.key;
-    if (buckets > 0) {
-      int n = buckets;
-      return rows.apply(
-              "KeyByBucket",
-              MapElements.into(
-                      TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.rows()))
-                  .via((Row r) -> KV.of(Math.floorMod(keyOf(r, key).hashCode(), n), r)))
-          .setCoder(KvCoder.of(VarIntCoder.of(), RowCoder.of(schema)))
-          .apply("GroupBuckets", GroupByKey.create())
-          .apply("KeepFirstInBucket", ParDo.of(new DedupeBucketFn(key)))
-          .setRowSchema(schema);
+    return rows.apply("KeepOnePerKey", new WithDuplicateCounts(definition, buckets)).get(UNIQUE);
+  }
+
+  /** {@link DeduplicateByKey} with outputs {@link #UNIQUE} and {@link #DUPLICATES}. */
+  public static class WithDuplicateCounts extends PTransform<PCollection<Row>, PCollectionTuple> {
+    private final DatasetDefinition definition;
+    private final int buckets;
+
+    WithDuplicateCounts(DatasetDefinition definition, int buckets) {
+      this.definition = definition;
+      this.buckets = buckets;
     }
-    return rows.apply(
-            "KeyByDatasetKey",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
-                .via((Row r) -> KV.of(keyOf(r, key), r)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(schema)))
-        .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
-        .apply("CountDuplicates", ParDo.of(new EmitWinnerFn()))
-        .setRowSchema(schema);
+
+    @Override
+    public PCollectionTuple expand(PCollection<Row> rows) {
+      Schema schema = DatasetSchemas.clean(definition);
+      List<String> key = definition.key;
+      if (buckets > 0) {
+        int n = buckets;
+        return withCoders(rows.apply(
+                "KeyByBucket",
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.rows()))
+                    .via((Row r) -> KV.of(Math.floorMod(keyOf(r, key).hashCode(), n), r)))
+            .setCoder(KvCoder.of(VarIntCoder.of(), RowCoder.of(schema)))
+            .apply("GroupBuckets", GroupByKey.create())
+            .apply("KeepFirstInBucket", ParDo.of(new DedupeBucketFn(key))
+                .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+      }
+      return withCoders(rows.apply(
+              "KeyByDatasetKey",
+              MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
+                  .via((Row r) -> KV.of(keyOf(r, key), r)))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(schema)))
+          .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
+          .apply("CountDuplicates", ParDo.of(new EmitWinnerFn())
+              .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+    }
+  }
+
+  /** Sets the coders of both outputs. */
+  static PCollectionTuple withCoders(PCollectionTuple t, Schema schema) {
+    t.get(UNIQUE).setRowSchema(schema);
+    t.get(DUPLICATES).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+    return t;
   }
 
   /** The key of a row as text: its key column values joined by U+0001. */
@@ -106,6 +146,15 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   static final class Winner {
     Row best;
     long count;
+    /** Source file of each losing row, with how many lost; null while there are none. */
+    Map<String, Long> losers;
+
+    void lose(Row row, long n) {
+      if (losers == null) {
+        losers = new HashMap<>(4);
+      }
+      losers.merge(row.getString(DatasetDefinition.SOURCE_FILE), n, Long::sum);
+    }
   }
 
   static final class WinnerCoder extends CustomCoder<Winner> {
@@ -119,6 +168,14 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     public void encode(Winner w, OutputStream out) throws IOException {
       VarLongCoder.of().encode(w.count, out);
       rowCoder.encode(w.best, out);
+      int n = w.losers == null ? 0 : w.losers.size();
+      VarIntCoder.of().encode(n, out);
+      if (n > 0) {
+        for (Map.Entry<String, Long> e : w.losers.entrySet()) {
+          StringUtf8Coder.of().encode(e.getKey(), out);
+          VarLongCoder.of().encode(e.getValue(), out);
+        }
+      }
     }
 
     @Override
@@ -126,6 +183,13 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
       Winner w = new Winner();
       w.count = VarLongCoder.of().decode(in);
       w.best = rowCoder.decode(in);
+      int n = VarIntCoder.of().decode(in);
+      if (n > 0) {
+        w.losers = new HashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+          w.losers.put(StringUtf8Coder.of().decode(in), VarLongCoder.of().decode(in));
+        }
+      }
       return w;
     }
   }
@@ -145,8 +209,13 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     @Override
     public Winner addInput(Winner acc, Row row) {
       acc.count++;
-      if (acc.best == null || before(row, acc.best)) {
+      if (acc.best == null) {
         acc.best = row;
+      } else if (before(row, acc.best)) {
+        acc.lose(acc.best, 1);
+        acc.best = row;
+      } else {
+        acc.lose(row, 1);
       }
       return acc;
     }
@@ -156,8 +225,24 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
       Winner merged = new Winner();
       for (Winner w : accs) {
         merged.count += w.count;
-        if (w.best != null && (merged.best == null || before(w.best, merged.best))) {
+        if (w.losers != null) {
+          for (Map.Entry<String, Long> e : w.losers.entrySet()) {
+            if (merged.losers == null) {
+              merged.losers = new HashMap<>(4);
+            }
+            merged.losers.merge(e.getKey(), e.getValue(), Long::sum);
+          }
+        }
+        if (w.best == null) {
+          continue;
+        }
+        if (merged.best == null) {
           merged.best = w.best;
+        } else if (before(w.best, merged.best)) {
+          merged.lose(merged.best, 1);
+          merged.best = w.best;
+        } else {
+          merged.lose(w.best, 1);
         }
       }
       return merged;
@@ -199,16 +284,23 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<Row>> bucket, OutputReceiver<Row> out) {
+    public void process(@Element KV<Integer, Iterable<Row>> bucket, MultiOutputReceiver out) {
       Map<String, Row> winners = new HashMap<>();
+      Map<String, Long> losers = new HashMap<>();
       long seen = 0;
       for (Row r : bucket.getValue()) {
         seen++;
-        winners.merge(keyOf(r, key), r, (a, b) -> KeepFirstFn.before(b, a) ? b : a);
+        winners.merge(keyOf(r, key), r, (a, b) -> {
+          Row win = KeepFirstFn.before(b, a) ? b : a;
+          losers.merge((win == a ? b : a).getString(DatasetDefinition.SOURCE_FILE), 1L, Long::sum);
+          return win;
+        });
       }
       validRows.inc(winners.size());
       duplicateRows.inc(seen - winners.size());
-      winners.values().forEach(out::output);
+      OutputReceiver<Row> unique = out.get(UNIQUE);
+      winners.values().forEach(unique::output);
+      losers.forEach((file, n) -> out.get(DUPLICATES).output(KV.of(file, n)));
     }
   }
 
@@ -217,13 +309,16 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     private final Counter duplicateRows = Metrics.counter(DeduplicateByKey.class, "rows-duplicate");
 
     @ProcessElement
-    public void process(@Element KV<String, Winner> kv, OutputReceiver<Row> out) {
+    public void process(@Element KV<String, Winner> kv, MultiOutputReceiver out) {
       Winner w = kv.getValue();
       validRows.inc();
       if (w.count > 1) {
         duplicateRows.inc(w.count - 1);
       }
-      out.output(w.best);
+      out.get(UNIQUE).output(w.best);
+      if (w.losers != null) {
+        w.losers.forEach((file, n) -> out.get(DUPLICATES).output(KV.of(file, n)));
+      }
     }
   }
 }

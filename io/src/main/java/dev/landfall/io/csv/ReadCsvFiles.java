@@ -21,12 +21,16 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
@@ -49,6 +53,11 @@ import org.slf4j.LoggerFactory;
 public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
   public static final TupleTag<Row> RECORDS = new TupleTag<Row>() {};
   public static final TupleTag<Row> FILE_REJECTS = new TupleTag<Row>() {};
+  /**
+   * Per file, once it has been read: how many dead letters and records it produced (the items
+   * the later steps must account for before the file is complete).
+   */
+  public static final TupleTag<KV<String, Long>> FILE_ITEMS = new TupleTag<KV<String, Long>>() {};
 
   private final DatasetDefinition definition;
 
@@ -62,9 +71,10 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
         files.apply(
             "ParseCsvRecords",
             ParDo.of(new ReadCsvFileFn(definition))
-                .withOutputTags(RECORDS, TupleTagList.of(FILE_REJECTS)));
+                .withOutputTags(RECORDS, TupleTagList.of(FILE_REJECTS).and(FILE_ITEMS)));
     out.get(RECORDS).setRowSchema(DatasetSchemas.RAW);
     out.get(FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
+    out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
     return out;
   }
 
@@ -102,6 +112,12 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String path = file.getMetadata().resourceId().toString();
+      long items = read(file, path, out);
+      out.get(FILE_ITEMS).output(KV.of(path, items));
+    }
+
+    /** Reads one file; returns the number of records and dead letters it emitted. */
+    private long read(FileIO.ReadableFile file, String path, MultiOutputReceiver out) {
       List<String> partitions;
       try {
         partitions = HivePartitions.valuesOf(path, def.partitions);
@@ -115,7 +131,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
         }
       } catch (HivePartitions.MissingPartition e) {
         rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
-        return;
+        return 1;
       }
       partitions = Collections.unmodifiableList(partitions);
       filesRead.inc();
@@ -131,7 +147,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
         if (def.csv.header) {
           if (!it.hasNext()) {
             rejectFile(out, path, 0, Rejects.HEADER, "file is empty: no header line");
-            return;
+            return 1;
           }
           CSVRecord header = it.next();
           lastLine = parser.getCurrentLineNumber();
@@ -161,7 +177,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
           }
           if (problem != null) {
             rejectFile(out, path, 1, Rejects.HEADER, problem);
-            return;
+            return 1;
           }
         } else {
           width = def.fields.size();
@@ -184,9 +200,11 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
                   Row.withSchema(DatasetSchemas.RAW)
                       .attachValues(path, startLine, cells, columns, partitions, width));
         }
+        return records;
       } catch (IOException | RuntimeException e) {
         rejectFile(out, path, lastLine + 1, Rejects.FILE,
             "cannot read past line " + lastLine + ": " + describe(e));
+        return records + 1;
       } finally {
         rowsRead.inc(records);
         LOG.info("read {} records from {}", records, path);

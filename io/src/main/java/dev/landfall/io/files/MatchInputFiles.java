@@ -9,8 +9,10 @@ import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Duration;
 
 /**
  * Discovers the input files of a backfill: every file under {@code input} matching {@code glob}
@@ -21,10 +23,50 @@ import org.apache.beam.sdk.values.PCollection;
 public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.ReadableFile>> {
   private final String input;
   private final String glob;
+  private final PTransform<PBegin, PCollection<MatchResult.Metadata>> discovery;
+  private final PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>>
+      claim;
+  private final String partitionName;
+  private final String since;
+  private final String until;
 
   public MatchInputFiles(String input, String glob) {
+    this(input, glob, null, null, null, "", "");
+  }
+
+  private MatchInputFiles(String input, String glob,
+      PTransform<PBegin, PCollection<MatchResult.Metadata>> discovery,
+      PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>> claim,
+      String partitionName, String since, String until) {
     this.input = input;
+    this.partitionName = partitionName;
     this.glob = glob;
+    this.discovery = discovery;
+    this.claim = claim;
+    this.since = since;
+    this.until = until;
+  }
+
+  /** Watch mode: discover files continuously with {@link WatchForStableFiles}. */
+  public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle) {
+    return new MatchInputFiles(input, glob,
+        new WatchForStableFiles(filePattern(input, glob), pollInterval, stopAfterIdle), claim,
+        partitionName, since, until);
+  }
+
+  /** Passes each matched file through {@code claim} (the ledger) before it is opened. */
+  public MatchInputFiles claimingWith(
+      PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>> claim) {
+    return new MatchInputFiles(input, glob, discovery, claim, partitionName, since, until);
+  }
+
+  /**
+   * Keeps only files whose first partition folder value lies in {@code [since, until]} (either
+   * may be empty: open). Values are compared as text, which orders ISO dates and zero-padded
+   * numbers correctly.
+   */
+  public MatchInputFiles inRange(String partition, String since, String until) {
+    return new MatchInputFiles(input, glob, discovery, claim, partition, since, until);
   }
 
   /** The file pattern for an input folder or prefix and a glob below it. */
@@ -34,25 +76,64 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
 
   @Override
   public PCollection<FileIO.ReadableFile> expand(PBegin begin) {
-    return begin
-        .apply(
+    PCollection<MatchResult.Metadata> matched = discovery != null
+        ? begin.apply("WatchFiles", discovery)
+        : begin.apply(
             "MatchFiles",
             FileIO.match()
                 .filepattern(filePattern(input, glob))
-                .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-        .apply("KeepCsvFiles", ParDo.of(new KeepCsvFn()))
-        .apply("OpenFiles", FileIO.readMatches().withCompression(Compression.AUTO));
+                .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
+    PCollection<MatchResult.Metadata> kept =
+        matched.apply("KeepCsvFiles", ParDo.of(new KeepCsvFn(partitionName, since, until)));
+    if (claim != null) {
+      kept = kept.apply("ClaimFiles", claim);
+    }
+    if (discovery != null) {
+      // Spread the files of one poll over the workers.
+      kept = kept.apply("SpreadFiles", Reshuffle.viaRandomKey());
+    }
+    return kept.apply("OpenFiles", FileIO.readMatches().withCompression(Compression.AUTO));
   }
 
   static class KeepCsvFn extends DoFn<MatchResult.Metadata, MatchResult.Metadata> {
     private final Counter matched = Metrics.counter(MatchInputFiles.class, "files-matched");
     private final Counter skipped = Metrics.counter(MatchInputFiles.class, "files-skipped");
     private final Counter bytes = Metrics.counter(MatchInputFiles.class, "bytes-matched");
+    private final Counter outOfRange = Metrics.counter(MatchInputFiles.class, "files-out-of-range");
+    private final String partition;
+    private final String since;
+    private final String until;
+
+    KeepCsvFn(String partition, String since, String until) {
+      this.partition = partition;
+      this.since = since == null ? "" : since;
+      this.until = until == null ? "" : until;
+    }
+
+    private boolean inRange(String path) {
+      if (partition == null || (since.isEmpty() && until.isEmpty())) {
+        return true;
+      }
+      String prefix = partition + "=";
+      String[] segments = path.split("/");
+      for (int i = segments.length - 2; i >= 0; i--) {
+        if (segments[i].startsWith(prefix)) {
+          String v = segments[i].substring(prefix.length());
+          return (since.isEmpty() || v.compareTo(since) >= 0)
+              && (until.isEmpty() || v.compareTo(until) <= 0);
+        }
+      }
+      return true; // no partition folder: the reader rejects it with its reason
+    }
 
     @ProcessElement
     public void process(@Element MatchResult.Metadata file, OutputReceiver<MatchResult.Metadata> out) {
       String name = file.resourceId().getFilename();
       if (name != null && (name.endsWith(".csv") || name.endsWith(".csv.gz"))) {
+        if (!inRange(file.resourceId().toString())) {
+          outOfRange.inc();
+          return;
+        }
         matched.inc();
         bytes.inc(file.sizeBytes());
         out.output(file);

@@ -50,11 +50,35 @@ public class WriteParquetPartitions
                 Contextful.fn(new ToRecord(definition, schema.toString())),
                 ParquetIO.sink(schema).withCompressionCodec(CompressionCodecName.ZSTD))
             .to(datasetFolder(output, definition))
-            .withNaming(folder -> FileIO.Write.defaultNaming(folder + "/part", ".parquet"))
+            .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, ".parquet"))
             .withNumShards(shardsPerPartition));
   }
 
-  /** {@code date=2024-01-01} (or several such segments joined by '/') for a row. */
+  /**
+   * The name prefix of the Parquet file holding the rows of one input file: {@code part-} and 16
+   * hex digits of the SHA-256 of its path. One Parquet file per input file and partition means a
+   * re-read input file replaces exactly its own output, in backfill and in watch mode alike.
+   */
+  public static String filePrefix(String sourceFile) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(sourceFile.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      StringBuilder sb = new StringBuilder("part-");
+      for (int i = 0; i < 8; i++) {
+        sb.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
+      }
+      return sb.toString();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The final file name for an input file: the same in backfill and watch mode. */
+  public static String fileName(String sourceFile) {
+    return filePrefix(sourceFile) + "-00000-of-00001.parquet";
+  }
+
+  /** {@code date=2024-01-01/part-<hash of the input file>} for a row. */
   static final class PartitionFolder implements SerializableFunction<Row, String> {
     private final DatasetDefinition def;
 
@@ -75,7 +99,8 @@ public class WriteParquetPartitions
         String name = def.partitions.get(i).name;
         sb.append(name).append('=').append(HivePartitions.encode(String.valueOf((Object) row.getValue(i))));
       }
-      return sb.toString();
+      return sb.append('/').append(filePrefix(row.getString(DatasetDefinition.SOURCE_FILE)))
+          .toString();
     }
   }
 

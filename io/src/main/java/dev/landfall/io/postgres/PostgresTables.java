@@ -71,18 +71,16 @@ public final class PostgresTables {
   /** Clean, de-duplicated rows. */
   public static TableSpec rows(DatasetDefinition def, String schema) {
     List<TableSpec.Column> cols = new ArrayList<>();
-    List<String> nonKey = new ArrayList<>();
     for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.clean(def).getFields()) {
       ColumnType t = def.typeOf(f.getName());
       String sql = t != null ? sqlType(t)
           : f.getName().equals(DatasetDefinition.SOURCE_LINE) ? "bigint" : "text";
       cols.add(new TableSpec.Column(f.getName(), sql, !f.getType().getNullable(),
           describe(def, f.getName())));
-      if (!def.key.contains(f.getName())) {
-        nonKey.add(f.getName());
-      }
     }
-    return new TableSpec(schema, def.name, cols, def.key, nonKey, nonKey, null, List.of(),
+    // A key stored already keeps its row: within a run the de-duplication picks the winner; a
+    // later file (or run) cannot replace it, so what was published (Parquet, dashboards) stays.
+    return new TableSpec(schema, def.name, cols, def.key, List.of(), List.of(), null, List.of(),
         def.description != null ? def.description : "Clean rows of dataset " + def.name);
   }
 
@@ -159,10 +157,70 @@ public final class PostgresTables {
       for (String sql : rowIndexes(def, schema)) {
         s.execute(sql);
       }
+      for (String sql : dev.landfall.io.ledger.FileLedger.createStatements(schema)) {
+        s.execute(sql);
+      }
       for (String sql : views(def, schema)) {
         s.execute(sql);
       }
     }
+  }
+
+  /**
+   * Recomputes the aggregate groups listed by {@code groupsQuery} (a query returning group column
+   * values) from the rows table, exactly (percentiles with {@code percentile_disc}); groups left
+   * without rows are deleted. Used where aggregates must follow rows already stored: watch mode,
+   * re-ingested files, a backfill that skipped files.
+   */
+  public static String refreshAggregatesSql(DatasetDefinition def, String schema,
+      String groupsQuery) {
+    String q = Identifiers.quote(schema);
+    String rows = q + "." + Identifiers.quote(def.name);
+    String agg = q + "." + Identifiers.quote(def.name + "_agg");
+    String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
+        .collect(java.util.stream.Collectors.joining(", "));
+    List<String> names = new ArrayList<>();
+    List<String> exprs = new ArrayList<>();
+    names.add(Identifiers.quote(DatasetSchemas.ROW_COUNT));
+    exprs.add("count(*)");
+    for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
+      String col = Identifiers.quote(m.getKey());
+      for (String fn : m.getValue()) {
+        String name = Identifiers.quote(DatasetSchemas.measureColumn(m.getKey(), fn));
+        double rank = DatasetDefinition.percentileRank(fn);
+        names.add(name);
+        if (rank > 0) {
+          exprs.add("(percentile_disc(" + rank + ") WITHIN GROUP (ORDER BY " + col
+              + "))::double precision");
+        } else {
+          exprs.add(fn + "(" + col + ")");
+        }
+      }
+    }
+    StringBuilder sql = new StringBuilder("WITH g AS (").append(groupsQuery).append("), fresh AS (")
+        .append("SELECT ").append(groups);
+    for (int i = 0; i < names.size(); i++) {
+      sql.append(", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
+    }
+    sql.append(" FROM ").append(rows).append(" WHERE (").append(groups).append(") IN (SELECT * FROM g)")
+        .append(" GROUP BY ").append(groups).append("), gone AS (DELETE FROM ").append(agg)
+        .append(" WHERE (").append(groups).append(") IN (SELECT * FROM g) AND (").append(groups)
+        .append(") NOT IN (SELECT ").append(groups).append(" FROM fresh)) INSERT INTO ").append(agg)
+        .append(" AS t (").append(groups).append(", ").append(String.join(", ", names))
+        .append(") SELECT ").append(groups).append(", ").append(String.join(", ", names))
+        .append(" FROM fresh ON CONFLICT (").append(groups).append(") DO UPDATE SET ");
+    List<String> sets = new ArrayList<>();
+    for (String n : names) {
+      sets.add(n + " = EXCLUDED." + n);
+    }
+    sets.add("\"updated_at\" = now()");
+    sql.append(String.join(", ", sets)).append(" WHERE (")
+        .append(names.stream().map(n -> "t." + n).collect(java.util.stream.Collectors.joining(", ")))
+        .append(") IS DISTINCT FROM (")
+        .append(names.stream().map(n -> "EXCLUDED." + n)
+            .collect(java.util.stream.Collectors.joining(", ")))
+        .append(")");
+    return sql.toString();
   }
 
   /** CREATE OR REPLACE VIEW (and its comment) for each view of the definition. */
@@ -196,6 +254,8 @@ public final class PostgresTables {
     if (def.aggregates != null && !indexes.contains(def.aggregates.groupBy)) {
       indexes.add(def.aggregates.groupBy);
     }
+    // Per-file bookkeeping (ledger counts, re-ingest, watch-mode refresh and Parquet export).
+    indexes.add(List.of(DatasetDefinition.SOURCE_FILE));
     List<String> sql = new ArrayList<>();
     for (int i = 0; i < indexes.size(); i++) {
       List<String> cols = indexes.get(i);

@@ -8,13 +8,19 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.postgresql.PGConnection;
@@ -29,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * session-local staging table and merged into the target with {@code INSERT ... ON CONFLICT} in
  * the same transaction ({@link TableSpec#mergeSql()}), so a retried bundle or a re-run leaves the
  * table as one run would. Connection losses and serialization failures are retried with backoff.
- * Emits, per batch, the number of rows it wrote.
+ * Emits, after each committed batch, the number of rows it wrote per {@code source_file} (key ""
+ * for tables without that column), so the caller can tell when a file's rows are all stored.
  */
-public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Long>> {
+public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV<String, Long>>> {
   private final Database db;
   private final TableSpec spec;
   private final int batchSize;
@@ -44,13 +51,15 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
   }
 
   @Override
-  public PCollection<Long> expand(PCollection<Row> rows) {
-    return rows.apply("CopyAndMerge", ParDo.of(new CopyMergeFn(db, spec, batchSize)));
+  public PCollection<KV<String, Long>> expand(PCollection<Row> rows) {
+    return rows.apply("CopyAndMerge", ParDo.of(new CopyMergeFn(db, spec, batchSize)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
   }
 
-  static class CopyMergeFn extends DoFn<Row, Long> {
+  static class CopyMergeFn extends DoFn<Row, KV<String, Long>> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteToPostgres.class);
     private static final int MAX_ATTEMPTS = 6;
+    private static final String SOURCE_FILE = "source_file";
 
     private final Database db;
     private final TableSpec spec;
@@ -74,17 +83,21 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
     }
 
     @ProcessElement
-    public void process(@Element Row row, OutputReceiver<Long> out) throws Exception {
+    public void process(@Element Row row, OutputReceiver<KV<String, Long>> out) throws Exception {
       batch.add(row);
       if (batch.size() >= batchSize) {
-        out.output(flush());
+        for (KV<String, Long> kv : flush()) {
+          out.output(kv);
+        }
       }
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext ctx) throws Exception {
       if (!batch.isEmpty()) {
-        ctx.output(flush(), GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+        for (KV<String, Long> kv : flush()) {
+          ctx.output(kv, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+        }
       }
     }
 
@@ -93,9 +106,16 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
       closeQuietly();
     }
 
-    private long flush() throws Exception {
+    /** Writes the batch in one transaction; returns its row count per source file. */
+    private List<KV<String, Long>> flush() throws Exception {
       byte[] csv = encode(batch);
       long n = batch.size();
+      Map<String, Long> perFile = new HashMap<>();
+      int fileField = batch.get(0).getSchema().hasField(SOURCE_FILE)
+          ? batch.get(0).getSchema().indexOf(SOURCE_FILE) : -1;
+      for (Row r : batch) {
+        perFile.merge(fileField < 0 ? "" : r.getString(fileField), 1L, Long::sum);
+      }
       for (int attempt = 1; ; attempt++) {
         try {
           writeBatch(csv);
@@ -119,7 +139,9 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<Lo
         lastLogNanos = System.nanoTime();
         LOG.info("{}: {} rows written by this writer so far", spec.qualifiedName(), writtenHere);
       }
-      return n;
+      List<KV<String, Long>> counts = new ArrayList<>(perFile.size());
+      perFile.forEach((file, count) -> counts.add(KV.of(file, count)));
+      return counts;
     }
 
     private void writeBatch(byte[] csv) throws SQLException {

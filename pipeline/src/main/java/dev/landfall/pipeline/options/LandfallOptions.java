@@ -4,4 +4,5 @@ package dev.landfall.pipeline.options;
  * All options of a landfall run, composed from one interface per concern. Runner options
  * ({@code --runner=FlinkRunner --flinkMaster=host:8081 --parallelism=2}) come from the runner.
  */
-public interface LandfallOptions extends InputOptions, OutputOptions, DatabaseOptions {}
+public interface LandfallOptions
+    extends InputOptions, OutputOptions, DatabaseOptions, WatchOptions {}

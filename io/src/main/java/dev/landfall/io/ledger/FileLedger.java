@@ -1,0 +1,359 @@
+package dev.landfall.io.ledger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.PostgresTables;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.definition.Identifiers;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The durable record of which input files were ingested: table {@code landfall_files} in the
+ * dataset's schema, one row per (dataset, path) with the file's size and modification time as
+ * seen when it was taken, its status and its row counts.
+ *
+ * <p>Statuses: {@code processing} (claimed by a run, outputs being written), {@code done} (all its
+ * rows are in every output), {@code failed} (the file as a whole was rejected; the reason is in
+ * {@code error} and in the rejects table), {@code changed} (its size or modification time differs
+ * from when it was ingested; re-read only with {@code --reingestChanged}). Every change is pushed
+ * as JSON on the PostgreSQL channel {@value #CHANNEL} in the same transaction, so a listener sees
+ * it exactly when the ledger shows it.
+ */
+public final class FileLedger implements Serializable {
+  private static final long serialVersionUID = 1L;
+  public static final String TABLE = "landfall_files";
+  public static final String CHANNEL = "landfall_status";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What a claim decided. */
+  public enum Claim {
+    /** New, or left unfinished by an earlier run: read it. */
+    INGEST,
+    /** Ingested before and changed since; its old rows were removed: read it again. */
+    REINGEST,
+    /** Ingested before, unchanged: skip. */
+    ALREADY_DONE,
+    /** Ingested before and changed since, not re-read without --reingestChanged. */
+    CHANGED
+  }
+
+  private final Database db;
+  private final DatasetDefinition def;
+  private final String schema;
+
+  public FileLedger(Database db, DatasetDefinition def, String schema) {
+    this.db = db;
+    this.def = def;
+    this.schema = Identifiers.check("--dbSchema", schema);
+  }
+
+  public Database database() {
+    return db;
+  }
+
+  private String table() {
+    return Identifiers.quote(schema) + "." + Identifiers.quote(TABLE);
+  }
+
+  private String rowsTable() {
+    return Identifiers.quote(schema) + "." + Identifiers.quote(def.name);
+  }
+
+  private String rejectsTable() {
+    return Identifiers.quote(schema) + "." + Identifiers.quote(def.name + "_rejects");
+  }
+
+  /** CREATE TABLE IF NOT EXISTS for the ledger, with comments. */
+  public static List<String> createStatements(String schema) {
+    String t = Identifiers.quote(Identifiers.check("--dbSchema", schema)) + "."
+        + Identifiers.quote(TABLE);
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS " + t + " ("
+            + "dataset text NOT NULL, path text NOT NULL, size_bytes bigint NOT NULL,"
+            + " modified_at timestamptz, status text NOT NULL,"
+            + " rows_read bigint, rows_valid bigint, rows_duplicate bigint, rows_rejected bigint,"
+            + " first_seen timestamptz NOT NULL DEFAULT now(),"
+            + " last_seen timestamptz NOT NULL DEFAULT now(),"
+            + " started_at timestamptz, finished_at timestamptz, error text,"
+            + " PRIMARY KEY (dataset, path))",
+        "COMMENT ON TABLE " + t + " IS 'Input files landfall has seen: what was ingested, when,"
+            + " with which counts (rows_read = rows_valid + rows_duplicate + rows_rejected).'",
+        "COMMENT ON COLUMN " + t + ".status IS 'processing, done, failed (whole file rejected,"
+            + " see error) or changed (differs from what was ingested)'",
+        "COMMENT ON COLUMN " + t + ".rows_valid IS 'Rows of this file stored in the rows table"
+            + " (a key already stored from another file counts as a duplicate).'");
+  }
+
+  /**
+   * Decides whether a file is read, in one transaction, recording the decision. {@code reingest}:
+   * a changed file's rows and rejects are deleted and it is read again.
+   */
+  public Claim claim(String path, long size, Instant modified, boolean reingest)
+      throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      try {
+        Claim claim = claim(c, path, size, modified, reingest);
+        c.commit();
+        return claim;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private Claim claim(Connection c, String path, long size, Instant modified, boolean reingest)
+      throws SQLException {
+    Timestamp mtime = modified == null ? null : Timestamp.from(modified);
+    String status = null;
+    long oldSize = -1;
+    Timestamp oldMtime = null;
+    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at FROM "
+        + table() + " WHERE dataset = ? AND path = ? FOR UPDATE")) {
+      s.setString(1, def.name);
+      s.setString(2, path);
+      try (ResultSet r = s.executeQuery()) {
+        if (r.next()) {
+          status = r.getString(1);
+          oldSize = r.getLong(2);
+          oldMtime = r.getTimestamp(3);
+        }
+      }
+    }
+    if (status == null) {
+      try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
+          + " (dataset, path, size_bytes, modified_at, status, started_at)"
+          + " VALUES (?, ?, ?, ?, 'processing', now())")) {
+        s.setString(1, def.name);
+        s.setString(2, path);
+        s.setLong(3, size);
+        s.setTimestamp(4, mtime);
+        s.executeUpdate();
+      }
+      notify(c, event(path, "discovered", null));
+      return Claim.INGEST;
+    }
+    boolean same = oldSize == size && (oldMtime == null ? mtime == null : oldMtime.equals(mtime));
+    boolean finished = status.equals("done") || status.equals("failed");
+    if (status.equals("processing") && same) {
+      // An earlier run stopped before finishing it; every sink is idempotent, so read it again.
+      update(c, path, size, mtime, "processing", true);
+      notify(c, event(path, "discovered", null));
+      return Claim.INGEST;
+    }
+    if (finished && same) {
+      try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
+          + " SET last_seen = now() WHERE dataset = ? AND path = ?")) {
+        s.setString(1, def.name);
+        s.setString(2, path);
+        s.executeUpdate();
+      }
+      return Claim.ALREADY_DONE;
+    }
+    // Changed since it was ingested (or changed while an earlier run was reading it).
+    if (!reingest && !status.equals("processing")) {
+      if (!status.equals("changed")) {
+        update(c, path, oldSize, oldMtime, "changed", false);
+        notify(c, event(path, "changed", "size or modification time differs from the"
+            + " ingested file; run with --reingestChanged to replace its rows"));
+      }
+      return Claim.CHANGED;
+    }
+    boolean regroup = def.aggregates != null;
+    if (regroup) {
+      try (PreparedStatement s = c.prepareStatement("CREATE TEMP TABLE landfall_regroup ON COMMIT"
+          + " DROP AS SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
+          + " WHERE source_file = ?")) {
+        s.setString(1, path);
+        s.execute();
+      }
+    }
+    for (String t : List.of(rowsTable(), rejectsTable())) {
+      try (PreparedStatement s = c.prepareStatement("DELETE FROM " + t + " WHERE source_file = ?")) {
+        s.setString(1, path);
+        s.executeUpdate();
+      }
+    }
+    if (regroup) {
+      try (Statement s = c.createStatement()) {
+        s.execute(PostgresTables.refreshAggregatesSql(def, schema, "SELECT * FROM landfall_regroup"));
+      }
+    }
+    update(c, path, size, mtime, "processing", true);
+    notify(c, event(path, "discovered", null));
+    return Claim.REINGEST;
+  }
+
+  private void update(Connection c, String path, long size, Timestamp mtime, String status,
+      boolean restart) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
+        + " SET size_bytes = ?, modified_at = ?, status = ?, last_seen = now()"
+        + (restart ? ", started_at = now(), finished_at = NULL, error = NULL, rows_read = NULL,"
+            + " rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL" : "")
+        + " WHERE dataset = ? AND path = ?")) {
+      s.setLong(1, size);
+      s.setTimestamp(2, mtime);
+      s.setString(3, status);
+      s.setString(4, def.name);
+      s.setString(5, path);
+      s.executeUpdate();
+    }
+  }
+
+  /**
+   * Marks a file finished once all its items are stored: counts come from the tables themselves
+   * (rows this file contributed, its dead letters), {@code items} from the reader (records plus
+   * file-level dead letters). With {@code refreshAggregates} the aggregate groups the file touches
+   * are recomputed from the rows table in the same transaction. Returns the status event (JSON).
+   */
+  public String finish(String path, long items, boolean refreshAggregates) throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      try {
+        String json = finish(c, path, items, refreshAggregates);
+        c.commit();
+        return json;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private String finish(Connection c, String path, long items, boolean refreshAggregates)
+      throws SQLException {
+    long valid;
+    try (PreparedStatement s = c.prepareStatement(
+        "SELECT count(*) FROM " + rowsTable() + " WHERE source_file = ?")) {
+      s.setString(1, path);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        valid = r.getLong(1);
+      }
+    }
+    long rejectedRows;
+    long fileRejects;
+    String error;
+    try (PreparedStatement s = c.prepareStatement("SELECT count(*) FILTER (WHERE NOT whole),"
+        + " count(*) FILTER (WHERE whole), min(reason || ': ' || message) FILTER (WHERE whole)"
+        + " FROM (SELECT reason, message, reason IN ('header', 'partition', 'file') AS whole FROM "
+        + rejectsTable() + " WHERE source_file = ?) r")) {
+      s.setString(1, path);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        rejectedRows = r.getLong(1);
+        fileRejects = r.getLong(2);
+        error = r.getString(3);
+      }
+    }
+    long read = Math.max(0, items - fileRejects);
+    long duplicate = Math.max(0, read - valid - rejectedRows);
+    String status = error == null ? "done" : "failed";
+    if (refreshAggregates && def.aggregates != null) {
+      try (PreparedStatement s = c.prepareStatement(PostgresTables.refreshAggregatesSql(def,
+          schema, "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
+              + " WHERE source_file = ?"))) {
+        s.setString(1, path);
+        s.execute();
+      }
+    }
+    try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
+        + " SET status = ?, rows_read = ?, rows_valid = ?, rows_duplicate = ?, rows_rejected = ?,"
+        + " error = ?, finished_at = now(), last_seen = now() WHERE dataset = ? AND path = ?")) {
+      s.setString(1, status);
+      s.setLong(2, read);
+      s.setLong(3, valid);
+      s.setLong(4, duplicate);
+      s.setLong(5, rejectedRows);
+      s.setString(6, error);
+      s.setString(7, def.name);
+      s.setString(8, path);
+      s.executeUpdate();
+    }
+    ObjectNode e = event(path, status, error);
+    e.put("rows_read", read);
+    e.put("rows_valid", valid);
+    e.put("rows_duplicate", duplicate);
+    e.put("rows_rejected", rejectedRows);
+    notify(c, e);
+    return e.toString();
+  }
+
+  private ObjectNode event(String path, String status, String error) {
+    ObjectNode e = JSON.createObjectNode();
+    e.put("dataset", def.name);
+    e.put("path", path);
+    e.put("status", status);
+    if (error != null) {
+      e.put("error", error);
+    }
+    e.put("at", Instant.now().toString());
+    return e;
+  }
+
+  /** NOTIFY on the status channel; delivered to listeners when the transaction commits. */
+  private static void notify(Connection c, ObjectNode event) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+      s.setString(1, CHANNEL);
+      s.setString(2, event.toString());
+      s.execute();
+    }
+  }
+
+  private String groupColumns() {
+    return def.aggregates.groupBy.stream().map(Identifiers::quote)
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /**
+   * Recomputes, from the rows table, the aggregate groups of every file finished since {@code
+   * since} (after a backfill that skipped files ingested earlier, whose aggregates cover only what
+   * it read itself).
+   */
+  public void refreshGroupsOfFilesFinishedSince(Instant since) throws SQLException {
+    if (def.aggregates == null) {
+      return;
+    }
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement(PostgresTables.refreshAggregatesSql(def, schema,
+            "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable() + " WHERE source_file IN"
+                + " (SELECT path FROM " + table() + " WHERE dataset = ? AND finished_at >= ?)"))) {
+      s.setString(1, def.name);
+      s.setTimestamp(2, Timestamp.from(since));
+      s.execute();
+    }
+  }
+
+  /** Files of this dataset with the given status. */
+  public long count(String status) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement(
+            "SELECT count(*) FROM " + table() + " WHERE dataset = ? AND status = ?")) {
+      s.setString(1, def.name);
+      s.setString(2, status);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
+
+  /** Creates the ledger table (idempotent). */
+  public static void create(Connection c, String schema) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String sql : createStatements(schema)) {
+        s.execute(sql);
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package dev.landfall.io.parquet;
+
+import dev.landfall.io.files.HivePartitions;
+import dev.landfall.io.postgres.Database;
+import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.definition.Identifiers;
+import dev.landfall.transforms.values.DatasetSchemas;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.channels.WritableByteChannel;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.values.Row;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+
+/**
+ * Writes the Parquet file of one input file from the rows it contributed to the rows table: the
+ * watch-mode Parquet output. PostgreSQL is the authority on which row won a key, so the file holds
+ * exactly the input file's rows that are stored, is named as in a backfill ({@link
+ * WriteParquetPartitions#fileName}), is written under a temporary name and renamed (readers never
+ * see it half-written), and re-writing it after a restart gives the same file. A {@code _SUCCESS}
+ * marker is (re)written in its partition folder.
+ */
+public final class ExportFileToParquet implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Database db;
+  private final DatasetDefinition def;
+  private final String schema;
+  private final String output;
+
+  public ExportFileToParquet(Database db, DatasetDefinition def, String schema, String output) {
+    this.db = db;
+    this.def = def;
+    this.schema = Identifiers.check("--dbSchema", schema);
+    this.output = output;
+  }
+
+  /** Writes the file's Parquet; returns the number of rows written (0: no file). */
+  public long export(String sourceFile) throws IOException, SQLException {
+    org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
+    List<String> names = clean.getFieldNames();
+    String sql = "SELECT " + names.stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+        + " FROM " + Identifiers.quote(schema) + "." + Identifiers.quote(def.name)
+        + " WHERE source_file = ? ORDER BY "
+        + def.key.stream().map(Identifiers::quote).collect(Collectors.joining(", "));
+    ColumnType[] types = new ColumnType[names.size()];
+    for (int i = 0; i < types.length; i++) {
+      ColumnType t = def.typeOf(names.get(i));
+      types[i] = t != null ? t : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
+          ? ColumnType.of(ColumnType.Kind.LONG) : ColumnType.of(ColumnType.Kind.STRING);
+    }
+    Schema avro = ParquetRows.avroSchema(def);
+    ParquetRows.Converter converter = new ParquetRows.Converter(def, avro);
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false); // lets the driver stream with a fetch size
+      try (PreparedStatement s = c.prepareStatement(sql)) {
+        s.setFetchSize(5_000);
+        s.setString(1, sourceFile);
+        try (ResultSet r = s.executeQuery()) {
+          long n = 0;
+          ParquetIO.Sink sink = null;
+          ResourceId tmp = null;
+          ResourceId target = null;
+          while (r.next()) {
+            Object[] values = new Object[types.length];
+            for (int i = 0; i < types.length; i++) {
+              values[i] = read(r, i + 1, types[i]);
+            }
+            Row row = Row.withSchema(clean).addValues(values).build();
+            if (sink == null) {
+              ResourceId folder = partitionFolder(row);
+              target = folder.resolve(WriteParquetPartitions.fileName(sourceFile),
+                  StandardResolveOptions.RESOLVE_FILE);
+              tmp = folder.resolve("." + WriteParquetPartitions.fileName(sourceFile) + ".inprogress",
+                  StandardResolveOptions.RESOLVE_FILE);
+              sink = ParquetIO.sink(avro).withCompressionCodec(CompressionCodecName.ZSTD);
+              WritableByteChannel channel = FileSystems.create(tmp, "application/octet-stream");
+              sink.open(channel);
+            }
+            sink.write(converter.apply(row));
+            n++;
+          }
+          c.commit();
+          if (sink == null) {
+            return 0;
+          }
+          sink.flush();
+          FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
+          ResourceId marker = target.getCurrentDirectory().resolve("_SUCCESS",
+              StandardResolveOptions.RESOLVE_FILE);
+          try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {
+            // An empty marker.
+          }
+          return n;
+        }
+      }
+    }
+  }
+
+  private ResourceId partitionFolder(Row row) {
+    ResourceId folder = FileSystems.matchNewResource(
+        WriteParquetPartitions.datasetFolder(output, def), true);
+    if (def.partitions.isEmpty()) {
+      return folder.resolve("all", StandardResolveOptions.RESOLVE_DIRECTORY);
+    }
+    for (int i = 0; i < def.partitions.size(); i++) {
+      folder = folder.resolve(def.partitions.get(i).name + "="
+          + HivePartitions.encode(String.valueOf((Object) row.getValue(i))),
+          StandardResolveOptions.RESOLVE_DIRECTORY);
+    }
+    return folder;
+  }
+
+  private static Object read(ResultSet r, int i, ColumnType t) throws SQLException {
+    Object v;
+    switch (t.kind()) {
+      case STRING:
+        return r.getString(i);
+      case INT:
+        v = r.getInt(i);
+        break;
+      case LONG:
+        v = r.getLong(i);
+        break;
+      case DOUBLE:
+        v = r.getDouble(i);
+        break;
+      case DECIMAL:
+        java.math.BigDecimal d = r.getBigDecimal(i);
+        return d == null ? null : d.setScale(t.scale());
+      case BOOLEAN:
+        v = r.getBoolean(i);
+        break;
+      case DATE:
+        return r.getObject(i, LocalDate.class);
+      case TIMESTAMP:
+        OffsetDateTime ts = r.getObject(i, OffsetDateTime.class);
+        return ts == null ? null : ts.toInstant();
+      default:
+        throw new IllegalArgumentException("no reader for " + t);
+    }
+    return r.wasNull() ? null : v;
+  }
+}
