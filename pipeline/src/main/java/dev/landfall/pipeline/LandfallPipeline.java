@@ -336,7 +336,8 @@ public final class LandfallPipeline {
         .triggering(Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane()
             .plusDelayOf(Duration.millis(PANE_DELAY_MILLIS))))
         .discardingFiredPanes()
-        .withAllowedLateness(Duration.ZERO);
+        .withAllowedLateness(Duration.ZERO)
+        .withOnTimeBehavior(Window.OnTimeBehavior.FIRE_IF_NON_EMPTY);
   }
 
   static final long PANE_DELAY_MILLIS = 1000;

@@ -26,6 +26,10 @@ public final class RunSummary {
   public final long filesChanged;
   /** Files marked done or failed in the ledger by this run. */
   public final long filesFinished;
+  /** Files the ledger let through to be read (new, unfinished, or changed and re-ingested). */
+  public final long filesClaimed;
+  /** Files whose completion was still being tracked when the run ended (0 after a clean end). */
+  public final long filesInFlight;
   public final long rowsRead;
   public final long rowsValid;
   public final long rowsDuplicate;
@@ -46,6 +50,8 @@ public final class RunSummary {
     this.filesAlreadyDone = counter(m, "files-already-done");
     this.filesChanged = counter(m, "files-changed");
     this.filesFinished = counter(m, "files-finished");
+    this.filesClaimed = counter(m, "files-claimed");
+    this.filesInFlight = counter(m, "files-in-flight");
     this.rowsRead = counter(m, "rows-read");
     this.rowsValid = counter(m, "rows-valid");
     this.rowsDuplicate = counter(m, "rows-duplicate");

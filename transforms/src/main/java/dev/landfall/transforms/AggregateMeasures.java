@@ -277,7 +277,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
           break;
         case "avg":
           v = m.sum.divide(BigDecimal.valueOf(m.count), MathContext.DECIMAL128)
-              .setScale(Math.max(AVG_SCALE, m.sum.scale()), java.math.RoundingMode.HALF_EVEN);
+              .setScale(Math.max(AVG_SCALE, m.sum.scale()), java.math.RoundingMode.HALF_UP);
           break;
         case "min":
           v = m.min;

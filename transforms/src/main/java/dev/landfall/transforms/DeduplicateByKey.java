@@ -311,6 +311,9 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     @ProcessElement
     public void process(@Element KV<String, Winner> kv, MultiOutputReceiver out) {
       Winner w = kv.getValue();
+      if (w.best == null) {
+        return; // an empty pane of an unbounded input: nothing arrived since the last firing
+      }
       validRows.inc();
       if (w.count > 1) {
         duplicateRows.inc(w.count - 1);

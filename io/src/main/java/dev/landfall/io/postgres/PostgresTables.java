@@ -1,5 +1,6 @@
 package dev.landfall.io.postgres;
 
+import dev.landfall.transforms.AggregateMeasures;
 import dev.landfall.transforms.definition.ColumnType;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
@@ -192,6 +193,12 @@ public final class PostgresTables {
         if (rank > 0) {
           exprs.add("(percentile_disc(" + rank + ") WITHIN GROUP (ORDER BY " + col
               + "))::double precision");
+        } else if (fn.equals("avg") && def.typeOf(m.getKey()).kind() != ColumnType.Kind.DOUBLE) {
+          // As AggregateMeasures: at least 6 decimals (the column's scale if larger), half up.
+          ColumnType t = def.typeOf(m.getKey());
+          int scale = Math.max(AggregateMeasures.AVG_SCALE,
+              t.kind() == ColumnType.Kind.DECIMAL ? t.scale() : 0);
+          exprs.add("round(avg(" + col + "), " + scale + ")");
         } else {
           exprs.add(fn + "(" + col + ")");
         }
