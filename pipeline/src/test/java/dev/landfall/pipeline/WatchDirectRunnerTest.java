@@ -12,6 +12,12 @@ class WatchDirectRunnerTest extends PostgresTestBase {
   }
 
   @Test
+  void aChangedFileIsReportedAndReplacedOnlyWhenAsked() throws Exception {
+    new WatchScenario(dir, postgres.jdbcUrl()).aChangedFileIsReportedAndReplacedOnlyWhenAsked(
+        "changed_direct");
+  }
+
+  @Test
   void aRestartFinishesWhatAStoppedRunLeftAndNothingTwice() throws Exception {
     new WatchScenario(dir, postgres.jdbcUrl()).aRestartFinishesWhatAStoppedRunLeftAndNothingTwice(
         "restart_direct");

@@ -238,6 +238,72 @@ public final class WatchScenario {
     EndToEndChecks.assertBillingTables(exp, jdbcUrl, schema, work.resolve("parquet"), 0, 0);
   }
 
+  /**
+   * A file rewritten after it was ingested: marked 'changed' and left alone by default; with
+   * --reingestChanged its old rows are replaced by the new ones and its groups recomputed.
+   */
+  public void aChangedFileIsReportedAndReplacedOnlyWhenAsked(String schema) throws Exception {
+    Path input = dir.resolve(schema + "-in");
+    Path work = dir.resolve(schema + "-work");
+    new BillingSampleGenerator(2_000, 2, 2, 0.0, 0.0, 3).writeTo(input);
+    List<Path> files = csvFiles(input);
+    for (Path f : files) {
+      Files.setLastModifiedTime(input.resolve(f),
+          FileTime.from(Instant.now().minusSeconds(60)));
+    }
+    RunSummary one = LandfallPipeline.run(EndToEndChecks.options(input, work, jdbcUrl,
+        args(schema, "--stopAfterIdle=3s")));
+    assertThat(one.render(), one.succeeded(), equalTo(true));
+
+    // Rewrite one file with only its first 100 records.
+    Path changed = input.resolve(files.stream().filter(f -> f.toString().endsWith(".csv"))
+        .findFirst().orElseThrow());
+    List<String> lines = Files.readAllLines(changed);
+    Files.write(changed, lines.subList(0, 101));
+    Files.setLastModifiedTime(changed, FileTime.from(Instant.now().minusSeconds(30)));
+    String table = schema + ".billing";
+    String mine = " WHERE source_file = '" + changed + "'";
+    long before;
+    long totalBefore;
+    try (Connection c = EndToEndChecks.pg(jdbcUrl)) {
+      before = EndToEndChecks.scalar(c, "SELECT count(*) FROM " + table + mine);
+      totalBefore = EndToEndChecks.scalar(c, "SELECT count(*) FROM " + table);
+      assertThat(before > 100, equalTo(true));
+    }
+
+    RunSummary two = LandfallPipeline.run(EndToEndChecks.options(input, work, jdbcUrl,
+        args(schema, "--stopAfterIdle=3s")));
+    assertThat(two.filesChanged, equalTo(1L));
+    assertThat(two.filesClaimed, equalTo(0L));
+    try (Connection c = EndToEndChecks.pg(jdbcUrl)) {
+      assertThat(EndToEndChecks.scalar(c, "SELECT count(*) FROM " + table + mine),
+          equalTo(before));
+      assertThat(EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema + ".landfall_files"
+          + " WHERE status = 'changed'"), equalTo(1L));
+    }
+
+    RunSummary three = LandfallPipeline.run(EndToEndChecks.options(input, work, jdbcUrl,
+        args(schema, "--stopAfterIdle=3s", "--reingestChanged")));
+    assertThat(three.render(), three.succeeded(), equalTo(true));
+    assertThat(three.filesClaimed, equalTo(1L));
+    try (Connection c = EndToEndChecks.pg(jdbcUrl)) {
+      long now = EndToEndChecks.scalar(c, "SELECT count(*) FROM " + table + mine);
+      String ledger = " FROM " + schema + ".landfall_files" + mine.replace("source_file", "path");
+      assertThat("old rows replaced, not added to", now,
+          equalTo(EndToEndChecks.scalar(c, "SELECT rows_valid" + ledger)));
+      assertThat(now > 90 && now <= 100, equalTo(true));
+      assertThat(EndToEndChecks.scalar(c, "SELECT rows_read - rows_valid - rows_duplicate"
+          + " - rows_rejected" + ledger), equalTo(0L));
+      assertThat(EndToEndChecks.scalar(c, "SELECT count(*) FROM " + table),
+          equalTo(totalBefore - before + now));
+      assertThat("aggregates follow the stored rows", EndToEndChecks.scalar(c,
+          "SELECT count(*) FROM (SELECT date, service, currency, count(*) AS n, sum(cost) AS s"
+              + " FROM " + table + " GROUP BY 1, 2, 3) r FULL JOIN " + schema + ".billing_agg a"
+              + " USING (date, service, currency) WHERE a.row_count IS DISTINCT FROM r.n"
+              + " OR a.cost_sum IS DISTINCT FROM r.s"), equalTo(0L));
+    }
+  }
+
   private void writeDuplicates(String schema, Path file, int n) throws Exception {
     Files.createDirectories(file.getParent());
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
