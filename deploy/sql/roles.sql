@@ -7,6 +7,11 @@
 CREATE ROLE landfall_writer LOGIN PASSWORD :writer_password;
 CREATE ROLE landfall_analyst LOGIN PASSWORD :analyst_password;
 
+-- Nobody creates objects in public by default (PostgreSQL 15's default; older servers let
+-- every role do so). Roles that need it get an explicit grant, as the writer below if its schema
+-- is public.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+
 -- The writer creates and fills the dataset tables in its schema, and nothing else.
 GRANT USAGE, CREATE ON SCHEMA :"schema" TO landfall_writer;
 

@@ -74,7 +74,7 @@ public final class LandfallPipeline {
   public static RunSummary run(LandfallOptions options) throws Exception {
     long started = System.nanoTime();
     DatasetDefinition def = loadDefinition(options);
-    Identifiers.check("--dbSchema", options.getDbSchema());
+    Identifiers.checkSchema("--dbSchema", options.getDbSchema());
     Path workDir = Paths.get(options.getWorkDir()).toAbsolutePath();
     if (options.getInput().isEmpty()) {
       if (!def.name.equals("billing")) {
@@ -127,10 +127,28 @@ public final class LandfallPipeline {
         doneBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed");
       }
 
+      if (Sinks.of(options).parquet) {
+        checkWritable(options, def);
+      }
+
       Pipeline pipeline = Pipeline.create(options);
       buildGraph(pipeline, def, options, db);
-      PipelineResult result = pipeline.run();
-      PipelineResult.State state = waitWithProgress(result);
+      PipelineResult result;
+      PipelineResult.State state;
+      try {
+        result = pipeline.run();
+        state = waitWithProgress(result);
+      } catch (RuntimeException e) {
+        if (ledger != null) {
+          // The files this run took are not done: say so in the ledger. The next run reads them
+          // again (the sinks are idempotent).
+          ledger.failUnfinished(runStart, rootCause(e));
+        }
+        throw e;
+      }
+      if (ledger != null && state != PipelineResult.State.DONE) {
+        ledger.failUnfinished(runStart, "the job ended " + state);
+      }
       if (ledger != null && !options.getWatch() && doneBefore > 0
           && state == PipelineResult.State.DONE) {
         // This run's aggregates cover only the files it read; files ingested by earlier runs
@@ -144,6 +162,37 @@ public final class LandfallPipeline {
         embedded.close();
       }
     }
+  }
+
+  /**
+   * Fails fast, before anything is read or written, when the Parquet output cannot be written:
+   * creates the dataset folder and a probe file in it, then deletes the probe.
+   */
+  static void checkWritable(LandfallOptions options, DatasetDefinition def) {
+    FileSystems.setDefaultPipelineOptions(options);
+    String folder = WriteParquetPartitions.datasetFolder(options.getOutput(), def);
+    try {
+      org.apache.beam.sdk.io.fs.ResourceId probe = FileSystems.matchNewResource(folder, true)
+          .resolve(".landfall-write-probe",
+              org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
+      try (java.nio.channels.WritableByteChannel ch =
+          FileSystems.create(probe, "application/octet-stream")) {
+        ch.write(java.nio.ByteBuffer.wrap(new byte[] {1}));
+      }
+      FileSystems.delete(java.util.List.of(probe));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("--output: cannot write Parquet under " + folder + ": "
+          + rootCause(e), e);
+    }
+  }
+
+  /** The innermost cause of a failure, as "Type: message". */
+  static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
   /** --dedupeBuckets, with -1 resolved for the runner in use. */

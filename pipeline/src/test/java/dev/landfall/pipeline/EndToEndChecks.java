@@ -36,6 +36,11 @@ public final class EndToEndChecks {
     List<String> args = new ArrayList<>(List.of(
         "--input=" + input, "--workDir=" + work, "--output=" + work.resolve("parquet"),
         "--jdbcUrl=" + jdbcUrl, "--dbUser=postgres", "--dbBatchSize=2000"));
+    // An extra option replaces the default of the same name.
+    for (String e : extra) {
+      String name = e.contains("=") ? e.substring(0, e.indexOf('=') + 1) : e;
+      args.removeIf(a -> a.startsWith(name));
+    }
     args.addAll(List.of(extra));
     PipelineOptionsFactory.register(LandfallOptions.class);
     return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()

@@ -36,4 +36,12 @@ class FailFastTest {
             "jdbc:postgresql://127.0.0.1:1/x", "--dbSchema=public; DROP TABLE x")));
     assertThat(e.getMessage(), containsString("--dbSchema"));
   }
+
+  @Test
+  void aReservedSchemaNameIsRefusedWithTheReason() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> LandfallPipeline.run(EndToEndChecks.options(dir, dir.resolve("work"),
+            "jdbc:postgresql://127.0.0.1:1/x", "--dbSchema=pg_lake")));
+    assertThat(e.getMessage(), containsString("pg_ is reserved"));
+  }
 }

@@ -98,8 +98,8 @@ public final class FileLedger implements Serializable {
    * a changed file's rows and rejects are deleted and it is read again.
    */
   public Claim claim(String path, long size, Instant modified, boolean reingest)
-      throws SQLException {
-    try (Connection c = db.connect()) {
+      throws SQLException, java.io.IOException {
+    return db.retrying("claiming " + path + " in the ledger", c -> {
       c.setAutoCommit(false);
       try {
         Claim claim = claim(c, path, size, modified, reingest);
@@ -109,7 +109,7 @@ public final class FileLedger implements Serializable {
         c.rollback();
         throw e;
       }
-    }
+    });
   }
 
   private Claim claim(Connection c, String path, long size, Instant modified, boolean reingest)
@@ -144,8 +144,10 @@ public final class FileLedger implements Serializable {
       return Claim.INGEST;
     }
     boolean same = oldSize == size && (oldMtime == null ? mtime == null : oldMtime.equals(mtime));
-    boolean finished = status.equals("done") || status.equals("failed");
-    if (status.equals("processing") && same) {
+    // 'failed' with counts: the file itself was rejected, and stays so while unchanged.
+    // 'failed' without counts: the job failed while reading it; read it again.
+    boolean finished = status.equals("done") || (status.equals("failed") && counted(c, path));
+    if ((status.equals("processing") || status.equals("failed")) && same && !finished) {
       // An earlier run stopped before finishing it; every sink is idempotent, so read it again.
       update(c, path, size, mtime, "processing", true);
       notify(c, event(path, "discovered", null));
@@ -161,7 +163,7 @@ public final class FileLedger implements Serializable {
       return Claim.ALREADY_DONE;
     }
     // Changed since it was ingested (or changed while an earlier run was reading it).
-    if (!reingest && !status.equals("processing")) {
+    if (!reingest && (finished || status.equals("changed"))) {
       if (!status.equals("changed")) {
         update(c, path, oldSize, oldMtime, "changed", false);
         notify(c, event(path, "changed", "size or modification time differs from the"
@@ -194,6 +196,41 @@ public final class FileLedger implements Serializable {
     return Claim.REINGEST;
   }
 
+  private boolean counted(Connection c, String path) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("SELECT rows_read IS NOT NULL FROM " + table()
+        + " WHERE dataset = ? AND path = ?")) {
+      s.setString(1, def.name);
+      s.setString(2, path);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() && r.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * After a failed or cancelled run: marks the files it claimed and did not finish as {@code
+   * failed} (without counts, so the next run reads them again) and notifies each.
+   */
+  public void failUnfinished(Instant since, String error) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("UPDATE " + table() + " SET status = 'failed',"
+            + " error = ?, finished_at = now() WHERE dataset = ? AND status = 'processing'"
+            + " AND started_at >= ? RETURNING path")) {
+      s.setString(1, error);
+      s.setString(2, def.name);
+      s.setTimestamp(3, Timestamp.from(since));
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          notify(c, event(r.getString(1), "failed", error));
+        }
+      }
+    } catch (SQLException e) {
+      // The database may be what failed; the next run finds these files 'processing' instead.
+      org.slf4j.LoggerFactory.getLogger(FileLedger.class)
+          .warn("could not mark unfinished files as failed: {}", e.getMessage());
+    }
+  }
+
   private void update(Connection c, String path, long size, Timestamp mtime, String status,
       boolean restart) throws SQLException {
     try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
@@ -216,8 +253,9 @@ public final class FileLedger implements Serializable {
    * file-level dead letters). With {@code refreshAggregates} the aggregate groups the file touches
    * are recomputed from the rows table in the same transaction. Returns the status event (JSON).
    */
-  public String finish(String path, long items, boolean refreshAggregates) throws SQLException {
-    try (Connection c = db.connect()) {
+  public String finish(String path, long items, boolean refreshAggregates)
+      throws SQLException, java.io.IOException {
+    return db.retrying("finishing " + path + " in the ledger", c -> {
       c.setAutoCommit(false);
       try {
         String json = finish(c, path, items, refreshAggregates);
@@ -227,7 +265,7 @@ public final class FileLedger implements Serializable {
         c.rollback();
         throw e;
       }
-    }
+    });
   }
 
   private String finish(Connection c, String path, long items, boolean refreshAggregates)

@@ -65,7 +65,7 @@ public final class ExportFileToParquet implements Serializable {
     }
     Schema avro = ParquetRows.avroSchema(def);
     ParquetRows.Converter converter = new ParquetRows.Converter(def, avro);
-    try (Connection c = db.connect()) {
+    return db.retrying("exporting the rows of " + sourceFile + " to Parquet", c -> {
       c.setAutoCommit(false); // lets the driver stream with a fetch size
       try (PreparedStatement s = c.prepareStatement(sql)) {
         s.setFetchSize(5_000);
@@ -96,7 +96,7 @@ public final class ExportFileToParquet implements Serializable {
           }
           c.commit();
           if (sink == null) {
-            return 0;
+            return 0L;
           }
           sink.flush();
           FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
@@ -108,7 +108,7 @@ public final class ExportFileToParquet implements Serializable {
           return n;
         }
       }
-    }
+    });
   }
 
   private ResourceId partitionFolder(Row row) {

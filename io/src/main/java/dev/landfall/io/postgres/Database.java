@@ -54,6 +54,52 @@ public final class Database implements Serializable {
     }
   }
 
+  /** Work on one connection, retried as a whole by {@link #retrying}. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run(Connection c) throws SQLException, java.io.IOException;
+  }
+
+  private static final int MAX_ATTEMPTS = 6;
+
+  /**
+   * Runs {@code work} on a fresh connection, retrying it from the start (new connection) with
+   * exponential backoff when the failure is transient: connection lost or refused (SQLState
+   * 08xxx), server shutting down (57Pxx), serialization failure or deadlock. About 30 s in all,
+   * enough for a database restart. {@code work} must be safe to repeat (one transaction).
+   */
+  public <T> T retrying(String what, Work<T> work) throws SQLException, java.io.IOException {
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = connect()) {
+        return work.run(c);
+      } catch (SQLException e) {
+        if (!isTransient(e) || attempt >= MAX_ATTEMPTS) {
+          throw e;
+        }
+        long sleep = Math.min(30_000L, 500L << attempt);
+        org.slf4j.LoggerFactory.getLogger(Database.class).warn(
+            "{} failed (attempt {}/{}, SQLState {}), retrying in {} ms: {}", what, attempt,
+            MAX_ATTEMPTS, e.getSQLState(), sleep, e.getMessage());
+        try {
+          Thread.sleep(sleep);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Connection problems (08xxx), serialization failures and deadlocks, server shutdown. */
+  public static boolean isTransient(SQLException e) {
+    String state = e.getSQLState();
+    return state == null
+        || state.startsWith("08")
+        || state.equals("40001")
+        || state.equals("40P01")
+        || state.startsWith("57P");
+  }
+
   /** The URL with any {@code password=} parameter masked. */
   public String safeUrl() {
     return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***");

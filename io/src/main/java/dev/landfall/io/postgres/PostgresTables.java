@@ -145,7 +145,19 @@ public final class PostgresTables {
   public static void createAll(Database db, DatasetDefinition def, String schema)
       throws SQLException {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
-      s.execute("CREATE SCHEMA IF NOT EXISTS " + Identifiers.quote(schema));
+      // A least-privilege writer may not create schemas (deploy/sql/roles.sql): only try when
+      // the schema is missing.
+      boolean exists;
+      try (java.sql.PreparedStatement q = c.prepareStatement(
+          "SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+        q.setString(1, schema);
+        try (java.sql.ResultSet r = q.executeQuery()) {
+          exists = r.next();
+        }
+      }
+      if (!exists) {
+        s.execute("CREATE SCHEMA IF NOT EXISTS " + Identifiers.quote(schema));
+      }
       List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
       if (def.aggregates != null) {
         specs.add(aggregates(def, schema));

@@ -188,14 +188,8 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
     }
 
-    /** Connection problems (08xxx), serialization failures and deadlocks, server shutdown. */
     static boolean isTransient(SQLException e) {
-      String state = e.getSQLState();
-      return state == null
-          || state.startsWith("08")
-          || state.equals("40001")
-          || state.equals("40P01")
-          || state.startsWith("57P");
+      return Database.isTransient(e);
     }
   }
 

@@ -25,6 +25,16 @@ public final class Identifiers {
     return name;
   }
 
+  /** A schema name: a safe identifier that does not use PostgreSQL's reserved {@code pg_} prefix. */
+  public static String checkSchema(String what, String name) {
+    check(what, name);
+    if (name.startsWith("pg_")) {
+      throw new IllegalArgumentException(
+          what + " '" + name + "' is not a valid schema name: the prefix pg_ is reserved by PostgreSQL");
+    }
+    return name;
+  }
+
   /** Double-quotes an identifier that {@link #check} accepted. */
   public static String quote(String name) {
     return "\"" + check("identifier", name) + "\"";
