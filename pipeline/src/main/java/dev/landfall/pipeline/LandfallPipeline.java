@@ -7,6 +7,7 @@ import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.FinishFiles;
 import dev.landfall.io.parquet.ExportFileToParquet;
 import dev.landfall.io.parquet.MarkPartitionsComplete;
+import dev.landfall.io.parquet.ReadParquetFiles;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
@@ -195,6 +196,19 @@ public final class LandfallPipeline {
     return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
+  /** True for --format=parquet; refuses unknown formats. */
+  static boolean isParquetInput(LandfallOptions options) {
+    switch (options.getFormat().trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "csv":
+        return false;
+      case "parquet":
+        return true;
+      default:
+        throw new IllegalArgumentException(
+            "--format: unknown input format '" + options.getFormat() + "'; use csv or parquet");
+    }
+  }
+
   /** --dedupeBuckets, with -1 resolved for the runner in use. */
   static int dedupeBuckets(LandfallOptions options) {
     int b = options.getDedupeBuckets();
@@ -290,7 +304,12 @@ public final class LandfallPipeline {
 
     // 1. Discover the input files: all at once (backfill) or as they land (watch); the ledger
     //    lets through only files not ingested yet.
-    MatchInputFiles discover = new MatchInputFiles(options.getInput(), options.getInputGlob())
+    boolean parquetInput = isParquetInput(options);
+    String glob = parquetInput && options.getInputGlob().equals("**/*.csv*")
+        ? "**/*.parquet" : options.getInputGlob();
+    MatchInputFiles discover = new MatchInputFiles(options.getInput(), glob)
+        .withSuffixes(parquetInput
+            ? MatchInputFiles.PARQUET_SUFFIXES : MatchInputFiles.CSV_SUFFIXES)
         .inRange(def.partitions.isEmpty() ? null : def.partitions.get(0).name,
             options.getSince(), options.getUntil());
     if (watch) {
@@ -309,8 +328,10 @@ public final class LandfallPipeline {
       files = files.apply("IngestionPanes", inPanes());
     }
 
-    // 2. Read CSV records.
-    PCollectionTuple read = files.apply("ReadCsv", new ReadCsvFiles(def));
+    // 2. Read the records (CSV, or Parquet with --format=parquet).
+    PCollectionTuple read = parquetInput
+        ? files.apply("ReadParquet", new ReadParquetFiles(def))
+        : files.apply("ReadCsv", new ReadCsvFiles(def));
 
     // 3. Type and validate each record.
     PCollectionTuple checked =

@@ -1,5 +1,6 @@
 package dev.landfall.io.files;
 
+import java.util.List;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -15,10 +16,13 @@ import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 
 /**
- * Discovers the input files of a backfill: every file under {@code input} matching {@code glob}
- * whose name ends in {@code .csv} or {@code .csv.gz} (gzip is decompressed transparently). Other
- * matches are skipped and counted as {@code files-skipped}. Works for any Beam file system
- * (local folders, {@code s3://} with the AWS module on the class path).
+ * Discovers the input files: every file under {@code input} matching {@code glob} whose name ends
+ * in {@code .csv} or {@code .csv.gz} (gzip is decompressed transparently), or {@code .parquet}
+ * with {@link #withSuffixes}. Other matches are skipped and counted as {@code files-skipped}. Once
+ * (a backfill) or continuously ({@link #continuously}, watch mode); optionally limited to a range
+ * of the first partition ({@link #inRange}) and passed through the ledger ({@link
+ * #claimingWith}). Works for any Beam file system (local folders, {@code s3://} with the AWS
+ * module on the class path).
  */
 public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.ReadableFile>> {
   private final String input;
@@ -29,9 +33,23 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
   private final String partitionName;
   private final String since;
   private final String until;
+  private List<String> suffixes = CSV_SUFFIXES;
+
+  /** Names read as CSV (gzip is decompressed transparently). */
+  public static final List<String> CSV_SUFFIXES = List.of(".csv", ".csv.gz");
+  /** Names read as Parquet. */
+  public static final List<String> PARQUET_SUFFIXES = List.of(".parquet");
 
   public MatchInputFiles(String input, String glob) {
     this(input, glob, null, null, null, "", "");
+  }
+
+  /** Takes files whose names end in one of {@code suffixes} (default: {@link #CSV_SUFFIXES}). */
+  public MatchInputFiles withSuffixes(List<String> suffixes) {
+    MatchInputFiles m = new MatchInputFiles(input, glob, discovery, claim, partitionName, since,
+        until);
+    m.suffixes = List.copyOf(suffixes);
+    return m;
   }
 
   private MatchInputFiles(String input, String glob,
@@ -51,13 +69,14 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
   public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle) {
     return new MatchInputFiles(input, glob,
         new WatchForStableFiles(filePattern(input, glob), pollInterval, stopAfterIdle), claim,
-        partitionName, since, until);
+        partitionName, since, until).withSuffixes(suffixes);
   }
 
   /** Passes each matched file through {@code claim} (the ledger) before it is opened. */
   public MatchInputFiles claimingWith(
       PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>> claim) {
-    return new MatchInputFiles(input, glob, discovery, claim, partitionName, since, until);
+    return new MatchInputFiles(input, glob, discovery, claim, partitionName, since, until)
+        .withSuffixes(suffixes);
   }
 
   /**
@@ -66,7 +85,8 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
    * numbers correctly.
    */
   public MatchInputFiles inRange(String partition, String since, String until) {
-    return new MatchInputFiles(input, glob, discovery, claim, partition, since, until);
+    return new MatchInputFiles(input, glob, discovery, claim, partition, since, until)
+        .withSuffixes(suffixes);
   }
 
   /** The file pattern for an input folder or prefix and a glob below it. */
@@ -84,7 +104,8 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
                 .filepattern(filePattern(input, glob))
                 .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     PCollection<MatchResult.Metadata> kept =
-        matched.apply("KeepCsvFiles", ParDo.of(new KeepCsvFn(partitionName, since, until)));
+        matched.apply("KeepInputFiles",
+            ParDo.of(new KeepCsvFn(suffixes, partitionName, since, until)));
     if (claim != null) {
       kept = kept.apply("ClaimFiles", claim);
     }
@@ -104,7 +125,10 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     private final String since;
     private final String until;
 
-    KeepCsvFn(String partition, String since, String until) {
+    private final List<String> suffixes;
+
+    KeepCsvFn(List<String> suffixes, String partition, String since, String until) {
+      this.suffixes = suffixes;
       this.partition = partition;
       this.since = since == null ? "" : since;
       this.until = until == null ? "" : until;
@@ -129,7 +153,7 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     @ProcessElement
     public void process(@Element MatchResult.Metadata file, OutputReceiver<MatchResult.Metadata> out) {
       String name = file.resourceId().getFilename();
-      if (name != null && (name.endsWith(".csv") || name.endsWith(".csv.gz"))) {
+      if (name != null && suffixes.stream().anyMatch(name::endsWith)) {
         if (!inRange(file.resourceId().toString())) {
           outOfRange.inc();
           return;

@@ -21,6 +21,14 @@ public interface InputOptions extends PipelineOptions {
 
   void setInputGlob(String value);
 
+  @Description(
+      "Format of the input files: csv (.csv, .csv.gz) or parquet (.parquet, laid out the same"
+          + " way). With parquet, the default --inputGlob becomes **/*.parquet.")
+  @Default.String("csv")
+  String getFormat();
+
+  void setFormat(String value);
+
   @Description("Name of a built-in dataset definition (billing). Ignored when --datasetFile is set.")
   @Default.String("billing")
   String getDataset();
