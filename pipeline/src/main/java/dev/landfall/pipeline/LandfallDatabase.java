@@ -12,6 +12,35 @@ import java.util.concurrent.CountDownLatch;
 public final class LandfallDatabase {
   private LandfallDatabase() {}
 
+  /**
+   * For the generated billing sample: fills the {@code accounts} lookup with names, teams and cost
+   * centres for most sample accounts (acct-45 to acct-49 are left out, to show how unknown keys
+   * are counted). Existing rows are kept.
+   */
+  static void fillSampleLookups(dev.landfall.io.postgres.Database db,
+      dev.landfall.transforms.definition.DatasetDefinition def, String schema)
+      throws java.sql.SQLException {
+    for (dev.landfall.transforms.definition.DatasetDefinition.Lookup l : def.lookups) {
+      if (!l.table.equals("accounts") || l.columns.size() != 3) {
+        continue;
+      }
+      String[] teams = {"platform", "data", "web", "mobile", "research"};
+      try (java.sql.Connection c = db.connect();
+          java.sql.PreparedStatement s = c.prepareStatement("INSERT INTO "
+              + dev.landfall.transforms.definition.Identifiers.quote(schema) + ".accounts"
+              + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (int i = 0; i < 45; i++) {
+          s.setString(1, "acct-" + i);
+          s.setString(2, "Account " + i);
+          s.setString(3, teams[i % teams.length]);
+          s.setString(4, "CC-" + (1000 + i % 9));
+          s.addBatch();
+        }
+        s.executeBatch();
+      }
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     Path workDir = Paths.get(args.length > 0 ? args[0] : "landfall-work").toAbsolutePath();
     int port = args.length > 1 ? Integer.parseInt(args[1]) : 54329;

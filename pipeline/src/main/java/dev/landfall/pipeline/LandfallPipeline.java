@@ -11,6 +11,7 @@ import dev.landfall.io.parquet.ReadParquetFiles;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.io.postgres.EnrichFromLookups;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.WriteToPostgres;
 import dev.landfall.pipeline.options.LandfallOptions;
@@ -77,6 +78,7 @@ public final class LandfallPipeline {
     DatasetDefinition def = loadDefinition(options);
     Identifiers.checkSchema("--dbSchema", options.getDbSchema());
     Path workDir = Paths.get(options.getWorkDir()).toAbsolutePath();
+    boolean sampleGenerated = options.getInput().isEmpty();
     if (options.getInput().isEmpty()) {
       if (!def.name.equals("billing")) {
         throw new IllegalArgumentException(
@@ -124,6 +126,9 @@ public final class LandfallPipeline {
       if (postgres) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
         PostgresTables.createAll(db, def, options.getDbSchema());
+        if (sampleGenerated) {
+          LandfallDatabase.fillSampleLookups(db, def, options.getDbSchema());
+        }
         ledger = new FileLedger(db, def, options.getDbSchema());
         doneBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed");
       }
@@ -344,6 +349,16 @@ public final class LandfallPipeline {
             .apply("Deduplicate", new DeduplicateByKey(def).inBuckets(dedupeBuckets(options))
                 .withDuplicateCounts());
     PCollection<Row> unique = deduplicated.get(DeduplicateByKey.UNIQUE);
+
+    // Dimension attributes from the definition's lookup tables (they live in PostgreSQL).
+    if (!def.lookups.isEmpty()) {
+      if (db != null) {
+        unique = unique.apply("Enrich", new EnrichFromLookups(db, def, options.getDbSchema(),
+            WatchOptions.parseDuration("--lookupRefresh", options.getLookupRefresh()).getMillis()));
+      } else {
+        LOG.warn("no database: the lookup columns of {} stay empty", def.name);
+      }
+    }
 
     // 5. Parquet for data scientists (backfill: from the pipeline; watch: per finished file).
     PCollection<KV<String, String>> parquetFiles = null;

@@ -30,6 +30,8 @@ public final class RunSummary {
   public final long filesClaimed;
   /** Files whose completion was still being tracked when the run ended (0 after a clean end). */
   public final long filesInFlight;
+  /** Rows whose key was not in a lookup table (kept, with empty attributes), per lookup. */
+  public final long rowsLookupMissing;
   public final long rowsRead;
   public final long rowsValid;
   public final long rowsDuplicate;
@@ -52,6 +54,7 @@ public final class RunSummary {
     this.filesFinished = counter(m, "files-finished");
     this.filesClaimed = counter(m, "files-claimed");
     this.filesInFlight = counter(m, "files-in-flight");
+    this.rowsLookupMissing = counter(m, "rows-lookup-missing");
     this.rowsRead = counter(m, "rows-read");
     this.rowsValid = counter(m, "rows-valid");
     this.rowsDuplicate = counter(m, "rows-duplicate");
@@ -124,6 +127,11 @@ public final class RunSummary {
     sb.append(String.format(Locale.ROOT,
         "rows      read %d = valid %d + duplicate %d + rejected %d  [%s]%n", rowsRead, rowsValid,
         rowsDuplicate, rowsRejected, accounted() ? "all accounted for" : "MISMATCH"));
+    if (rowsLookupMissing > 0) {
+      sb.append(String.format(Locale.ROOT,
+          "lookups   %d rows with a key not in a lookup table (kept, attributes empty)%n",
+          rowsLookupMissing));
+    }
     sb.append(String.format(Locale.ROOT, "time      %.1f s (%.0f rows/s)%n", seconds,
         seconds > 0 ? rowsRead / seconds : 0));
     if (parquetFolder != null) {

@@ -29,7 +29,7 @@ class DeduplicateByKeyTest {
   static Row row(String id, String cost, String file, long line) {
     return Row.withSchema(CLEAN).attachValues(LocalDate.of(2024, 1, 1), id,
         Instant.parse("2024-01-01T00:00:00Z"), "a", "compute", null, null, null, null,
-        new BigDecimal(cost), "USD", 0, file, line);
+        new BigDecimal(cost), "USD", 0, file, line, null, null, null);
   }
 
   @ParameterizedTest(name = "buckets={0}")

@@ -55,6 +55,11 @@ public final class ParquetRows {
         ColumnType.of(ColumnType.Kind.STRING), false));
     cols.add(new Column(DatasetDefinition.SOURCE_LINE, clean.indexOf(DatasetDefinition.SOURCE_LINE),
         ColumnType.of(ColumnType.Kind.LONG), false));
+    for (DatasetDefinition.Lookup l : def.lookups) {
+      for (String c : l.columns) {
+        cols.add(new Column(c, clean.indexOf(c), ColumnType.of(ColumnType.Kind.STRING), true));
+      }
+    }
     return cols;
   }
 

@@ -60,6 +60,11 @@ public final class PostgresTables {
         return d.description != null ? d.description : d.part + " of " + d.from;
       }
     }
+    DatasetDefinition.Lookup lookup = def.lookupOf(column);
+    if (lookup != null) {
+      return "From lookup table " + lookup.table + " (joined on " + lookup.on
+          + "); null when the " + lookup.on + " is not in it.";
+    }
     if (column.equals(DatasetDefinition.SOURCE_FILE)) {
       return "Input file the row was read from.";
     }
@@ -173,6 +178,22 @@ public final class PostgresTables {
       for (String sql : dev.landfall.io.ledger.FileLedger.createStatements(schema)) {
         s.execute(sql);
       }
+      for (DatasetDefinition.Lookup l : def.lookups) {
+        boolean tableExists;
+        try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM"
+            + " information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
+          q.setString(1, schema);
+          q.setString(2, l.table);
+          try (java.sql.ResultSet r = q.executeQuery()) {
+            tableExists = r.next();
+          }
+        }
+        if (!tableExists) {
+          for (String sql : lookupTable(def, l, schema)) {
+            s.execute(sql);
+          }
+        }
+      }
       for (String sql : views(def, schema)) {
         s.execute(sql);
       }
@@ -240,6 +261,27 @@ public final class PostgresTables {
             .collect(java.util.stream.Collectors.joining(", ")))
         .append(")");
     return sql.toString();
+  }
+
+  /**
+   * A missing lookup table: key column plus the looked-up columns, as text, so that a new
+   * deployment has a table to fill. An existing table is used as it is.
+   */
+  static List<String> lookupTable(DatasetDefinition def, DatasetDefinition.Lookup l,
+      String schema) {
+    List<String> sql = new ArrayList<>();
+    {
+      String t = Identifiers.quote(schema) + "." + Identifiers.quote(l.table);
+      StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (")
+          .append(Identifiers.quote(l.on)).append(" text PRIMARY KEY");
+      for (String c : l.columns) {
+        ddl.append(", ").append(Identifiers.quote(c)).append(" text");
+      }
+      sql.add(ddl.append(")").toString());
+      sql.add("COMMENT ON TABLE " + t + " IS " + TableSpec.literal(l.description != null
+          ? l.description : "Lookup for " + def.name + ", joined on " + l.on + "."));
+    }
+    return sql;
   }
 
   /** CREATE OR REPLACE VIEW (and its comment) for each view of the definition. */

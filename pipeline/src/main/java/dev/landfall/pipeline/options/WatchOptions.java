@@ -58,6 +58,14 @@ public interface WatchOptions extends PipelineOptions {
 
   void setWebhookUrl(String value);
 
+  @Description(
+      "How often the definition's lookup tables (e.g. accounts) are read again during a run, so a"
+          + " watch run follows changes without a restart.")
+  @Default.String("5m")
+  String getLookupRefresh();
+
+  void setLookupRefresh(String value);
+
   /** Parses 10s, 500ms, 2m, 1h or an ISO-8601 duration (PT10S). */
   static Duration parseDuration(String flag, String text) {
     String t = text.trim().toLowerCase(java.util.Locale.ROOT);

@@ -88,6 +88,19 @@ public final class DatasetDefinition implements Serializable {
     @JsonProperty public String sql;
   }
 
+  /**
+   * A dimension table in PostgreSQL (in the dataset's schema) joined on one column: each row gets
+   * the lookup's {@code columns} (as text) for its {@code on} value, or nulls when the value is
+   * unknown. The columns follow the row into PostgreSQL and Parquet.
+   */
+  public static final class Lookup implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public String table;
+    @JsonProperty public String on;
+    @JsonProperty public List<String> columns = new ArrayList<>();
+    @JsonProperty public String description;
+  }
+
   @JsonProperty public String name;
   @JsonProperty public String description;
   @JsonProperty public Csv csv = new Csv();
@@ -98,6 +111,7 @@ public final class DatasetDefinition implements Serializable {
   @JsonProperty public String eventTime;
   @JsonProperty public Aggregates aggregates;
   @JsonProperty public List<View> views = new ArrayList<>();
+  @JsonProperty public List<Lookup> lookups = new ArrayList<>();
 
   /** Parses and validates a definition from JSON text. */
   public static DatasetDefinition fromJson(String json) {
@@ -130,6 +144,16 @@ public final class DatasetDefinition implements Serializable {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read built-in dataset " + name, e);
     }
+  }
+
+  /** The lookup that provides {@code column}, or null. */
+  public Lookup lookupOf(String column) {
+    for (Lookup l : lookups) {
+      if (l.columns.contains(column)) {
+        return l;
+      }
+    }
+    return null;
   }
 
   /** Checks every rule of the format; throws {@link IllegalArgumentException} naming the problem. */
@@ -169,6 +193,19 @@ public final class DatasetDefinition implements Serializable {
             "derived '" + d.name + "': 'from' must name a date or timestamp column");
       }
       derivedType(d);
+    }
+    for (Lookup l : lookups) {
+      Identifiers.check("lookup table", l.table);
+      if (l.on == null || typeOf(l.on) == null || isDerived(l.on)) {
+        throw new IllegalArgumentException(
+            "lookup '" + l.table + "': 'on' must name a field or partition");
+      }
+      if (l.columns == null || l.columns.isEmpty()) {
+        throw new IllegalArgumentException("lookup '" + l.table + "' lists no columns");
+      }
+      for (String c : l.columns) {
+        unique(names, Identifiers.check("lookup column", c));
+      }
     }
     if (key == null || key.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' needs a key (list of fields)");
@@ -245,6 +282,11 @@ public final class DatasetDefinition implements Serializable {
 
   /** The type of a partition, field or derived column, or null if there is no such column. */
   public ColumnType typeOf(String column) {
+    for (Lookup l : lookups) {
+      if (l.columns.contains(column)) {
+        return ColumnType.of(ColumnType.Kind.STRING);
+      }
+    }
     for (Partition p : partitions) {
       if (p.name.equals(column)) {
         return partitionType(p);

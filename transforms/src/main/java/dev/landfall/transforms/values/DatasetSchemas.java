@@ -79,7 +79,7 @@ public final class DatasetSchemas {
 
   /**
    * Clean rows: partition columns, then fields, then derived columns, then {@code source_file} and
-   * {@code source_line}. Columns are nullable unless required (key and partition columns always are).
+   * {@code source_line}, then the lookup columns (filled after validation). Columns are nullable unless required (key and partition columns always are).
    */
   public static Schema clean(DatasetDefinition def) {
     Schema.Builder b = Schema.builder();
@@ -94,6 +94,11 @@ public final class DatasetSchemas {
     }
     b.addStringField(DatasetDefinition.SOURCE_FILE);
     b.addInt64Field(DatasetDefinition.SOURCE_LINE);
+    for (DatasetDefinition.Lookup l : def.lookups) {
+      for (String c : l.columns) {
+        b.addNullableField(c, FieldType.STRING);
+      }
+    }
     return b.build();
   }
 
