@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Run from source with {@code mvn -pl pipeline exec:java -Dexec.args="--input=..."} or from the
  * bundled jar with {@code bin/landfall --input=...}. With no {@code --input} it generates sample
- * data; with no {@code --jdbcUrl} it starts an embedded PostgreSQL.
+ * data; with no {@code --jdbcUrl} it starts an embedded PostgreSQL. {@code --input} and {@code
+ * --output} may be {@code s3://bucket/prefix} (see {@link S3Setup}).
  */
 public final class LandfallPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(LandfallPipeline.class);
@@ -75,6 +76,9 @@ public final class LandfallPipeline {
   /** Prepares inputs and database, runs the job to completion and returns its summary. */
   public static RunSummary run(LandfallOptions options) throws Exception {
     long started = System.nanoTime();
+    // S3 flags onto Beam's options, then every s3:// bucket checked before anything else runs.
+    S3Setup.configure(options);
+    S3Setup.check(options);
     DatasetDefinition def = loadDefinition(options);
     Identifiers.checkSchema("--dbSchema", options.getDbSchema());
     Path workDir = Paths.get(options.getWorkDir()).toAbsolutePath();
