@@ -22,7 +22,7 @@ class ParquetInputTest extends PostgresTestBase {
   @Test
   void parquetInputGivesTheSameRowsAndAggregatesAsTheCsvItCameFrom() throws Exception {
     Path csv = dir.resolve("csv-in");
-    BillingSampleGenerator.Expected exp = BillingSampleGenerator.standard(5_000, 21).writeTo(csv);
+    BillingSampleGenerator.Expected exp = BillingSampleGenerator.standard(2_000, 21).writeTo(csv);
     Path first = dir.resolve("first");
     RunSummary toParquet = LandfallPipeline.run(EndToEndChecks.options(csv, first,
         postgres.jdbcUrl(), "--sinks=parquet"));

@@ -53,7 +53,8 @@ public class ClaimFiles
       String path = file.resourceId().toString();
       Instant modified = file.lastModifiedMillis() > 0
           ? Instant.ofEpochMilli(file.lastModifiedMillis()) : null;
-      FileLedger.Claim claim = ledger.claim(path, file.sizeBytes(), modified, reingestChanged);
+      FileLedger.Claim claim =
+          ledger.claim(path, file.sizeBytes(), modified, file.checksum(), reingestChanged);
       switch (claim) {
         case INGEST:
         case REINGEST:

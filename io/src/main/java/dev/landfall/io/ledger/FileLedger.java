@@ -79,12 +79,13 @@ public final class FileLedger implements Serializable {
     return List.of(
         "CREATE TABLE IF NOT EXISTS " + t + " ("
             + "dataset text NOT NULL, path text NOT NULL, size_bytes bigint NOT NULL,"
-            + " modified_at timestamptz, status text NOT NULL,"
+            + " modified_at timestamptz, etag text, status text NOT NULL,"
             + " rows_read bigint, rows_valid bigint, rows_duplicate bigint, rows_rejected bigint,"
             + " first_seen timestamptz NOT NULL DEFAULT now(),"
             + " last_seen timestamptz NOT NULL DEFAULT now(),"
             + " started_at timestamptz, finished_at timestamptz, error text,"
             + " PRIMARY KEY (dataset, path))",
+        "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS etag text",
         "COMMENT ON TABLE " + t + " IS 'Input files landfall has seen: what was ingested, when,"
             + " with which counts (rows_read = rows_valid + rows_duplicate + rows_rejected).'",
         "COMMENT ON COLUMN " + t + ".status IS 'processing, done, failed (whole file rejected,"
@@ -97,12 +98,12 @@ public final class FileLedger implements Serializable {
    * Decides whether a file is read, in one transaction, recording the decision. {@code reingest}:
    * a changed file's rows and rejects are deleted and it is read again.
    */
-  public Claim claim(String path, long size, Instant modified, boolean reingest)
+  public Claim claim(String path, long size, Instant modified, String etag, boolean reingest)
       throws SQLException, java.io.IOException {
     return db.retrying("claiming " + path + " in the ledger", c -> {
       c.setAutoCommit(false);
       try {
-        Claim claim = claim(c, path, size, modified, reingest);
+        Claim claim = claim(c, path, size, modified, etag, reingest);
         c.commit();
         return claim;
       } catch (SQLException | RuntimeException e) {
@@ -112,13 +113,14 @@ public final class FileLedger implements Serializable {
     });
   }
 
-  private Claim claim(Connection c, String path, long size, Instant modified, boolean reingest)
-      throws SQLException {
+  private Claim claim(Connection c, String path, long size, Instant modified, String etag,
+      boolean reingest) throws SQLException {
     Timestamp mtime = modified == null ? null : Timestamp.from(modified);
     String status = null;
     long oldSize = -1;
     Timestamp oldMtime = null;
-    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at FROM "
+    String oldEtag = null;
+    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at, etag FROM "
         + table() + " WHERE dataset = ? AND path = ? FOR UPDATE")) {
       s.setString(1, def.name);
       s.setString(2, path);
@@ -127,29 +129,34 @@ public final class FileLedger implements Serializable {
           status = r.getString(1);
           oldSize = r.getLong(2);
           oldMtime = r.getTimestamp(3);
+          oldEtag = r.getString(4);
         }
       }
     }
     if (status == null) {
       try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
-          + " (dataset, path, size_bytes, modified_at, status, started_at)"
-          + " VALUES (?, ?, ?, ?, 'processing', now())")) {
+          + " (dataset, path, size_bytes, modified_at, etag, status, started_at)"
+          + " VALUES (?, ?, ?, ?, ?, 'processing', now())")) {
         s.setString(1, def.name);
         s.setString(2, path);
         s.setLong(3, size);
         s.setTimestamp(4, mtime);
+        s.setString(5, etag);
         s.executeUpdate();
       }
       notify(c, event(path, "discovered", null));
       return Claim.INGEST;
     }
-    boolean same = oldSize == size && (oldMtime == null ? mtime == null : oldMtime.equals(mtime));
+    // Unchanged: same size and, where the store gives one (S3), the same ETag; else the same
+    // modification time.
+    boolean same = oldSize == size && (etag != null && oldEtag != null ? etag.equals(oldEtag)
+        : (oldMtime == null ? mtime == null : oldMtime.equals(mtime)));
     // 'failed' with counts: the file itself was rejected, and stays so while unchanged.
     // 'failed' without counts: the job failed while reading it; read it again.
     boolean finished = status.equals("done") || (status.equals("failed") && counted(c, path));
     if ((status.equals("processing") || status.equals("failed")) && same && !finished) {
       // An earlier run stopped before finishing it; every sink is idempotent, so read it again.
-      update(c, path, size, mtime, "processing", true);
+      update(c, path, size, mtime, etag, "processing", true);
       notify(c, event(path, "discovered", null));
       return Claim.INGEST;
     }
@@ -165,7 +172,7 @@ public final class FileLedger implements Serializable {
     // Changed since it was ingested (or changed while an earlier run was reading it).
     if (!reingest && (finished || status.equals("changed"))) {
       if (!status.equals("changed")) {
-        update(c, path, oldSize, oldMtime, "changed", false);
+        update(c, path, oldSize, oldMtime, oldEtag, "changed", false);
         notify(c, event(path, "changed", "size or modification time differs from the"
             + " ingested file; run with --reingestChanged to replace its rows"));
       }
@@ -191,7 +198,7 @@ public final class FileLedger implements Serializable {
         s.execute(PostgresTables.refreshAggregatesSql(def, schema, "SELECT * FROM landfall_regroup"));
       }
     }
-    update(c, path, size, mtime, "processing", true);
+    update(c, path, size, mtime, etag, "processing", true);
     notify(c, event(path, "discovered", null));
     return Claim.REINGEST;
   }
@@ -231,18 +238,19 @@ public final class FileLedger implements Serializable {
     }
   }
 
-  private void update(Connection c, String path, long size, Timestamp mtime, String status,
-      boolean restart) throws SQLException {
+  private void update(Connection c, String path, long size, Timestamp mtime, String etag,
+      String status, boolean restart) throws SQLException {
     try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
-        + " SET size_bytes = ?, modified_at = ?, status = ?, last_seen = now()"
+        + " SET size_bytes = ?, modified_at = ?, etag = ?, status = ?, last_seen = now()"
         + (restart ? ", started_at = now(), finished_at = NULL, error = NULL, rows_read = NULL,"
             + " rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL" : "")
         + " WHERE dataset = ? AND path = ?")) {
       s.setLong(1, size);
       s.setTimestamp(2, mtime);
-      s.setString(3, status);
-      s.setString(4, def.name);
-      s.setString(5, path);
+      s.setString(3, etag);
+      s.setString(4, status);
+      s.setString(5, def.name);
+      s.setString(6, path);
       s.executeUpdate();
     }
   }
