@@ -153,6 +153,31 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
           values[at++] = null;
           continue;
         }
+        if (f.split != null) {
+          List<String> items = new java.util.ArrayList<>();
+          String bad = null;
+          for (String item : text.split(java.util.regex.Pattern.quote(f.split), -1)) {
+            String it = item.strip();
+            if (it.isEmpty()) {
+              continue;
+            }
+            if (allowed[i] != null && !allowed[i].contains(it)) {
+              bad = "item '" + it + "' is not one of " + f.allowed;
+              break;
+            }
+            items.add(it);
+          }
+          if (bad != null) {
+            reject(out, file, line, Rejects.CONSTRAINT, f.name, bad, cells);
+            return;
+          }
+          if (items.isEmpty() && required[i]) {
+            reject(out, file, line, Rejects.REQUIRED, f.name, "required list is empty", cells);
+            return;
+          }
+          values[at++] = items.isEmpty() ? null : items;
+          continue;
+        }
         Object v;
         try {
           v = fieldParsers[i].parse(text);

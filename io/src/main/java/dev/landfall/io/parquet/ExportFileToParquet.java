@@ -58,6 +58,10 @@ public final class ExportFileToParquet implements Serializable {
         + " WHERE source_file = ? ORDER BY "
         + def.key.stream().map(Identifiers::quote).collect(Collectors.joining(", "));
     ColumnType[] types = new ColumnType[names.size()];
+    boolean[] lists = new boolean[names.size()];
+    for (int i = 0; i < lists.length; i++) {
+      lists[i] = def.isList(names.get(i));
+    }
     for (int i = 0; i < types.length; i++) {
       ColumnType t = def.typeOf(names.get(i));
       types[i] = t != null ? t : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
@@ -78,7 +82,12 @@ public final class ExportFileToParquet implements Serializable {
           while (r.next()) {
             Object[] values = new Object[types.length];
             for (int i = 0; i < types.length; i++) {
-              values[i] = read(r, i + 1, types[i]);
+              if (lists[i]) {
+                java.sql.Array a = r.getArray(i + 1);
+                values[i] = a == null ? null : java.util.Arrays.asList((String[]) a.getArray());
+              } else {
+                values[i] = read(r, i + 1, types[i]);
+              }
             }
             Row row = Row.withSchema(clean).addValues(values).build();
             if (sink == null) {

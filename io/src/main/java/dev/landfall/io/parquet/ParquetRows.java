@@ -67,16 +67,47 @@ public final class ParquetRows {
   public static Schema avroSchema(DatasetDefinition def) {
     SchemaBuilder.FieldAssembler<Schema> fields =
         SchemaBuilder.record(def.name).namespace("dev.landfall.parquet").fields();
+    List<DatasetDefinition.Struct> done = new ArrayList<>();
     for (Column c : columns(def)) {
-      Schema t = avroType(c.type);
-      if (c.nullable) {
-        t = Schema.createUnion(Schema.create(Schema.Type.NULL), t);
-        fields = fields.name(c.name).type(t).withDefault(null);
-      } else {
-        fields = fields.name(c.name).type(t).noDefault();
+      DatasetDefinition.Struct st = def.structOf(c.name);
+      if (st == null) {
+        fields = field(fields, c.name, avroType(def, c), c.nullable);
+      } else if (!done.contains(st)) {
+        // The struct takes the place of its first member; its members keep their own types.
+        done.add(st);
+        SchemaBuilder.FieldAssembler<Schema> members =
+            SchemaBuilder.record(st.name).namespace("dev.landfall.parquet." + def.name).fields();
+        for (java.util.Map.Entry<String, String> m : st.fields.entrySet()) {
+          Column member = column(def, m.getValue());
+          members = field(members, m.getKey(), avroType(def, member), member.nullable);
+        }
+        fields = fields.name(st.name).type(members.endRecord()).noDefault();
       }
     }
     return fields.endRecord();
+  }
+
+  private static SchemaBuilder.FieldAssembler<Schema> field(
+      SchemaBuilder.FieldAssembler<Schema> fields, String name, Schema type, boolean nullable) {
+    if (nullable) {
+      return fields.name(name).type(Schema.createUnion(Schema.create(Schema.Type.NULL), type))
+          .withDefault(null);
+    }
+    return fields.name(name).type(type).noDefault();
+  }
+
+  private static Column column(DatasetDefinition def, String name) {
+    for (Column c : columns(def)) {
+      if (c.name.equals(name)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("no column " + name);
+  }
+
+  private static Schema avroType(DatasetDefinition def, Column c) {
+    Schema t = avroType(c.type);
+    return def.isList(c.name) ? Schema.createArray(t) : t;
   }
 
   private static Schema avroType(ColumnType type) {
@@ -106,20 +137,61 @@ public final class ParquetRows {
   /** Converts clean rows of one dataset to Avro records; build once, use per row. */
   public static final class Converter {
     private final Schema schema;
+    /** Per top-level file field: the flat column, or null for a struct. */
     private final Column[] cols;
+    /** Per top-level file field that is a struct: its member columns, in order. */
+    private final Column[][] members;
+    private final Schema[] structSchemas;
 
     public Converter(DatasetDefinition def, Schema schema) {
       this.schema = schema;
-      this.cols = columns(def).toArray(new Column[0]);
+      List<Schema.Field> top = schema.getFields();
+      this.cols = new Column[top.size()];
+      this.members = new Column[top.size()][];
+      this.structSchemas = new Schema[top.size()];
+      for (int i = 0; i < top.size(); i++) {
+        String name = top.get(i).name();
+        DatasetDefinition.Struct st = null;
+        for (DatasetDefinition.Struct candidate : def.structs) {
+          if (candidate.name.equals(name)) {
+            st = candidate;
+          }
+        }
+        if (st == null) {
+          cols[i] = column(def, name);
+        } else {
+          members[i] = st.fields.values().stream().map(m -> column(def, m))
+              .toArray(Column[]::new);
+          structSchemas[i] = top.get(i).schema();
+        }
+      }
     }
 
     public GenericRecord apply(Row row) {
       GenericData.Record r = new GenericData.Record(schema);
       for (int i = 0; i < cols.length; i++) {
-        Object v = row.getValue(cols[i].index);
-        r.put(i, v == null ? null : toAvro(cols[i].type, v));
+        if (cols[i] != null) {
+          r.put(i, value(row, cols[i]));
+        } else {
+          GenericData.Record nested = new GenericData.Record(structSchemas[i]);
+          for (int m = 0; m < members[i].length; m++) {
+            nested.put(m, value(row, members[i][m]));
+          }
+          r.put(i, nested);
+        }
       }
       return r;
+    }
+
+    private static Object value(Row row, Column c) {
+      Object v = row.getValue(c.index);
+      if (v == null) {
+        return null;
+      }
+      if (v instanceof List) {
+        return v; // a list of text: Avro writes any java.util.Collection as an array
+      }
+      return toAvro(c.type, v);
     }
 
     private static Object toAvro(ColumnType type, Object v) {

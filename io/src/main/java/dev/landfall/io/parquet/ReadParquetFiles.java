@@ -160,7 +160,7 @@ public class ReadParquetFiles
           List<String> cells = new ArrayList<>(width);
           for (int i = 0; i < width; i++) {
             cells.add(sources[i] == null ? null
-                : text(r.get(sources[i].pos()), sources[i].schema()));
+                : text(r.get(sources[i].pos()), sources[i].schema(), def.fields.get(i).split));
           }
           out.get(ReadCsvFiles.RECORDS).output(Row.withSchema(DatasetSchemas.RAW)
               .attachValues(path, records, cells, columns, partitions, width));
@@ -188,13 +188,18 @@ public class ReadParquetFiles
 
   /** The text of one Parquet value, in the form the definition's value parser reads. */
   static String text(Object v, Schema schema) {
+    return text(v, schema, null);
+  }
+
+  /** As {@link #text(Object, Schema)}; list items are joined by {@code separator} (or "|"). */
+  static String text(Object v, Schema schema, String separator) {
     if (v == null) {
       return null;
     }
     if (schema.getType() == Schema.Type.UNION) {
       for (Schema branch : schema.getTypes()) {
         if (branch.getType() != Schema.Type.NULL) {
-          return text(v, branch);
+          return text(v, branch, separator);
         }
       }
     }
@@ -223,6 +228,18 @@ public class ReadParquetFiles
       long micros = (Long) v;
       return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
           Math.floorMod(micros, 1_000_000L) * 1000L).toString();
+    }
+    if (v instanceof java.util.Collection) {
+      // A list column: items joined by a separator; a field declared with split splits them again.
+      StringBuilder sb = new StringBuilder();
+      for (Object item : (java.util.Collection<?>) v) {
+        if (sb.length() > 0) {
+          sb.append(separator == null ? "|" : separator);
+        }
+        sb.append(text(item, schema.getType() == Schema.Type.ARRAY
+            ? schema.getElementType() : Schema.create(Schema.Type.STRING)));
+      }
+      return sb.toString();
     }
     if (v instanceof ByteBuffer) {
       ByteBuffer b = ((ByteBuffer) v).duplicate();

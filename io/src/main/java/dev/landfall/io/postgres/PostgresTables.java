@@ -79,7 +79,7 @@ public final class PostgresTables {
     List<TableSpec.Column> cols = new ArrayList<>();
     for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.clean(def).getFields()) {
       ColumnType t = def.typeOf(f.getName());
-      String sql = t != null ? sqlType(t)
+      String sql = def.isList(f.getName()) ? "text[]" : t != null ? sqlType(t)
           : f.getName().equals(DatasetDefinition.SOURCE_LINE) ? "bigint" : "text";
       cols.add(new TableSpec.Column(f.getName(), sql, !f.getType().getNullable(),
           describe(def, f.getName())));

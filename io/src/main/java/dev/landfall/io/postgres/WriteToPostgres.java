@@ -215,6 +215,19 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
             sb.append(s);
           }
           sb.append('"');
+        } else if (v instanceof List) {
+          // A text[] literal, {"a","b"}, inside a quoted CSV field.
+          sb.append("\"{");
+          boolean first = true;
+          for (Object item : (List<?>) v) {
+            if (!first) {
+              sb.append(',');
+            }
+            first = false;
+            String text = String.valueOf(item).replace("\\", "\\\\").replace("\"", "\\\"");
+            sb.append("\"\"").append(text.replace("\"", "\"\"")).append("\"\"");
+          }
+          sb.append("}\"");
         } else if (v instanceof BigDecimal) {
           sb.append(((BigDecimal) v).toPlainString());
         } else if (v instanceof Boolean) {

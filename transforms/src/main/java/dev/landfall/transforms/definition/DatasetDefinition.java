@@ -58,6 +58,23 @@ public final class DatasetDefinition implements Serializable {
     @JsonProperty public List<String> allowed;
     @JsonProperty public String format;
     @JsonProperty public String description;
+    /**
+     * When set, the cell is a list: split on this text into items (trimmed, empty ones dropped),
+     * each checked against {@code allowed}; stored as {@code text[]} and a Parquet list.
+     */
+    @JsonProperty public String split;
+  }
+
+  /**
+   * A group of fields stored together as one nested column (a struct) in Parquet: {@code fields}
+   * maps each member's name inside the struct to the field it comes from. PostgreSQL keeps the
+   * flat columns, which is what SQL clients expect.
+   */
+  public static final class Struct implements Serializable {
+    private static final long serialVersionUID = 1L;
+    @JsonProperty public String name;
+    @JsonProperty public LinkedHashMap<String, String> fields = new LinkedHashMap<>();
+    @JsonProperty public String description;
   }
 
   /** A column derived from a timestamp or date column: {@code date, year, month, day, hour}. */
@@ -112,6 +129,7 @@ public final class DatasetDefinition implements Serializable {
   @JsonProperty public Aggregates aggregates;
   @JsonProperty public List<View> views = new ArrayList<>();
   @JsonProperty public List<Lookup> lookups = new ArrayList<>();
+  @JsonProperty public List<Struct> structs = new ArrayList<>();
 
   /** Parses and validates a definition from JSON text. */
   public static DatasetDefinition fromJson(String json) {
@@ -144,6 +162,32 @@ public final class DatasetDefinition implements Serializable {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read built-in dataset " + name, e);
     }
+  }
+
+  /** The field named {@code name}, or null. */
+  public Field field(String name) {
+    for (Field f : fields) {
+      if (f.name.equals(name)) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /** True for a field declared with {@code split}: its values are lists of text. */
+  public boolean isList(String column) {
+    Field f = field(column);
+    return f != null && f.split != null;
+  }
+
+  /** The struct that holds field {@code column}, or null. */
+  public Struct structOf(String column) {
+    for (Struct st : structs) {
+      if (st.fields.containsValue(column)) {
+        return st;
+      }
+    }
+    return null;
   }
 
   /** The lookup that provides {@code column}, or null. */
@@ -179,6 +223,10 @@ public final class DatasetDefinition implements Serializable {
     for (Field f : fields) {
       unique(names, Identifiers.check("field name", f.name));
       ColumnType t = ColumnType.parse(f.type);
+      if (f.split != null && (f.split.isEmpty() || t.kind() != ColumnType.Kind.STRING)) {
+        throw new IllegalArgumentException("field '" + f.name
+            + "': split needs a non-empty separator and type string");
+      }
       if ((f.min != null || f.max != null) && !t.isNumeric()) {
         throw new IllegalArgumentException(
             "field '" + f.name + "': min/max apply to numeric types only, not " + t);
@@ -207,6 +255,24 @@ public final class DatasetDefinition implements Serializable {
         unique(names, Identifiers.check("lookup column", c));
       }
     }
+    Set<String> grouped = new HashSet<>();
+    for (Struct st : structs) {
+      unique(names, Identifiers.check("struct name", st.name));
+      if (st.fields == null || st.fields.isEmpty()) {
+        throw new IllegalArgumentException("struct '" + st.name + "' has no fields");
+      }
+      for (Map.Entry<String, String> m : st.fields.entrySet()) {
+        Identifiers.check("struct member", m.getKey());
+        if (field(m.getValue()) == null) {
+          throw new IllegalArgumentException(
+              "struct '" + st.name + "': '" + m.getValue() + "' is not a field");
+        }
+        if (!grouped.add(m.getValue())) {
+          throw new IllegalArgumentException(
+              "field '" + m.getValue() + "' is in more than one struct");
+        }
+      }
+    }
     if (key == null || key.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' needs a key (list of fields)");
     }
@@ -216,6 +282,9 @@ public final class DatasetDefinition implements Serializable {
       }
       if (isDerived(k)) {
         throw new IllegalArgumentException("key column '" + k + "' cannot be a derived column");
+      }
+      if (isList(k)) {
+        throw new IllegalArgumentException("key column '" + k + "' cannot be a list");
       }
     }
     if (eventTime != null && typeOf(eventTime) == null) {

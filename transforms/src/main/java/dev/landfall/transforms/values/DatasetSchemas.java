@@ -87,7 +87,9 @@ public final class DatasetSchemas {
       b.addField(p.name, beamType(DatasetDefinition.partitionType(p)));
     }
     for (DatasetDefinition.Field f : def.fields) {
-      b.addField(f.name, beamType(ColumnType.parse(f.type)).withNullable(!def.isRequired(f.name)));
+      FieldType t = f.split != null
+          ? FieldType.array(FieldType.STRING) : beamType(ColumnType.parse(f.type));
+      b.addField(f.name, t.withNullable(!def.isRequired(f.name)));
     }
     for (DatasetDefinition.Derived d : def.derived) {
       b.addField(d.name, beamType(DatasetDefinition.derivedType(d)).withNullable(true));
