@@ -176,7 +176,7 @@ class BadInputCatalogueTest {
   }
 
   @Test
-  void tenMegabyteLineIsReadLikeAnyOtherAndItsDeadLetterRawIsCapped() throws Exception {
+  void tenMegabyteLineIsReadButNotIntoAnIndexedColumnAndItsDeadLetterRawIsCut() throws Exception {
     int size = 10 * 1024 * 1024;
     Path file = dir.resolve(DAY + "long-line.csv");
     Files.createDirectories(file.getParent());
@@ -193,10 +193,17 @@ class BadInputCatalogueTest {
         w.write(chunk); // one 10 MB cell and nothing else: wrong number of fields
       }
       w.write("\n" + row("e4") + "\n");
+      for (int i = 0; i < size / chunk.length; i++) {
+        w.write(chunk); // a 10 MB key: indexed in PostgreSQL, so it must not reach the database
+      }
+      w.write(row("") + "\n");
+      w.write(row("e6").replace(",compute,", "," + "s".repeat(501) + ",") + "\n");
     }
     run(BILLING, kept(r -> r.getString("event_id") + "@" + r.getInt64("source_line") + ":"
             + r.getString("resource_id").length()),
-        List.of("e2@2:" + size, "e4@4:1"), List.of(DAY + "long-line.csv:3:column_count:null"));
+        List.of("e2@2:" + size, "e4@4:1"), List.of(DAY + "long-line.csv:3:column_count:null",
+            DAY + "long-line.csv:5:constraint:event_id", DAY + "long-line.csv:6:constraint:service"),
+        "value is longer than 500 characters");
     Pipeline p = pipeline();
     PCollection<Row> rejects = readAndCheck(p, BILLING).get(ParseAndValidate.REJECTED);
     PAssert.that(rejects.apply(MapElements.into(TypeDescriptors.integers())
