@@ -35,6 +35,12 @@ import org.apache.beam.sdk.values.TupleTagList;
 public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTuple> {
   public static final TupleTag<Row> CLEAN = new TupleTag<Row>() {};
   public static final TupleTag<Row> REJECTED = new TupleTag<Row>() {};
+  /**
+   * The longest text a key or group-by column may hold: those columns are indexed in PostgreSQL,
+   * whose B-tree entries must stay under about 2,700 bytes. A longer value is a {@code constraint}
+   * reject instead of a failed write.
+   */
+  public static final int MAX_INDEXED_CHARS = 500;
 
   private final DatasetDefinition definition;
 
@@ -65,6 +71,7 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
     private transient ValueParser[] partitionParsers;
     private transient Set<String>[] allowed;
     private transient boolean[] required;
+    private transient boolean[] indexed;
     private transient String[] lastPartitionText;
     private transient Object[] lastPartitionValue;
     private transient int[] derivedFrom;
@@ -83,11 +90,14 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
       fieldParsers = new ValueParser[n];
       allowed = new Set[n];
       required = new boolean[n];
+      indexed = new boolean[n];
       for (int i = 0; i < n; i++) {
         DatasetDefinition.Field f = def.fields.get(i);
         fieldParsers[i] = new ValueParser(ColumnType.parse(f.type), f.format);
         allowed[i] = f.allowed == null ? null : new HashSet<>(f.allowed);
         required[i] = def.isRequired(f.name);
+        indexed[i] = def.key.contains(f.name)
+            || (def.aggregates != null && def.aggregates.groupBy.contains(f.name));
       }
       int np = def.partitions.size();
       partitionParsers = new ValueParser[np];
@@ -203,6 +213,10 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
     }
 
     private String checkConstraints(int i, DatasetDefinition.Field f, Object v, String text) {
+      if (indexed[i] && text.length() > MAX_INDEXED_CHARS) {
+        return "value is longer than " + MAX_INDEXED_CHARS
+            + " characters (key and group-by columns are indexed)";
+      }
       if (allowed[i] != null && !allowed[i].contains(text)) {
         return "value is not one of " + f.allowed;
       }

@@ -60,6 +60,8 @@ class ValueParserTest {
     assertThrows(ValueParser.BadValue.class, () -> parse("double", "Infinity"));
     assertThrows(ValueParser.BadValue.class, () -> parse("int", "1,000"));
     assertThrows(ValueParser.BadValue.class, () -> parse("int", "3000000000"));
+    assertThrows(ValueParser.BadValue.class, () -> parse("int", "\uff11\uff12")); // fullwidth digits
+    assertThrows(ValueParser.BadValue.class, () -> parse("long", "1e3"));
     assertThat(parse("boolean", "Yes"), equalTo(true));
     assertThat(parse("boolean", "0"), equalTo(false));
     assertThrows(ValueParser.BadValue.class, () -> parse("boolean", "maybe"));

@@ -7,23 +7,23 @@ import dev.landfall.transforms.values.Rejects;
 import dev.landfall.transforms.values.ValueParser;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.Reader;
 import java.nio.channels.Channels;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -44,11 +44,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads CSV files with RFC 4180 rules (Apache Commons CSV: quoted delimiters, doubled quotes, line
- * breaks inside quotes, CRLF or LF, a UTF-8 BOM; blank lines are skipped) into raw records ({@link
- * DatasetSchemas#RAW}). Columns are matched to the definition by header name (trimmed, case
- * ignored); unknown columns are ignored. A file that cannot be used as a whole (no header, a
- * required column missing from the header, a bad partition folder, undecodable bytes, broken
- * quoting) yields one dead letter on {@link #FILE_REJECTS}; records already read from it are kept.
+ * breaks inside quotes, CRLF, LF or CR, a UTF-8 BOM, spaces around quoted values; blank lines are
+ * skipped) into raw records ({@link DatasetSchemas#RAW}). Columns are matched to the definition by
+ * header name (trimmed, case ignored); unknown columns are ignored, logged and counted once per file
+ * ({@code files-with-unknown-columns}). A file that cannot be used as a whole (no header, a required
+ * column missing from the header, a bad partition folder, corrupt gzip) yields one dead letter on
+ * {@link #FILE_REJECTS} and no records; a file that breaks part-way (bytes that are not UTF-8,
+ * broken quoting) yields one dead letter at the first line it cannot read, and the records before
+ * it are kept.
  */
 public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
   public static final TupleTag<Row> RECORDS = new TupleTag<Row>() {};
@@ -85,10 +88,13 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
     private final Counter rowsRead = Metrics.counter(ReadCsvFiles.class, "rows-read");
     private final Counter bytesRead = Metrics.counter(ReadCsvFiles.class, "bytes-read");
+    private final Counter filesWithUnknownColumns =
+        Metrics.counter(ReadCsvFiles.class, "files-with-unknown-columns");
 
     private final DatasetDefinition def;
     private transient CSVFormat format;
     private transient ValueParser[] partitionParsers;
+    private transient Set<String> fieldNames;
 
     ReadCsvFileFn(DatasetDefinition def) {
       this.def = def;
@@ -101,7 +107,10 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
               .setDelimiter(def.csv.delimiter.charAt(0))
               .setQuote(def.csv.quote.charAt(0))
               .setIgnoreEmptyLines(true)
+              .setIgnoreSurroundingSpaces(true)
               .get();
+      fieldNames = new HashSet<>();
+      def.fields.forEach(f -> fieldNames.add(f.name));
       partitionParsers = new ValueParser[def.partitions.size()];
       for (int i = 0; i < partitionParsers.length; i++) {
         DatasetDefinition.Partition p = def.partitions.get(i);
@@ -136,6 +145,13 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       partitions = Collections.unmodifiableList(partitions);
       filesRead.inc();
       bytesRead.inc(file.getMetadata().sizeBytes());
+      if (file.getCompression() != Compression.UNCOMPRESSED) {
+        String corrupt = checkCompressed(file);
+        if (corrupt != null) {
+          rejectFile(out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
+          return 1;
+        }
+      }
 
       long lastLine = 0;
       long records = 0;
@@ -157,27 +173,32 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
           Map<String, Integer> byName = new HashMap<>();
           for (int i = 0; i < header.size(); i++) {
             String name = header.get(i).strip().toLowerCase(Locale.ROOT);
-            if (i == 0 && name.startsWith("\ufeff")) {
-              name = name.substring(1);
-            }
-            if (byName.put(name, i) != null) {
+            if (byName.put(name, i) != null && problem == null) {
               problem = "header names column '" + name + "' twice";
             }
           }
           List<String> missing = new ArrayList<>();
+          int known = 0;
           for (DatasetDefinition.Field f : def.fields) {
             Integer idx = byName.get(f.name);
             if (idx == null && def.isRequired(f.name)) {
               missing.add(f.name);
             }
+            known += idx == null ? 0 : 1;
             columns.add(idx == null ? -1 : idx);
           }
-          if (problem == null && !missing.isEmpty()) {
+          if (known == 0) {
+            problem = "the first line names none of the defined columns: the header is missing"
+                + " (or the file belongs to another dataset)";
+          } else if (problem == null && !missing.isEmpty()) {
             problem = "header lacks required column(s) " + missing;
           }
           if (problem != null) {
             rejectFile(out, path, 1, Rejects.HEADER, problem);
             return 1;
+          }
+          if (known < byName.size()) {
+            noteUnknownColumns(path, byName.keySet());
           }
         } else {
           width = def.fields.size();
@@ -211,14 +232,46 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       }
     }
 
+    /** The file's text, strict UTF-8, without a leading byte order mark. */
     private static Reader open(FileIO.ReadableFile file) throws IOException {
-      CharsetDecoder utf8 =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT);
-      return new BufferedReader(
-          new InputStreamReader(Channels.newInputStream(file.open()), utf8), 1 << 16);
+      BufferedReader reader =
+          new BufferedReader(new StrictUtf8Reader(Channels.newInputStream(file.open())), 1 << 16);
+      reader.mark(1);
+      if (reader.read() != '\ufeff') {
+        reader.reset();
+      }
+      return reader;
+    }
+
+    /**
+     * Reads a compressed file to its end once before any record is taken from it: gzip's checksum
+     * comes last, so damage can otherwise surface only after wrong rows were read. Returns why the
+     * file cannot be decompressed, or null.
+     */
+    private static String checkCompressed(FileIO.ReadableFile file) {
+      byte[] buffer = new byte[1 << 16];
+      try (InputStream in = Channels.newInputStream(file.open())) {
+        while (in.read(buffer) >= 0) {
+          // Only the decompressor's checks matter here.
+        }
+        return null;
+      } catch (IOException | RuntimeException e) {
+        return describe(e);
+      }
+    }
+
+    /** Logs and counts, once per file, the header columns the definition does not name. */
+    private void noteUnknownColumns(String path, Iterable<String> headerNames) {
+      List<String> unknown = new ArrayList<>();
+      for (String name : headerNames) {
+        if (!fieldNames.contains(name)) {
+          unknown.add(name);
+        }
+      }
+      Collections.sort(unknown);
+      filesWithUnknownColumns.inc();
+      LOG.info("file {} has {} column(s) the definition does not name, ignored: {}", path,
+          unknown.size(), unknown.size() > 20 ? unknown.subList(0, 20) + "..." : unknown);
     }
 
     private static int lineBreaksIn(List<String> cells) {
@@ -242,6 +295,9 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
         t = t.getCause();
       }
       String m = t.getMessage();
+      if (t instanceof StrictUtf8Reader.NotUtf8Exception) {
+        return m;
+      }
       return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 

@@ -31,7 +31,13 @@ public final class Rejects {
         .attachValues(file, line, reason, column, message, raw);
   }
 
-  /** Re-encodes cells as one CSV record, quoting cells that need it. */
+  /** The longest {@code raw} text a dead letter keeps; longer records are cut, saying so. */
+  public static final int MAX_RAW_CHARS = 65_536;
+
+  /**
+   * Re-encodes cells as one CSV record, quoting cells that need it. A record longer than {@link
+   * #MAX_RAW_CHARS} is cut there and ends with a note of its full length.
+   */
   public static String toCsv(List<String> cells, char delimiter, char quote) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < cells.size(); i++) {
@@ -51,6 +57,11 @@ public final class Rejects {
       } else {
         sb.append(c);
       }
+    }
+    if (sb.length() > MAX_RAW_CHARS) {
+      int length = sb.length();
+      sb.setLength(MAX_RAW_CHARS);
+      sb.append("... [cut: the record has ").append(length).append(" characters]");
     }
     return sb.toString();
   }

@@ -16,8 +16,8 @@ import java.util.Locale;
 /**
  * Turns the text of one CSV cell into the Java value its column type holds in a Beam {@code Row}.
  *
- * <p>Rules (documented in the README): numbers are plain decimal notation (a leading sign allowed;
- * no thousands separators); {@code double} also takes exponents but not NaN or Infinity; a decimal
+ * <p>Rules (documented in the README): numbers are plain decimal notation with ASCII digits (a
+ * leading sign allowed; no thousands separators); {@code double} also takes exponents but not NaN or Infinity; a decimal
  * may not carry more fraction digits than its scale or more integer digits than {@code p - s};
  * booleans are {@code true/false/t/f/yes/no/y/n/1/0}; dates are ISO {@code yyyy-MM-dd}; timestamps
  * are ISO-8601 with {@code T} or a space, optional fraction, optional zone ({@code Z}, {@code +02},
@@ -57,13 +57,13 @@ public final class ValueParser implements Serializable {
         return text;
       case INT:
         try {
-          return Integer.parseInt(text);
+          return Integer.parseInt(plainInteger(text, "not an int"));
         } catch (NumberFormatException e) {
           throw new BadValue("not an int");
         }
       case LONG:
         try {
-          return Long.parseLong(text);
+          return Long.parseLong(plainInteger(text, "not a long"));
         } catch (NumberFormatException e) {
           throw new BadValue("not a long");
         }
@@ -80,6 +80,17 @@ public final class ValueParser implements Serializable {
       default:
         throw new IllegalStateException("unknown type " + type);
     }
+  }
+
+  /** The text if it is an optional sign and ASCII digits (parseInt also takes other scripts' digits). */
+  private static String plainInteger(String text, String problem) throws BadValue {
+    for (int i = (text.charAt(0) == '-' || text.charAt(0) == '+') ? 1 : 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        throw new BadValue(problem);
+      }
+    }
+    return text;
   }
 
   private static Double parseDouble(String text) throws BadValue {
