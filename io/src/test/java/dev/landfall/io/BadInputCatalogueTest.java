@@ -304,11 +304,13 @@ class BadInputCatalogueTest {
     write(DAY + "old.csv.bak", "not read");
     write("stray.csv", HEADER + "\n" + row("e3") + "\n");
     write("date=2024-01-01.csv", HEADER + "\n" + row("e4") + "\n");
-    // The default glob **/*.csv* needs a folder, so files directly under --input are not matched.
+    // Files directly under --input are listed too (the default glob **/*.csv* alone would need a
+    // folder) and rejected for lacking the partition folder, like any file outside the layout.
     Counts c = run(BILLING, List.of(DAY + "sub/nested.csv:2:e2"),
-        List.of("misc/other.csv:0:partition:null"), "path has no folder 'date=<value>'");
+        List.of("misc/other.csv:0:partition:null", "stray.csv:0:partition:null",
+            "date=2024-01-01.csv:0:partition:null"), "path has no folder 'date=<value>'");
     assertThat(c.get("files-skipped"), equalTo(1L));
-    assertThat(c.get("files-matched"), equalTo(2L));
+    assertThat(c.get("files-matched"), equalTo(4L));
     // A glob that reaches them rejects them the same way.
     glob = "*.csv";
     run(BILLING, List.of(), List.of("stray.csv:0:partition:null",

@@ -7,6 +7,7 @@ import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -68,7 +69,7 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
   /** Watch mode: discover files continuously with {@link WatchForStableFiles}. */
   public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle) {
     return new MatchInputFiles(input, glob,
-        new WatchForStableFiles(filePattern(input, glob), pollInterval, stopAfterIdle), claim,
+        new WatchForStableFiles(filePatterns(input, glob), pollInterval, stopAfterIdle), claim,
         partitionName, since, until).withSuffixes(suffixes);
   }
 
@@ -94,15 +95,26 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     return input.endsWith("/") ? input + glob : input + "/" + glob;
   }
 
+  /**
+   * The patterns to list: the glob below {@code input}, and for a glob starting with {@code **}/
+   * also the same name pattern directly in {@code input} ({@code **}/ needs at least one folder in
+   * Beam's file systems), so a file outside the partition layout is seen and rejected with its
+   * reason rather than silently never read.
+   */
+  public static List<String> filePatterns(String input, String glob) {
+    if (glob.startsWith("**/") && !glob.substring(3).contains("/")) {
+      return List.of(filePattern(input, glob), filePattern(input, glob.substring(3)));
+    }
+    return List.of(filePattern(input, glob));
+  }
+
   @Override
   public PCollection<FileIO.ReadableFile> expand(PBegin begin) {
     PCollection<MatchResult.Metadata> matched = discovery != null
         ? begin.apply("WatchFiles", discovery)
-        : begin.apply(
-            "MatchFiles",
-            FileIO.match()
-                .filepattern(filePattern(input, glob))
-                .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
+        : begin.apply("FilePatterns", Create.of(filePatterns(input, glob)))
+            .apply("MatchFiles",
+                FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     PCollection<MatchResult.Metadata> kept =
         matched.apply("KeepInputFiles",
             ParDo.of(new KeepCsvFn(suffixes, partitionName, since, until)));
