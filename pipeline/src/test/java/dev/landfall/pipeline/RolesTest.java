@@ -30,6 +30,10 @@ class RolesTest extends PostgresTestBase {
     try (Connection admin = EndToEndChecks.pg(postgres.jdbcUrl());
         Statement s = admin.createStatement()) {
       s.execute("CREATE SCHEMA lake");
+      // Another team's schema, with its own ledger and its errors.
+      s.execute("CREATE SCHEMA other_team");
+      s.execute("CREATE TABLE other_team.landfall_files (path text, error text)");
+      s.execute("INSERT INTO other_team.landfall_files VALUES ('x.csv', 'secret reason')");
       for (String statement : sql.replaceAll("(?m)^--.*$", "").split(";")) {
         if (!statement.isBlank()) {
           s.execute(statement);
@@ -57,6 +61,9 @@ class RolesTest extends PostgresTestBase {
           "billing_p90_cost_trend", "billing_rejects_per_day"}) {
         EndToEndChecks.scalar(analyst, "SELECT count(*) FROM lake." + readable);
       }
+      SQLException other = assertThrows(SQLException.class,
+          () -> s.executeQuery("SELECT error FROM other_team.landfall_files"));
+      assertThat(other.getSQLState(), equalTo("42501")); // no access to other schemas
       for (String write : new String[] {"DELETE FROM lake.billing",
           "UPDATE lake.billing_agg SET row_count = 0", "CREATE TABLE lake.mine (x int)",
           "DROP VIEW lake.billing_p90_cost_trend"}) {
