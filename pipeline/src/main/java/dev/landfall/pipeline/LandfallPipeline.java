@@ -5,9 +5,12 @@ import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.io.ledger.ClaimFiles;
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.FinishFiles;
+import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ExportFileToParquet;
 import dev.landfall.io.parquet.MarkPartitionsComplete;
+import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.ReadParquetFiles;
+import dev.landfall.io.parquet.ReconcileCompactedFiles;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
@@ -82,8 +85,8 @@ public final class LandfallPipeline {
     DatasetDefinition def = loadDefinition(options);
     Identifiers.checkSchema("--dbSchema", options.getDbSchema());
     Path workDir = Paths.get(options.getWorkDir()).toAbsolutePath();
-    boolean sampleGenerated = options.getInput().isEmpty();
-    if (options.getInput().isEmpty()) {
+    boolean sampleGenerated = options.getInput().isEmpty() && !options.getCompact();
+    if (sampleGenerated) {
       if (!def.name.equals("billing")) {
         throw new IllegalArgumentException(
             "--input is required for dataset '" + def.name + "' (sample data exists for billing only)");
@@ -107,6 +110,9 @@ public final class LandfallPipeline {
     }
     if (options.getOutput().isEmpty()) {
       options.setOutput(workDir.resolve("parquet").toString());
+    }
+    if (options.getCompact()) {
+      return compact(options, def, started);
     }
 
     boolean postgres = Sinks.of(options).postgres;
@@ -172,6 +178,39 @@ public final class LandfallPipeline {
         embedded.close();
       }
     }
+  }
+
+  /**
+   * The {@code --compact} job: merges the small Parquet files of every partition folder of the
+   * dataset (see {@link ParquetCompaction}). Reads no input and needs no database.
+   */
+  static RunSummary compact(LandfallOptions options, DatasetDefinition def, long started) {
+    checkWritable(options, def);
+    ParquetCompaction compaction = compaction(options);
+    if (!options.getJdbcUrl().isEmpty()) {
+      // A watch job writing into the same folders takes the same locks.
+      compaction = compaction.withFolderLocks(new Database(options.getJdbcUrl(), options.getDbUser()));
+    }
+    Pipeline pipeline = Pipeline.create(options);
+    pipeline.apply("CompactParquet", new CompactParquetPartitions(
+        WriteParquetPartitions.datasetFolder(options.getOutput(), def), compaction));
+    PipelineResult result = pipeline.run();
+    PipelineResult.State state = waitWithProgress(result);
+    return RunSummary.from(result, state, def, options, null, (System.nanoTime() - started) / 1e9);
+  }
+
+  /** How Parquet files are merged and kept consistent with merged files (--parquet* options). */
+  static ParquetCompaction compaction(LandfallOptions options) {
+    return new ParquetCompaction(options.getParquetTargetFileMb() * 1024L * 1024L,
+        rowGroupBytes(options));
+  }
+
+  static int rowGroupBytes(LandfallOptions options) {
+    int mb = options.getParquetRowGroupMb();
+    if (mb < 1 || mb > 1024) {
+      throw new IllegalArgumentException("--parquetRowGroupMb must be between 1 and 1024, not " + mb);
+    }
+    return mb * 1024 * 1024;
   }
 
   /**
@@ -370,8 +409,10 @@ public final class LandfallPipeline {
       parquetFiles = unique
           .apply("WriteParquet",
               new WriteParquetPartitions(def, options.getOutput(),
-                  options.getParquetShardsPerPartition()))
-          .getPerDestinationOutputFilenames();
+                  options.getParquetShardsPerPartition(), rowGroupBytes(options)))
+          .getPerDestinationOutputFilenames()
+          .apply("ReconcileCompactedFiles", new ReconcileCompactedFiles(db == null
+              ? compaction(options) : compaction(options).withFolderLocks(db)));
       parquetFiles.apply("MarkPartitionsComplete", new MarkPartitionsComplete(
           WriteParquetPartitions.datasetFolder(options.getOutput(), def)));
     }
@@ -415,7 +456,10 @@ public final class LandfallPipeline {
     }
     completed.apply("FinishFiles", new FinishFiles(ledger,
         watch && sinks.parquet
-            ? new ExportFileToParquet(db, def, schema, options.getOutput()) : null,
+            ? new ExportFileToParquet(db, def, schema, options.getOutput(),
+                compaction(options).withFolderLocks(db)
+                    .compactingAfter(options.getCompactAfterFiles()),
+                rowGroupBytes(options)) : null,
         watch, options.getWebhookUrl()));
   }
 

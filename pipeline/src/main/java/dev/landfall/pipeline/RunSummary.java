@@ -38,6 +38,11 @@ public final class RunSummary {
   public final long rowsRejected;
   public final long bytesRead;
   public final double seconds;
+  /** A --compact run: only the compaction counts below mean anything. */
+  public final boolean compaction;
+  public final long parquetFilesMerged;
+  public final long parquetFilesWritten;
+  public final long parquetRowsMerged;
   public final String parquetFolder;
   public final String jdbcUrl;
   public final String tables;
@@ -61,6 +66,10 @@ public final class RunSummary {
     this.rowsRejected = counter(m, "rows-rejected");
     this.bytesRead = counter(m, "bytes-read");
     this.seconds = seconds;
+    this.compaction = o.getCompact();
+    this.parquetFilesMerged = counter(m, "parquet-files-merged");
+    this.parquetFilesWritten = counter(m, "parquet-files-written");
+    this.parquetRowsMerged = counter(m, "parquet-rows-merged");
     LandfallPipeline.Sinks sinks = LandfallPipeline.Sinks.of(o);
     this.parquetFolder =
         sinks.parquet ? WriteParquetPartitions.datasetFolder(o.getOutput(), def) : null;
@@ -116,6 +125,14 @@ public final class RunSummary {
 
   public String render() {
     StringBuilder sb = new StringBuilder();
+    if (compaction) {
+      sb.append("\n== landfall compaction: ").append(state).append(" ==\n");
+      sb.append(String.format(Locale.ROOT,
+          "parquet   %d small files merged into %d (%d rows) in %.1f s%n", parquetFilesMerged,
+          parquetFilesWritten, parquetRowsMerged, seconds));
+      sb.append("folder    ").append(parquetFolder).append("/\n");
+      return sb.toString();
+    }
     sb.append("\n== landfall run: ").append(state).append(" ==\n");
     sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, skipped %d (%.1f MB)%n",
         filesRead, filesRejected, filesSkipped, bytesRead / 1e6));

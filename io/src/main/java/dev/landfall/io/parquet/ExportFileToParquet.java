@@ -24,7 +24,6 @@ import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.values.Row;
-import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
  * Writes the Parquet file of one input file from the rows it contributed to the rows table: the
@@ -41,12 +40,17 @@ public final class ExportFileToParquet implements Serializable {
   private final DatasetDefinition def;
   private final String schema;
   private final String output;
+  private final ParquetCompaction compaction;
+  private final int rowGroupBytes;
 
-  public ExportFileToParquet(Database db, DatasetDefinition def, String schema, String output) {
+  public ExportFileToParquet(Database db, DatasetDefinition def, String schema, String output,
+      ParquetCompaction compaction, int rowGroupBytes) {
     this.db = db;
     this.def = def;
     this.schema = Identifiers.check("--dbSchema", schema);
     this.output = output;
+    this.compaction = compaction;
+    this.rowGroupBytes = rowGroupBytes;
   }
 
   /** Writes the file's Parquet; returns the number of rows written (0: no file). */
@@ -96,7 +100,7 @@ public final class ExportFileToParquet implements Serializable {
                   StandardResolveOptions.RESOLVE_FILE);
               tmp = folder.resolve("." + WriteParquetPartitions.fileName(sourceFile) + ".inprogress",
                   StandardResolveOptions.RESOLVE_FILE);
-              sink = ParquetIO.sink(avro).withCompressionCodec(CompressionCodecName.ZSTD);
+              sink = ParquetRows.sink(avro, rowGroupBytes);
               WritableByteChannel channel = FileSystems.create(tmp, "application/octet-stream");
               sink.open(channel);
             }
@@ -109,6 +113,9 @@ public final class ExportFileToParquet implements Serializable {
           }
           sink.flush();
           FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
+          // A merged (compacted) file may still hold this input file's earlier rows; and with
+          // --compactAfterFiles the folder's small files are merged once there are enough.
+          compaction.afterWrite(target.getCurrentDirectory());
           ResourceId marker = target.getCurrentDirectory().resolve("_SUCCESS",
               StandardResolveOptions.RESOLVE_FILE);
           try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {

@@ -15,7 +15,9 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.values.Row;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
  * The Avro schema Parquet files are written with, and the conversion of clean rows into it.
@@ -24,7 +26,17 @@ import org.apache.beam.sdk.values.Row;
  * timestamps {@code TIMESTAMP(MICROS, UTC)}.
  */
 public final class ParquetRows {
+  /** parquet-mr's default row group size: large enough for column pruning to pay off. */
+  public static final int DEFAULT_ROW_GROUP_BYTES = 128 * 1024 * 1024;
+
   private ParquetRows() {}
+
+  /** The sink every landfall Parquet file is written with: zstd, the given row group size. */
+  public static ParquetIO.Sink sink(Schema schema, int rowGroupBytes) {
+    return ParquetIO.sink(schema)
+        .withCompressionCodec(CompressionCodecName.ZSTD)
+        .withRowGroupSize(rowGroupBytes);
+  }
 
   /** One file column: its clean-row index and type. */
   private static final class Column {

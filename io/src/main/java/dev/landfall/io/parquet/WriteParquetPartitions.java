@@ -7,13 +7,11 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
-import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
  * Writes clean rows as zstd Parquet under {@code <output>/<dataset>/<p1>=<v1>/.../part-NNNNN-of-
@@ -26,11 +24,14 @@ public class WriteParquetPartitions
   private final DatasetDefinition definition;
   private final String output;
   private final int shardsPerPartition;
+  private final int rowGroupBytes;
 
-  public WriteParquetPartitions(DatasetDefinition definition, String output, int shardsPerPartition) {
+  public WriteParquetPartitions(DatasetDefinition definition, String output, int shardsPerPartition,
+      int rowGroupBytes) {
     this.definition = definition;
     this.output = output;
     this.shardsPerPartition = shardsPerPartition;
+    this.rowGroupBytes = rowGroupBytes;
   }
 
   /** The folder the dataset's Parquet files go to. */
@@ -48,7 +49,7 @@ public class WriteParquetPartitions
             .withDestinationCoder(StringUtf8Coder.of())
             .via(
                 Contextful.fn(new ToRecord(definition, schema.toString())),
-                ParquetIO.sink(schema).withCompressionCodec(CompressionCodecName.ZSTD))
+                ParquetRows.sink(schema, rowGroupBytes))
             .to(datasetFolder(output, definition))
             .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, ".parquet"))
             .withNumShards(shardsPerPartition));

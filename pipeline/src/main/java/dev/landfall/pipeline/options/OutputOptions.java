@@ -28,6 +28,39 @@ public interface OutputOptions extends PipelineOptions {
   void setParquetShardsPerPartition(Integer value);
 
   @Description(
+      "Row group size of the Parquet files, in MB. Readers skip whole row groups using their"
+          + " column statistics.")
+  @Default.Integer(128)
+  Integer getParquetRowGroupMb();
+
+  void setParquetRowGroupMb(Integer value);
+
+  @Description(
+      "With --compact: merge the files of each partition folder that are smaller than this many"
+          + " MB into files of about this size.")
+  @Default.Integer(128)
+  Integer getParquetTargetFileMb();
+
+  void setParquetTargetFileMb(Integer value);
+
+  @Description(
+      "Watch mode: once a partition folder holds this many Parquet files smaller than"
+          + " --parquetTargetFileMb, merge them (as --compact does). 0: never.")
+  @Default.Integer(16)
+  Integer getCompactAfterFiles();
+
+  void setCompactAfterFiles(Integer value);
+
+  @Description(
+      "Instead of ingesting, compact the Parquet output: in every partition folder of"
+          + " <output>/<dataset>, merge the small files into files of about --parquetTargetFileMb."
+          + " Needs no database.")
+  @Default.Boolean(false)
+  Boolean getCompact();
+
+  void setCompact(Boolean value);
+
+  @Description(
       "Local working folder: generated sample input, the embedded PostgreSQL data, default Parquet"
           + " output.")
   @Default.String("landfall-work")
