@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Watch-mode measurement: generates N clean billing rows, starts a watch job (FlinkRunner, local,
+# parallelism = cores) on an empty input folder, then lands the files one by one, each once the
+# previous one is done in the ledger. Prints each file's delay from landing to done, the Parquet
+# file count and sizes per partition after the run and after a --compact run, and one result of
+# each dashboard view.
+#
+#   deploy/bench/watch-files.sh [ROWS]      ROWS default 1000000
+#   LANDFALL_WATCH_ARGS='--compactAfterFiles=4' deploy/bench/watch-files.sh 10000000
+set -euo pipefail
+rows="${1:-1000000}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="${BENCH_DIR:-$root/landfall-work/bench}/watch-$rows"
+cores="$(nproc)"
+mkdir -p "$work"
+cd "$root"
+
+echo "== building"
+mvn -q -B -DskipTests package dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$work/classpath.txt"
+cp="$root/runners/target/test-classes:$root/runners/target/classes:$(cat "$work/classpath.txt")"
+bench=(java -cp "$cp" dev.landfall.runners.bench.BenchTool)
+
+staged="$work/staged"
+if [ ! -d "$staged" ]; then
+  echo "== generating $rows rows under $staged"
+  "${bench[@]}" generate "$staged" "$rows"
+fi
+
+echo "== starting PostgreSQL"
+rm -rf "$work/pgdata" "$work/input" "$work/out"
+mkdir -p "$work/input"
+"${bench[@]}" pg "$work/pgdata" > "$work/pg.log" 2>&1 &
+pg_pid=$!
+trap 'kill $pg_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do grep -q '^ready' "$work/pg.log" && break; sleep 0.5; done
+jdbc=$(grep '^ready' "$work/pg.log" | cut -d' ' -f2)
+[ -n "$jdbc" ] || { echo "PostgreSQL did not start:"; cat "$work/pg.log"; exit 1; }
+port=$(echo "$jdbc" | sed -E 's#.*:([0-9]+)/.*#\1#')
+sql() { psql -X -q -A -t -h 127.0.0.1 -p "$port" -U postgres postgres -c "$1"; }
+
+echo "== starting the watch job"
+# shellcheck disable=SC2086
+/usr/bin/time -v -o "$work/watch.time" bin/landfall --runner=FlinkRunner --parallelism="$cores" \
+  --input="$work/input" --output="$work/out" --jdbcUrl="$jdbc" --dbSchema=watch \
+  --watch --pollInterval=2s --stopAfterIdle=60s ${LANDFALL_WATCH_ARGS:-} > "$work/watch.log" 2>&1 &
+job=$!
+
+mapfile -t files < <(cd "$staged" && find . -name '*.csv*' | sort)
+echo "== landing ${#files[@]} files one by one"
+started=$(date +%s.%N)
+n=0
+for f in "${files[@]}"; do
+  dest="$work/input/${f#./}"
+  mkdir -p "$(dirname "$dest")"
+  # Written under a hidden name, then renamed: the watch never sees a half-copied file.
+  cp "$staged/$f" "$(dirname "$dest")/.$(basename "$dest").tmp"
+  mv "$(dirname "$dest")/.$(basename "$dest").tmp" "$dest"
+  landed=$(date +%s.%N)
+  n=$((n + 1))
+  until [ "$(sql "SELECT count(*) FROM watch.landfall_files WHERE status = 'done'" 2>/dev/null || echo 0)" -ge "$n" ]; do
+    kill -0 "$job" 2>/dev/null || { echo "the watch job ended early:"; tail -n 30 "$work/watch.log"; exit 1; }
+    sleep 0.2
+  done
+  printf '%s\t%.1f\n' "$f" "$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+done | tee "$work/delays.tsv"
+ended=$(date +%s.%N)
+echo "== waiting for the job to stop (60 s idle)"
+wait "$job" || true
+tail -n 12 "$work/watch.log"
+
+sizes() {
+  echo "files per partition (count, total MB, smallest and largest MB):"
+  for d in "$work/out/billing"/*/; do
+    find "$d" -maxdepth 1 -name '*.parquet' -printf '%s\n' | awk -v d="$(basename "$d")" '
+      { n++; t += $1; if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1 }
+      END { printf "  %s  %d files  %.1f MB  (%.1f .. %.1f MB)\n", d, n, t/1e6, min/1e6, max/1e6 }'
+  done
+}
+echo
+echo "== after the watch run"
+sizes
+awk -F'\t' '{ s += $2; if ($2 > m) m = $2; n++ } END { printf "landing -> done: mean %.1f s, max %.1f s over %d files\n", s/n, m, n }' "$work/delays.tsv"
+awk -v rows="$rows" -v a="$started" -v b="$ended" 'BEGIN { printf "rows/s over the landings: %.0f\n", rows / (b - a) }'
+awk -F': ' '/Maximum resident/ { printf "peak RSS of the watch job: %.0f MB\n", $2/1024 }' "$work/watch.time"
+
+echo
+echo "== bin/landfall --compact"
+bin/landfall --compact --output="$work/out" --jdbcUrl="$jdbc" > "$work/compact.log" 2>&1
+tail -n 3 "$work/compact.log"
+sizes
+
+echo
+echo "== one row of each view"
+for v in billing_cost_per_day_service billing_top_accounts_per_day billing_p90_cost_trend billing_rejects_per_day; do
+  echo "$v:"
+  psql -X -h 127.0.0.1 -p "$port" -U postgres postgres -c "SELECT * FROM watch.$v ORDER BY 1 LIMIT 1"
+done
+echo "rows table: $(sql 'SELECT count(*) FROM watch.billing'), parquet: see above"
