@@ -14,28 +14,13 @@ cores="$(nproc)"
 mkdir -p "$work"
 cd "$root"
 
-echo "== building"
-# One reactor build; the runners module comes last, so its test class path is what stays in the file.
-mvn -q -B -DskipTests package dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$work/classpath.txt"
-cp="$root/runners/target/test-classes:$root/runners/target/classes:$(cat "$work/classpath.txt")"
-bench=(java -cp "$cp" dev.landfall.runners.bench.BenchTool)
-
+# shellcheck source=deploy/bench/common.sh
+. "$root/deploy/bench/common.sh"
+bench_build
 input="$work/input-$rows"
-if [ ! -d "$input" ]; then
-  echo "== generating $rows rows under $input"
-  "${bench[@]}" generate "$input" "$rows"
-fi
+bench_generate "$input" "$rows"
 mb=$(du -sm "$input" | cut -f1)
-
-echo "== starting PostgreSQL"
-rm -rf "$work/pgdata"
-"${bench[@]}" pg "$work/pgdata" > "$work/pg.log" 2>&1 &
-pg_pid=$!
-trap 'kill $pg_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do grep -q '^ready' "$work/pg.log" && break; sleep 0.5; done
-jdbc=$(grep '^ready' "$work/pg.log" | cut -d' ' -f2)
-[ -n "$jdbc" ] || { echo "PostgreSQL did not start:"; cat "$work/pg.log"; exit 1; }
+bench_start_pg
 
 results="$work/results.tsv"
 : > "$results"

@@ -15,35 +15,22 @@ cores="$(nproc)"
 mkdir -p "$work"
 cd "$root"
 
-echo "== building"
-mvn -q -B -DskipTests package dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$work/classpath.txt"
-cp="$root/runners/target/test-classes:$root/runners/target/classes:$(cat "$work/classpath.txt")"
-bench=(java -cp "$cp" dev.landfall.runners.bench.BenchTool)
-
+# shellcheck source=deploy/bench/common.sh
+. "$root/deploy/bench/common.sh"
+bench_build
 staged="$work/staged"
-if [ ! -d "$staged" ]; then
-  echo "== generating $rows rows under $staged"
-  "${bench[@]}" generate "$staged" "$rows"
-fi
-
-echo "== starting PostgreSQL"
-rm -rf "$work/pgdata" "$work/input" "$work/out"
+bench_generate "$staged" "$rows"
+rm -rf "$work/input" "$work/out"
 mkdir -p "$work/input"
-"${bench[@]}" pg "$work/pgdata" > "$work/pg.log" 2>&1 &
-pg_pid=$!
-trap 'kill $pg_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do grep -q '^ready' "$work/pg.log" && break; sleep 0.5; done
-jdbc=$(grep '^ready' "$work/pg.log" | cut -d' ' -f2)
-[ -n "$jdbc" ] || { echo "PostgreSQL did not start:"; cat "$work/pg.log"; exit 1; }
-port=$(echo "$jdbc" | sed -E 's#.*:([0-9]+)/.*#\1#')
+bench_start_pg
+port="$pg_port"
 sql() { psql -X -q -A -t -h 127.0.0.1 -p "$port" -U postgres postgres -c "$1"; }
 
 echo "== starting the watch job"
 # shellcheck disable=SC2086
 /usr/bin/time -v -o "$work/watch.time" bin/landfall --runner=FlinkRunner --parallelism="$cores" \
   --input="$work/input" --output="$work/out" --jdbcUrl="$jdbc" --dbSchema=watch \
-  --watch --pollInterval=2s --stopAfterIdle=60s ${LANDFALL_WATCH_ARGS:-} > "$work/watch.log" 2>&1 &
+  --watch --pollInterval=2s --stopAfterIdle=600s ${LANDFALL_WATCH_ARGS:-} > "$work/watch.log" 2>&1 &
 job=$!
 
 mapfile -t files < <(cd "$staged" && find . -name '*.csv*' | sort)
@@ -65,9 +52,9 @@ for f in "${files[@]}"; do
   printf '%s\t%.1f\n' "$f" "$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
 done | tee "$work/delays.tsv"
 ended=$(date +%s.%N)
-echo "== waiting for the job to stop (60 s idle)"
+# Every file is done: stop the job (its java process; /usr/bin/time then writes the peak RSS).
+pkill -TERM -P "$job" || true
 wait "$job" || true
-tail -n 12 "$work/watch.log"
 
 sizes() {
   echo "files per partition (count, total MB, smallest and largest MB):"
