@@ -76,8 +76,12 @@ write_config() {
 }
 
 pid_of() { # prints the pid of a running process of that role, or nothing
-  local f="$work/$1.pid"
-  if [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then cat "$f"; fi
+  local f="$work/$1.pid" pid stat
+  [ -s "$f" ] || return 0
+  pid="$(cat "$f")"
+  stat="$(ps -o stat= -p "$pid" 2>/dev/null || true)"
+  # A process killed a moment ago can linger as a zombie: that is not running.
+  if [ -n "$stat" ] && [[ "$stat" != Z* ]]; then echo "$pid"; fi
 }
 
 # JVM options and dynamic settings Flink's own scripts compute (BashJavaUtils), as "jvm|dynamic".

@@ -11,6 +11,11 @@ import org.slf4j.LoggerFactory;
  * ms, exactly once ({@code --checkpointingInterval=0} turns checkpointing off). With {@code
  * --stopAfterIdle} the (finished) impulse source is let go at once, so that the job can end when
  * the watch does: Flink 1.19 goes on checkpointing the other tasks.
+ *
+ * <p>Checkpointed watch runs also finish each bundle before a checkpoint ({@code
+ * --finishBundleBeforeCheckpointing}). Beam's default keeps what a bundle emits during a
+ * checkpoint in a buffer until the operator next gets input; in an idle watch job that strands the
+ * last counts of a file, and the file is never marked done until another file arrives.
  */
 public final class FlinkDefaults {
   private static final Logger LOG = LoggerFactory.getLogger(FlinkDefaults.class);
@@ -48,6 +53,7 @@ public final class FlinkDefaults {
       flink.setCheckpointingInterval(WATCH_CHECKPOINT_MILLIS);
       interval = WATCH_CHECKPOINT_MILLIS;
     }
+    flink.setFinishBundleBeforeCheckpointing(true);
     if (!options.getStopAfterIdle().isEmpty()
         && (flink.getShutdownSourcesAfterIdleMs() == null
             || flink.getShutdownSourcesAfterIdleMs() < 0)) {

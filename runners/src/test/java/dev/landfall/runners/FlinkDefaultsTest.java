@@ -28,6 +28,8 @@ class FlinkDefaultsTest {
     FlinkPipelineOptions flink = parse("--runner=FlinkRunner", "--watch");
     assertThat(flink.getCheckpointingInterval(), equalTo(60_000L));
     assertThat(flink.getCheckpointingMode(), equalTo("EXACTLY_ONCE"));
+    assertThat("a file's last counts are not held back in a checkpoint buffer",
+        flink.getFinishBundleBeforeCheckpointing(), equalTo(true));
     assertThat("sources left to Beam's default (kept for checkpoints)",
         flink.getShutdownSourcesAfterIdleMs(), equalTo(-1L));
   }
@@ -54,6 +56,8 @@ class FlinkDefaultsTest {
   @Test
   void backfillsAndTheDirectRunnerAreLeftAlone() {
     assertThat(parse("--runner=FlinkRunner").getCheckpointingInterval(), equalTo(-1L));
+    assertThat(parse("--runner=FlinkRunner").getFinishBundleBeforeCheckpointing(),
+        equalTo(false));
     assertThat(parse("--watch").getCheckpointingInterval(), equalTo(-1L));
   }
 

@@ -32,6 +32,16 @@ public interface FlinkRunnerSettings extends PipelineOptions {
 
   void setShutdownSourcesAfterIdleMs(Long value);
 
+  @Description(
+      "If set, finishes the current bundle and flushes all output before checkpointing the state"
+          + " of the operators. By default, starts checkpointing immediately and buffers any"
+          + " remaining bundle output as part of the checkpoint. The setting may affect the"
+          + " checkpoint alignment.")
+  @Default.Boolean(false)
+  boolean getFinishBundleBeforeCheckpointing();
+
+  void setFinishBundleBeforeCheckpointing(boolean value);
+
   @Description("Specifies if the pipeline is submitted in attached or detached mode")
   @Default.Boolean(true)
   boolean getAttachedMode();
