@@ -71,6 +71,11 @@ public final class LandfallPipeline {
         PipelineOptionsFactory.fromArgs(args).withValidation().as(LandfallOptions.class);
     RunSummary summary = run(options);
     System.out.println(summary.render());
+    if (summary.submitted) {
+      // Submitted to a cluster: nothing left to wait for (the Flink client's threads would
+      // otherwise keep this JVM alive).
+      System.exit(0);
+    }
     if (!summary.succeeded()) {
       System.exit(1);
     }
@@ -82,6 +87,8 @@ public final class LandfallPipeline {
     // S3 flags onto Beam's options, then every s3:// bucket checked before anything else runs.
     S3Setup.configure(options);
     S3Setup.check(options);
+    // A watch run on Flink checkpoints unless told otherwise.
+    FlinkDefaults.apply(options);
     DatasetDefinition def = loadDefinition(options);
     Identifiers.checkSchema("--dbSchema", options.getDbSchema());
     Path workDir = Paths.get(options.getWorkDir()).toAbsolutePath();
@@ -121,6 +128,11 @@ public final class LandfallPipeline {
           "--watch needs the postgres output (--sinks=parquet,postgres): the file ledger that"
               + " makes each file count once lives in PostgreSQL");
     }
+    boolean detached = FlinkDefaults.isDetached(options);
+    if (detached && postgres && options.getJdbcUrl().isEmpty()) {
+      throw new IllegalArgumentException("--attachedMode=false needs --jdbcUrl: the embedded"
+          + " PostgreSQL stops when this command returns, while the job goes on on the cluster");
+    }
     EmbeddedPostgresServer embedded = null;
     try {
       if (postgres && options.getJdbcUrl().isEmpty()) {
@@ -153,6 +165,11 @@ public final class LandfallPipeline {
       PipelineResult.State state;
       try {
         result = pipeline.run();
+        if (detached) {
+          // The job runs on the cluster; the ledger and the Flink UI follow it from here.
+          LOG.info("submitted to the Flink cluster (detached): {}", result);
+          return RunSummary.submitted(def, options, (System.nanoTime() - started) / 1e9);
+        }
         state = waitWithProgress(result);
       } catch (RuntimeException e) {
         if (ledger != null) {

@@ -17,6 +17,8 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
  */
 public final class RunSummary {
   public final PipelineResult.State state;
+  /** True when the job was only submitted (Flink, --attachedMode=false): it runs on. */
+  public final boolean submitted;
   public final long filesRead;
   public final long filesRejected;
   public final long filesSkipped;
@@ -47,10 +49,12 @@ public final class RunSummary {
   public final String jdbcUrl;
   public final String tables;
   public final String psql;
+  private final String schema;
 
   private RunSummary(PipelineResult.State state, MetricQueryResults m, DatasetDefinition def,
-      LandfallOptions o, EmbeddedPostgresServer embedded, double seconds) {
+      LandfallOptions o, EmbeddedPostgresServer embedded, double seconds, boolean submitted) {
     this.state = state;
+    this.submitted = submitted;
     this.filesRead = counter(m, "files-read");
     this.filesRejected = counter(m, "files-rejected");
     this.filesSkipped = counter(m, "files-skipped");
@@ -75,6 +79,7 @@ public final class RunSummary {
         sinks.parquet ? WriteParquetPartitions.datasetFolder(o.getOutput(), def) : null;
     this.jdbcUrl = sinks.postgres ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
     String s = o.getDbSchema();
+    this.schema = s;
     this.tables = s + "." + def.name + ", " + s + "." + def.name + "_agg, " + s + "." + def.name
         + "_rejects";
     this.psql = embedded != null ? embedded.psqlCommand()
@@ -84,7 +89,14 @@ public final class RunSummary {
   static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds) {
     MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
-    return new RunSummary(state, m, def, options, embedded, seconds);
+    return new RunSummary(state, m, def, options, embedded, seconds, false);
+  }
+
+  /** A job submitted to a cluster without waiting for it (no counts yet). */
+  static RunSummary submitted(DatasetDefinition def, LandfallOptions options, double seconds) {
+    MetricQueryResults none = MetricQueryResults.create(java.util.List.of(), java.util.List.of(),
+        java.util.List.of(), java.util.List.of());
+    return new RunSummary(PipelineResult.State.RUNNING, none, def, options, null, seconds, true);
   }
 
   /** Counts of a job still running. */
@@ -134,6 +146,11 @@ public final class RunSummary {
       return sb.toString();
     }
     sb.append("\n== landfall run: ").append(state).append(" ==\n");
+    if (submitted) {
+      sb.append("submitted to the Flink cluster; it runs on there (see its web UI). Progress:\n")
+          .append("          SELECT status, count(*), sum(rows_read) FROM ")
+          .append(schema).append(".landfall_files GROUP BY 1;\n");
+    }
     sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, skipped %d (%.1f MB)%n",
         filesRead, filesRejected, filesSkipped, bytesRead / 1e6));
     if (jdbcUrl != null) {

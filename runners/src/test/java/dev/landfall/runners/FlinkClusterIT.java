@@ -1,0 +1,390 @@
+package dev.landfall.runners;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.landfall.io.testing.PostgresTestBase;
+import dev.landfall.pipeline.EndToEndChecks;
+import dev.landfall.pipeline.sample.BillingSampleGenerator;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.FileTime;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job on a separate-process Flink 1.19 cluster, as an operator runs it: the cluster started
+ * with {@code deploy/flink/local-cluster.sh} (a JobManager JVM and a TaskManager JVM), the bundled
+ * jar submitted through the REST API with {@code java -jar landfall-bundled.jar
+ * --runner=FlinkRunner --flinkMaster=...}, a real PostgreSQL.
+ *
+ * <p>One watch job lives through what a long run meets: files landing while it runs, the
+ * TaskManager killed with {@code kill -9} and a new one started (the job recovers from its last
+ * checkpoint), a stop with a savepoint ({@code POST /jobs/:id/stop}), files landing while it is
+ * stopped, a resume from the savepoint ({@code --savepointPath}), more files, a final stop. The
+ * tables, ledger and Parquet must equal the generator's totals: no file lost, none twice.
+ *
+ * <p>Runs in {@code mvn verify} (failsafe, after {@code package} has built the bundled jar).
+ */
+class FlinkClusterIT extends PostgresTestBase {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final Path MODULE = Paths.get("").toAbsolutePath();
+  private static final Path REPO = MODULE.getParent();
+  private static final Path SCRIPT = REPO.resolve("deploy/flink/local-cluster.sh");
+  private static final Path JAR = MODULE.resolve("target/landfall-bundled.jar");
+  private static final Path CLUSTER = MODULE.resolve("target/flink-it");
+
+  private static int restPort;
+  private static int rpcPort;
+  private static String rest;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    restPort = freePort();
+    rpcPort = freePort();
+    rest = "http://127.0.0.1:" + restPort;
+    String out = cluster("start");
+    assertThat(out, containsString("ready"));
+    assertThat(get("/overview").get("taskmanagers").asInt(), equalTo(1));
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    if (rest != null) {
+      System.out.println(cluster("stop"));
+    }
+  }
+
+  @Test
+  void aWatchJobSurvivesATaskManagerKillAndASavepointStopAndResume() throws Exception {
+    String schema = "cluster_it";
+    Path pool = dir.resolve("it-pool");
+    Path input = dir.resolve("it-in");
+    Path output = dir.resolve("it-parquet");
+    BillingSampleGenerator.Expected exp =
+        new BillingSampleGenerator(6_000, 5, 2, 0.01, 0.02, 23).writeTo(pool);
+    List<Path> all = csvFiles(pool);
+    assertThat(all.size() >= 9, equalTo(true));
+    List<Path> before = all.subList(0, 4);       // there when the job starts
+    List<Path> during = all.subList(4, 5);       // lands while it runs
+    List<Path> afterKill = all.subList(5, 6);    // lands while the TaskManager is down
+    List<Path> whileStopped = all.subList(6, 7); // lands between savepoint and resume
+    List<Path> resumed = all.subList(7, all.size()); // lands after the resume
+    land(pool, input, before);
+
+    // 1. Submit the watch job, detached: the command returns once the cluster has it.
+    List<String> args = List.of("--input=" + input, "--output=" + output,
+        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema, "--watch",
+        "--pollInterval=1s", "--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort,
+        "--parallelism=2", "--checkpointingInterval=2000");
+    List<String> first = new ArrayList<>(args);
+    first.add("--attachedMode=false");
+    ProcessResult submit = landfall(first, "submit", 180);
+    assertThat(submit.out, submit.exit, equalTo(0));
+    assertThat(submit.out, containsString("submitted to the Flink cluster"));
+    String job = runningJob();
+
+    await("the first files", 150, () -> done(schema) == before.size());
+    land(pool, input, during);
+    await("a file landing during the run", 60, () -> done(schema) == 5);
+
+    // 2. kill -9 the TaskManager after a checkpoint; a new one takes over from that checkpoint.
+    await("a completed checkpoint", 60, () -> completedCheckpoints(job) >= 1);
+    long tmPid = Long.parseLong(Files.readString(CLUSTER.resolve("taskmanager.pid")).trim());
+    long killed = System.nanoTime();
+    new ProcessBuilder("kill", "-9", Long.toString(tmPid)).start().waitFor();
+    await("the TaskManager process gone", 30, () -> !alive(tmPid));
+    land(pool, input, afterKill);
+    String restarted = cluster("start-taskmanager");
+    assertThat(restarted, containsString("taskmanager started"));
+    await("the job restored from its checkpoint", 120, () -> restoredCheckpoint(job) >= 0);
+    await("the job running again", 120, () -> allTasksRunning(job));
+    double running = (System.nanoTime() - killed) / 1e9;
+    await("the file that landed while the TaskManager was down", 120,
+        () -> done(schema) == 6);
+    double caughtUp = (System.nanoTime() - killed) / 1e9;
+    System.out.printf("TaskManager kill -9: job restored from checkpoint %d and running again"
+        + " after %.1f s, the file that landed meanwhile done after %.1f s%n",
+        restoredCheckpoint(job), running, caughtUp);
+    await("a checkpoint after the recovery", 60, () -> completedCheckpoints(job) >= 2);
+
+    // 3. Stop with a savepoint; files land while the job is stopped.
+    String savepoint = stopWithSavepoint(job);
+    land(pool, input, whileStopped);
+    long doneAtStop = done(schema);
+    assertThat(doneAtStop, equalTo(6L));
+
+    // 4. Resume from the savepoint (attached: the command waits for the job), more files land.
+    Instant resumedAt = Instant.now();
+    List<String> second = new ArrayList<>(args);
+    second.add("--savepointPath=" + savepoint);
+    Path resumeLog = dir.resolve("resume.log");
+    Process resume = start(second, resumeLog);
+    await("the files that landed while stopped", 180, () -> done(schema) == 7);
+    land(pool, input, resumed);
+    await("the files that landed after the resume", 60, () -> done(schema) == all.size());
+    String job2 = runningJob();
+    assertThat("a new job", job2, not(equalTo(job)));
+    stopWithSavepoint(job2);
+    assertThat("the attached client ends with the job", resume.waitFor(120, TimeUnit.SECONDS),
+        equalTo(true));
+    String out = Files.readString(resumeLog);
+    assertThat(out, resume.exitValue(), equalTo(0));
+    assertThat(out, containsString("== landfall run: DONE =="));
+    assertThat("the resumed job reads only the files that are new to it", filesRead(out),
+        equalTo((long) (whileStopped.size() + resumed.size())));
+
+    // 5. Exactly the generator's totals: no file lost, none read twice.
+    EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), schema, output, 0, 0);
+    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
+      assertThat("files claimed after the resume", EndToEndChecks.scalar(c,
+          "SELECT count(*) FROM " + schema + ".landfall_files WHERE started_at >= '"
+              + resumedAt + "'"), equalTo((long) (whileStopped.size() + resumed.size())));
+      assertThat("every file done", EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema
+          + ".landfall_files WHERE status <> 'done'"), equalTo(0L));
+    }
+    try (Stream<Path> parquet = Files.walk(output.resolve("billing"))) {
+      assertThat("one Parquet file per input file", parquet
+          .filter(p -> p.toString().endsWith(".parquet")).count(), equalTo((long) all.size()));
+    }
+  }
+
+  // ---- the cluster and the job, through the script and the REST API ----
+
+  private static String cluster(String command) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString(), command)
+        .redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.put("FLINK_WORK_DIR", CLUSTER.toString());
+    env.put("FLINK_REST_PORT", Integer.toString(restPort));
+    env.put("FLINK_RPC_PORT", Integer.toString(rpcPort));
+    env.put("FLINK_TM_MEMORY", "3g");
+    env.put("FLINK_JM_MEMORY", "1g");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat("local-cluster.sh " + command + " finished", p.waitFor(180, TimeUnit.SECONDS),
+        equalTo(true));
+    assertThat(out, p.exitValue(), equalTo(0));
+    return out;
+  }
+
+  private static JsonNode get(String path) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(rest + path)).GET()
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(path + ": " + r.body(), r.statusCode(), equalTo(200));
+    return JSON.readTree(r.body());
+  }
+
+  private static JsonNode post(String path, String body) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(rest + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(path + ": " + r.body(), r.statusCode(), equalTo(202));
+    return JSON.readTree(r.body());
+  }
+
+  /** The one running job's id (waits for it to appear). */
+  private static String runningJob() throws Exception {
+    String[] id = new String[1];
+    await("a running job", 120, () -> {
+      try {
+        for (JsonNode j : get("/jobs/overview").get("jobs")) {
+          if (j.get("state").asText().equals("RUNNING")) {
+            id[0] = j.get("jid").asText();
+            return true;
+          }
+        }
+        return false;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    return id[0];
+  }
+
+  private static boolean allTasksRunning(String job) {
+    try {
+      JsonNode j = get("/jobs/" + job);
+      if (!j.get("state").asText().equals("RUNNING")) {
+        return false;
+      }
+      for (JsonNode v : j.get("vertices")) {
+        if (!v.get("status").asText().equals("RUNNING")
+            && !v.get("status").asText().equals("FINISHED")) {
+          return false;
+        }
+      }
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** The id of the checkpoint the job last restored from, or -1. */
+  private static long restoredCheckpoint(String job) {
+    try {
+      JsonNode restored = get("/jobs/" + job + "/checkpoints").get("latest").get("restored");
+      return restored == null || restored.isNull() ? -1 : restored.get("id").asLong();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static boolean alive(long pid) {
+    try {
+      Process ps = new ProcessBuilder("ps", "-o", "stat=", "-p", Long.toString(pid)).start();
+      String stat = new String(ps.getInputStream().readAllBytes()).trim();
+      ps.waitFor();
+      return !stat.isEmpty() && !stat.startsWith("Z");
+    } catch (IOException | InterruptedException e) {
+      return true;
+    }
+  }
+
+  private static long completedCheckpoints(String job) {
+    try {
+      return get("/jobs/" + job + "/checkpoints").get("counts").get("completed").asLong();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /** Stop-with-savepoint (no drain), as an operator does it with curl; returns its path. */
+  private static String stopWithSavepoint(String job) throws Exception {
+    Path target = CLUSTER.resolve("savepoints");
+    String request = post("/jobs/" + job + "/stop", "{\"drain\": false, \"targetDirectory\": \""
+        + target.toUri() + "\"}").get("request-id").asText();
+    String[] location = new String[1];
+    await("the savepoint of " + job, 120, () -> {
+      try {
+        JsonNode s = get("/jobs/" + job + "/savepoints/" + request);
+        if (!s.get("status").get("id").asText().equals("COMPLETED")) {
+          return false;
+        }
+        JsonNode op = s.get("operation");
+        assertThat("savepoint failed: " + op, op.has("location"), equalTo(true));
+        location[0] = op.get("location").asText();
+        return true;
+      } catch (IOException | InterruptedException e) {
+        return false;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    await("the job to finish after its savepoint", 60, () -> {
+      try {
+        return get("/jobs/" + job).get("state").asText().equals("FINISHED");
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    System.out.println("savepoint of " + job + ": " + location[0]);
+    return location[0];
+  }
+
+  // ---- the landfall command, as bin/landfall runs it ----
+
+  private static Process start(List<String> args, Path log) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(
+        Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-Djava.io.tmpdir=" + MODULE.resolve("target/tmp"), "-jar", JAR.toString()));
+    cmd.addAll(args);
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  private static final class ProcessResult {
+    final int exit;
+    final String out;
+
+    ProcessResult(int exit, String out) {
+      this.exit = exit;
+      this.out = out;
+    }
+  }
+
+  private static ProcessResult landfall(List<String> args, String name, long seconds)
+      throws Exception {
+    Path log = dir.resolve(name + ".log");
+    Process p = start(args, log);
+    assertThat(name + " finished", p.waitFor(seconds, TimeUnit.SECONDS), equalTo(true));
+    return new ProcessResult(p.exitValue(), Files.readString(log));
+  }
+
+  private static long filesRead(String summary) {
+    Matcher m = Pattern.compile("files +read (\\d+)").matcher(summary);
+    assertThat(summary, m.find(), equalTo(true));
+    return Long.parseLong(m.group(1));
+  }
+
+  // ---- files and the ledger ----
+
+  private static List<Path> csvFiles(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      return s.filter(Files::isRegularFile).filter(p -> p.toString().contains(".csv"))
+          .map(root::relativize).sorted().collect(Collectors.toList());
+    }
+  }
+
+  /** Copies files into the watched folder, complete and a minute old (stable at once). */
+  private static void land(Path from, Path to, List<Path> files) throws IOException {
+    for (Path rel : files) {
+      Path target = to.resolve(rel);
+      Files.createDirectories(target.getParent());
+      Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+      Files.copy(from.resolve(rel), tmp);
+      Files.setLastModifiedTime(tmp, FileTime.from(Instant.now().minusSeconds(60)));
+      Files.move(tmp, target);
+    }
+  }
+
+  private static long done(String schema) {
+    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
+      return EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema + ".landfall_files"
+          + " WHERE status = 'done'");
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static void await(String what, long seconds, BooleanSupplier condition)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
