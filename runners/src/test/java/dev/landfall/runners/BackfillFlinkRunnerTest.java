@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Backfill end to end on the FlinkRunner (embedded local Flink, parallelism 2) against a real
  * PostgreSQL: same checks as on the DirectRunner, the same outputs as a DirectRunner run of the
- * same input, and a re-run that changes nothing.
+ * same input and as Flink runs at parallelism 1 and 4, and a re-run that changes nothing.
  */
 class BackfillFlinkRunnerTest extends PostgresTestBase {
   @Test
@@ -47,5 +47,20 @@ class BackfillFlinkRunnerTest extends PostgresTestBase {
             directWork.resolve("parquet"), "billing"),
         equalTo(EndToEndChecks.contentFingerprint(postgres.jdbcUrl(), "flink_e2e",
             flinkWork.resolve("parquet"), "billing")));
+
+    // --parallelism is honoured and does not change the outputs.
+    for (int parallelism : new int[] {1, 4}) {
+      Path work = dir.resolve("flink-p" + parallelism);
+      String schema = "flink_p" + parallelism;
+      RunSummary run = LandfallPipeline.run(EndToEndChecks.options(input, work,
+          postgres.jdbcUrl(), "--dbSchema=" + schema, "--runner=FlinkRunner",
+          "--flinkMaster=[local]", "--parallelism=" + parallelism));
+      assertThat(run.render(), run.succeeded(), equalTo(true));
+      assertThat("parallelism " + parallelism + " gives the same outputs as parallelism 2",
+          EndToEndChecks.contentFingerprint(postgres.jdbcUrl(), schema, work.resolve("parquet"),
+              "billing"),
+          equalTo(EndToEndChecks.contentFingerprint(postgres.jdbcUrl(), "flink_e2e",
+              flinkWork.resolve("parquet"), "billing")));
+    }
   }
 }
