@@ -166,7 +166,7 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
         if (f.split != null) {
           List<String> items = new java.util.ArrayList<>();
           String bad = null;
-          for (String item : text.split(java.util.regex.Pattern.quote(f.split), -1)) {
+          for (String item : splitLiteral(text, f.split)) {
             String it = item.strip();
             if (it.isEmpty()) {
               continue;
@@ -239,6 +239,19 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
       out.get(REJECTED).output(
           Rejects.of(file, line, reason, column, message, Rejects.toCsv(cells, delimiter, quote)));
     }
+  }
+
+  /** The pieces of {@code text} between occurrences of {@code separator}, taken literally. */
+  static List<String> splitLiteral(String text, String separator) {
+    List<String> pieces = new java.util.ArrayList<>();
+    int from = 0;
+    int at;
+    while ((at = text.indexOf(separator, from)) >= 0) {
+      pieces.add(text.substring(from, at));
+      from = at + separator.length();
+    }
+    pieces.add(text.substring(from));
+    return pieces;
   }
 
   /** A numeric cell value as a BigDecimal, for comparisons and exact sums. */

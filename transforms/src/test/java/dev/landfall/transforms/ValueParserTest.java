@@ -31,6 +31,36 @@ class ValueParserTest {
     assertThrows(ValueParser.BadValue.class, () -> parse("timestamp", "2024-13-02T03:04:05"));
   }
 
+  /**
+   * The digit-by-digit fast path for ISO timestamps gives what {@code LocalDateTime.parse} gives,
+   * and rejects what it rejects.
+   */
+  @Test
+  void fastIsoTimestampsAgreeWithTheFormatter() throws Exception {
+    String[] texts = {
+        "2024-02-29T23:59:59", "2024-02-29 00:00", "1999-12-31T23:59:59.9",
+        "2024-01-02T03:04:05.123456", "2024-01-02T03:04:05.123456789", "2024-01-02T03:04:05.1234567",
+        "2023-02-29T00:00:00", "2024-04-31T00:00:00", "2024-01-02T24:00:00", "2024-01-02T23:60:00",
+        "2024-01-02T23:59:60", "2024-00-10T01:01:01", "2024-01-02T3:04:05", "2024-01-02T03:04:5",
+        "2024-01-02T03-04-05", "2024-01-02T03:04:05.", "2024-01-02T03:04:05,5", "2024-01-0xT03:04:05",
+        "+2024-01-02T03:04", "2024-01-02T03:04:05.1234567890"};
+    for (String t : texts) {
+      Object expected;
+      try {
+        expected = java.time.LocalDateTime.parse(t.replace(' ', 'T'))
+            .toInstant(java.time.ZoneOffset.UTC)
+            .truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+      } catch (java.time.DateTimeException e) {
+        expected = null;
+      }
+      if (expected == null) {
+        assertThrows(ValueParser.BadValue.class, () -> parse("timestamp", t), t);
+      } else {
+        assertThat(t, parse("timestamp", t), equalTo(expected));
+      }
+    }
+  }
+
   @Test
   void timestampWithOwnFormat() throws Exception {
     ValueParser p = new ValueParser(ColumnType.parse("timestamp"), "dd/MM/yyyy HH:mm");
