@@ -122,6 +122,11 @@ public final class TableSpec implements Serializable {
     return "COPY " + stageName() + " (" + list(columnNames()) + ") FROM STDIN WITH (FORMAT csv)";
   }
 
+  /** COPY straight into the table: what a batch of new keys costs (see {@code WriteToPostgres}). */
+  public String directCopySql() {
+    return "COPY " + qualifiedName() + " (" + list(columnNames()) + ") FROM STDIN WITH (FORMAT csv)";
+  }
+
   /** Moves the staged batch into the table; a key that exists is updated only if it changed. */
   public String mergeSql() {
     String cols = list(columnNames());

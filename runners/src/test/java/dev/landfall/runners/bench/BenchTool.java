@@ -41,9 +41,15 @@ public final class BenchTool {
       case "copy":
         copy(Paths.get(args[1]), args[2]);
         break;
+      case "copymerge":
+        copyMerge(Paths.get(args[1]), args[2], Integer.parseInt(args[3]), false);
+        break;
+      case "copyfirst":
+        copyMerge(Paths.get(args[1]), args[2], Integer.parseInt(args[3]), true);
+        break;
       default:
         System.err.println("usage: BenchTool generate DIR ROWS | pg DATADIR | duckdb IN OUT THREADS"
-            + " | copy IN JDBCURL");
+            + " | copy IN JDBCURL | copymerge|copyfirst IN JDBCURL BATCH");
         System.exit(2);
     }
   }
@@ -86,20 +92,115 @@ public final class BenchTool {
     }
   }
 
-  static void copy(Path in, String jdbcUrl) throws Exception {
-    List<Path> files;
+  static List<Path> csvFiles(Path in) throws Exception {
     try (Stream<Path> walk = Files.walk(in)) {
-      files = walk.filter(p -> p.toString().endsWith(".csv") || p.toString().endsWith(".csv.gz"))
+      return walk.filter(p -> p.toString().endsWith(".csv") || p.toString().endsWith(".csv.gz"))
           .sorted().collect(Collectors.toList());
     }
+  }
+
+  /** The baseline table: the CSV's columns, the same primary key as landfall's rows table. */
+  static void createTable(Statement s, String schema) throws Exception {
+    s.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+    s.execute("DROP TABLE IF EXISTS " + schema + ".billing");
+    s.execute("CREATE TABLE " + schema + ".billing (event_id text PRIMARY KEY,"
+        + " event_time timestamptz NOT NULL, account_id text NOT NULL, service text NOT NULL,"
+        + " region text, resource_id text, usage_quantity numeric(12,3),"
+        + " unit_price numeric(12,6), cost numeric(14,4) NOT NULL, currency text NOT NULL)");
+  }
+
+  /**
+   * The database side of landfall's idempotent sink, without the pipeline: each file goes in
+   * batches of {@code batch} lines through COPY into a temporary staging table and then {@code
+   * INSERT ... ON CONFLICT DO NOTHING} into the table, one transaction per batch. Its time over
+   * plain COPY's is what any retry-safe staging-and-merge sink pays on this server. With {@code
+   * copyFirst}, each batch is first copied straight into the table and merged only if a key is
+   * already there, as {@code WriteToPostgres} does.
+   */
+  static void copyMerge(Path in, String jdbcUrl, int batch, boolean copyFirst) throws Exception {
+    List<Path> files = csvFiles(in);
     try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
         Statement s = c.createStatement()) {
-      s.execute("CREATE SCHEMA IF NOT EXISTS bench_copy");
-      s.execute("DROP TABLE IF EXISTS bench_copy.billing");
-      s.execute("CREATE TABLE bench_copy.billing (event_id text PRIMARY KEY,"
-          + " event_time timestamptz NOT NULL, account_id text NOT NULL, service text NOT NULL,"
-          + " region text, resource_id text, usage_quantity numeric(12,3),"
-          + " unit_price numeric(12,6), cost numeric(14,4) NOT NULL, currency text NOT NULL)");
+      createTable(s, "bench_merge");
+      c.setAutoCommit(false);
+      s.execute("CREATE TEMP TABLE stage (LIKE bench_merge.billing) ON COMMIT DELETE ROWS");
+      c.commit();
+      long rows = 0;
+      byte[] buf = new byte[1 << 22];
+      int size = 0;
+      for (Path f : files) {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(f), 1 << 16);
+            InputStream data = new BufferedInputStream(
+                f.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw, 1 << 16)) {
+          // Records end at a line break outside quotes (quoted cells may hold line breaks).
+          boolean header = true;
+          boolean quoted = false;
+          int n = 0;
+          for (int ch = data.read(); ; ch = data.read()) {
+            if (ch < 0 && size > 0 && buf[size - 1] != '\n') {
+              ch = '\n'; // a last record without a line break
+            }
+            if (ch >= 0) {
+              if (!header) {
+                if (size == buf.length) {
+                  buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+                }
+                buf[size++] = (byte) ch;
+              }
+              if (ch == '"') {
+                quoted = !quoted;
+              } else if (ch == '\n' && !quoted) {
+                if (header) {
+                  header = false;
+                } else {
+                  n++;
+                }
+              }
+            }
+            if ((ch < 0 && n > 0) || n == batch) {
+              boolean copied = false;
+              if (copyFirst) {
+                try {
+                  c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                      "COPY bench_merge.billing FROM STDIN WITH (FORMAT csv)",
+                      new java.io.ByteArrayInputStream(buf, 0, size));
+                  c.commit();
+                  copied = true;
+                } catch (java.sql.SQLException e) {
+                  if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                  }
+                  c.rollback();
+                }
+              }
+              if (!copied) {
+                c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                    "COPY stage FROM STDIN WITH (FORMAT csv)",
+                    new java.io.ByteArrayInputStream(buf, 0, size));
+                s.executeUpdate("INSERT INTO bench_merge.billing SELECT * FROM stage"
+                    + " ON CONFLICT (event_id) DO NOTHING");
+                c.commit();
+              }
+              rows += n;
+              n = 0;
+              size = 0;
+            }
+            if (ch < 0) {
+              break;
+            }
+          }
+        }
+      }
+      System.out.println((copyFirst ? "copy-first" : "copy+merge") + " loaded " + rows
+          + " rows in batches of " + batch);
+    }
+  }
+
+  static void copy(Path in, String jdbcUrl) throws Exception {
+    List<Path> files = csvFiles(in);
+    try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
+        Statement s = c.createStatement()) {
+      createTable(s, "bench_copy");
       long rows = 0;
       for (Path f : files) {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(f), 1 << 16);
