@@ -31,11 +31,14 @@ class WriteToPostgresTest extends PostgresTestBase {
     db = new Database(postgres.jdbcUrl(), "postgres");
   }
 
-  private static void write(TableSpec spec, List<Row> rows) {
+  /** Writes the rows through the sink in batches of 7; returns the finished run (its metrics). */
+  private static org.apache.beam.sdk.PipelineResult write(TableSpec spec, List<Row> rows) {
     Pipeline p = ReadCsvFilesTest.pipeline();
     p.apply(Create.of(rows).withRowSchema(DatasetSchemas.REJECT))
         .apply(new WriteToPostgres(db, spec, 7));
-    p.run().waitUntilFinish();
+    org.apache.beam.sdk.PipelineResult result = p.run();
+    result.waitUntilFinish();
+    return result;
   }
 
   /**
@@ -55,10 +58,10 @@ class WriteToPostgresTest extends PostgresTestBase {
     for (int i = 20; i < 60; i++) {
       second.add(Rejects.of("/f.csv", i, "type", "cost", "second " + i, null));
     }
-    org.apache.beam.sdk.PipelineResult one = writeAndCount(spec, first);
+    org.apache.beam.sdk.PipelineResult one = write(spec, first);
     assertThat(counter(one, "batches-copied-billing_rejects") >= 6, equalTo(true));
     assertThat(counter(one, "batches-merged-billing_rejects"), equalTo(0L));
-    org.apache.beam.sdk.PipelineResult two = writeAndCount(spec, second);
+    org.apache.beam.sdk.PipelineResult two = write(spec, second);
     assertThat(counter(two, "batches-merged-billing_rejects") >= 1, equalTo(true));
     try (Connection c = db.connect(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT count(*), count(DISTINCT line_number),"
@@ -70,15 +73,6 @@ class WriteToPostgresTest extends PostgresTestBase {
       assertThat(r.getLong(3), equalTo(40L));
       assertThat(r.getLong(4), equalTo(20L));
     }
-  }
-
-  private static org.apache.beam.sdk.PipelineResult writeAndCount(TableSpec spec, List<Row> rows) {
-    Pipeline p = ReadCsvFilesTest.pipeline();
-    p.apply(Create.of(rows).withRowSchema(DatasetSchemas.REJECT))
-        .apply(new WriteToPostgres(db, spec, 7));
-    org.apache.beam.sdk.PipelineResult result = p.run();
-    result.waitUntilFinish();
-    return result;
   }
 
   private static long counter(org.apache.beam.sdk.PipelineResult result, String name) {
