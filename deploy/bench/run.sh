@@ -8,6 +8,9 @@
 #
 #   deploy/bench/run.sh [ROWS]        ROWS default 1000000 (10M and 100M are run by hand)
 #   BENCH_DIR=/big/disk deploy/bench/run.sh 100000000
+#   BENCH_RUNS="landfall_end_to_end duckdb pg_copy" deploy/bench/run.sh 100000000
+#                                    only the named runs (default: all); a ratio whose runs were
+#                                    left out is printed as "not run" and is null in the JSON
 set -euo pipefail
 rows="${1:-1000000}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,6 +32,10 @@ results="$work/results.tsv"
 # measure NAME COMMAND...: wall seconds and peak RSS (MB) of one command.
 measure() {
   local name="$1"; shift
+  if [ -n "${BENCH_RUNS:-}" ] && [[ " $BENCH_RUNS " != *" $name "* ]]; then
+    echo "== $name: skipped (not in BENCH_RUNS)"
+    return 0
+  fi
   echo "== $name"
   local start end rss="" cpu=""
   start=$(date +%s.%N)
@@ -65,17 +72,23 @@ measure pg_copy_first "${bench[@]}" copyfirst "$input" "$jdbc" 10000
 
 awk -v rows="$rows" -v mb="$mb" -v json="$work/bench.json" -F'\t' '
   { wall[$1] = $2; rss[$1] = $3; cpu[$1] = $4; if ($3 > peak) peak = $3; order[n++] = $1 }
+  # ratio A B: (rows/s of A) / (rows/s of B), or "" when either run was left out.
+  function ratio(a, b) { return (a in wall) && (b in wall) ? sprintf("%.3f", wall[b] / wall[a]) : "" }
+  function rate(a) { return (a in wall) ? sprintf("%.0f", rows / wall[a]) : "" }
+  function shown(v, target) { return v == "" ? "not run" : sprintf("%.2f%s", v, target) }
+  function js(v) { return v == "" ? "null" : v }
   END {
     printf "\n%-22s %10s %12s %8s %10s %8s\n", "run (" rows " rows)", "wall s", "rows/s", "MB/s", "peak MB", "cpu s"
     for (i = 0; i < n; i++) { k = order[i]
       printf "%-22s %10.1f %12.0f %8.1f %10d %8.1f\n", k, wall[k], rows / wall[k], mb / wall[k], rss[k], cpu[k] }
-    rp = (rows / wall["landfall_parquet"]) / (rows / wall["duckdb"])
-    rc = (rows / wall["landfall_pg"]) / (rows / wall["pg_copy"])
-    printf "\nlandfall Parquet / DuckDB: %.2f (target >= 0.33)\n", rp
-    printf "landfall PostgreSQL / COPY: %.2f (target >= 0.70)\n", rc
-    printf "COPY + merge (database side of any idempotent sink) / COPY: %.2f\n", wall["pg_copy"] / wall["pg_copy_merge"]
-    printf "COPY first, merge on conflict (database side of landfall'"'"'s sink) / COPY: %.2f\n", wall["pg_copy"] / wall["pg_copy_first"]
-    printf "{\"rows\": %d, \"input_mb\": %d, \"landfall_parquet_rows_per_s\": %.0f, \"landfall_pg_rows_per_s\": %.0f, \"landfall_end_to_end_s\": %.1f, \"duckdb_rows_per_s\": %.0f, \"pg_copy_rows_per_s\": %.0f, \"pg_copy_merge_rows_per_s\": %.0f, \"pg_copy_first_rows_per_s\": %.0f, \"ratio_parquet_vs_duckdb\": %.3f, \"ratio_pg_vs_copy\": %.3f, \"peak_rss_mb\": %d, \"landfall_end_to_end_peak_rss_mb\": %d}\n", rows, mb, rows / wall["landfall_parquet"], rows / wall["landfall_pg"], wall["landfall_end_to_end"], rows / wall["duckdb"], rows / wall["pg_copy"], rows / wall["pg_copy_merge"], rows / wall["pg_copy_first"], rp, rc, peak, rss["landfall_end_to_end"] > json
+    rp = ratio("landfall_parquet", "duckdb")
+    rc = ratio("landfall_pg", "pg_copy")
+    printf "\nlandfall Parquet / DuckDB: %s\n", shown(rp, " (target >= 0.33)")
+    printf "landfall PostgreSQL / COPY: %s\n", shown(rc, " (target >= 0.70)")
+    printf "COPY + merge (database side of any idempotent sink) / COPY: %s\n", shown(ratio("pg_copy_merge", "pg_copy"), "")
+    printf "COPY first, merge on conflict (database side of landfall'"'"'s sink) / COPY: %s\n", shown(ratio("pg_copy_first", "pg_copy"), "")
+    e2e = ("landfall_end_to_end" in wall) ? sprintf("%.1f", wall["landfall_end_to_end"]) : ""
+    printf "{\"rows\": %d, \"input_mb\": %d, \"landfall_parquet_rows_per_s\": %s, \"landfall_pg_rows_per_s\": %s, \"landfall_end_to_end_s\": %s, \"duckdb_rows_per_s\": %s, \"pg_copy_rows_per_s\": %s, \"pg_copy_merge_rows_per_s\": %s, \"pg_copy_first_rows_per_s\": %s, \"ratio_parquet_vs_duckdb\": %s, \"ratio_pg_vs_copy\": %s, \"peak_rss_mb\": %d, \"landfall_end_to_end_peak_rss_mb\": %s}\n", rows, mb, js(rate("landfall_parquet")), js(rate("landfall_pg")), js(e2e), js(rate("duckdb")), js(rate("pg_copy")), js(rate("pg_copy_merge")), js(rate("pg_copy_first")), js(rp), js(rc), peak, js(e2e == "" ? "" : rss["landfall_end_to_end"]) > json
   }' "$results"
 echo "machine-readable copy: $work/bench.json"
 cat "$work/bench.json"
