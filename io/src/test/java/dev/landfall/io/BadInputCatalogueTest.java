@@ -29,6 +29,7 @@ import java.util.zip.GZIPOutputStream;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -61,6 +62,40 @@ class BadInputCatalogueTest {
 
   @TempDir Path dir;
   String glob = "**/*.csv*";
+  /** Read, then validate in a step of its own, instead of the pipeline's single step. */
+  boolean separateSteps = false;
+
+  @Test
+  void readingAndValidatingInOneStepOrTwoGivesTheSameRowsDeadLettersAndCounts() throws Exception {
+    write(DAY + "mixed.csv", HEADER + "\n"
+        + row("e1") + "\n"
+        + "e2,not-a-time,a,compute,r,x,1,1,2,USD\n"
+        + "e3,2024-01-01T00:00:00Z,,compute,r,x,1,1,2,USD\n"
+        + "e4,2024-01-01T00:00:00Z,a,compute\n"
+        + row("e1") + "\n"
+        + row("e5") + "\n");
+    write(DAY + "no-cost.csv", HEADER.replace(",cost,", ",") + "\n"
+        + "e6,2024-01-01T00:00:00Z,a,compute,r,x,1,1,USD\n");
+    write("date=2024-13-01/bad-partition.csv", HEADER + "\n" + row("e7") + "\n");
+    List<String> kept = List.of(DAY + "mixed.csv:2:e1", DAY + "mixed.csv:7:e5");
+    List<String> rejects = List.of(DAY + "mixed.csv:3:type:event_time",
+        DAY + "mixed.csv:4:required:account_id", DAY + "mixed.csv:5:column_count:null",
+        DAY + "no-cost.csv:1:header:null", "date=2024-13-01/bad-partition.csv:0:partition:null");
+    Map<String, Long> counts = new HashMap<>();
+    for (boolean separate : new boolean[] {false, true}) {
+      separateSteps = separate;
+      Counts c = run(BILLING, kept, rejects, "header lacks required column(s) [cost]");
+      for (String name : List.of("rows-read", "rows-valid", "rows-duplicate", "rows-rejected",
+          "files-read", "files-rejected")) {
+        Long before = counts.putIfAbsent(name, c.get(name));
+        if (before != null) {
+          assertThat(name, c.get(name), equalTo(before));
+        }
+      }
+    }
+    assertThat(counts.get("rows-read"), equalTo(6L));
+    assertThat(counts.get("rows-duplicate"), equalTo(1L));
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Files: empty, header problems, encodings, line endings, quoting, size, compression, binary.
@@ -511,18 +546,31 @@ class BadInputCatalogueTest {
     }
   }
 
-  /** The four reading steps as the pipeline chains them; rejects of both levels flattened. */
+  /**
+   * The reading steps as the pipeline chains them (reading and validating in one step), or, with
+   * {@link #separateSteps}, as {@code ReadCsvFiles} followed by {@code ParseAndValidate} with the
+   * dead letters of both levels flattened.
+   */
   private PCollectionTuple readAndCheck(Pipeline p, DatasetDefinition def) {
-    PCollectionTuple read = p.apply("DiscoverFiles", new MatchInputFiles(dir.toString(), glob))
-        .apply("ReadCsv", new ReadCsvFiles(def));
-    PCollectionTuple checked =
-        read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
-    PCollection<Row> unique = checked.get(ParseAndValidate.CLEAN)
-        .apply("Deduplicate", new DeduplicateByKey(def));
-    PCollection<Row> rejects = PCollectionList.of(read.get(ReadCsvFiles.FILE_REJECTS))
-        .and(checked.get(ParseAndValidate.REJECTED))
-        .apply("CollectRejects", Flatten.pCollections())
-        .setRowSchema(DatasetSchemas.REJECT);
+    PCollection<FileIO.ReadableFile> files =
+        p.apply("DiscoverFiles", new MatchInputFiles(dir.toString(), glob));
+    PCollection<Row> clean;
+    PCollection<Row> rejects;
+    if (separateSteps) {
+      PCollectionTuple read = files.apply("ReadCsv", new ReadCsvFiles(def));
+      PCollectionTuple checked =
+          read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+      clean = checked.get(ParseAndValidate.CLEAN);
+      rejects = PCollectionList.of(read.get(ReadCsvFiles.FILE_REJECTS))
+          .and(checked.get(ParseAndValidate.REJECTED))
+          .apply("CollectRejects", Flatten.pCollections())
+          .setRowSchema(DatasetSchemas.REJECT);
+    } else {
+      PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
+      clean = read.get(ReadCsvFiles.CLEAN);
+      rejects = read.get(ReadCsvFiles.REJECTS);
+    }
+    PCollection<Row> unique = clean.apply("Deduplicate", new DeduplicateByKey(def));
     return PCollectionTuple.of(ParseAndValidate.CLEAN, unique)
         .and(ParseAndValidate.REJECTED, rejects);
   }

@@ -354,8 +354,8 @@ public final class LandfallPipeline {
    *
    * <ol>
    *   <li>DiscoverFiles: match CSV files under --input;
-   *   <li>ReadCsv: RFC 4180 records, file-level dead letters;
-   *   <li>ParseAndValidate: typed clean rows, row-level dead letters;
+   *   <li>ReadAndValidateCsv: RFC 4180 records typed into clean rows, file- and row-level dead
+   *       letters (Parquet input: ReadParquet, then ParseAndValidate);
    *   <li>Deduplicate: one row per key;
    *   <li>Aggregate: measures per group;
    *   <li>WriteParquet, WriteRowsToPostgres, WriteAggregatesToPostgres, WriteRejectsToPostgres.
@@ -393,22 +393,31 @@ public final class LandfallPipeline {
       files = files.apply("IngestionPanes", inPanes());
     }
 
-    // 2. Read the records (CSV, or Parquet with --format=parquet).
-    PCollectionTuple read = parquetInput
-        ? files.apply("ReadParquet", new ReadParquetFiles(def))
-        : files.apply("ReadCsv", new ReadCsvFiles(def));
+    // 2-3. Read the records, then type and validate each one. CSV files are validated as they
+    //      are read, in one step: handing raw records to a step of their own would serialize
+    //      each of them once per output on Flink. Parquet input (--format=parquet) takes two.
+    PCollectionTuple read;
+    PCollection<Row> clean;
+    PCollectionTuple checked = null;
+    if (parquetInput) {
+      read = files.apply("ReadParquet", new ReadParquetFiles(def));
+      checked = read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+      clean = checked.get(ParseAndValidate.CLEAN);
+    } else {
+      read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
+      clean = read.get(ReadCsvFiles.CLEAN);
+    }
 
-    // 3. Type and validate each record.
-    PCollectionTuple checked =
-        read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
-
-    // 4. Keep one row per key.
-    PCollectionTuple deduplicated =
-        checked
-            .get(ParseAndValidate.CLEAN)
-            .apply("Deduplicate", new DeduplicateByKey(def).inBuckets(dedupeBuckets(options))
-                .withDuplicateCounts());
-    PCollection<Row> unique = deduplicated.get(DeduplicateByKey.UNIQUE);
+    // 4. Keep one row per key (and, for the file ledger, count per file the rows that lost).
+    DeduplicateByKey dedupe = new DeduplicateByKey(def).inBuckets(dedupeBuckets(options));
+    PCollectionTuple deduplicated = null;
+    PCollection<Row> unique;
+    if (sinks.postgres) {
+      deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
+      unique = deduplicated.get(DeduplicateByKey.UNIQUE);
+    } else {
+      unique = clean.apply("Deduplicate", dedupe);
+    }
 
     // Dimension attributes from the definition's lookup tables (they live in PostgreSQL).
     if (!def.lookups.isEmpty()) {
@@ -448,13 +457,14 @@ public final class LandfallPipeline {
           .apply("WriteAggregatesToPostgres",
               new WriteToPostgres(db, PostgresTables.aggregates(def, schema), batch));
     }
-    PCollection<KV<String, Long>> rejectsStored =
-        PCollectionList.of(panes(watch, "FileRejectPanes", read.get(ReadCsvFiles.FILE_REJECTS)))
+    PCollection<Row> rejects = checked == null
+        ? panes(watch, "RejectPanes", read.get(ReadCsvFiles.REJECTS))
+        : PCollectionList.of(panes(watch, "FileRejectPanes", read.get(ReadCsvFiles.FILE_REJECTS)))
             .and(panes(watch, "RowRejectPanes", checked.get(ParseAndValidate.REJECTED)))
             .apply("CollectRejects", Flatten.pCollections())
-            .setRowSchema(DatasetSchemas.REJECT)
-            .apply("WriteRejectsToPostgres",
-                new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch));
+            .setRowSchema(DatasetSchemas.REJECT);
+    PCollection<KV<String, Long>> rejectsStored = rejects.apply("WriteRejectsToPostgres",
+        new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch));
 
     // 7. Close each file in the ledger once every one of its records is stored or counted as a
     //    duplicate (and, in a backfill, once the Parquet files are final).

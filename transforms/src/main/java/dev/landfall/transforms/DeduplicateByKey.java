@@ -80,7 +80,25 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
 
   @Override
   public PCollection<Row> expand(PCollection<Row> rows) {
-    return rows.apply("KeepOnePerKey", new WithDuplicateCounts(definition, buckets)).get(UNIQUE);
+    if (buckets > 0) {
+      return rows.apply("KeepOnePerKey", new WithDuplicateCounts(definition, buckets)).get(UNIQUE);
+    }
+    // One output only: on Flink's batch translation every output of a step is sent, serialized,
+    // to a consumer of its own, even one nobody reads.
+    Schema schema = DatasetSchemas.clean(definition);
+    return keyByDatasetKey(rows, definition.key, schema)
+        .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
+        .apply("EmitWinners", ParDo.of(new EmitWinnerOnlyFn()))
+        .setRowSchema(schema);
+  }
+
+  static PCollection<KV<String, Row>> keyByDatasetKey(
+      PCollection<Row> rows, List<String> key, Schema schema) {
+    return rows.apply(
+            "KeyByDatasetKey",
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
+                .via((Row r) -> KV.of(keyOf(r, key), r)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(schema)));
   }
 
   /** {@link DeduplicateByKey} with outputs {@link #UNIQUE} and {@link #DUPLICATES}. */
@@ -109,11 +127,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
             .apply("KeepFirstInBucket", ParDo.of(new DedupeBucketFn(key))
                 .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
       }
-      return withCoders(rows.apply(
-              "KeyByDatasetKey",
-              MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
-                  .via((Row r) -> KV.of(keyOf(r, key), r)))
-          .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(schema)))
+      return withCoders(keyByDatasetKey(rows, key, schema)
           .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
           .apply("CountDuplicates", ParDo.of(new EmitWinnerFn())
               .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
@@ -301,6 +315,25 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
       OutputReceiver<Row> unique = out.get(UNIQUE);
       winners.values().forEach(unique::output);
       losers.forEach((file, n) -> out.get(DUPLICATES).output(KV.of(file, n)));
+    }
+  }
+
+  /** The winner of each key, counted; the losers are counted but not traced to their files. */
+  static final class EmitWinnerOnlyFn extends DoFn<KV<String, Winner>, Row> {
+    private final Counter validRows = Metrics.counter(DeduplicateByKey.class, "rows-valid");
+    private final Counter duplicateRows = Metrics.counter(DeduplicateByKey.class, "rows-duplicate");
+
+    @ProcessElement
+    public void process(@Element KV<String, Winner> kv, OutputReceiver<Row> out) {
+      Winner w = kv.getValue();
+      if (w.best == null) {
+        return; // an empty pane of an unbounded input
+      }
+      validRows.inc();
+      if (w.count > 1) {
+        duplicateRows.inc(w.count - 1);
+      }
+      out.output(w.best);
     }
   }
 
