@@ -5,6 +5,8 @@ import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.io.ledger.ClaimFiles;
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.FinishFiles;
+import dev.landfall.io.ledger.RecordFileItems;
+import dev.landfall.io.ledger.StatusWebhook;
 import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ExportFileToParquet;
 import dev.landfall.io.parquet.MarkPartitionsComplete;
@@ -182,6 +184,10 @@ public final class LandfallPipeline {
       if (ledger != null && state != PipelineResult.State.DONE) {
         ledger.failUnfinished(runStart, "the job ended " + state);
       }
+      long finishedAfterJob = 0;
+      if (ledger != null && state == PipelineResult.State.DONE && finishesFilesAfterJob(options)) {
+        finishedAfterJob = finishFiles(ledger, runStart, options.getWebhookUrl());
+      }
       if (ledger != null && !options.getWatch() && doneBefore > 0
           && state == PipelineResult.State.DONE) {
         // This run's aggregates cover only the files it read; files ingested by earlier runs
@@ -189,12 +195,46 @@ public final class LandfallPipeline {
         ledger.refreshGroupsOfFilesFinishedSince(runStart);
       }
       return RunSummary.from(result, state, def, options, embedded,
-          (System.nanoTime() - started) / 1e9);
+          (System.nanoTime() - started) / 1e9, finishedAfterJob);
     } finally {
       if (embedded != null) {
         embedded.close();
       }
     }
+  }
+
+  /**
+   * True when the files a run reads are closed in the ledger after its job has ended ({@link
+   * RecordFileItems}, {@link FileLedger#finishRecorded}): a backfill this command waits for. A
+   * watch run, or a backfill submitted to a cluster without waiting, closes each file inside the
+   * job as it completes ({@link TrackFileCompletion}).
+   */
+  static boolean finishesFilesAfterJob(LandfallOptions options) {
+    return Sinks.of(options).postgres && !options.getWatch() && !FlinkDefaults.isDetached(options);
+  }
+
+  /** Closes the files this run read in the ledger; logs and posts each status event. */
+  static long finishFiles(FileLedger ledger, java.time.Instant since, String webhookUrl)
+      throws Exception {
+    java.util.List<String> events = ledger.finishRecorded(since);
+    java.util.List<java.util.concurrent.CompletableFuture<Boolean>> posts =
+        new java.util.ArrayList<>();
+    for (String event : events) {
+      LOG.info("file finished: {}", event);
+      if (webhookUrl != null && !webhookUrl.isEmpty()) {
+        posts.add(StatusWebhook.to(webhookUrl).post(event));
+      }
+    }
+    if (!posts.isEmpty()) {
+      try {
+        java.util.concurrent.CompletableFuture.allOf(
+                posts.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        LOG.warn("webhook: some status events were still being sent after 30 s");
+      }
+    }
+    return events.size();
   }
 
   /**
@@ -412,7 +452,7 @@ public final class LandfallPipeline {
     DeduplicateByKey dedupe = new DeduplicateByKey(def).inBuckets(dedupeBuckets(options));
     PCollectionTuple deduplicated = null;
     PCollection<Row> unique;
-    if (sinks.postgres) {
+    if (sinks.postgres && !finishesFilesAfterJob(options)) {
       deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
       unique = deduplicated.get(DeduplicateByKey.UNIQUE);
     } else {
@@ -431,6 +471,7 @@ public final class LandfallPipeline {
 
     // 5. Parquet for data scientists (backfill: from the pipeline; watch: per finished file).
     PCollection<KV<String, String>> parquetFiles = null;
+    boolean finishAfterJob = finishesFilesAfterJob(options);
     if (sinks.parquet && !watch) {
       parquetFiles = unique
           .apply("WriteParquet",
@@ -466,8 +507,16 @@ public final class LandfallPipeline {
     PCollection<KV<String, Long>> rejectsStored = rejects.apply("WriteRejectsToPostgres",
         new WriteToPostgres(db, PostgresTables.rejects(def, schema), batch));
 
-    // 7. Close each file in the ledger once every one of its records is stored or counted as a
-    //    duplicate (and, in a backfill, once the Parquet files are final).
+    // 7. A backfill records each file's item count; run() closes the files when the job is done.
+    //    (Joining those counts with counts taken after the sinks, as the lines below do, would
+    //    make Flink's batch execution write every record to disk before validating it.)
+    if (finishAfterJob) {
+      read.get(ReadCsvFiles.FILE_ITEMS).apply("RecordFileItems", new RecordFileItems(ledger));
+      return;
+    }
+
+    //    Otherwise close each file in the ledger once every one of its records is stored or
+    //    counted as a duplicate (and, in a backfill, once the Parquet files are final).
     PCollection<KV<String, Long>> accounted =
         PCollectionList.of(panes(watch, "RowsStoredPanes", rowsStored))
             .and(panes(watch, "RejectsStoredPanes", rejectsStored))

@@ -52,7 +52,8 @@ public final class RunSummary {
   private final String schema;
 
   private RunSummary(PipelineResult.State state, MetricQueryResults m, DatasetDefinition def,
-      LandfallOptions o, EmbeddedPostgresServer embedded, double seconds, boolean submitted) {
+      LandfallOptions o, EmbeddedPostgresServer embedded, double seconds, boolean submitted,
+      long finishedAfterJob) {
     this.state = state;
     this.submitted = submitted;
     this.filesRead = counter(m, "files-read");
@@ -60,7 +61,7 @@ public final class RunSummary {
     this.filesSkipped = counter(m, "files-skipped");
     this.filesAlreadyDone = counter(m, "files-already-done");
     this.filesChanged = counter(m, "files-changed");
-    this.filesFinished = counter(m, "files-finished");
+    this.filesFinished = counter(m, "files-finished") + finishedAfterJob;
     this.filesClaimed = counter(m, "files-claimed");
     this.filesInFlight = counter(m, "files-in-flight");
     this.rowsLookupMissing = counter(m, "rows-lookup-missing");
@@ -88,15 +89,22 @@ public final class RunSummary {
 
   static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds) {
+    return from(result, state, def, options, embedded, seconds, 0);
+  }
+
+  /** As above; {@code finishedAfterJob} files were closed in the ledger after the job ended. */
+  static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
+      LandfallOptions options, EmbeddedPostgresServer embedded, double seconds,
+      long finishedAfterJob) {
     MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
-    return new RunSummary(state, m, def, options, embedded, seconds, false);
+    return new RunSummary(state, m, def, options, embedded, seconds, false, finishedAfterJob);
   }
 
   /** A job submitted to a cluster without waiting for it (no counts yet). */
   static RunSummary submitted(DatasetDefinition def, LandfallOptions options, double seconds) {
     MetricQueryResults none = MetricQueryResults.create(java.util.List.of(), java.util.List.of(),
         java.util.List.of(), java.util.List.of());
-    return new RunSummary(PipelineResult.State.RUNNING, none, def, options, null, seconds, true);
+    return new RunSummary(PipelineResult.State.RUNNING, none, def, options, null, seconds, true, 0);
   }
 
   /** Counts of a job still running. */

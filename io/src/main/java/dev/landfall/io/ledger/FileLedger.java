@@ -86,6 +86,10 @@ public final class FileLedger implements Serializable {
             + " started_at timestamptz, finished_at timestamptz, error text,"
             + " PRIMARY KEY (dataset, path))",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS etag text",
+        "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS items_read bigint",
+        "COMMENT ON COLUMN " + t + ".items_read IS 'While a backfill runs: the records and"
+            + " file-level dead letters the reader produced from this file; the file is finished"
+            + " from them when the job has ended.'",
         "COMMENT ON TABLE " + t + " IS 'Input files landfall has seen: what was ingested, when,"
             + " with which counts (rows_read = rows_valid + rows_duplicate + rows_rejected).'",
         "COMMENT ON COLUMN " + t + ".status IS 'processing, done, failed (whole file rejected,"
@@ -243,7 +247,8 @@ public final class FileLedger implements Serializable {
     try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
         + " SET size_bytes = ?, modified_at = ?, etag = ?, status = ?, last_seen = now()"
         + (restart ? ", started_at = now(), finished_at = NULL, error = NULL, rows_read = NULL,"
-            + " rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL" : "")
+            + " rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL,"
+            + " items_read = NULL" : "")
         + " WHERE dataset = ? AND path = ?")) {
       s.setLong(1, size);
       s.setTimestamp(2, mtime);
@@ -253,6 +258,51 @@ public final class FileLedger implements Serializable {
       s.setString(6, path);
       s.executeUpdate();
     }
+  }
+
+  /**
+   * Records how many items (records plus file-level dead letters) the reader produced from a file
+   * being processed, for {@link #finishRecorded} once the job has ended. Setting, not adding: a
+   * retried read records the same number again.
+   */
+  public void recordItems(String path, long items) throws SQLException, java.io.IOException {
+    db.retrying("recording the items of " + path + " in the ledger", c -> {
+      try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " SET items_read = ?"
+          + " WHERE dataset = ? AND path = ? AND status = 'processing'")) {
+        s.setLong(1, items);
+        s.setString(2, def.name);
+        s.setString(3, path);
+        s.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /**
+   * After a backfill job has ended successfully: finishes ({@link #finish}) every file it claimed
+   * since {@code since} whose items were recorded, and returns their status events (JSON).
+   */
+  public List<String> finishRecorded(Instant since) throws SQLException, java.io.IOException {
+    List<String> paths = new java.util.ArrayList<>();
+    List<Long> items = new java.util.ArrayList<>();
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT path, items_read FROM " + table()
+            + " WHERE dataset = ? AND status = 'processing' AND started_at >= ?"
+            + " AND items_read IS NOT NULL ORDER BY path")) {
+      s.setString(1, def.name);
+      s.setTimestamp(2, Timestamp.from(since));
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          paths.add(r.getString(1));
+          items.add(r.getLong(2));
+        }
+      }
+    }
+    List<String> events = new java.util.ArrayList<>(paths.size());
+    for (int i = 0; i < paths.size(); i++) {
+      events.add(finish(paths.get(i), items.get(i), false));
+    }
+    return events;
   }
 
   /**
