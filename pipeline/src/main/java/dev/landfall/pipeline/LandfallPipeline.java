@@ -452,7 +452,8 @@ public final class LandfallPipeline {
     DeduplicateByKey dedupe = new DeduplicateByKey(def).inBuckets(dedupeBuckets(options));
     PCollectionTuple deduplicated = null;
     PCollection<Row> unique;
-    if (sinks.postgres && !finishesFilesAfterJob(options)) {
+    boolean finishAfterJob = finishesFilesAfterJob(options);
+    if (sinks.postgres && !finishAfterJob) {
       deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
       unique = deduplicated.get(DeduplicateByKey.UNIQUE);
     } else {
@@ -471,7 +472,6 @@ public final class LandfallPipeline {
 
     // 5. Parquet for data scientists (backfill: from the pipeline; watch: per finished file).
     PCollection<KV<String, String>> parquetFiles = null;
-    boolean finishAfterJob = finishesFilesAfterJob(options);
     if (sinks.parquet && !watch) {
       parquetFiles = unique
           .apply("WriteParquet",

@@ -68,8 +68,6 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
     @ProcessElement
     @SuppressWarnings("unchecked")
     public void process(@Element Row raw, MultiOutputReceiver out) {
-      OutputReceiver<Row> clean = out.get(CLEAN);
-      OutputReceiver<Row> rejected = out.get(REJECTED);
       validator.validate(
           raw.getString(DatasetSchemas.RAW_FILE),
           raw.getInt64(DatasetSchemas.RAW_LINE),
@@ -77,17 +75,7 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
           (List<Integer>) raw.<Integer>getArray(DatasetSchemas.RAW_COLUMNS),
           (List<String>) raw.<String>getArray(DatasetSchemas.RAW_PARTITIONS),
           raw.getInt32(DatasetSchemas.RAW_WIDTH),
-          new RecordValidator.Receiver() {
-            @Override
-            public void clean(Row row) {
-              clean.output(row);
-            }
-
-            @Override
-            public void rejected(Row deadLetter) {
-              rejected.output(deadLetter);
-            }
-          });
+          RecordValidator.Receiver.to(out.get(CLEAN), out.get(REJECTED)));
     }
   }
 

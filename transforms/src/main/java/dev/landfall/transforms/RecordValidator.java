@@ -13,6 +13,7 @@ import java.util.Set;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -30,6 +31,21 @@ public final class RecordValidator implements Serializable {
     void clean(Row row);
 
     void rejected(Row deadLetter);
+
+    /** Clean rows to {@code clean}, dead letters to {@code rejected}. */
+    static Receiver to(DoFn.OutputReceiver<Row> clean, DoFn.OutputReceiver<Row> rejected) {
+      return new Receiver() {
+        @Override
+        public void clean(Row row) {
+          clean.output(row);
+        }
+
+        @Override
+        public void rejected(Row deadLetter) {
+          rejected.output(deadLetter);
+        }
+      };
+    }
   }
 
   private final Counter valid = Metrics.counter(ParseAndValidate.class, "rows-parsed");

@@ -253,7 +253,8 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
           columns = Arrays.asList(identity);
         }
         columns = Collections.unmodifiableList(columns);
-        RecordValidator.Receiver validated = validator == null ? null : receiver(out);
+        RecordValidator.Receiver validated = validator == null ? null
+            : RecordValidator.Receiver.to(out.get(CLEAN), out.get(REJECTS));
         OutputReceiver<Row> raw = validator == null ? out.get(RECORDS) : null;
         while (it.hasNext()) {
           CSVRecord record = it.next();
@@ -278,23 +279,6 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
         rowsRead.inc(records);
         LOG.info("read {} records from {}", records, path);
       }
-    }
-
-    /** Clean rows to CLEAN, dead letters to REJECTS. */
-    private static RecordValidator.Receiver receiver(MultiOutputReceiver out) {
-      OutputReceiver<Row> clean = out.get(CLEAN);
-      OutputReceiver<Row> rejects = out.get(REJECTS);
-      return new RecordValidator.Receiver() {
-        @Override
-        public void clean(Row row) {
-          clean.output(row);
-        }
-
-        @Override
-        public void rejected(Row deadLetter) {
-          rejects.output(deadLetter);
-        }
-      };
     }
 
     /** The file's text, strict UTF-8, without a leading byte order mark. */
