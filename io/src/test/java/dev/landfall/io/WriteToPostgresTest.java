@@ -9,6 +9,7 @@ import dev.landfall.io.postgres.TableSpec;
 import dev.landfall.io.postgres.WriteToPostgres;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.metrics.JobCounters;
 import dev.landfall.transforms.values.DatasetSchemas;
 import dev.landfall.transforms.values.Rejects;
 import java.sql.Connection;
@@ -76,14 +77,7 @@ class WriteToPostgresTest extends PostgresTestBase {
   }
 
   private static long counter(org.apache.beam.sdk.PipelineResult result, String name) {
-    long sum = 0;
-    for (org.apache.beam.sdk.metrics.MetricResult<Long> c : result.metrics().queryMetrics(
-        org.apache.beam.sdk.metrics.MetricsFilter.builder()
-            .addNameFilter(org.apache.beam.sdk.metrics.MetricNameFilter.named(
-                WriteToPostgres.class, name)).build()).getCounters()) {
-      sum += c.getAttempted();
-    }
-    return sum;
+    return JobCounters.sum(result, WriteToPostgres.class, name);
   }
 
   @Test

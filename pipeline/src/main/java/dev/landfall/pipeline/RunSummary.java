@@ -5,6 +5,7 @@ import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.metrics.JobCounters;
 import java.util.Locale;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
@@ -117,13 +118,25 @@ public final class RunSummary {
   static Progress progress(PipelineResult result) {
     MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
     Progress p = new Progress();
-    p.files = counter(m, "files-read");
-    p.rowsRead = counter(m, "rows-read");
-    p.rowsRejected = counter(m, "rows-rejected");
+    p.files = attempted(m, "files-read");
+    p.rowsRead = attempted(m, "rows-read");
+    p.rowsRejected = attempted(m, "rows-rejected");
     return p;
   }
 
+  /** A counter of a job that has ended (see {@link JobCounters} for why not simply attempted). */
   private static long counter(MetricQueryResults m, String name) {
+    long total = 0;
+    for (MetricResult<Long> c : m.getCounters()) {
+      if (c.getName().getName().equals(name)) {
+        total += JobCounters.value(c);
+      }
+    }
+    return total;
+  }
+
+  /** A counter of a running job: attempted, the only value that moves while bundles run. */
+  private static long attempted(MetricQueryResults m, String name) {
     long total = 0;
     for (MetricResult<Long> c : m.getCounters()) {
       if (c.getName().getName().equals(name)) {

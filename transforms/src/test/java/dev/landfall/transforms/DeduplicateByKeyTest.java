@@ -4,15 +4,13 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.metrics.JobCounters;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
@@ -54,11 +52,6 @@ class DeduplicateByKeyTest {
   }
 
   static long counter(PipelineResult result, String name) {
-    long total = 0;
-    for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
-        .addNameFilter(MetricNameFilter.named(DeduplicateByKey.class, name)).build()).getCounters()) {
-      total += c.getAttempted();
-    }
-    return total;
+    return JobCounters.sum(result, DeduplicateByKey.class, name);
   }
 }
