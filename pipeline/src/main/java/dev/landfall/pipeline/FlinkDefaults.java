@@ -16,6 +16,12 @@ import org.slf4j.LoggerFactory;
  * --finishBundleBeforeCheckpointing}). Beam's default keeps what a bundle emits during a
  * checkpoint in a buffer until the operator next gets input; in an idle watch job that strands the
  * last counts of a file, and the file is never marked done until another file arrives.
+ *
+ * <p>A backfill on Flink reuses objects ({@code --objectReuse=true}) unless the command line says
+ * otherwise. Flink's batch (DataSet) runtime then hands an element from one chained step to the
+ * next without copying it; Beam's elements are immutable, and Beam's serializer makes a new object
+ * on every read whether or not Flink offers one to reuse. At 1M rows it saved about 10% of the CPU
+ * time on average (README, "What changed today"). A watch run keeps Flink's default (off).
  */
 public final class FlinkDefaults {
   private static final Logger LOG = LoggerFactory.getLogger(FlinkDefaults.class);
@@ -34,6 +40,22 @@ public final class FlinkDefaults {
   /** True for a FlinkRunner run submitted with {@code --attachedMode=false}. */
   public static boolean isDetached(LandfallOptions options) {
     return isFlink(options) && !options.as(FlinkRunnerSettings.class).getAttachedMode();
+  }
+
+  /**
+   * Turns on object reuse for a backfill on Flink when {@code args} (the command line the options
+   * came from) does not set {@code --objectReuse}; does nothing on other runners or for a watch.
+   */
+  public static void reuseObjectsInBackfill(LandfallOptions options, String... args) {
+    if (!isFlink(options) || options.getWatch()) {
+      return;
+    }
+    for (String a : args) {
+      if (a.equals("--objectReuse") || a.startsWith("--objectReuse=")) {
+        return;
+      }
+    }
+    options.as(FlinkRunnerSettings.class).setObjectReuse(true);
   }
 
   /** Fills in the checkpointing defaults; does nothing on other runners or for a backfill. */

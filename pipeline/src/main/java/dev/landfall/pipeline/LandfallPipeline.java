@@ -68,10 +68,7 @@ public final class LandfallPipeline {
   private LandfallPipeline() {}
 
   public static void main(String[] args) throws Exception {
-    PipelineOptionsFactory.register(LandfallOptions.class);
-    LandfallOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(LandfallOptions.class);
-    RunSummary summary = run(options);
+    RunSummary summary = run(options(args));
     System.out.println(summary.render());
     if (summary.submitted) {
       // Submitted to a cluster: nothing left to wait for (the Flink client's threads would
@@ -81,6 +78,18 @@ public final class LandfallPipeline {
     if (!summary.succeeded()) {
       System.exit(1);
     }
+  }
+
+  /**
+   * Parses and validates a command line into options, with landfall's runner defaults that depend
+   * on which flags were given (see {@link FlinkDefaults#reuseObjectsInBackfill}).
+   */
+  public static LandfallOptions options(String... args) {
+    PipelineOptionsFactory.register(LandfallOptions.class);
+    LandfallOptions options =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(LandfallOptions.class);
+    FlinkDefaults.reuseObjectsInBackfill(options, args);
+    return options;
   }
 
   /** Prepares inputs and database, runs the job to completion and returns its summary. */

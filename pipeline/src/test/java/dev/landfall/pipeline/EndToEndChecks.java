@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
  * Checks shared by the end-to-end tests on every runner: the run's accounting, the PostgreSQL
@@ -42,18 +41,14 @@ public final class EndToEndChecks {
       args.removeIf(a -> a.startsWith(name));
     }
     args.addAll(List.of(extra));
-    PipelineOptionsFactory.register(LandfallOptions.class);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
-        .as(LandfallOptions.class);
+    return LandfallPipeline.options(args.toArray(new String[0]));
   }
 
   /** Options for the embedded default: sample data and embedded PostgreSQL under {@code work}. */
   public static LandfallOptions defaults(Path work, String... extra) {
     List<String> args = new ArrayList<>(List.of("--workDir=" + work, "--embeddedPgPort=0"));
     args.addAll(List.of(extra));
-    PipelineOptionsFactory.register(LandfallOptions.class);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
-        .as(LandfallOptions.class);
+    return LandfallPipeline.options(args.toArray(new String[0]));
   }
 
   public static Connection pg(String jdbcUrl) throws SQLException {

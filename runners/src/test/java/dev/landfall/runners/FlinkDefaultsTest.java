@@ -4,6 +4,8 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.pipeline.FlinkDefaults;
+import dev.landfall.pipeline.LandfallPipeline;
+import dev.landfall.pipeline.options.FlinkRunnerSettings;
 import dev.landfall.pipeline.options.LandfallOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -70,5 +72,18 @@ class FlinkDefaultsTest {
     LandfallOptions attached = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner")
         .as(LandfallOptions.class);
     assertThat(FlinkDefaults.isDetached(attached), equalTo(false));
+  }
+
+  @Test
+  void aBackfillOnFlinkReusesObjectsUnlessTheCommandLineSaysOtherwise() {
+    assertThat(LandfallPipeline.options("--runner=FlinkRunner").as(FlinkPipelineOptions.class)
+        .getObjectReuse(), equalTo(true));
+    assertThat(LandfallPipeline.options("--runner=FlinkRunner", "--objectReuse=false")
+        .as(FlinkPipelineOptions.class).getObjectReuse(), equalTo(false));
+    assertThat("a watch run keeps Flink's default", LandfallPipeline.options(
+        "--runner=FlinkRunner", "--watch").as(FlinkPipelineOptions.class).getObjectReuse(),
+        equalTo(false));
+    assertThat("the DirectRunner is left alone", LandfallPipeline.options()
+        .as(FlinkRunnerSettings.class).getObjectReuse(), equalTo(false));
   }
 }

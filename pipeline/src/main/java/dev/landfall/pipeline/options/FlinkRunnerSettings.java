@@ -42,6 +42,12 @@ public interface FlinkRunnerSettings extends PipelineOptions {
 
   void setFinishBundleBeforeCheckpointing(boolean value);
 
+  @Description("Sets the behavior of reusing objects.")
+  @Default.Boolean(false)
+  Boolean getObjectReuse();
+
+  void setObjectReuse(Boolean value);
+
   @Description("Specifies if the pipeline is submitted in attached or detached mode")
   @Default.Boolean(true)
   boolean getAttachedMode();
