@@ -7,6 +7,7 @@ import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.metrics.JobCounters;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -126,22 +127,20 @@ public final class RunSummary {
 
   /** A counter of a job that has ended (see {@link JobCounters} for why not simply attempted). */
   private static long counter(MetricQueryResults m, String name) {
-    long total = 0;
-    for (MetricResult<Long> c : m.getCounters()) {
-      if (c.getName().getName().equals(name)) {
-        total += JobCounters.value(c);
-      }
-    }
-    return total;
+    return sum(m, name, JobCounters::value);
   }
 
   /** A counter of a running job: attempted, the only value that moves while bundles run. */
   private static long attempted(MetricQueryResults m, String name) {
+    return sum(m, name, c -> c.getAttempted() == null ? 0 : c.getAttempted());
+  }
+
+  private static long sum(MetricQueryResults m, String name,
+      ToLongFunction<MetricResult<Long>> value) {
     long total = 0;
     for (MetricResult<Long> c : m.getCounters()) {
       if (c.getName().getName().equals(name)) {
-        Long v = c.getAttempted();
-        total += v == null ? 0 : v;
+        total += value.applyAsLong(c);
       }
     }
     return total;
