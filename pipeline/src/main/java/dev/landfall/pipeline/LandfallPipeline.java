@@ -430,7 +430,8 @@ public final class LandfallPipeline {
       discover = discover.continuously(
           WatchOptions.parseDuration("--pollInterval", options.getPollInterval()),
           options.getStopAfterIdle().isEmpty() ? null
-              : WatchOptions.parseDuration("--stopAfterIdle", options.getStopAfterIdle()));
+              : WatchOptions.parseDuration("--stopAfterIdle", options.getStopAfterIdle()),
+          ledger == null ? null : ledger::quietFor);
     }
     if (ledger != null) {
       discover = discover.claimingWith(new ClaimFiles(ledger, options.getReingestChanged()));

@@ -88,7 +88,7 @@ class EnrichmentTest extends PostgresTestBase {
       try {
         return LandfallPipeline.run(EndToEndChecks.options(input, dir.resolve("lookup-work"),
             postgres.jdbcUrl(), "--dbSchema=enrich_watch", "--watch", "--pollInterval=1s",
-            "--stopAfterIdle=6s", "--lookupRefresh=1s"));
+            "--stopAfterIdle=10s", "--lookupRefresh=500ms"));
       } catch (Exception e) {
         throw new RuntimeException(e);
       }
@@ -96,8 +96,9 @@ class EnrichmentTest extends PostgresTestBase {
     WatchScenario.await("the first file", 120,
         () -> WatchScenario.doneFiles(postgres.jdbcUrl(), "enrich_watch") == 1);
     accounts("enrich_watch", 0, 50, "after"); // every account known now, all moved team
-    Thread.sleep(2_500); // longer than --lookupRefresh
-    WatchScenario.land(pool, input, files.subList(1, 2), true);
+    // Landed now, the file is taken only once it is a whole --pollInterval (1 s) old, so it is
+    // read at least 1 s after the change: later than --lookupRefresh, without a sleep here.
+    WatchScenario.land(pool, input, files.subList(1, 2), false);
     RunSummary summary = run.get(120, TimeUnit.SECONDS);
     assertThat(summary.render(), summary.succeeded(), equalTo(true));
 

@@ -116,7 +116,7 @@ class S3BackfillTest extends PostgresTestBase {
         return LandfallPipeline.run(options(s3, "s3://billing-in/watched", "s3://lake/watched-out",
             "--workDir=" + dir.resolve("watch-work"), "--jdbcUrl=" + postgres.jdbcUrl(),
             "--dbSchema=s3_watch", "--dbUser=postgres", "--watch", "--pollInterval=1s",
-            "--stopAfterIdle=8s"));
+            "--stopAfterIdle=12s"));
       } catch (Exception e) {
         throw new RuntimeException(e);
       }

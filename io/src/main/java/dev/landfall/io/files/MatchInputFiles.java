@@ -66,10 +66,16 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     this.until = until;
   }
 
-  /** Watch mode: discover files continuously with {@link WatchForStableFiles}. */
-  public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle) {
+  /**
+   * Watch mode: discover files continuously with {@link WatchForStableFiles}, which ends after
+   * {@code stopAfterIdle} (null: never) without a new file and without a file in flight (as
+   * {@code inFlight} tells; null: without a new file).
+   */
+  public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle,
+      WatchForStableFiles.FilesInFlight inFlight) {
     return new MatchInputFiles(input, glob,
-        new WatchForStableFiles(filePatterns(input, glob), pollInterval, stopAfterIdle), claim,
+        new WatchForStableFiles(filePatterns(input, glob), pollInterval, stopAfterIdle, inFlight),
+        claim,
         partitionName, since, until).withSuffixes(suffixes);
   }
 

@@ -1,10 +1,12 @@
 package dev.landfall.io.files;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.InstantCoder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
@@ -13,10 +15,13 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.Watch;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The unbounded discovery of watch mode: lists {@code filePatterns} every {@code pollInterval} and
@@ -25,20 +30,40 @@ import org.joda.time.Instant;
  * only after a whole poll without a write). Names starting with {@code .} or {@code _} (temporary
  * and marker files) are never taken. A file whose size or modification time changes later is
  * emitted again (the ledger decides what that means). With {@code stopAfterIdle} the watch ends
- * after that long without a new file (counted from the start while none has come), which ends the
- * pipeline. All patterns are listed in one poll, so they share one idle clock.
+ * once it has been idle that long, which ends the pipeline: no new file, and (given a {@link
+ * FilesInFlight}) no file still being processed, for that long. The idle clock starts at the start
+ * of the watch, and is reset by every new file and by every file that finishes. All patterns are
+ * listed in one poll, so they share one idle clock.
  */
 public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchResult.Metadata>> {
   private final List<String> filePatterns;
   private final Duration pollInterval;
   private final Duration stopAfterIdle;
+  private final FilesInFlight inFlight;
 
-  /** @param stopAfterIdle null: watch forever */
+  /**
+   * What the watch knows of the files it has handed on: whether any of them is still being
+   * processed, and since when they all are finished (the file ledger answers this).
+   */
+  @FunctionalInterface
+  public interface FilesInFlight extends Serializable {
+    /**
+     * For the files taken since {@code since}: zero while any of them is still being processed,
+     * else how long ago the last of them finished; null when none has been taken.
+     */
+    java.time.Duration quietFor(java.time.Instant since) throws Exception;
+  }
+
+  /**
+   * @param stopAfterIdle null: watch forever
+   * @param inFlight null: idle counts from the last new file only
+   */
   public WatchForStableFiles(List<String> filePatterns, Duration pollInterval,
-      Duration stopAfterIdle) {
+      Duration stopAfterIdle, FilesInFlight inFlight) {
     this.filePatterns = filePatterns;
     this.pollInterval = pollInterval;
     this.stopAfterIdle = stopAfterIdle;
+    this.inFlight = inFlight;
   }
 
   @Override
@@ -49,7 +74,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
             .withOutputCoder(MetadataCoderV2.of());
     watch = watch.withTerminationPerInput(stopAfterIdle == null
         ? Watch.Growth.never()
-        : new IdleSinceStartOrNewOutput(stopAfterIdle));
+        : new Idle(stopAfterIdle, inFlight));
     return begin
         .apply("FilePatterns", Create.of(String.join(" + ", filePatterns)))
         .apply("PollForStableFiles", watch)
@@ -57,41 +82,61 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
   }
 
   /**
-   * Stops polling once nothing new has come for {@code idle}, counting from the start of the watch
-   * until the first file arrives. Beam's {@code afterTimeSinceNewOutput} never stops a watch that
-   * has seen no file at all, which would keep an empty or absent input waiting forever.
+   * Stops polling once the watch has been idle for {@code idle}: no new file since the later of
+   * the start of the watch and the last new file, and, with a {@link FilesInFlight}, no file in
+   * flight and none finished for as long. (Beam's {@code afterTimeSinceNewOutput} never stops a
+   * watch that has seen no file at all, which would keep an empty input waiting forever, and knows
+   * nothing of files still being processed.) The state is (start of the watch, last new file).
    */
-  static class IdleSinceStartOrNewOutput
-      implements Watch.Growth.TerminationCondition<String, Instant> {
+  static class Idle implements Watch.Growth.TerminationCondition<String, KV<Instant, Instant>> {
+    private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
     private final Duration idle;
+    private final FilesInFlight inFlight;
 
-    IdleSinceStartOrNewOutput(Duration idle) {
+    Idle(Duration idle, FilesInFlight inFlight) {
       this.idle = idle;
+      this.inFlight = inFlight;
     }
 
     @Override
-    public Coder<Instant> getStateCoder() {
-      return InstantCoder.of();
+    public Coder<KV<Instant, Instant>> getStateCoder() {
+      return KvCoder.of(InstantCoder.of(), InstantCoder.of());
     }
 
     @Override
-    public Instant forNewInput(Instant now, String input) {
-      return now;
+    public KV<Instant, Instant> forNewInput(Instant now, String input) {
+      return KV.of(now, now);
     }
 
     @Override
-    public Instant onSeenNewOutput(Instant now, Instant lastNewOutput) {
-      return now;
+    public KV<Instant, Instant> onSeenNewOutput(Instant now, KV<Instant, Instant> state) {
+      return KV.of(state.getKey(), now);
     }
 
     @Override
-    public boolean canStopPolling(Instant now, Instant lastNewOutput) {
-      return new Duration(lastNewOutput, now).isLongerThan(idle);
+    public boolean canStopPolling(Instant now, KV<Instant, Instant> state) {
+      if (!new Duration(state.getValue(), now).isLongerThan(idle)) {
+        return false;
+      }
+      if (inFlight == null) {
+        return true;
+      }
+      java.time.Duration quiet;
+      try {
+        quiet = inFlight.quietFor(java.time.Instant.ofEpochMilli(state.getKey().getMillis()));
+      } catch (Exception e) {
+        // Not knowing is not idle: keep watching, and ask again at the next poll.
+        LOG.warn("watch: cannot tell whether files are still in flight, keeping on: {}",
+            e.getMessage());
+        return false;
+      }
+      return quiet == null || quiet.toMillis() > idle.getMillis();
     }
 
     @Override
-    public String toString(Instant lastNewOutput) {
-      return "IdleSinceStartOrNewOutput{idle=" + idle + ", lastNewOutput=" + lastNewOutput + "}";
+    public String toString(KV<Instant, Instant> state) {
+      return "Idle{idle=" + idle + ", started=" + state.getKey() + ", lastNewFile="
+          + state.getValue() + "}";
     }
   }
 

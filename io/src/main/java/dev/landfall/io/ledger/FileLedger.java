@@ -430,6 +430,34 @@ public final class FileLedger implements Serializable {
     }
   }
 
+  /**
+   * How long the files claimed since {@code since} have been quiet, measured on the database's
+   * clock: zero while any of them is still {@code processing}, else the time since the last of
+   * them finished; null when none was claimed. Watch mode stops on this ({@code
+   * --stopAfterIdle}).
+   */
+  public java.time.Duration quietFor(Instant since) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT count(*),"
+            + " count(*) FILTER (WHERE status = 'processing'),"
+            + " (EXTRACT(EPOCH FROM now() - max(finished_at)) * 1000)::bigint FROM " + table()
+            + " WHERE dataset = ? AND started_at >= ?")) {
+      s.setString(1, def.name);
+      s.setTimestamp(2, Timestamp.from(since));
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        if (r.getLong(1) == 0) {
+          return null;
+        }
+        if (r.getLong(2) > 0) {
+          return java.time.Duration.ZERO;
+        }
+        long millis = r.getLong(3);
+        return r.wasNull() ? java.time.Duration.ZERO : java.time.Duration.ofMillis(millis);
+      }
+    }
+  }
+
   /** Files of this dataset with the given status. */
   public long count(String status) throws SQLException {
     try (Connection c = db.connect();

@@ -23,8 +23,9 @@ public interface WatchOptions extends PipelineOptions {
   void setPollInterval(String value);
 
   @Description(
-      "End a watch run after this long without a new file (e.g. 30s, 1h); empty: run until"
-          + " cancelled.")
+      "End a watch run once it has been idle this long (e.g. 30s, 1h): no new file and no file"
+          + " still being processed; the clock restarts with every new file and every file that"
+          + " finishes. Empty: run until cancelled.")
   @Default.String("")
   String getStopAfterIdle();
 
