@@ -20,6 +20,7 @@ import dev.landfall.io.postgres.EnrichFromLookups;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.WriteToPostgres;
 import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.pipeline.options.OptionsHelp;
 import dev.landfall.pipeline.options.WatchOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import dev.landfall.transforms.AggregateMeasures;
@@ -67,8 +68,21 @@ public final class LandfallPipeline {
 
   private LandfallPipeline() {}
 
-  public static void main(String[] args) throws Exception {
-    RunSummary summary = run(options(args));
+  public static void main(String[] args) {
+    if (OptionsHelp.requested(args)) {
+      OptionsHelp.print(System.out);
+      return;
+    }
+    LandfallOptions options = null;
+    RunSummary summary;
+    try {
+      options = options(args);
+      summary = run(options);
+    } catch (Throwable e) {
+      System.exit(UserErrors.report(e, args, options == null ? null : options.getWorkDir(),
+          System.err));
+      return;
+    }
     System.out.println(summary.render());
     if (summary.submitted) {
       // Submitted to a cluster: nothing left to wait for (the Flink client's threads would
@@ -128,6 +142,9 @@ public final class LandfallPipeline {
     }
     if (options.getOutput().isEmpty()) {
       options.setOutput(workDir.resolve("parquet").toString());
+    }
+    if (!options.getCompact()) {
+      checkInput(options);
     }
     if (options.getCompact()) {
       return compact(options, def, started);
@@ -310,6 +327,60 @@ public final class LandfallPipeline {
     return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
+  /** The glob of input files below --input: --inputGlob, or all Parquet files for Parquet input. */
+  static String inputGlob(LandfallOptions options) {
+    return isParquetInput(options) && options.getInputGlob().equals("**/*.csv*")
+        ? "**/*.parquet" : options.getInputGlob();
+  }
+
+  /** The endings of the names that are read: .csv and .csv.gz, or .parquet. */
+  static java.util.List<String> inputSuffixes(LandfallOptions options) {
+    return isParquetInput(options)
+        ? MatchInputFiles.PARQUET_SUFFIXES : MatchInputFiles.CSV_SUFFIXES;
+  }
+
+  /**
+   * Fails fast, naming the path, when --input does not exist or (in a backfill) holds no input
+   * file at all: a typo must not look like a successful run. A watch run may start on an empty
+   * folder and wait for files, but the folder must exist.
+   */
+  static void checkInput(LandfallOptions options) throws IOException {
+    String input = options.getInput();
+    java.util.List<String> suffixes = inputSuffixes(options);
+    String what = String.join(" or ", suffixes) + " files";
+    if (!input.contains("://")) {
+      Path folder = Paths.get(input).toAbsolutePath();
+      if (!Files.exists(folder)) {
+        throw new IllegalArgumentException("--input: " + folder + " does not exist; give the"
+            + " folder that holds the partition folders, e.g. --input=/data/billing");
+      }
+      if (!Files.isDirectory(folder)) {
+        throw new IllegalArgumentException("--input: " + folder + " is a file; give the folder"
+            + " that holds the partition folders (" + folder.getParent() + "?)");
+      }
+    }
+    if (options.getWatch()) {
+      return;
+    }
+    FileSystems.setDefaultPipelineOptions(options);
+    for (org.apache.beam.sdk.io.fs.MatchResult r : FileSystems.match(
+        MatchInputFiles.filePatterns(input, inputGlob(options)),
+        org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW)) {
+      if (r.status() != org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
+        continue;
+      }
+      for (org.apache.beam.sdk.io.fs.MatchResult.Metadata m : r.metadata()) {
+        String name = m.resourceId().getFilename();
+        if (name != null && suffixes.stream().anyMatch(name::endsWith)) {
+          return;
+        }
+      }
+    }
+    throw new IllegalArgumentException("--input: no " + what + " under " + input + " (matching"
+        + " --inputGlob=" + inputGlob(options) + "); check the path, or --format for Parquet"
+        + " input");
+  }
+
   /** True for --format=parquet; refuses unknown formats. */
   static boolean isParquetInput(LandfallOptions options) {
     switch (options.getFormat().trim().toLowerCase(java.util.Locale.ROOT)) {
@@ -384,17 +455,26 @@ public final class LandfallPipeline {
     if (options.getDatasetFile().isEmpty()) {
       return DatasetDefinition.builtIn(options.getDataset());
     }
-    Path local = Paths.get(options.getDatasetFile());
-    if (Files.exists(local)) {
-      try (InputStream in = Files.newInputStream(local)) {
+    String file = options.getDatasetFile();
+    try {
+      Path local = Paths.get(file);
+      if (Files.exists(local)) {
+        try (InputStream in = Files.newInputStream(local)) {
+          return DatasetDefinition.load(in);
+        }
+      }
+      if (!file.contains("://")) {
+        throw new IllegalArgumentException("the file does not exist");
+      }
+      FileSystems.setDefaultPipelineOptions(options);
+      try (InputStream in = java.nio.channels.Channels.newInputStream(
+          FileSystems.open(FileSystems.matchSingleFileSpec(file).resourceId()))) {
         return DatasetDefinition.load(in);
       }
-    }
-    FileSystems.setDefaultPipelineOptions(options);
-    try (InputStream in =
-        java.nio.channels.Channels.newInputStream(
-            FileSystems.open(FileSystems.matchSingleFileSpec(options.getDatasetFile()).resourceId()))) {
-      return DatasetDefinition.load(in);
+    } catch (IllegalArgumentException | IOException e) {
+      // The definition's own checks name the field; say which file they are about.
+      throw new IllegalArgumentException("--datasetFile=" + file + ": "
+          + e.getMessage().replaceAll("\\s+", " ") + " (the format is in docs/definition.md)", e);
     }
   }
 
@@ -419,11 +499,8 @@ public final class LandfallPipeline {
     // 1. Discover the input files: all at once (backfill) or as they land (watch); the ledger
     //    lets through only files not ingested yet.
     boolean parquetInput = isParquetInput(options);
-    String glob = parquetInput && options.getInputGlob().equals("**/*.csv*")
-        ? "**/*.parquet" : options.getInputGlob();
-    MatchInputFiles discover = new MatchInputFiles(options.getInput(), glob)
-        .withSuffixes(parquetInput
-            ? MatchInputFiles.PARQUET_SUFFIXES : MatchInputFiles.CSV_SUFFIXES)
+    MatchInputFiles discover = new MatchInputFiles(options.getInput(), inputGlob(options))
+        .withSuffixes(inputSuffixes(options))
         .inRange(def.partitions.isEmpty() ? null : def.partitions.get(0).name,
             options.getSince(), options.getUntil());
     if (watch) {

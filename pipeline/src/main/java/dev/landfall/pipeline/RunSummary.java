@@ -83,8 +83,9 @@ public final class RunSummary {
     this.jdbcUrl = sinks.postgres ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
     String s = o.getDbSchema();
     this.schema = s;
-    this.tables = s + "." + def.name + ", " + s + "." + def.name + "_agg, " + s + "." + def.name
-        + "_rejects";
+    // Only the tables this definition has: the aggregates table exists only with aggregates.
+    this.tables = s + "." + def.name + (def.aggregates != null ? ", " + s + "." + def.name
+        + "_agg" : "") + ", " + s + "." + def.name + "_rejects";
     this.psql = embedded != null ? embedded.psqlCommand()
         : jdbcUrl != null ? "psql \"" + jdbcUrl.substring(5) + "\"" : null;
   }

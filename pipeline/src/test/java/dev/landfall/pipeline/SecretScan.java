@@ -87,5 +87,9 @@ public final class SecretScan {
     assertThat(badOut, containsString("cannot connect to PostgreSQL at " + pg.jdbcUrl()));
     assertThat(badOut, containsString("password authentication failed for user \"" + user + "\""));
     assertThat("a wrong password is not echoed", badOut, not(containsString(wrong)));
+    Path errorLog = dir.resolve("secret-work-" + schema + "_bad").resolve("last-error.log");
+    assertThat("the error's details are kept", Files.exists(errorLog), equalTo(true));
+    assertThat("nor written to the error log", Files.readString(errorLog),
+        not(containsString(wrong)));
   }
 }

@@ -51,7 +51,7 @@ public interface InputOptions extends PipelineOptions {
   void setDedupeBuckets(Integer value);
 
   @Description("Rows of sample data to generate when --input is empty.")
-  @Default.Long(100_000L)
+  @Default.Long(30_000L)
   Long getSampleRows();
 
   void setSampleRows(Long value);
