@@ -82,9 +82,25 @@ public class WriteParquetPartitions
   /** {@code date=2024-01-01/part-<hash of the input file>} for a row. */
   static final class PartitionFolder implements SerializableFunction<Row, String> {
     private final DatasetDefinition def;
+    /**
+     * The last input file seen and its name prefix, as one pair (replaced whole, so a reader never
+     * sees the prefix of another file): rows of one file mostly come together.
+     */
+    private transient volatile String[] last;
 
     PartitionFolder(DatasetDefinition def) {
       this.def = def;
+    }
+
+    /** {@link #filePrefix} of the row's input file, hashed once per run of rows from it. */
+    private String prefixOf(String sourceFile) {
+      String[] seen = last;
+      if (seen != null && seen[0].equals(sourceFile)) {
+        return seen[1];
+      }
+      String prefix = filePrefix(sourceFile);
+      last = new String[] {sourceFile, prefix};
+      return prefix;
     }
 
     @Override
@@ -100,7 +116,7 @@ public class WriteParquetPartitions
         String name = def.partitions.get(i).name;
         sb.append(name).append('=').append(HivePartitions.encode(String.valueOf((Object) row.getValue(i))));
       }
-      return sb.append('/').append(filePrefix(row.getString(DatasetDefinition.SOURCE_FILE)))
+      return sb.append('/').append(prefixOf(row.getString(DatasetDefinition.SOURCE_FILE)))
           .toString();
     }
   }
