@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * otherwise. Flink's batch (DataSet) runtime then hands an element from one chained step to the
  * next without copying it; Beam's elements are immutable, and Beam's serializer makes a new object
  * on every read whether or not Flink offers one to reuse. At 1M rows it saved about 10% of the CPU
- * time on average (README, "What changed today"). A watch run keeps Flink's default (off).
+ * time on average (docs/performance.md, "What changed today"). A watch run keeps Flink's default (off).
  */
 public final class FlinkDefaults {
   private static final Logger LOG = LoggerFactory.getLogger(FlinkDefaults.class);

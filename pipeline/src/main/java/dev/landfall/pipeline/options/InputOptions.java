@@ -35,7 +35,7 @@ public interface InputOptions extends PipelineOptions {
 
   void setDataset(String value);
 
-  @Description("Path of a dataset definition JSON file (see README, 'Dataset definition').")
+  @Description("Path of a dataset definition JSON file (format: docs/definition.md).")
   @Default.String("")
   String getDatasetFile();
 

@@ -16,7 +16,7 @@ import java.util.Locale;
 /**
  * Turns the text of one CSV cell into the Java value its column type holds in a Beam {@code Row}.
  *
- * <p>Rules (documented in the README): numbers are plain decimal notation with ASCII digits (a
+ * <p>Rules (documented in docs/definition.md): numbers are plain decimal notation with ASCII digits (a
  * leading sign allowed; no thousands separators); {@code double} also takes exponents but not NaN or Infinity; a decimal
  * may not carry more fraction digits than its scale or more integer digits than {@code p - s};
  * booleans are {@code true/false/t/f/yes/no/y/n/1/0}; dates are ISO {@code yyyy-MM-dd}; timestamps
