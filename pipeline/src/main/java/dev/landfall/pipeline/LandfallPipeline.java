@@ -347,7 +347,6 @@ public final class LandfallPipeline {
   static void checkInput(LandfallOptions options) throws IOException {
     String input = options.getInput();
     java.util.List<String> suffixes = inputSuffixes(options);
-    String what = String.join(" or ", suffixes) + " files";
     if (!input.contains("://")) {
       Path folder = Paths.get(input).toAbsolutePath();
       if (!Files.exists(folder)) {
@@ -363,20 +362,11 @@ public final class LandfallPipeline {
       return;
     }
     FileSystems.setDefaultPipelineOptions(options);
-    for (org.apache.beam.sdk.io.fs.MatchResult r : FileSystems.match(
-        MatchInputFiles.filePatterns(input, inputGlob(options)),
-        org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW)) {
-      if (r.status() != org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
-        continue;
-      }
-      for (org.apache.beam.sdk.io.fs.MatchResult.Metadata m : r.metadata()) {
-        String name = m.resourceId().getFilename();
-        if (name != null && suffixes.stream().anyMatch(name::endsWith)) {
-          return;
-        }
-      }
+    if (MatchInputFiles.hasInputFiles(input, inputGlob(options), suffixes)) {
+      return;
     }
-    throw new IllegalArgumentException("--input: no " + what + " under " + input + " (matching"
+    throw new IllegalArgumentException("--input: no " + String.join(" or ", suffixes)
+        + " files under " + input + " (matching"
         + " --inputGlob=" + inputGlob(options) + "); check the path, or --format for Parquet"
         + " input");
   }

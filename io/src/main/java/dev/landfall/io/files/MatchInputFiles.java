@@ -114,6 +114,30 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     return List.of(filePattern(input, glob));
   }
 
+  /** True when a file of this name is read as input: it ends in one of {@code suffixes}. */
+  static boolean isInputFile(String name, List<String> suffixes) {
+    return name != null && suffixes.stream().anyMatch(name::endsWith);
+  }
+
+  /**
+   * True when at least one input file (as {@link #filePatterns} and {@code suffixes} select them)
+   * is under {@code input} now; lists it as a backfill would, before the job starts.
+   */
+  public static boolean hasInputFiles(String input, String glob, List<String> suffixes)
+      throws java.io.IOException {
+    for (MatchResult r : org.apache.beam.sdk.io.FileSystems.match(filePatterns(input, glob),
+        EmptyMatchTreatment.ALLOW)) {
+      if (r.status() == MatchResult.Status.OK) {
+        for (MatchResult.Metadata m : r.metadata()) {
+          if (isInputFile(m.resourceId().getFilename(), suffixes)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   @Override
   public PCollection<FileIO.ReadableFile> expand(PBegin begin) {
     PCollection<MatchResult.Metadata> matched = discovery != null
@@ -171,7 +195,7 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     @ProcessElement
     public void process(@Element MatchResult.Metadata file, OutputReceiver<MatchResult.Metadata> out) {
       String name = file.resourceId().getFilename();
-      if (name != null && suffixes.stream().anyMatch(name::endsWith)) {
+      if (isInputFile(name, suffixes)) {
         if (!inRange(file.resourceId().toString())) {
           outOfRange.inc();
           return;
