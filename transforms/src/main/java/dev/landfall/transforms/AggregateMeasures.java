@@ -2,6 +2,7 @@ package dev.landfall.transforms;
 
 import dev.landfall.transforms.definition.ColumnType;
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.CleanRowCoder;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -60,7 +61,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
             "KeyByGroup",
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
                 .via((Row r) -> KV.of(DeduplicateByKey.keyOf(r, groupBy), r)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(clean)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), CleanRowCoder.of(clean)))
         .apply("CombineMeasures", Combine.perKey(new MeasuresFn(definition)))
         .apply(
             "ToAggregateRow",
@@ -91,7 +92,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     private static final Coder<BigDecimal> DEC = NullableCoder.of(BigDecimalCoder.of());
 
     AccCoder(Schema groups, int measureCount) {
-      this.groupCoder = NullableCoder.of(RowCoder.of(groups));
+      this.groupCoder = NullableCoder.of(CleanRowCoder.of(groups));
       this.measureCount = measureCount;
     }
 

@@ -1,6 +1,7 @@
 package dev.landfall.transforms;
 
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.CleanRowCoder;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -89,7 +89,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     return keyByDatasetKey(rows, definition.key, schema)
         .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
         .apply("EmitWinners", ParDo.of(new EmitWinnerOnlyFn()))
-        .setRowSchema(schema);
+        .setCoder(CleanRowCoder.of(schema));
   }
 
   static PCollection<KV<String, Row>> keyByDatasetKey(
@@ -98,7 +98,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
             "KeyByDatasetKey",
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
                 .via((Row r) -> KV.of(keyOf(r, key), r)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(schema)));
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), CleanRowCoder.of(schema)));
   }
 
   /** {@link DeduplicateByKey} with outputs {@link #UNIQUE} and {@link #DUPLICATES}. */
@@ -122,7 +122,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
                 MapElements.into(
                         TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.rows()))
                     .via((Row r) -> KV.of(Math.floorMod(keyOf(r, key).hashCode(), n), r)))
-            .setCoder(KvCoder.of(VarIntCoder.of(), RowCoder.of(schema)))
+            .setCoder(KvCoder.of(VarIntCoder.of(), CleanRowCoder.of(schema)))
             .apply("GroupBuckets", GroupByKey.create())
             .apply("KeepFirstInBucket", ParDo.of(new DedupeBucketFn(key))
                 .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
@@ -136,7 +136,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
 
   /** Sets the coders of both outputs. */
   static PCollectionTuple withCoders(PCollectionTuple t, Schema schema) {
-    t.get(UNIQUE).setRowSchema(schema);
+    t.get(UNIQUE).setCoder(CleanRowCoder.of(schema));
     t.get(DUPLICATES).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
     return t;
   }
@@ -175,7 +175,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     private final Coder<Row> rowCoder;
 
     WinnerCoder(Schema schema) {
-      this.rowCoder = NullableCoder.of(RowCoder.of(schema));
+      this.rowCoder = NullableCoder.of(CleanRowCoder.of(schema));
     }
 
     @Override

@@ -47,7 +47,7 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
             "TypeAndCheckRows",
             ParDo.of(new ValidateRecordFn(definition))
                 .withOutputTags(CLEAN, TupleTagList.of(REJECTED)));
-    out.get(CLEAN).setRowSchema(DatasetSchemas.clean(definition));
+    out.get(CLEAN).setCoder(DatasetSchemas.cleanCoder(definition));
     out.get(REJECTED).setRowSchema(DatasetSchemas.REJECT);
     return out;
   }

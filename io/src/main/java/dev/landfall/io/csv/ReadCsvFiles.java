@@ -103,7 +103,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
               "ParseAndValidateRecords",
               ParDo.of(new ReadCsvFileFn(definition, new RecordValidator(definition)))
                   .withOutputTags(CLEAN, TupleTagList.of(REJECTS).and(FILE_ITEMS)));
-      out.get(CLEAN).setRowSchema(DatasetSchemas.clean(definition));
+      out.get(CLEAN).setCoder(DatasetSchemas.cleanCoder(definition));
       out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT);
       out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
       return out;

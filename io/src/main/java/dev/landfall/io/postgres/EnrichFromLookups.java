@@ -46,7 +46,7 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
   @Override
   public PCollection<Row> expand(PCollection<Row> rows) {
     return rows.apply("JoinLookups", ParDo.of(new EnrichFn(db, def, schema, refreshMillis)))
-        .setRowSchema(DatasetSchemas.clean(def));
+        .setCoder(DatasetSchemas.cleanCoder(def));
   }
 
   /** One loaded lookup table: values of its columns by key, and when it was read. */

@@ -104,6 +104,14 @@ public final class DatasetSchemas {
     return b.build();
   }
 
+  /**
+   * The coder of clean rows between steps: {@link CleanRowCoder}, never Beam's {@code RowCoder}
+   * (see its comment for why).
+   */
+  public static CleanRowCoder cleanCoder(DatasetDefinition def) {
+    return CleanRowCoder.of(clean(def));
+  }
+
   /** The column of an aggregate table that holds {@code fn} of {@code measure}. */
   public static String measureColumn(String measure, String fn) {
     return Identifiers.check("aggregate column", measure + "_" + fn);

@@ -1,0 +1,117 @@
+package dev.landfall.pipeline;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.greaterThan;
+
+import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.PostgresTables;
+import dev.landfall.io.testing.PostgresTestBase;
+import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.CleanRowCoder;
+import dev.landfall.transforms.values.DatasetSchemas;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.schemas.SchemaCoder;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PValue;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Clean rows cross every hop of the graph in the compact {@link CleanRowCoder}: no collection of
+ * the graph, in any mode, holds clean rows (alone, keyed or grouped) in Beam's {@code RowCoder},
+ * which cost several times as much per row (docs/performance.md).
+ */
+class CleanRowEncodingTest extends PostgresTestBase {
+  @ParameterizedTest
+  @ValueSource(strings = {"backfill", "backfill-buckets", "parquet-only", "parquet-input", "watch"})
+  void noCollectionHoldsCleanRowsInRowCoder(String mode) throws Exception {
+    Path input = dir.resolve("in-" + mode);
+    Files.createDirectories(input.resolve("date=2024-01-01"));
+    List<String> args = new ArrayList<>(List.of("--dbSchema=enc"));
+    switch (mode) {
+      case "backfill-buckets":
+        args.add("--dedupeBuckets=8");
+        break;
+      case "parquet-only":
+        args.add("--sinks=parquet");
+        break;
+      case "parquet-input":
+        args.add("--format=parquet");
+        break;
+      case "watch":
+        args.add("--watch=true");
+        break;
+      default:
+        args.add("--dedupeBuckets=0");
+    }
+    LandfallOptions options = EndToEndChecks.options(input, dir.resolve("work-" + mode),
+        postgres.jdbcUrl(), args.toArray(new String[0]));
+    DatasetDefinition def = LandfallPipeline.loadDefinition(options);
+    Database db = new Database(options.getJdbcUrl(), options.getDbUser());
+    PostgresTables.createAll(db, def, options.getDbSchema());
+    Pipeline pipeline = Pipeline.create(options);
+    LandfallPipeline.buildGraph(pipeline, def, options, db);
+
+    Schema clean = DatasetSchemas.clean(def);
+    List<String> slow = new ArrayList<>();
+    int[] compact = {0};
+    pipeline.traverseTopologically(new Pipeline.PipelineVisitor.Defaults() {
+      @Override
+      public void visitValue(PValue value, TransformHierarchy.Node producer) {
+        if (value instanceof PCollection) {
+          Coder<?> coder = ((PCollection<?>) value).getCoder();
+          if (holdsCleanRowsInRowCoder(coder, clean)) {
+            slow.add(value.getName() + ": " + coder);
+          }
+          if (usesCleanRowCoder(coder, clean)) {
+            compact[0]++;
+          }
+        }
+      }
+    });
+    assertThat(slow, empty());
+    assertThat("the clean rows were found at all", compact[0], greaterThan(2));
+  }
+
+  private static boolean holdsCleanRowsInRowCoder(Coder<?> coder, Schema clean) {
+    if (coder instanceof SchemaCoder && ((SchemaCoder<?>) coder).getSchema().equals(clean)) {
+      return true;
+    }
+    if (coder instanceof RowCoder && ((RowCoder) coder).getSchema().equals(clean)) {
+      return true;
+    }
+    for (Coder<?> c : components(coder)) {
+      if (holdsCleanRowsInRowCoder(c, clean)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean usesCleanRowCoder(Coder<?> coder, Schema clean) {
+    if (coder instanceof CleanRowCoder && ((CleanRowCoder) coder).getSchema().equals(clean)) {
+      return true;
+    }
+    for (Coder<?> c : components(coder)) {
+      if (usesCleanRowCoder(c, clean)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static List<? extends Coder<?>> components(Coder<?> coder) {
+    List<? extends Coder<?>> args = coder.getCoderArguments();
+    return args == null ? List.of() : args;
+  }
+}
