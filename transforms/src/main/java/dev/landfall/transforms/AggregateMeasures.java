@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.BigDecimalCoder;
@@ -24,8 +25,11 @@ import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
@@ -47,27 +51,133 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
   public static final int AVG_SCALE = 6;
 
   private final DatasetDefinition definition;
+  private final int maxGroupsPerBundle;
 
   public AggregateMeasures(DatasetDefinition definition) {
-    this.definition = definition;
+    this(definition, MAX_GROUPS_PER_BUNDLE);
   }
+
+  private AggregateMeasures(DatasetDefinition definition, int maxGroupsPerBundle) {
+    this.definition = definition;
+    this.maxGroupsPerBundle = maxGroupsPerBundle;
+  }
+
+  /** The same aggregation, handing partial totals on after {@code n} groups (for tests). */
+  AggregateMeasures withMaxGroupsPerBundle(int n) {
+    return new AggregateMeasures(definition, n);
+  }
+
+  /**
+   * Groups a bundle keeps in memory before it hands their partial totals on; more groups than this
+   * in one bundle are handed on in several parts (and merged after the shuffle).
+   */
+  static final int MAX_GROUPS_PER_BUNDLE = 5_000;
 
   @Override
   public PCollection<Row> expand(PCollection<Row> rows) {
-    Schema clean = DatasetSchemas.clean(definition);
-    List<String> groupBy = definition.aggregates.groupBy;
     Schema out = DatasetSchemas.aggregates(definition);
-    return rows.apply(
-            "KeyByGroup",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
-                .via((Row r) -> KV.of(DeduplicateByKey.keyOf(r, groupBy), r)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), CleanRowCoder.of(clean)))
-        .apply("CombineMeasures", Combine.perKey(new MeasuresFn(definition)))
+    MeasuresFn measures = new MeasuresFn(definition);
+    // Partial totals per group are built in each bundle before the shuffle: only one
+    // accumulator per group and bundle is encoded and sorted, not every row.
+    return rows.apply("TotalsPerBundle", ParDo.of(new PartialTotalsFn(definition, measures, maxGroupsPerBundle)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(),
+            new AccCoder(DatasetSchemas.groups(definition), measures.measureCount())))
+        .apply("CombineMeasures", Combine.perKey(new MergeTotalsFn(measures)))
         .apply(
             "ToAggregateRow",
             MapElements.into(TypeDescriptors.rows())
                 .via((KV<String, Row> kv) -> kv.getValue()))
         .setRowSchema(out);
+  }
+
+  /**
+   * Adds each row to its group's running totals, kept per bundle and window in memory (at most
+   * {@link #MAX_GROUPS_PER_BUNDLE} groups by default), and emits the totals when the bundle ends.
+   */
+  static final class PartialTotalsFn extends DoFn<Row, KV<String, Acc>> {
+    private final List<String> groupBy;
+    private final MeasuresFn measures;
+    private final int maxGroups;
+    private transient Map<BoundedWindow, Map<String, Acc>> open;
+    private transient int groups;
+
+    PartialTotalsFn(DatasetDefinition def, MeasuresFn measures, int maxGroups) {
+      this.groupBy = def.aggregates.groupBy;
+      this.measures = measures;
+      this.maxGroups = maxGroups;
+    }
+
+    @StartBundle
+    public void start() {
+      open = new HashMap<>();
+      groups = 0;
+    }
+
+    @ProcessElement
+    public void process(@Element Row row, BoundedWindow window,
+        OutputReceiver<KV<String, Acc>> out) {
+      Map<String, Acc> totals = open.computeIfAbsent(window, w -> new HashMap<>());
+      String key = DeduplicateByKey.keyOf(row, groupBy);
+      Acc acc = totals.get(key);
+      if (acc == null) {
+        if (groups >= maxGroups) {
+          // Hand on what this window holds so far; the combine after the shuffle merges parts.
+          totals.forEach((k, a) -> out.output(KV.of(k, a)));
+          groups -= totals.size();
+          totals.clear();
+        }
+        acc = measures.createAccumulator();
+        totals.put(key, acc);
+        groups++;
+      }
+      measures.addInput(acc, row);
+    }
+
+    @FinishBundle
+    public void finish(FinishBundleContext context) {
+      open.forEach((window, totals) -> totals.forEach(
+          (k, a) -> context.output(KV.of(k, a), window.maxTimestamp(), window)));
+      open = null;
+    }
+  }
+
+  /** Merges the partial totals of a group and turns them into its aggregate row. */
+  static final class MergeTotalsFn extends Combine.CombineFn<Acc, Acc, Row> {
+    private final MeasuresFn measures;
+
+    MergeTotalsFn(MeasuresFn measures) {
+      this.measures = measures;
+    }
+
+    @Override
+    public Acc createAccumulator() {
+      return measures.createAccumulator();
+    }
+
+    @Override
+    public Acc addInput(Acc acc, Acc part) {
+      return measures.mergeAccumulators(List.of(acc, part));
+    }
+
+    @Override
+    public Acc mergeAccumulators(Iterable<Acc> accs) {
+      return measures.mergeAccumulators(accs);
+    }
+
+    @Override
+    public Row extractOutput(Acc acc) {
+      return measures.extractOutput(acc);
+    }
+
+    @Override
+    public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<Acc> inputCoder) {
+      return inputCoder;
+    }
+
+    @Override
+    public Coder<Row> getDefaultOutputCoder(CoderRegistry registry, Coder<Acc> inputCoder) {
+      return measures.getDefaultOutputCoder(registry, null);
+    }
   }
 
   /** Running totals of one measured column. */
@@ -145,6 +255,10 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     private final boolean[] wantsSketch;
     private transient Schema groupSchema;
     private transient Schema outSchema;
+
+    int measureCount() {
+      return measureColumns.size();
+    }
 
     MeasuresFn(DatasetDefinition def) {
       this.def = def;

@@ -55,4 +55,47 @@ class AggregateMeasuresTest {
     });
     p.run().waitUntilFinish();
   }
+
+  /**
+   * Partial totals handed on in many small parts (one group kept per bundle) merge to the same
+   * exact measures per group as one pass.
+   */
+  @Test
+  void partialTotalsHandedOnInPartsMergeToTheSameGroups() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      Row r = DeduplicateByKeyTest.row("e" + i, (i % 7) + ".5000", "/f", i);
+      rows.add(Row.fromRow(r).withFieldValue("service", "s" + (i % 3))
+          .withFieldValue("currency", i % 2 == 0 ? "USD" : "EUR").build());
+    }
+    Pipeline p = TestPipelines.direct();
+    PCollection<Row> agg =
+        p.apply(Create.of(rows).withRowSchema(DeduplicateByKeyTest.CLEAN))
+            .apply(new AggregateMeasures(DEF).withMaxGroupsPerBundle(1));
+    PAssert.that(agg).satisfies(out -> {
+      int groups = 0;
+      for (Row r : out) {
+        groups++;
+        int s = Integer.parseInt(r.getString("service").substring(1));
+        int c = r.getString("currency").equals("USD") ? 0 : 1;
+        long n = 0;
+        BigDecimal sum = BigDecimal.ZERO;
+        BigDecimal max = null;
+        for (int i = 0; i < 3_000; i++) {
+          if (i % 3 == s && i % 2 == c) {
+            n++;
+            BigDecimal v = new BigDecimal((i % 7) + ".5000");
+            sum = sum.add(v);
+            max = max == null || v.compareTo(max) > 0 ? v : max;
+          }
+        }
+        assertThat(r.getInt64("row_count"), equalTo(n));
+        assertThat(r.getDecimal("cost_sum"), equalTo(sum));
+        assertThat(r.getDecimal("cost_max"), equalTo(max));
+      }
+      assertThat(groups, equalTo(6));
+      return null;
+    });
+    p.run().waitUntilFinish();
+  }
 }
