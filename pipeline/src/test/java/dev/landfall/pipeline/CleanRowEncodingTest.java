@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.RowCoder;
@@ -84,26 +85,23 @@ class CleanRowEncodingTest extends PostgresTestBase {
   }
 
   private static boolean holdsCleanRowsInRowCoder(Coder<?> coder, Schema clean) {
-    if (coder instanceof SchemaCoder && ((SchemaCoder<?>) coder).getSchema().equals(clean)) {
-      return true;
-    }
-    if (coder instanceof RowCoder && ((RowCoder) coder).getSchema().equals(clean)) {
-      return true;
-    }
-    for (Coder<?> c : components(coder)) {
-      if (holdsCleanRowsInRowCoder(c, clean)) {
-        return true;
-      }
-    }
-    return false;
+    return anyPart(coder, c -> (c instanceof SchemaCoder
+        && ((SchemaCoder<?>) c).getSchema().equals(clean))
+        || (c instanceof RowCoder && ((RowCoder) c).getSchema().equals(clean)));
   }
 
   private static boolean usesCleanRowCoder(Coder<?> coder, Schema clean) {
-    if (coder instanceof CleanRowCoder && ((CleanRowCoder) coder).getSchema().equals(clean)) {
+    return anyPart(coder, c -> c instanceof CleanRowCoder
+        && ((CleanRowCoder) c).getSchema().equals(clean));
+  }
+
+  /** True when {@code coder} or any coder it is built from (key, value, element...) matches. */
+  private static boolean anyPart(Coder<?> coder, Predicate<Coder<?>> test) {
+    if (test.test(coder)) {
       return true;
     }
     for (Coder<?> c : components(coder)) {
-      if (usesCleanRowCoder(c, clean)) {
+      if (anyPart(c, test)) {
         return true;
       }
     }
