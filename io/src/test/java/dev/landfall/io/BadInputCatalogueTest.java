@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
 
 import dev.landfall.io.csv.ReadCsvFiles;
+import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
@@ -49,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bad-input catalogue (issue 7): one test per case, each on a file generated into a temporary
- * folder and run through the pipeline's reading half ({@link MatchInputFiles}, {@link ReadCsvFiles},
- * {@link ParseAndValidate}, {@link DeduplicateByKey}) on the DirectRunner. Every test checks the
+ * folder and run through the pipeline's reading half ({@link MatchInputFiles}, then {@link
+ * ReadDeduplicatedCsv} as in a backfill) on the DirectRunner. Every test checks the
  * rows kept, every dead letter (file, line, reason, column) and that the run accounts for every row
  * read: {@code rows-read = rows-valid + rows-duplicate + rows-rejected}. The README table "Bad
  * input: what happens" lists the same cases.
@@ -63,11 +64,20 @@ class BadInputCatalogueTest {
 
   @TempDir Path dir;
   String glob = "**/*.csv*";
-  /** Read, then validate in a step of its own, instead of the pipeline's single step. */
-  boolean separateSteps = false;
+  /** How the files are read: as a backfill reads CSV files, unless a test says otherwise. */
+  enum Reading {
+    /** A backfill: keys first, then each file's winners ({@code ReadDeduplicatedCsv}). */
+    TWICE,
+    /** A watch run: read and validated in one step, then de-duplicated. */
+    ONE_STEP,
+    /** Parquet input's way: read, then validated in a step of its own. */
+    SEPARATE_STEPS
+  }
+
+  Reading reading = Reading.TWICE;
 
   @Test
-  void readingAndValidatingInOneStepOrTwoGivesTheSameRowsDeadLettersAndCounts() throws Exception {
+  void everyWayOfReadingGivesTheSameRowsDeadLettersAndCounts() throws Exception {
     write(DAY + "mixed.csv", HEADER + "\n"
         + row("e1") + "\n"
         + "e2,not-a-time,a,compute,r,x,1,1,2,USD\n"
@@ -83,8 +93,8 @@ class BadInputCatalogueTest {
         DAY + "mixed.csv:4:required:account_id", DAY + "mixed.csv:5:column_count:null",
         DAY + "no-cost.csv:1:header:null", "date=2024-13-01/bad-partition.csv:0:partition:null");
     Map<String, Long> counts = new HashMap<>();
-    for (boolean separate : new boolean[] {false, true}) {
-      separateSteps = separate;
+    for (Reading way : Reading.values()) {
+      reading = way;
       Counts c = run(BILLING, kept, rejects, "header lacks required column(s) [cost]");
       for (String name : List.of("rows-read", "rows-valid", "rows-duplicate", "rows-rejected",
           "files-read", "files-rejected")) {
@@ -548,16 +558,20 @@ class BadInputCatalogueTest {
   }
 
   /**
-   * The reading steps as the pipeline chains them (reading and validating in one step), or, with
-   * {@link #separateSteps}, as {@code ReadCsvFiles} followed by {@code ParseAndValidate} with the
-   * dead letters of both levels flattened.
+   * The reading steps as the pipeline chains them for {@link #reading}; with {@code
+   * SEPARATE_STEPS}, the dead letters of both levels are flattened.
    */
   private PCollectionTuple readAndCheck(Pipeline p, DatasetDefinition def) {
     PCollection<FileIO.ReadableFile> files =
         p.apply("DiscoverFiles", new MatchInputFiles(dir.toString(), glob));
     PCollection<Row> clean;
     PCollection<Row> rejects;
-    if (separateSteps) {
+    if (reading == Reading.TWICE) {
+      PCollectionTuple read = files.apply("ReadAndDeduplicateCsv", new ReadDeduplicatedCsv(def));
+      return PCollectionTuple.of(ParseAndValidate.CLEAN, read.get(ReadDeduplicatedCsv.CLEAN))
+          .and(ParseAndValidate.REJECTED, read.get(ReadDeduplicatedCsv.REJECTS));
+    }
+    if (reading == Reading.SEPARATE_STEPS) {
       PCollectionTuple read = files.apply("ReadCsv", new ReadCsvFiles(def));
       PCollectionTuple checked =
           read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));

@@ -1,6 +1,7 @@
 package dev.landfall.pipeline;
 
 import dev.landfall.io.csv.ReadCsvFiles;
+import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.io.ledger.ClaimFiles;
 import dev.landfall.io.ledger.FileLedger;
@@ -14,6 +15,7 @@ import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.ReadParquetFiles;
 import dev.landfall.io.parquet.ReconcileCompactedFiles;
 import dev.landfall.io.parquet.WriteParquetPartitions;
+import dev.landfall.io.parquet.WriteParquetPerFile;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
 import dev.landfall.io.postgres.EnrichFromLookups;
@@ -513,13 +515,20 @@ public final class LandfallPipeline {
     // 2-3. Read the records, then type and validate each one. CSV files are validated as they
     //      are read, in one step: handing raw records to a step of their own would serialize
     //      each of them once per output on Flink. Parquet input (--format=parquet) takes two.
+    //    A backfill of CSV files reads them twice instead: keys first, then each file's winning
+    //    rows, so that no whole row is shuffled (ReadDeduplicatedCsv).
     PCollectionTuple read;
-    PCollection<Row> clean;
+    PCollection<Row> clean = null;
     PCollectionTuple checked = null;
+    boolean readTwice = !watch && !parquetInput;
     if (parquetInput) {
       read = files.apply("ReadParquet", new ReadParquetFiles(def));
       checked = read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
       clean = checked.get(ParseAndValidate.CLEAN);
+    } else if (readTwice) {
+      ReadDeduplicatedCsv readOnce = new ReadDeduplicatedCsv(def).inBuckets(dedupeBuckets(options));
+      read = files.apply("ReadAndDeduplicateCsv", sinks.postgres && !finishesFilesAfterJob(options)
+          ? readOnce.withDuplicateCounts() : readOnce);
     } else {
       read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
       clean = read.get(ReadCsvFiles.CLEAN);
@@ -530,7 +539,10 @@ public final class LandfallPipeline {
     PCollectionTuple deduplicated = null;
     PCollection<Row> unique;
     boolean finishAfterJob = finishesFilesAfterJob(options);
-    if (sinks.postgres && !finishAfterJob) {
+    if (readTwice) {
+      deduplicated = read;
+      unique = read.get(ReadDeduplicatedCsv.CLEAN);
+    } else if (sinks.postgres && !finishAfterJob) {
       deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
       unique = deduplicated.get(DeduplicateByKey.UNIQUE);
     } else {
@@ -550,11 +562,15 @@ public final class LandfallPipeline {
     // 5. Parquet for data scientists (backfill: from the pipeline; watch: per finished file).
     PCollection<KV<String, String>> parquetFiles = null;
     if (sinks.parquet && !watch) {
-      parquetFiles = unique
-          .apply("WriteParquet",
-              new WriteParquetPartitions(def, options.getOutput(),
-                  options.getParquetShardsPerPartition(), rowGroupBytes(options)))
-          .getPerDestinationOutputFilenames()
+      // Rows that come each input file's rows together are written without a shuffle.
+      parquetFiles = (readTwice && options.getParquetShardsPerPartition() == 1
+          ? unique.apply("WriteParquet",
+              new WriteParquetPerFile(def, options.getOutput(), rowGroupBytes(options)))
+          : unique
+              .apply("WriteParquet",
+                  new WriteParquetPartitions(def, options.getOutput(),
+                      options.getParquetShardsPerPartition(), rowGroupBytes(options)))
+              .getPerDestinationOutputFilenames())
           .apply("ReconcileCompactedFiles", new ReconcileCompactedFiles(db == null
               ? compaction(options) : compaction(options).withFolderLocks(db)));
       parquetFiles.apply("MarkPartitionsComplete", new MarkPartitionsComplete(

@@ -81,7 +81,7 @@ class CleanRowEncodingTest extends PostgresTestBase {
       }
     });
     assertThat(slow, empty());
-    assertThat("the clean rows were found at all", compact[0], greaterThan(2));
+    assertThat("the clean rows were found at all", compact[0], greaterThan(0));
   }
 
   private static boolean holdsCleanRowsInRowCoder(Coder<?> coder, Schema clean) {

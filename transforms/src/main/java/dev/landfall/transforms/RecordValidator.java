@@ -64,8 +64,21 @@ public final class RecordValidator implements Serializable {
   private transient char delimiter;
   private transient char quote;
 
+  /** False for a first pass over records that are validated (and counted) again later. */
+  private final boolean counting;
+
   public RecordValidator(DatasetDefinition def) {
+    this(def, true);
+  }
+
+  private RecordValidator(DatasetDefinition def, boolean counting) {
     this.def = def;
+    this.counting = counting;
+  }
+
+  /** The same checks, counting nothing: for a pass over records that are validated again. */
+  public RecordValidator uncounted() {
+    return new RecordValidator(def, false);
   }
 
   /** Builds the parsers; call once (a DoFn's {@code @Setup}) before {@link #validate}. */
@@ -192,7 +205,9 @@ public final class RecordValidator implements Serializable {
     }
     values[at++] = file;
     values[at] = line;
-    valid.inc();
+    if (counting) {
+      valid.inc();
+    }
     out.clean(Row.withSchema(cleanSchema).attachValues(values));
   }
 
@@ -218,8 +233,10 @@ public final class RecordValidator implements Serializable {
 
   private void reject(Receiver out, String file, long line, String reason,
       String column, String message, List<String> cells) {
-    rejected.inc();
-    Metrics.counter(ParseAndValidate.class, "rows-rejected-" + reason).inc();
+    if (counting) {
+      rejected.inc();
+      Metrics.counter(ParseAndValidate.class, "rows-rejected-" + reason).inc();
+    }
     out.rejected(
         Rejects.of(file, line, reason, column, message, Rejects.toCsv(cells, delimiter, quote)));
   }

@@ -120,242 +120,63 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
   }
 
   static class ReadCsvFileFn extends DoFn<FileIO.ReadableFile, Row> {
-    private static final Logger LOG = LoggerFactory.getLogger(ReadCsvFiles.class);
-
-    private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
-    private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
-    private final Counter rowsRead = Metrics.counter(ReadCsvFiles.class, "rows-read");
-    private final Counter bytesRead = Metrics.counter(ReadCsvFiles.class, "bytes-read");
-    private final Counter filesWithUnknownColumns =
-        Metrics.counter(ReadCsvFiles.class, "files-with-unknown-columns");
-
-    private final DatasetDefinition def;
+    private final CsvFileReader reader;
     /** Applied to each record as it is read; null: raw records go out on RECORDS. */
     private final RecordValidator validator;
-    private transient CSVFormat format;
-    private transient ValueParser[] partitionParsers;
-    private transient Set<String> fieldNames;
 
     ReadCsvFileFn(DatasetDefinition def, RecordValidator validator) {
-      this.def = def;
+      this.reader = new CsvFileReader(def, true);
       this.validator = validator;
     }
 
     @Setup
     public void setup() {
+      reader.setup();
       if (validator != null) {
         validator.setup();
-      }
-      format =
-          CSVFormat.RFC4180.builder()
-              .setDelimiter(def.csv.delimiter.charAt(0))
-              .setQuote(def.csv.quote.charAt(0))
-              .setIgnoreEmptyLines(true)
-              .setIgnoreSurroundingSpaces(true)
-              .get();
-      fieldNames = new HashSet<>();
-      def.fields.forEach(f -> fieldNames.add(f.name));
-      partitionParsers = new ValueParser[def.partitions.size()];
-      for (int i = 0; i < partitionParsers.length; i++) {
-        DatasetDefinition.Partition p = def.partitions.get(i);
-        partitionParsers[i] = new ValueParser(DatasetDefinition.partitionType(p), p.format);
       }
     }
 
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String path = file.getMetadata().resourceId().toString();
-      long items = read(file, path, out);
+      long items = reader.read(file, path, validator == null ? raw(out) : validated(out));
       out.get(FILE_ITEMS).output(KV.of(path, items));
     }
 
-    /** Reads one file; returns the number of records and dead letters it emitted. */
-    private long read(FileIO.ReadableFile file, String path, MultiOutputReceiver out) {
-      List<String> partitions;
-      try {
-        partitions = HivePartitions.valuesOf(path, def.partitions);
-        for (int i = 0; i < partitions.size(); i++) {
-          try {
-            partitionParsers[i].parse(partitions.get(i));
-          } catch (ValueParser.BadValue e) {
-            throw new HivePartitions.MissingPartition(
-                "partition '" + def.partitions.get(i).name + "' value " + e.getMessage());
-          }
+    private static CsvFileReader.Records raw(MultiOutputReceiver out) {
+      OutputReceiver<Row> records = out.get(RECORDS);
+      OutputReceiver<Row> rejects = out.get(FILE_REJECTS);
+      return new CsvFileReader.Records() {
+        @Override
+        public void record(String path, long line, List<String> cells, List<Integer> columns,
+            List<String> partitions, int width) {
+          records.output(Row.withSchema(DatasetSchemas.RAW)
+              .attachValues(path, line, cells, columns, partitions, width));
         }
-      } catch (HivePartitions.MissingPartition e) {
-        rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
-        return 1;
-      }
-      partitions = Collections.unmodifiableList(partitions);
-      filesRead.inc();
-      bytesRead.inc(file.getMetadata().sizeBytes());
-      if (file.getCompression() != Compression.UNCOMPRESSED) {
-        String corrupt = checkCompressed(file);
-        if (corrupt != null) {
-          rejectFile(out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
-          return 1;
-        }
-      }
 
-      long lastLine = 0;
-      long records = 0;
-      try (Reader reader = open(file);
-          CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
-        Iterator<CSVRecord> it = parser.iterator();
-        List<Integer> columns;
-        int width;
-        if (def.csv.header) {
-          if (!it.hasNext()) {
-            rejectFile(out, path, 0, Rejects.HEADER, "file is empty: no header line");
-            return 1;
-          }
-          CSVRecord header = it.next();
-          lastLine = parser.getCurrentLineNumber();
-          String problem = null;
-          width = header.size();
-          columns = new ArrayList<>(def.fields.size());
-          Map<String, Integer> byName = new HashMap<>();
-          for (int i = 0; i < header.size(); i++) {
-            String name = header.get(i).strip().toLowerCase(Locale.ROOT);
-            if (byName.put(name, i) != null && problem == null) {
-              problem = "header names column '" + name + "' twice";
-            }
-          }
-          List<String> missing = new ArrayList<>();
-          int known = 0;
-          for (DatasetDefinition.Field f : def.fields) {
-            Integer idx = byName.get(f.name);
-            if (idx == null && def.isRequired(f.name)) {
-              missing.add(f.name);
-            }
-            known += idx == null ? 0 : 1;
-            columns.add(idx == null ? -1 : idx);
-          }
-          if (known == 0) {
-            problem = "the first line names none of the defined columns: the header is missing"
-                + " (or the file belongs to another dataset)";
-          } else if (problem == null && !missing.isEmpty()) {
-            problem = "header lacks required column(s) " + missing;
-          }
-          if (problem != null) {
-            rejectFile(out, path, 1, Rejects.HEADER, problem);
-            return 1;
-          }
-          if (known < byName.size()) {
-            noteUnknownColumns(path, byName.keySet());
-          }
-        } else {
-          width = def.fields.size();
-          Integer[] identity = new Integer[width];
-          for (int i = 0; i < width; i++) {
-            identity[i] = i;
-          }
-          columns = Arrays.asList(identity);
+        @Override
+        public void fileRejected(Row deadLetter) {
+          rejects.output(deadLetter);
         }
-        columns = Collections.unmodifiableList(columns);
-        RecordValidator.Receiver validated = validator == null ? null
-            : RecordValidator.Receiver.to(out.get(CLEAN), out.get(REJECTS));
-        OutputReceiver<Row> raw = validator == null ? out.get(RECORDS) : null;
-        while (it.hasNext()) {
-          CSVRecord record = it.next();
-          long endLine = parser.getCurrentLineNumber();
-          List<String> cells = record.toList();
-          long startLine = Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
-          lastLine = endLine;
-          records++;
-          if (validated != null) {
-            validator.validate(path, startLine, cells, columns, partitions, width, validated);
-          } else {
-            raw.output(Row.withSchema(DatasetSchemas.RAW)
-                .attachValues(path, startLine, cells, columns, partitions, width));
-          }
-        }
-        return records;
-      } catch (IOException | RuntimeException e) {
-        rejectFile(out, path, lastLine + 1, Rejects.FILE,
-            "cannot read past line " + lastLine + ": " + describe(e));
-        return records + 1;
-      } finally {
-        rowsRead.inc(records);
-        LOG.info("read {} records from {}", records, path);
-      }
+      };
     }
 
-    /** The file's text, strict UTF-8, without a leading byte order mark. */
-    private static Reader open(FileIO.ReadableFile file) throws IOException {
-      BufferedReader reader =
-          new BufferedReader(new StrictUtf8Reader(Channels.newInputStream(file.open())), 1 << 16);
-      reader.mark(1);
-      if (reader.read() != '\ufeff') {
-        reader.reset();
-      }
-      return reader;
-    }
-
-    /**
-     * Reads a compressed file to its end once before any record is taken from it: gzip's checksum
-     * comes last, so damage can otherwise surface only after wrong rows were read. Returns why the
-     * file cannot be decompressed, or null.
-     */
-    private static String checkCompressed(FileIO.ReadableFile file) {
-      byte[] buffer = new byte[1 << 16];
-      try (InputStream in = Channels.newInputStream(file.open())) {
-        while (in.read(buffer) >= 0) {
-          // Only the decompressor's checks matter here.
+    private CsvFileReader.Records validated(MultiOutputReceiver out) {
+      RecordValidator.Receiver rows = RecordValidator.Receiver.to(out.get(CLEAN), out.get(REJECTS));
+      OutputReceiver<Row> rejects = out.get(REJECTS);
+      return new CsvFileReader.Records() {
+        @Override
+        public void record(String path, long line, List<String> cells, List<Integer> columns,
+            List<String> partitions, int width) {
+          validator.validate(path, line, cells, columns, partitions, width, rows);
         }
-        return null;
-      } catch (IOException | RuntimeException e) {
-        return describe(e);
-      }
-    }
 
-    /** Logs and counts, once per file, the header columns the definition does not name. */
-    private void noteUnknownColumns(String path, Iterable<String> headerNames) {
-      List<String> unknown = new ArrayList<>();
-      for (String name : headerNames) {
-        if (!fieldNames.contains(name)) {
-          unknown.add(name);
+        @Override
+        public void fileRejected(Row deadLetter) {
+          rejects.output(deadLetter);
         }
-      }
-      Collections.sort(unknown);
-      filesWithUnknownColumns.inc();
-      LOG.info("file {} has {} column(s) the definition does not name, ignored: {}", path,
-          unknown.size(), unknown.size() > 20 ? unknown.subList(0, 20) + "..." : unknown);
-    }
-
-    private static int lineBreaksIn(List<String> cells) {
-      int n = 0;
-      for (String c : cells) {
-        if (c.length() > 0 && (c.indexOf('\n') >= 0 || c.indexOf('\r') >= 0)) {
-          for (int i = 0; i < c.length(); i++) {
-            char ch = c.charAt(i);
-            if (ch == '\n' || (ch == '\r' && (i + 1 == c.length() || c.charAt(i + 1) != '\n'))) {
-              n++;
-            }
-          }
-        }
-      }
-      return n;
-    }
-
-    private static String describe(Exception e) {
-      Throwable t = e;
-      while (t.getCause() != null && t.getCause() != t) {
-        t = t.getCause();
-      }
-      String m = t.getMessage();
-      if (t instanceof StrictUtf8Reader.NotUtf8Exception) {
-        return m;
-      }
-      return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
-    private void rejectFile(
-        MultiOutputReceiver out, String path, long line, String reason, String message) {
-      filesRejected.inc();
-      LOG.warn("file {} rejected ({}): {}", path, reason, message);
-      out.get(validator == null ? FILE_REJECTS : REJECTS)
-          .output(Rejects.of(path, line, reason, null, message, null));
+      };
     }
   }
 }

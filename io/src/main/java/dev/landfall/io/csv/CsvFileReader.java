@@ -1,0 +1,279 @@
+package dev.landfall.io.csv;
+
+import dev.landfall.io.files.HivePartitions;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.Rejects;
+import dev.landfall.transforms.values.ValueParser;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.Serializable;
+import java.nio.channels.Channels;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.values.Row;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reading of one CSV file, shared by every step that reads CSV files ({@link ReadCsvFiles}
+ * and {@link ReadDeduplicatedCsv}'s two passes): the file's partition values and header checked,
+ * then each record handed on with its line, or one dead letter for a file that cannot be read.
+ * A reader that is not {@link #counting} (a first pass over files that are read again) counts
+ * nothing and logs nothing, so each file and record is counted once per run.
+ */
+final class CsvFileReader implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(ReadCsvFiles.class);
+
+  /** What a file yields. */
+  interface Records {
+    /**
+     * One record: {@code cells} as read, {@code columns} the cell index of each defined field
+     * (-1: not in the header), {@code partitions} the file's partition values as text, {@code
+     * width} the header's number of columns.
+     */
+    void record(String path, long line, List<String> cells, List<Integer> columns,
+        List<String> partitions, int width);
+
+    /** The dead letter of a file that cannot be read (further). */
+    void fileRejected(Row deadLetter);
+  }
+
+  private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
+  private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
+  private final Counter rowsRead = Metrics.counter(ReadCsvFiles.class, "rows-read");
+  private final Counter bytesRead = Metrics.counter(ReadCsvFiles.class, "bytes-read");
+  private final Counter filesWithUnknownColumns =
+      Metrics.counter(ReadCsvFiles.class, "files-with-unknown-columns");
+
+  private final DatasetDefinition def;
+  private final boolean counting;
+  private transient CSVFormat format;
+  private transient ValueParser[] partitionParsers;
+  private transient Set<String> fieldNames;
+
+  CsvFileReader(DatasetDefinition def, boolean counting) {
+    this.def = def;
+    this.counting = counting;
+  }
+
+  /** Builds the parser settings; call once (a DoFn's {@code @Setup}) before {@link #read}. */
+  void setup() {
+    format =
+        CSVFormat.RFC4180.builder()
+            .setDelimiter(def.csv.delimiter.charAt(0))
+            .setQuote(def.csv.quote.charAt(0))
+            .setIgnoreEmptyLines(true)
+            .setIgnoreSurroundingSpaces(true)
+            .get();
+    fieldNames = new HashSet<>();
+    def.fields.forEach(f -> fieldNames.add(f.name));
+    partitionParsers = new ValueParser[def.partitions.size()];
+    for (int i = 0; i < partitionParsers.length; i++) {
+      DatasetDefinition.Partition p = def.partitions.get(i);
+      partitionParsers[i] = new ValueParser(DatasetDefinition.partitionType(p), p.format);
+    }
+  }
+
+  /** Reads one file; returns the number of records and dead letters it emitted. */
+  long read(FileIO.ReadableFile file, String path, Records out) {
+    List<String> partitions;
+    try {
+      partitions = HivePartitions.valuesOf(path, def.partitions);
+      for (int i = 0; i < partitions.size(); i++) {
+        try {
+          partitionParsers[i].parse(partitions.get(i));
+        } catch (ValueParser.BadValue e) {
+          throw new HivePartitions.MissingPartition(
+              "partition '" + def.partitions.get(i).name + "' value " + e.getMessage());
+        }
+      }
+    } catch (HivePartitions.MissingPartition e) {
+      rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
+      return 1;
+    }
+    partitions = Collections.unmodifiableList(partitions);
+    if (counting) {
+      filesRead.inc();
+      bytesRead.inc(file.getMetadata().sizeBytes());
+    }
+    if (file.getCompression() != Compression.UNCOMPRESSED) {
+      String corrupt = checkCompressed(file);
+      if (corrupt != null) {
+        rejectFile(out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
+        return 1;
+      }
+    }
+
+    long lastLine = 0;
+    long records = 0;
+    try (Reader reader = open(file);
+        CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
+      Iterator<CSVRecord> it = parser.iterator();
+      List<Integer> columns;
+      int width;
+      if (def.csv.header) {
+        if (!it.hasNext()) {
+          rejectFile(out, path, 0, Rejects.HEADER, "file is empty: no header line");
+          return 1;
+        }
+        CSVRecord header = it.next();
+        lastLine = parser.getCurrentLineNumber();
+        String problem = null;
+        width = header.size();
+        columns = new ArrayList<>(def.fields.size());
+        Map<String, Integer> byName = new HashMap<>();
+        for (int i = 0; i < header.size(); i++) {
+          String name = header.get(i).strip().toLowerCase(Locale.ROOT);
+          if (byName.put(name, i) != null && problem == null) {
+            problem = "header names column '" + name + "' twice";
+          }
+        }
+        List<String> missing = new ArrayList<>();
+        int known = 0;
+        for (DatasetDefinition.Field f : def.fields) {
+          Integer idx = byName.get(f.name);
+          if (idx == null && def.isRequired(f.name)) {
+            missing.add(f.name);
+          }
+          known += idx == null ? 0 : 1;
+          columns.add(idx == null ? -1 : idx);
+        }
+        if (known == 0) {
+          problem = "the first line names none of the defined columns: the header is missing"
+              + " (or the file belongs to another dataset)";
+        } else if (problem == null && !missing.isEmpty()) {
+          problem = "header lacks required column(s) " + missing;
+        }
+        if (problem != null) {
+          rejectFile(out, path, 1, Rejects.HEADER, problem);
+          return 1;
+        }
+        if (known < byName.size() && counting) {
+          noteUnknownColumns(path, byName.keySet());
+        }
+      } else {
+        width = def.fields.size();
+        Integer[] identity = new Integer[width];
+        for (int i = 0; i < width; i++) {
+          identity[i] = i;
+        }
+        columns = Arrays.asList(identity);
+      }
+      columns = Collections.unmodifiableList(columns);
+      while (it.hasNext()) {
+        CSVRecord record = it.next();
+        long endLine = parser.getCurrentLineNumber();
+        List<String> cells = record.toList();
+        long startLine = Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
+        lastLine = endLine;
+        records++;
+        out.record(path, startLine, cells, columns, partitions, width);
+      }
+      return records;
+    } catch (IOException | RuntimeException e) {
+      rejectFile(out, path, lastLine + 1, Rejects.FILE,
+          "cannot read past line " + lastLine + ": " + describe(e));
+      return records + 1;
+    } finally {
+      if (counting) {
+        rowsRead.inc(records);
+        LOG.info("read {} records from {}", records, path);
+      }
+    }
+  }
+
+  /** The file's text, strict UTF-8, without a leading byte order mark. */
+  private static Reader open(FileIO.ReadableFile file) throws IOException {
+    BufferedReader reader =
+        new BufferedReader(new StrictUtf8Reader(Channels.newInputStream(file.open())), 1 << 16);
+    reader.mark(1);
+    if (reader.read() != '\ufeff') {
+      reader.reset();
+    }
+    return reader;
+  }
+
+  /**
+   * Reads a compressed file to its end once before any record is taken from it: gzip's checksum
+   * comes last, so damage can otherwise surface only after wrong rows were read. Returns why the
+   * file cannot be decompressed, or null.
+   */
+  private static String checkCompressed(FileIO.ReadableFile file) {
+    byte[] buffer = new byte[1 << 16];
+    try (InputStream in = Channels.newInputStream(file.open())) {
+      while (in.read(buffer) >= 0) {
+        // Only the decompressor's checks matter here.
+      }
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return describe(e);
+    }
+  }
+
+  /** Logs and counts, once per file, the header columns the definition does not name. */
+  private void noteUnknownColumns(String path, Iterable<String> headerNames) {
+    List<String> unknown = new ArrayList<>();
+    for (String name : headerNames) {
+      if (!fieldNames.contains(name)) {
+        unknown.add(name);
+      }
+    }
+    Collections.sort(unknown);
+    filesWithUnknownColumns.inc();
+    LOG.info("file {} has {} column(s) the definition does not name, ignored: {}", path,
+        unknown.size(), unknown.size() > 20 ? unknown.subList(0, 20) + "..." : unknown);
+  }
+
+  private static int lineBreaksIn(List<String> cells) {
+    int n = 0;
+    for (String c : cells) {
+      if (c.length() > 0 && (c.indexOf('\n') >= 0 || c.indexOf('\r') >= 0)) {
+        for (int i = 0; i < c.length(); i++) {
+          char ch = c.charAt(i);
+          if (ch == '\n' || (ch == '\r' && (i + 1 == c.length() || c.charAt(i + 1) != '\n'))) {
+            n++;
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  private static String describe(Exception e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage();
+    if (t instanceof StrictUtf8Reader.NotUtf8Exception) {
+      return m;
+    }
+    return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+
+  private void rejectFile(Records out, String path, long line, String reason, String message) {
+    if (counting) {
+      filesRejected.inc();
+      LOG.warn("file {} rejected ({}): {}", path, reason, message);
+    }
+    out.fileRejected(Rejects.of(path, line, reason, null, message, null));
+  }
+}
