@@ -1,19 +1,11 @@
 package dev.landfall.transforms;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -33,9 +25,10 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *
  * <p>Only keys and positions are shuffled, about a quarter of a clean row's bytes; the rows stay
  * in their files, and whoever reads a file again skips the lines named here. Two strategies give
- * the same result: by default a {@link Combine#perKey} keeps the smallest position per key (state
- * is one position per key, combined before the shuffle); {@link #inBuckets(int)} groups the pairs
- * into hash buckets and keeps a map per bucket, which is what the DirectRunner does fast.
+ * the same result: by default a {@link GroupByKey} brings each key's positions together (on
+ * Flink, one sort after the shuffle; a combine before the shuffle would sort every key once more
+ * to save almost nothing, since few keys repeat); {@link #inBuckets(int)} groups the pairs into
+ * hash buckets and keeps a map per bucket, which is what the DirectRunner does fast.
  */
 public class FindDuplicateLines
     extends PTransform<PCollection<KV<String, Long>>, PCollection<KV<Integer, Long>>> {
@@ -93,8 +86,8 @@ public class FindDuplicateLines
           .apply("LosersInBucket", ParDo.of(new LosersInBucketFn()));
     } else {
       losers = keyed
-          .apply("SmallestPositionPerKey", Combine.perKey(new SmallestPositionFn()))
-          .apply("Losers", ParDo.of(new EmitLosersFn()));
+          .apply("GroupPositionsByKey", GroupByKey.create())
+          .apply("LosersOfKey", ParDo.of(new LosersOfKeyFn()));
     }
     return losers.setCoder(VarLongCoder.of())
         .apply("ByFile", MapElements
@@ -103,104 +96,16 @@ public class FindDuplicateLines
         .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
   }
 
-  /** The smallest position of a key so far, and the positions that lost to a smaller one. */
-  static final class Positions {
-    long best = Long.MAX_VALUE;
-    long[] losers = new long[0];
-    int lost;
-
-    void add(long position) {
-      if (best == Long.MAX_VALUE) {
-        best = position;
-        return;
-      }
-      long loser = Math.max(best, position);
-      best = Math.min(best, position);
-      if (lost == losers.length) {
-        losers = Arrays.copyOf(losers, Math.max(2, lost * 2));
-      }
-      losers[lost++] = loser;
-    }
-
-    void addAll(Positions other) {
-      if (other.best != Long.MAX_VALUE) {
-        add(other.best);
-      }
-      for (int i = 0; i < other.lost; i++) {
-        add(other.losers[i]);
-      }
-    }
-  }
-
-  static final class PositionsCoder extends CustomCoder<Positions> {
-    @Override
-    public void encode(Positions p, OutputStream out) throws IOException {
-      VarLongCoder.of().encode(p.best, out);
-      VarIntCoder.of().encode(p.lost, out);
-      for (int i = 0; i < p.lost; i++) {
-        VarLongCoder.of().encode(p.losers[i], out);
-      }
-    }
-
-    @Override
-    public Positions decode(InputStream in) throws IOException {
-      Positions p = new Positions();
-      p.best = VarLongCoder.of().decode(in);
-      p.lost = VarIntCoder.of().decode(in);
-      p.losers = new long[p.lost];
-      for (int i = 0; i < p.lost; i++) {
-        p.losers[i] = VarLongCoder.of().decode(in);
-      }
-      return p;
-    }
-
-    @Override
-    public void verifyDeterministic() {}
-  }
-
-  static final class SmallestPositionFn extends Combine.CombineFn<Long, Positions, Positions> {
-    @Override
-    public Positions createAccumulator() {
-      return new Positions();
-    }
-
-    @Override
-    public Positions addInput(Positions acc, Long position) {
-      acc.add(position);
-      return acc;
-    }
-
-    @Override
-    public Positions mergeAccumulators(Iterable<Positions> accs) {
-      Positions merged = new Positions();
-      for (Positions p : accs) {
-        merged.addAll(p);
-      }
-      return merged;
-    }
-
-    @Override
-    public Positions extractOutput(Positions acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<Positions> getAccumulatorCoder(CoderRegistry registry, Coder<Long> inputCoder) {
-      return new PositionsCoder();
-    }
-
-    @Override
-    public Coder<Positions> getDefaultOutputCoder(CoderRegistry registry, Coder<Long> inputCoder) {
-      return new PositionsCoder();
-    }
-  }
-
-  static final class EmitLosersFn extends DoFn<KV<String, Positions>, Long> {
+  /** Every position of a key but the smallest. */
+  static final class LosersOfKeyFn extends DoFn<KV<String, Iterable<Long>>, Long> {
     @ProcessElement
-    public void process(@Element KV<String, Positions> kv, OutputReceiver<Long> out) {
-      Positions p = kv.getValue();
-      for (int i = 0; i < p.lost; i++) {
-        out.output(p.losers[i]);
+    public void process(@Element KV<String, Iterable<Long>> key, OutputReceiver<Long> out) {
+      long best = Long.MAX_VALUE;
+      for (long p : key.getValue()) {
+        if (best != Long.MAX_VALUE) {
+          out.output(Math.max(best, p));
+        }
+        best = Math.min(best, p);
       }
     }
   }
