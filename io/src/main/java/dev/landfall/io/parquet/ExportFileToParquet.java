@@ -16,12 +16,10 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.apache.avro.Schema;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -70,8 +68,6 @@ public final class ExportFileToParquet implements Serializable {
       types[i] = t != null ? t : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
           ? ColumnType.of(ColumnType.Kind.LONG) : ColumnType.of(ColumnType.Kind.STRING);
     }
-    Schema avro = ParquetRows.avroSchema(def);
-    ParquetRows.Converter converter = new ParquetRows.Converter(def, avro);
     return db.retrying("exporting the rows of " + sourceFile + " to Parquet", c -> {
       c.setAutoCommit(false); // lets the driver stream with a fetch size
       try (PreparedStatement s = c.prepareStatement(sql)) {
@@ -79,7 +75,7 @@ public final class ExportFileToParquet implements Serializable {
         s.setString(1, sourceFile);
         try (ResultSet r = s.executeQuery()) {
           long n = 0;
-          ParquetIO.Sink sink = null;
+          RowParquetSink sink = null;
           ResourceId tmp = null;
           ResourceId target = null;
           while (r.next()) {
@@ -99,11 +95,11 @@ public final class ExportFileToParquet implements Serializable {
                   StandardResolveOptions.RESOLVE_FILE);
               tmp = folder.resolve("." + WriteParquetPartitions.fileName(sourceFile) + ".inprogress",
                   StandardResolveOptions.RESOLVE_FILE);
-              sink = ParquetRows.sink(avro, rowGroupBytes);
+              sink = new RowParquetSink(def, rowGroupBytes);
               WritableByteChannel channel = FileSystems.create(tmp, "application/octet-stream");
               sink.open(channel);
             }
-            sink.write(converter.apply(row));
+            sink.write(row);
             n++;
           }
           c.commit();

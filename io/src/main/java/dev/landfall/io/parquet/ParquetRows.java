@@ -220,4 +220,134 @@ public final class ParquetRows {
       }
     }
   }
+
+  /**
+   * Writes clean rows straight into Parquet's columns, with the file schema parquet-avro derives
+   * from {@link #avroSchema} and its Avro schema in the footer: the same files as {@link
+   * Converter} with {@code AvroParquetWriter} give, without an Avro record per row.
+   */
+  static final class RowWriteSupport extends org.apache.parquet.hadoop.api.WriteSupport<Row> {
+    private final Schema avro;
+    private final org.apache.parquet.schema.MessageType type;
+    /** Per top-level file field: the flat column, or null for a struct. */
+    private final Column[] cols;
+    private final Column[][] members;
+    private final boolean[] lists;
+    private final boolean[][] memberLists;
+    private org.apache.parquet.io.api.RecordConsumer out;
+
+    RowWriteSupport(DatasetDefinition def, Schema avro) {
+      this.avro = avro;
+      this.type = new org.apache.parquet.avro.AvroSchemaConverter().convert(avro);
+      Converter c = new Converter(def, avro);
+      this.cols = c.cols;
+      this.members = c.members;
+      this.lists = new boolean[cols.length];
+      this.memberLists = new boolean[cols.length][];
+      for (int i = 0; i < cols.length; i++) {
+        if (cols[i] != null) {
+          lists[i] = def.isList(cols[i].name);
+        } else {
+          memberLists[i] = new boolean[members[i].length];
+          for (int m = 0; m < members[i].length; m++) {
+            memberLists[i][m] = def.isList(members[i][m].name);
+          }
+        }
+      }
+    }
+
+    @Override
+    public WriteContext init(org.apache.hadoop.conf.Configuration configuration) {
+      java.util.Map<String, String> meta = new java.util.HashMap<>();
+      meta.put("parquet.avro.schema", avro.toString());
+      meta.put("writer.model.name", "avro");
+      return new WriteContext(type, meta);
+    }
+
+    @Override
+    public void prepareForWrite(org.apache.parquet.io.api.RecordConsumer recordConsumer) {
+      this.out = recordConsumer;
+    }
+
+    @Override
+    public void write(Row row) {
+      out.startMessage();
+      for (int i = 0; i < cols.length; i++) {
+        if (cols[i] != null) {
+          field(row, cols[i], lists[i], i);
+        } else {
+          String name = type.getFieldName(i);
+          out.startField(name, i);
+          out.startGroup();
+          for (int m = 0; m < members[i].length; m++) {
+            field(row, members[i][m], memberLists[i][m], m);
+          }
+          out.endGroup();
+          out.endField(name, i);
+        }
+      }
+      out.endMessage();
+    }
+
+    private void field(Row row, Column c, boolean list, int at) {
+      Object v = row.getValue(c.index);
+      if (v == null) {
+        if (!c.nullable) {
+          throw new IllegalArgumentException("column " + c.name + " is required but null");
+        }
+        return;
+      }
+      out.startField(c.name, at);
+      if (list) {
+        // parquet-avro's list layout: a group holding a repeated "array" field.
+        List<?> items = (List<?>) v;
+        out.startGroup();
+        if (!items.isEmpty()) {
+          out.startField("array", 0);
+          for (Object item : items) {
+            out.addBinary(org.apache.parquet.io.api.Binary.fromString((String) item));
+          }
+          out.endField("array", 0);
+        }
+        out.endGroup();
+      } else {
+        value(c.type, v);
+      }
+      out.endField(c.name, at);
+    }
+
+    private void value(ColumnType t, Object v) {
+      switch (t.kind()) {
+        case STRING:
+          out.addBinary(org.apache.parquet.io.api.Binary.fromString((String) v));
+          break;
+        case INT:
+          out.addInteger((Integer) v);
+          break;
+        case LONG:
+          out.addLong((Long) v);
+          break;
+        case DOUBLE:
+          out.addDouble((Double) v);
+          break;
+        case BOOLEAN:
+          out.addBoolean((Boolean) v);
+          break;
+        case DECIMAL:
+          out.addBinary(org.apache.parquet.io.api.Binary.fromConstantByteArray(
+              ((BigDecimal) v).unscaledValue().toByteArray()));
+          break;
+        case DATE:
+          out.addInteger((int) ((LocalDate) v).toEpochDay());
+          break;
+        case TIMESTAMP:
+          Instant i = (Instant) v;
+          out.addLong(Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L),
+              i.getNano() / 1_000));
+          break;
+        default:
+          throw new IllegalArgumentException("no Parquet value for " + t);
+      }
+    }
+  }
 }

@@ -2,12 +2,9 @@ package dev.landfall.io.parquet;
 
 import dev.landfall.io.files.HivePartitions;
 import dev.landfall.transforms.definition.DatasetDefinition;
-import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
-import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
@@ -41,15 +38,12 @@ public class WriteParquetPartitions
 
   @Override
   public WriteFilesResult<String> expand(PCollection<Row> rows) {
-    Schema schema = ParquetRows.avroSchema(definition);
     return rows.apply(
         "WriteParquetFiles",
         FileIO.<String, Row>writeDynamic()
             .by(new PartitionFolder(definition))
             .withDestinationCoder(StringUtf8Coder.of())
-            .via(
-                Contextful.fn(new ToRecord(definition, schema.toString())),
-                ParquetRows.sink(schema, rowGroupBytes))
+            .via(new RowParquetSink(definition, rowGroupBytes))
             .to(datasetFolder(output, definition))
             .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, ".parquet"))
             .withNumShards(shardsPerPartition));
@@ -118,25 +112,6 @@ public class WriteParquetPartitions
       }
       return sb.append('/').append(prefixOf(row.getString(DatasetDefinition.SOURCE_FILE)))
           .toString();
-    }
-  }
-
-  static final class ToRecord implements SerializableFunction<Row, GenericRecord> {
-    private final DatasetDefinition def;
-    private final String schemaJson;
-    private transient ParquetRows.Converter converter;
-
-    ToRecord(DatasetDefinition def, String schemaJson) {
-      this.def = def;
-      this.schemaJson = schemaJson;
-    }
-
-    @Override
-    public GenericRecord apply(Row row) {
-      if (converter == null) {
-        converter = new ParquetRows.Converter(def, new Schema.Parser().parse(schemaJson));
-      }
-      return converter.apply(row);
     }
   }
 }

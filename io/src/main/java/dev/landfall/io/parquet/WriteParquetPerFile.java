@@ -5,14 +5,11 @@ import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.avro.Schema;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -58,14 +55,12 @@ public class WriteParquetPerFile
     private final DatasetDefinition def;
     private final String datasetFolder;
     private final int rowGroupBytes;
-    private transient Schema avro;
-    private transient ParquetRows.Converter converter;
     private transient WriteParquetPartitions.PartitionFolder destinations;
     /** The input files whose Parquet files this instance has closed. */
     private transient Set<String> closed;
     private transient String current;
     private transient String destination;
-    private transient ParquetIO.Sink sink;
+    private transient RowParquetSink sink;
     private transient ResourceId temporary;
     private transient ResourceId target;
 
@@ -77,8 +72,6 @@ public class WriteParquetPerFile
 
     @Setup
     public void setup() {
-      avro = ParquetRows.avroSchema(def);
-      converter = new ParquetRows.Converter(def, avro);
       destinations = new WriteParquetPartitions.PartitionFolder(def);
       closed = new HashSet<>();
     }
@@ -94,7 +87,7 @@ public class WriteParquetPerFile
         }
         open(file, row);
       }
-      sink.write(converter.apply(row));
+      sink.write(row);
     }
 
     @FinishBundle
@@ -124,7 +117,7 @@ public class WriteParquetPerFile
           + "-00000-of-00001.parquet", false);
       temporary = target.getCurrentDirectory().resolve("." + target.getFilename() + ".inprogress",
           StandardResolveOptions.RESOLVE_FILE);
-      sink = ParquetRows.sink(avro, rowGroupBytes);
+      sink = new RowParquetSink(def, rowGroupBytes);
       sink.open(FileSystems.create(temporary, "application/octet-stream"));
     }
 
