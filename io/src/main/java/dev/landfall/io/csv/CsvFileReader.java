@@ -1,6 +1,7 @@
 package dev.landfall.io.csv;
 
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.Rejects;
 import dev.landfall.transforms.values.ValueParser;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.Counter;
@@ -54,6 +56,23 @@ final class CsvFileReader implements Serializable {
 
     /** The dead letter of a file that cannot be read (further). */
     void fileRejected(Row deadLetter);
+
+    /** Each record checked by {@code validator} into {@code rows}; file dead letters to {@code files}. */
+    static Records validating(RecordValidator validator, RecordValidator.Receiver rows,
+        Consumer<Row> files) {
+      return new Records() {
+        @Override
+        public void record(String path, long line, List<String> cells, List<Integer> columns,
+            List<String> partitions, int width) {
+          validator.validate(path, line, cells, columns, partitions, width, rows);
+        }
+
+        @Override
+        public void fileRejected(Row deadLetter) {
+          files.accept(deadLetter);
+        }
+      };
+    }
   }
 
   private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
@@ -96,15 +115,7 @@ final class CsvFileReader implements Serializable {
   long read(FileIO.ReadableFile file, String path, Records out) {
     List<String> partitions;
     try {
-      partitions = HivePartitions.valuesOf(path, def.partitions);
-      for (int i = 0; i < partitions.size(); i++) {
-        try {
-          partitionParsers[i].parse(partitions.get(i));
-        } catch (ValueParser.BadValue e) {
-          throw new HivePartitions.MissingPartition(
-              "partition '" + def.partitions.get(i).name + "' value " + e.getMessage());
-        }
-      }
+      partitions = HivePartitions.checkedValuesOf(path, def.partitions, partitionParsers);
     } catch (HivePartitions.MissingPartition e) {
       rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
       return 1;

@@ -163,20 +163,9 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     }
 
     private CsvFileReader.Records validated(MultiOutputReceiver out) {
-      RecordValidator.Receiver rows = RecordValidator.Receiver.to(out.get(CLEAN), out.get(REJECTS));
       OutputReceiver<Row> rejects = out.get(REJECTS);
-      return new CsvFileReader.Records() {
-        @Override
-        public void record(String path, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width) {
-          validator.validate(path, line, cells, columns, partitions, width, rows);
-        }
-
-        @Override
-        public void fileRejected(Row deadLetter) {
-          rejects.output(deadLetter);
-        }
-      };
+      return CsvFileReader.Records.validating(validator,
+          RecordValidator.Receiver.to(out.get(CLEAN), rejects), rejects::output);
     }
   }
 }

@@ -262,18 +262,8 @@ public class ReadDeduplicatedCsv
           c.output(REJECTS, deadLetter);
         }
       };
-      long items = reader.read(file, path, new CsvFileReader.Records() {
-        @Override
-        public void record(String p, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width) {
-          validator.validate(p, line, cells, columns, partitions, width, rows);
-        }
-
-        @Override
-        public void fileRejected(Row deadLetter) {
-          c.output(REJECTS, deadLetter);
-        }
-      });
+      long items = reader.read(file, path,
+          CsvFileReader.Records.validating(validator, rows, dead -> c.output(REJECTS, dead)));
       c.output(FILE_ITEMS, KV.of(path, items));
     }
   }
@@ -331,18 +321,9 @@ public class ReadDeduplicatedCsv
           // The first pass emitted it.
         }
       };
-      reader.read(file, path, new CsvFileReader.Records() {
-        @Override
-        public void record(String p, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width) {
-          validator.validate(p, line, cells, columns, partitions, width, rows);
-        }
-
-        @Override
-        public void fileRejected(Row deadLetter) {
-          // The first pass emitted it.
-        }
-      });
+      reader.read(file, path, CsvFileReader.Records.validating(validator, rows, dead -> {
+        // The first pass emitted it.
+      }));
       if (counts[1] != losing.length) {
         // The file changed between the passes: its rows can no longer be told apart safely.
         throw new IllegalStateException("file " + path + " changed while it was read: "

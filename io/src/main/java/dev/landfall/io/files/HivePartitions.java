@@ -1,6 +1,7 @@
 package dev.landfall.io.files;
 
 import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.values.ValueParser;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -46,6 +47,24 @@ public final class HivePartitions {
         throw new MissingPartition("partition '" + p.name + "' has an unusable value");
       }
       values.add(value);
+    }
+    return values;
+  }
+
+  /**
+   * {@link #valuesOf}, each value also checked by its partition's parser ({@code parsers[i]} for
+   * {@code partitions.get(i)}); the values stay text.
+   */
+  public static List<String> checkedValuesOf(String path,
+      List<DatasetDefinition.Partition> partitions, ValueParser[] parsers) throws MissingPartition {
+    List<String> values = valuesOf(path, partitions);
+    for (int i = 0; i < values.size(); i++) {
+      try {
+        parsers[i].parse(values.get(i));
+      } catch (ValueParser.BadValue e) {
+        throw new MissingPartition(
+            "partition '" + partitions.get(i).name + "' value " + e.getMessage());
+      }
     }
     return values;
   }

@@ -108,15 +108,7 @@ public class ReadParquetFiles
     private long read(FileIO.ReadableFile file, String path, MultiOutputReceiver out) {
       List<String> partitions;
       try {
-        partitions = HivePartitions.valuesOf(path, def.partitions);
-        for (int i = 0; i < partitions.size(); i++) {
-          try {
-            partitionParsers[i].parse(partitions.get(i));
-          } catch (ValueParser.BadValue e) {
-            throw new HivePartitions.MissingPartition(
-                "partition '" + def.partitions.get(i).name + "' value " + e.getMessage());
-          }
-        }
+        partitions = HivePartitions.checkedValuesOf(path, def.partitions, partitionParsers);
       } catch (HivePartitions.MissingPartition e) {
         return reject(out, path, 0, Rejects.PARTITION, e.getMessage());
       }
