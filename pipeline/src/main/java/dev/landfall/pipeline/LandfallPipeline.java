@@ -28,6 +28,7 @@ import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import dev.landfall.transforms.AggregateMeasures;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
+import dev.landfall.transforms.RunRowTasks;
 import dev.landfall.transforms.TrackFileCompletion;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
@@ -52,6 +53,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -559,13 +561,51 @@ public final class LandfallPipeline {
       }
     }
 
-    // 5. Parquet for data scientists (backfill: from the pipeline; watch: per finished file).
+    // 5-6. Parquet for data scientists; PostgreSQL rows and aggregates for analysts. In a
+    //    backfill the steps that take every clean row run as one step ("WriteRows", see
+    //    RunRowTasks), so that each row is handed over once and not once per sink.
+    String schema = options.getDbSchema();
+    int batch = options.getDbBatchSize();
+    // Rows that come each input file's rows together are written without a shuffle.
+    WriteParquetPerFile parquetPerFile =
+        sinks.parquet && readTwice && options.getParquetShardsPerPartition() == 1
+            ? new WriteParquetPerFile(def, options.getOutput(), rowGroupBytes(options)) : null;
+    WriteToPostgres rowsSink = sinks.postgres
+        ? new WriteToPostgres(db, PostgresTables.rows(def, schema), batch) : null;
+    AggregateMeasures aggregate =
+        sinks.postgres && def.aggregates != null && !watch ? new AggregateMeasures(def) : null;
+    PCollection<KV<String, String>> parquetWritten = null;
+    PCollection<KV<String, Long>> rowsStored = null;
+    PCollection<Row> aggregates = null;
+    if (rowsSink != null && !watch) {
+      RunRowTasks tasks =
+          RunRowTasks.of(ROWS_STORED, WriteToPostgres.storedCoder(), rowsSink.asTask());
+      if (parquetPerFile != null) {
+        tasks = tasks.and(PARQUET_WRITTEN, WriteParquetPerFile.writtenCoder(),
+            parquetPerFile.asTask());
+      }
+      if (aggregate != null) {
+        tasks = tasks.and(PARTIAL_TOTALS, aggregate.partialTotalsCoder(),
+            aggregate.partialTotals());
+      }
+      PCollectionTuple written = unique.apply("WriteRows", tasks);
+      rowsStored = written.get(ROWS_STORED);
+      parquetWritten = parquetPerFile == null ? null : written.get(PARQUET_WRITTEN);
+      aggregates = aggregate == null ? null
+          : written.get(PARTIAL_TOTALS).apply("Aggregate", aggregate.mergePartialTotals());
+    } else {
+      if (parquetPerFile != null) {
+        parquetWritten = unique.apply("WriteParquet", parquetPerFile);
+      }
+      if (rowsSink != null) {
+        rowsStored = unique.apply("WriteRowsToPostgres", rowsSink);
+      }
+    }
+
+    //    Parquet files (backfill: from the pipeline; watch: per finished file, below).
     PCollection<KV<String, String>> parquetFiles = null;
     if (sinks.parquet && !watch) {
-      // Rows that come each input file's rows together are written without a shuffle.
-      parquetFiles = (readTwice && options.getParquetShardsPerPartition() == 1
-          ? unique.apply("WriteParquet",
-              new WriteParquetPerFile(def, options.getOutput(), rowGroupBytes(options)))
+      parquetFiles = (parquetWritten != null ? parquetWritten
           : unique
               .apply("WriteParquet",
                   new WriteParquetPartitions(def, options.getOutput(),
@@ -580,16 +620,10 @@ public final class LandfallPipeline {
       return;
     }
 
-    // 6. PostgreSQL for analysts: rows, aggregates, rejects.
-    String schema = options.getDbSchema();
-    int batch = options.getDbBatchSize();
-    PCollection<KV<String, Long>> rowsStored = unique.apply("WriteRowsToPostgres",
-        new WriteToPostgres(db, PostgresTables.rows(def, schema), batch));
-    if (def.aggregates != null && !watch) {
-      unique
-          .apply("Aggregate", new AggregateMeasures(def))
-          .apply("WriteAggregatesToPostgres",
-              new WriteToPostgres(db, PostgresTables.aggregates(def, schema), batch));
+    //    PostgreSQL: aggregates and rejects (the rows are written above).
+    if (aggregates != null) {
+      aggregates.apply("WriteAggregatesToPostgres",
+          new WriteToPostgres(db, PostgresTables.aggregates(def, schema), batch));
     }
     PCollection<Row> rejects = checked == null
         ? panes(watch, "RejectPanes", read.get(ReadCsvFiles.REJECTS))
@@ -631,6 +665,15 @@ public final class LandfallPipeline {
                 rowGroupBytes(options)) : null,
         watch, options.getWebhookUrl()));
   }
+
+  /** The outputs of a backfill's "WriteRows" step: one per sink of clean rows. */
+  static final TupleTag<KV<String, Long>> ROWS_STORED = new TupleTag<>("rowsStored") {};
+
+  static final TupleTag<KV<String, String>> PARQUET_WRITTEN =
+      new TupleTag<>("parquetWritten") {};
+
+  static final TupleTag<KV<String, AggregateMeasures.Totals>> PARTIAL_TOTALS =
+      new TupleTag<>("partialTotals") {};
 
   /** Processing-time panes for watch mode: fire about a second after data arrives. */
   static <T> Window<T> inPanes() {

@@ -25,14 +25,12 @@ import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
@@ -75,74 +73,93 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
 
   @Override
   public PCollection<Row> expand(PCollection<Row> rows) {
-    Schema out = DatasetSchemas.aggregates(definition);
-    MeasuresFn measures = new MeasuresFn(definition);
     // Partial totals per group are built in each bundle before the shuffle: only one
     // accumulator per group and bundle is encoded and sorted, not every row.
-    return rows.apply("TotalsPerBundle", ParDo.of(new PartialTotalsFn(definition, measures, maxGroupsPerBundle)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(),
-            new AccCoder(DatasetSchemas.groups(definition), measures.measureCount())))
-        .apply("CombineMeasures", Combine.perKey(new MergeTotalsFn(measures)))
-        .apply(
-            "ToAggregateRow",
-            MapElements.into(TypeDescriptors.rows())
-                .via((KV<String, Row> kv) -> kv.getValue()))
-        .setRowSchema(out);
+    TupleTag<KV<String, Totals>> partial = new TupleTag<>("partialTotals");
+    return rows
+        .apply("TotalsPerBundle", RunRowTasks.of(partial, partialTotalsCoder(), partialTotals()))
+        .get(partial)
+        .apply(mergePartialTotals());
   }
 
   /**
-   * Adds each row to its group's running totals, kept per bundle and window in memory (at most
-   * {@link #MAX_GROUPS_PER_BUNDLE} groups by default), and emits the totals when the bundle ends.
+   * The first half of this transform as a task, to run with others over the same rows ({@link
+   * RunRowTasks}): each group's partial totals, built per bundle and keyed by the group.
    */
-  static final class PartialTotalsFn extends DoFn<Row, KV<String, Acc>> {
+  public RowTask<KV<String, Totals>> partialTotals() {
+    return new PartialTotalsTask(definition, new MeasuresFn(definition), maxGroupsPerBundle);
+  }
+
+  /** The coder of {@link #partialTotals()}' output. */
+  public Coder<KV<String, Totals>> partialTotalsCoder() {
+    return KvCoder.of(StringUtf8Coder.of(), new TotalsCoder(DatasetSchemas.groups(definition),
+        new MeasuresFn(definition).measureCount()));
+  }
+
+  /** The second half: merges the partial totals of each group into its aggregate row. */
+  public PTransform<PCollection<KV<String, Totals>>, PCollection<Row>> mergePartialTotals() {
+    Schema out = DatasetSchemas.aggregates(definition);
+    MeasuresFn measures = new MeasuresFn(definition);
+    return new PTransform<>("MergePartialTotals") {
+      @Override
+      public PCollection<Row> expand(PCollection<KV<String, Totals>> partials) {
+        return partials
+            .apply("CombineMeasures", Combine.perKey(new MergeTotalsFn(measures)))
+            .apply(
+                "ToAggregateRow",
+                MapElements.into(TypeDescriptors.rows())
+                    .via((KV<String, Row> kv) -> kv.getValue()))
+            .setRowSchema(out);
+      }
+    };
+  }
+
+  /**
+   * Adds each row to its group's running totals, kept per bundle in memory (at most {@link
+   * #MAX_GROUPS_PER_BUNDLE} groups by default), and hands the totals on when the bundle ends.
+   */
+  static final class PartialTotalsTask extends RowTask<KV<String, Totals>> {
     private final List<String> groupBy;
     private final MeasuresFn measures;
     private final int maxGroups;
-    private transient Map<BoundedWindow, Map<String, Acc>> open;
-    private transient int groups;
+    private transient Map<String, Totals> open;
 
-    PartialTotalsFn(DatasetDefinition def, MeasuresFn measures, int maxGroups) {
+    PartialTotalsTask(DatasetDefinition def, MeasuresFn measures, int maxGroups) {
       this.groupBy = def.aggregates.groupBy;
       this.measures = measures;
       this.maxGroups = maxGroups;
     }
 
-    @StartBundle
-    public void start() {
+    @Override
+    public void startBundle() {
       open = new HashMap<>();
-      groups = 0;
     }
 
-    @ProcessElement
-    public void process(@Element Row row, BoundedWindow window,
-        OutputReceiver<KV<String, Acc>> out) {
-      Map<String, Acc> totals = open.computeIfAbsent(window, w -> new HashMap<>());
+    @Override
+    public void process(Row row, Output<KV<String, Totals>> out) {
       String key = DeduplicateByKey.keyOf(row, groupBy);
-      Acc acc = totals.get(key);
+      Totals acc = open.get(key);
       if (acc == null) {
-        if (groups >= maxGroups) {
-          // Hand on what this window holds so far; the combine after the shuffle merges parts.
-          totals.forEach((k, a) -> out.output(KV.of(k, a)));
-          groups -= totals.size();
-          totals.clear();
+        if (open.size() >= maxGroups) {
+          // Hand on what is held so far; the combine after the shuffle merges the parts.
+          open.forEach((k, a) -> out.output(KV.of(k, a)));
+          open.clear();
         }
         acc = measures.createAccumulator();
-        totals.put(key, acc);
-        groups++;
+        open.put(key, acc);
       }
       measures.addInput(acc, row);
     }
 
-    @FinishBundle
-    public void finish(FinishBundleContext context) {
-      open.forEach((window, totals) -> totals.forEach(
-          (k, a) -> context.output(KV.of(k, a), window.maxTimestamp(), window)));
+    @Override
+    public void finishBundle(Output<KV<String, Totals>> out) {
+      open.forEach((k, a) -> out.output(KV.of(k, a)));
       open = null;
     }
   }
 
   /** Merges the partial totals of a group and turns them into its aggregate row. */
-  static final class MergeTotalsFn extends Combine.CombineFn<Acc, Acc, Row> {
+  static final class MergeTotalsFn extends Combine.CombineFn<Totals, Totals, Row> {
     private final MeasuresFn measures;
 
     MergeTotalsFn(MeasuresFn measures) {
@@ -150,32 +167,32 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Acc createAccumulator() {
+    public Totals createAccumulator() {
       return measures.createAccumulator();
     }
 
     @Override
-    public Acc addInput(Acc acc, Acc part) {
+    public Totals addInput(Totals acc, Totals part) {
       return measures.mergeAccumulators(List.of(acc, part));
     }
 
     @Override
-    public Acc mergeAccumulators(Iterable<Acc> accs) {
+    public Totals mergeAccumulators(Iterable<Totals> accs) {
       return measures.mergeAccumulators(accs);
     }
 
     @Override
-    public Row extractOutput(Acc acc) {
+    public Row extractOutput(Totals acc) {
       return measures.extractOutput(acc);
     }
 
     @Override
-    public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<Acc> inputCoder) {
+    public Coder<Totals> getAccumulatorCoder(CoderRegistry registry, Coder<Totals> inputCoder) {
       return inputCoder;
     }
 
     @Override
-    public Coder<Row> getDefaultOutputCoder(CoderRegistry registry, Coder<Acc> inputCoder) {
+    public Coder<Row> getDefaultOutputCoder(CoderRegistry registry, Coder<Totals> inputCoder) {
       return measures.getDefaultOutputCoder(registry, null);
     }
   }
@@ -189,25 +206,25 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     KllDoublesSketch sketch;
   }
 
-  /** Running totals of one group. */
-  static final class Acc {
+  /** Running totals of one group (its measures so far); opaque outside this class. */
+  public static final class Totals {
     Row group;
     long rows;
     Measure[] measures;
   }
 
-  static final class AccCoder extends CustomCoder<Acc> {
+  static final class TotalsCoder extends CustomCoder<Totals> {
     private final Coder<Row> groupCoder;
     private final int measureCount;
     private static final Coder<BigDecimal> DEC = NullableCoder.of(BigDecimalCoder.of());
 
-    AccCoder(Schema groups, int measureCount) {
+    TotalsCoder(Schema groups, int measureCount) {
       this.groupCoder = NullableCoder.of(CleanRowCoder.of(groups));
       this.measureCount = measureCount;
     }
 
     @Override
-    public void encode(Acc acc, OutputStream out) throws IOException {
+    public void encode(Totals acc, OutputStream out) throws IOException {
       groupCoder.encode(acc.group, out);
       DataOutputStream data = new DataOutputStream(out);
       data.writeLong(acc.rows);
@@ -225,8 +242,8 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Acc decode(InputStream in) throws IOException {
-      Acc acc = new Acc();
+    public Totals decode(InputStream in) throws IOException {
+      Totals acc = new Totals();
       acc.group = groupCoder.decode(in);
       DataInputStream data = new DataInputStream(in);
       acc.rows = data.readLong();
@@ -249,7 +266,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
   }
 
-  static final class MeasuresFn extends Combine.CombineFn<Row, Acc, Row> {
+  static final class MeasuresFn extends Combine.CombineFn<Row, Totals, Row> {
     private final DatasetDefinition def;
     private final List<String> measureColumns;
     private final boolean[] wantsSketch;
@@ -286,8 +303,8 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Acc createAccumulator() {
-      Acc acc = new Acc();
+    public Totals createAccumulator() {
+      Totals acc = new Totals();
       acc.measures = new Measure[measureColumns.size()];
       for (int i = 0; i < acc.measures.length; i++) {
         acc.measures[i] = new Measure();
@@ -296,7 +313,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Acc addInput(Acc acc, Row row) {
+    public Totals addInput(Totals acc, Row row) {
       if (acc.group == null) {
         Object[] g = new Object[def.aggregates.groupBy.size()];
         for (int i = 0; i < g.length; i++) {
@@ -327,9 +344,9 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Acc mergeAccumulators(Iterable<Acc> accs) {
-      Acc merged = createAccumulator();
-      for (Acc a : accs) {
+    public Totals mergeAccumulators(Iterable<Totals> accs) {
+      Totals merged = createAccumulator();
+      for (Totals a : accs) {
         if (merged.group == null) {
           merged.group = a.group;
         }
@@ -355,7 +372,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Row extractOutput(Acc acc) {
+    public Row extractOutput(Totals acc) {
       Schema out = outSchema();
       Object[] values = new Object[out.getFieldCount()];
       int at = 0;
@@ -407,8 +424,8 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     }
 
     @Override
-    public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<Row> inputCoder) {
-      return new AccCoder(DatasetSchemas.groups(def), measureColumns.size());
+    public Coder<Totals> getAccumulatorCoder(CoderRegistry registry, Coder<Row> inputCoder) {
+      return new TotalsCoder(DatasetSchemas.groups(def), measureColumns.size());
     }
 
     @Override

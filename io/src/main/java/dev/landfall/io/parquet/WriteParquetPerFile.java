@@ -1,5 +1,7 @@
 package dev.landfall.io.parquet;
 
+import dev.landfall.transforms.RowTask;
+import dev.landfall.transforms.RunRowTasks;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import java.io.IOException;
 import java.util.HashSet;
@@ -10,13 +12,11 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Writes the Parquet file of each input file as its rows go by, without a shuffle: the files,
@@ -45,13 +45,26 @@ public class WriteParquetPerFile
 
   @Override
   public PCollection<KV<String, String>> expand(PCollection<Row> rows) {
+    TupleTag<KV<String, String>> written = new TupleTag<>("written");
     return rows
-        .apply("WriteParquetPerInputFile",
-            ParDo.of(new WriteFn(definition, output, rowGroupBytes)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));
+        .apply("WriteParquetPerInputFile", RunRowTasks.of(written, writtenCoder(), asTask()))
+        .get(written);
   }
 
-  static final class WriteFn extends DoFn<Row, KV<String, String>> {
+  /**
+   * The same work as a task, to run with others over the same rows ({@link RunRowTasks}); its
+   * output is this transform's, with {@link #writtenCoder()}.
+   */
+  public RowTask<KV<String, String>> asTask() {
+    return new WriteTask(definition, output, rowGroupBytes);
+  }
+
+  /** The coder of the {@code (destination, file name)} pairs this step emits. */
+  public static KvCoder<String, String> writtenCoder() {
+    return KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of());
+  }
+
+  static final class WriteTask extends RowTask<KV<String, String>> {
     private final DatasetDefinition def;
     private final String datasetFolder;
     private final int rowGroupBytes;
@@ -64,21 +77,20 @@ public class WriteParquetPerFile
     private transient ResourceId temporary;
     private transient ResourceId target;
 
-    WriteFn(DatasetDefinition def, String output, int rowGroupBytes) {
+    WriteTask(DatasetDefinition def, String output, int rowGroupBytes) {
       this.def = def;
       this.datasetFolder = WriteParquetPartitions.datasetFolder(output, def);
       this.rowGroupBytes = rowGroupBytes;
     }
 
-    @Setup
+    @Override
     public void setup() {
       destinations = new WriteParquetPartitions.PartitionFolder(def);
       closed = new HashSet<>();
     }
 
-    @ProcessElement
-    public void process(@Element Row row, OutputReceiver<KV<String, String>> out)
-        throws IOException {
+    @Override
+    public void process(Row row, Output<KV<String, String>> out) throws IOException {
       String file = row.getString(DatasetDefinition.SOURCE_FILE);
       if (!file.equals(current)) {
         KV<String, String> done = close();
@@ -90,15 +102,15 @@ public class WriteParquetPerFile
       sink.write(row);
     }
 
-    @FinishBundle
-    public void finishBundle(FinishBundleContext c) throws IOException {
+    @Override
+    public void finishBundle(Output<KV<String, String>> out) throws IOException {
       KV<String, String> done = close();
       if (done != null) {
-        c.output(done, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+        out.output(done);
       }
     }
 
-    @Teardown
+    @Override
     public void teardown() throws IOException {
       if (sink != null) {
         sink.flush(); // an aborted bundle: the temporary file is left, never renamed

@@ -1,5 +1,7 @@
 package dev.landfall.io.postgres;
 
+import dev.landfall.transforms.RowTask;
+import dev.landfall.transforms.RunRowTasks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -11,18 +13,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
@@ -30,7 +35,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Idempotent, COPY-speed writer of rows into one PostgreSQL table. Rows are buffered per bundle, at
- * most {@code batchSize} at a time (no extra shuffle); each batch is one transaction.
+ * most {@code batchSize} at a time (no extra shuffle); each batch is one transaction. A thread of
+ * the writer's own sends one batch while the rows of the next are collected, so that PostgreSQL's
+ * work on a batch overlaps the pipeline's work on the next; a bundle ends only once its last batch
+ * is committed.
  *
  * <p>A batch is first streamed with {@code COPY ... FROM STDIN} straight into the table. When
  * none of its keys is there yet (a backfill, new files) that is the whole cost, the same as a
@@ -63,11 +71,25 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
 
   @Override
   public PCollection<KV<String, Long>> expand(PCollection<Row> rows) {
-    return rows.apply("CopyAndMerge", ParDo.of(new CopyMergeFn(db, spec, batchSize)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+    TupleTag<KV<String, Long>> stored = new TupleTag<>("stored");
+    return rows.apply("CopyAndMerge", RunRowTasks.of(stored, storedCoder(), asTask()))
+        .get(stored);
   }
 
-  static class CopyMergeFn extends DoFn<Row, KV<String, Long>> {
+  /**
+   * The same work as a task, to run with others over the same rows ({@link RunRowTasks}); its
+   * output is this transform's, with {@link #storedCoder()}.
+   */
+  public RowTask<KV<String, Long>> asTask() {
+    return new CopyMergeTask(db, spec, batchSize);
+  }
+
+  /** The coder of the {@code (source_file, rows stored)} counts this step emits. */
+  public static KvCoder<String, Long> storedCoder() {
+    return KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+  }
+
+  static class CopyMergeTask extends RowTask<KV<String, Long>> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteToPostgres.class);
     private static final int MAX_ATTEMPTS = 6;
     private static final String SOURCE_FILE = "source_file";
@@ -83,8 +105,14 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     private transient List<Row> batch;
     private transient long writtenHere;
     private transient long lastLogNanos;
+    /** Writes one batch at a time while this task fills the next (owns the connection). */
+    private transient ExecutorService writer;
+    /** The batch being written, if any: whether it was copied (true) or merged. */
+    private transient Future<Boolean> inFlight;
+    private transient List<KV<String, Long>> inFlightCounts;
+    private transient long inFlightRows;
 
-    CopyMergeFn(Database db, TableSpec spec, int batchSize) {
+    CopyMergeTask(Database db, TableSpec spec, int batchSize) {
       this.db = db;
       this.spec = spec;
       this.batchSize = batchSize;
@@ -93,13 +121,22 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       this.mergedBatches = Metrics.counter(WriteToPostgres.class, "batches-merged-" + spec.table);
     }
 
-    @StartBundle
+    @Override
+    public void setup() {
+      writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "landfall-copy-" + spec.table);
+        t.setDaemon(true);
+        return t;
+      });
+    }
+
+    @Override
     public void startBundle() {
       batch = new ArrayList<>();
     }
 
-    @ProcessElement
-    public void process(@Element Row row, OutputReceiver<KV<String, Long>> out) throws Exception {
+    @Override
+    public void process(Row row, Output<KV<String, Long>> out) throws Exception {
       batch.add(row);
       if (batch.size() >= batchSize) {
         for (KV<String, Long> kv : flush()) {
@@ -108,21 +145,32 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
     }
 
-    @FinishBundle
-    public void finishBundle(FinishBundleContext ctx) throws Exception {
+    @Override
+    public void finishBundle(Output<KV<String, Long>> out) throws Exception {
+      List<KV<String, Long>> stored = new ArrayList<>();
       if (!batch.isEmpty()) {
-        for (KV<String, Long> kv : flush()) {
-          ctx.output(kv, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
-        }
+        stored.addAll(flush());
+      }
+      stored.addAll(awaitInFlight());
+      for (KV<String, Long> kv : stored) {
+        out.output(kv);
       }
     }
 
-    @Teardown
-    public void teardown() {
+    @Override
+    public void teardown() throws InterruptedException {
+      if (writer != null) {
+        writer.shutdownNow(); // a failed bundle: a batch still being written is abandoned
+        writer.awaitTermination(60, TimeUnit.SECONDS);
+        writer = null;
+      }
       closeQuietly();
     }
 
-    /** Writes the batch in one transaction; returns its row count per source file. */
+    /**
+     * Hands the batch to the writer thread, after the previous batch is committed; returns the
+     * row counts per source file of that previous batch (nothing if there was none).
+     */
     private List<KV<String, Long>> flush() throws Exception {
       byte[] csv = encode(batch);
       long n = batch.size();
@@ -132,10 +180,43 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       for (Row r : batch) {
         perFile.merge(fileField < 0 ? "" : r.getString(fileField), 1L, Long::sum);
       }
+      batch.clear();
+      List<KV<String, Long>> done = awaitInFlight();
+      inFlightCounts = new ArrayList<>(perFile.size());
+      perFile.forEach((file, count) -> inFlightCounts.add(KV.of(file, count)));
+      inFlightRows = n;
+      inFlight = writer.submit(() -> writeWithRetries(csv, n));
+      return done;
+    }
+
+    /** Waits for the batch being written; counts it and returns its row counts per file. */
+    private List<KV<String, Long>> awaitInFlight() throws Exception {
+      if (inFlight == null) {
+        return List.of();
+      }
+      boolean copied;
+      try {
+        copied = inFlight.get();
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+      } finally {
+        inFlight = null;
+      }
+      (copied ? copiedBatches : mergedBatches).inc();
+      written.inc(inFlightRows);
+      writtenHere += inFlightRows;
+      if (System.nanoTime() - lastLogNanos > 10_000_000_000L) {
+        lastLogNanos = System.nanoTime();
+        LOG.info("{}: {} rows written by this writer so far", spec.qualifiedName(), writtenHere);
+      }
+      return inFlightCounts;
+    }
+
+    /** Writes one batch in one transaction, retrying transient failures; true if copied. */
+    private boolean writeWithRetries(byte[] csv, long n) throws Exception {
       for (int attempt = 1; ; attempt++) {
         try {
-          writeBatch(csv);
-          break;
+          return writeBatch(csv);
         } catch (SQLException e) {
           closeQuietly();
           if (!isTransient(e) || attempt >= MAX_ATTEMPTS) {
@@ -148,19 +229,9 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
           Thread.sleep(sleep);
         }
       }
-      written.inc(n);
-      batch.clear();
-      writtenHere += n;
-      if (System.nanoTime() - lastLogNanos > 10_000_000_000L) {
-        lastLogNanos = System.nanoTime();
-        LOG.info("{}: {} rows written by this writer so far", spec.qualifiedName(), writtenHere);
-      }
-      List<KV<String, Long>> counts = new ArrayList<>(perFile.size());
-      perFile.forEach((file, count) -> counts.add(KV.of(file, count)));
-      return counts;
     }
 
-    private void writeBatch(byte[] csv) throws SQLException {
+    private boolean writeBatch(byte[] csv) throws SQLException {
       if (connection == null || connection.isClosed()) {
         connection = db.connect();
         connection.setAutoCommit(false);
@@ -176,8 +247,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
           try {
             copy(spec.directCopySql(), csv);
             connection.commit();
-            copiedBatches.inc();
-            return;
+            return true;
           } catch (SQLException e) {
             if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
               throw e;
@@ -192,7 +262,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
           s.executeUpdate(spec.mergeSql());
         }
         connection.commit();
-        mergedBatches.inc();
+        return false;
       } catch (SQLException e) {
         try {
           connection.rollback();
