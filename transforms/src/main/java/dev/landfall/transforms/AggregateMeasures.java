@@ -30,7 +30,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
@@ -75,10 +74,8 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
   public PCollection<Row> expand(PCollection<Row> rows) {
     // Partial totals per group are built in each bundle before the shuffle: only one
     // accumulator per group and bundle is encoded and sorted, not every row.
-    TupleTag<KV<String, Totals>> partial = new TupleTag<>("partialTotals");
     return rows
-        .apply("TotalsPerBundle", RunRowTasks.of(partial, partialTotalsCoder(), partialTotals()))
-        .get(partial)
+        .apply("TotalsPerBundle", RunRowTasks.single(partialTotalsCoder(), partialTotals()))
         .apply(mergePartialTotals());
   }
 

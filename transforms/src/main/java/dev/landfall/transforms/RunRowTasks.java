@@ -39,6 +39,19 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
     return new RunRowTasks(new ArrayList<>()).and(tag, coder, task);
   }
 
+  /** A step running {@code task} alone: its output, with {@code coder}. */
+  public static <T> PTransform<PCollection<Row>, PCollection<T>> single(
+      Coder<T> coder, RowTask<T> task) {
+    TupleTag<T> tag = new TupleTag<>("output");
+    RunRowTasks step = of(tag, coder, task);
+    return new PTransform<>() {
+      @Override
+      public PCollection<T> expand(PCollection<Row> rows) {
+        return rows.apply(step).get(tag);
+      }
+    };
+  }
+
   /** This step with {@code task} as well, run after the others; its output is {@code tag}. */
   public <T> RunRowTasks and(TupleTag<T> tag, Coder<T> coder, RowTask<T> task) {
     for (Entry<?> e : entries) {
@@ -93,6 +106,8 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
     private final List<String> outputs;
     private final List<RowTask<?>> tasks;
     private transient List<TupleTag<Object>> tags;
+    /** One output per task, pointed at the current element's receiver (no allocation per row). */
+    private transient List<ElementOutput> perElement;
 
     TasksFn(List<String> outputs, List<RowTask<?>> tasks) {
       this.outputs = outputs;
@@ -102,6 +117,7 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
     @Setup
     public void setup() throws Exception {
       tags = outputs.stream().map(id -> new TupleTag<Object>(id)).collect(toList());
+      perElement = tags.stream().map(ElementOutput::new).collect(toList());
       for (RowTask<?> task : tasks) {
         task.setup();
       }
@@ -118,8 +134,24 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
     @SuppressWarnings("unchecked")
     public void process(@Element Row row, MultiOutputReceiver out) throws Exception {
       for (int i = 0; i < tasks.size(); i++) {
-        OutputReceiver<Object> receiver = out.get(tags.get(i));
-        ((RowTask<Object>) tasks.get(i)).process(row, receiver::output);
+        ElementOutput output = perElement.get(i);
+        output.receiver = out;
+        ((RowTask<Object>) tasks.get(i)).process(row, output);
+      }
+    }
+
+    /** A task's output while one element is processed: looks up its receiver only to emit. */
+    private static final class ElementOutput implements RowTask.Output<Object> {
+      private final TupleTag<Object> tag;
+      MultiOutputReceiver receiver;
+
+      ElementOutput(TupleTag<Object> tag) {
+        this.tag = tag;
+      }
+
+      @Override
+      public void output(Object value) {
+        receiver.get(tag).output(value);
       }
     }
 

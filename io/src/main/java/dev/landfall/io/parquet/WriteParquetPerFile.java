@@ -16,7 +16,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Writes the Parquet file of each input file as its rows go by, without a shuffle: the files,
@@ -45,10 +44,7 @@ public class WriteParquetPerFile
 
   @Override
   public PCollection<KV<String, String>> expand(PCollection<Row> rows) {
-    TupleTag<KV<String, String>> written = new TupleTag<>("written");
-    return rows
-        .apply("WriteParquetPerInputFile", RunRowTasks.of(written, writtenCoder(), asTask()))
-        .get(written);
+    return rows.apply("WriteParquetPerInputFile", RunRowTasks.single(writtenCoder(), asTask()));
   }
 
   /**

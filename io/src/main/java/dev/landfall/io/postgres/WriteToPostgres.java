@@ -27,7 +27,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TupleTag;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
@@ -71,9 +70,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
 
   @Override
   public PCollection<KV<String, Long>> expand(PCollection<Row> rows) {
-    TupleTag<KV<String, Long>> stored = new TupleTag<>("stored");
-    return rows.apply("CopyAndMerge", RunRowTasks.of(stored, storedCoder(), asTask()))
-        .get(stored);
+    return rows.apply("CopyAndMerge", RunRowTasks.single(storedCoder(), asTask()));
   }
 
   /**
