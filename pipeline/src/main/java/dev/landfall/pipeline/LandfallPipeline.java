@@ -69,6 +69,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LandfallPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(LandfallPipeline.class);
+  /** Hash buckets of a CSV backfill's key pass unless --dedupeBuckets says otherwise. */
+  static final int KEY_BUCKETS = 1024;
 
   private LandfallPipeline() {}
 
@@ -397,6 +399,12 @@ public final class LandfallPipeline {
     return options.getRunner().getSimpleName().equals("DirectRunner") ? 64 : 0;
   }
 
+  /** Buckets of the key pass of a CSV backfill: --dedupeBuckets, with -1 resolved. */
+  static int keyBuckets(LandfallOptions options) {
+    int b = options.getDedupeBuckets();
+    return b >= 0 ? b : KEY_BUCKETS;
+  }
+
   /** Which outputs --sinks asks for. */
   static final class Sinks {
     final boolean parquet;
@@ -528,7 +536,7 @@ public final class LandfallPipeline {
       checked = read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
       clean = checked.get(ParseAndValidate.CLEAN);
     } else if (readTwice) {
-      ReadDeduplicatedCsv readOnce = new ReadDeduplicatedCsv(def).inBuckets(dedupeBuckets(options));
+      ReadDeduplicatedCsv readOnce = new ReadDeduplicatedCsv(def).inBuckets(keyBuckets(options));
       read = files.apply("ReadAndDeduplicateCsv", sinks.postgres && !finishesFilesAfterJob(options)
           ? readOnce.withDuplicateCounts() : readOnce);
     } else {

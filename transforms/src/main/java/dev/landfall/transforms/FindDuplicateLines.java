@@ -1,9 +1,11 @@
 package dev.landfall.transforms;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -11,6 +13,8 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -25,10 +29,14 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *
  * <p>Only keys and positions are shuffled, about a quarter of a clean row's bytes; the rows stay
  * in their files, and whoever reads a file again skips the lines named here. Two strategies give
- * the same result: by default a {@link GroupByKey} brings each key's positions together (on
- * Flink, one sort after the shuffle; a combine before the shuffle would sort every key once more
- * to save almost nothing, since few keys repeat); {@link #inBuckets(int)} groups the pairs into
- * hash buckets and keeps a map per bucket, which is what the DirectRunner does fast.
+ * the same result. {@link #inBuckets(int)} (the default of a backfill) packs the pairs, before the
+ * shuffle, into chunks of about 16 KB per hash bucket, groups the chunks by bucket and keeps one
+ * map of the bucket's keys at a time: the shuffle sorts one element per chunk instead of one per
+ * row, which matters on Flink, whose sort compares Beam's encoded keys by decoding both records
+ * each time (no normalized keys). Memory: one bucket's keys, about {@code rows / buckets}, and up
+ * to {@code buckets} open chunks per worker. Per key (0 buckets), a {@link GroupByKey} brings each
+ * key's positions together; Flink sorts every pair and may spill to disk, so memory does not grow
+ * with the input.
  */
 public class FindDuplicateLines
     extends PTransform<PCollection<KV<String, Long>>, PCollection<KV<Integer, Long>>> {
@@ -74,14 +82,13 @@ public class FindDuplicateLines
   public PCollection<KV<Integer, Long>> expand(PCollection<KV<String, Long>> keyed) {
     PCollection<Long> losers;
     if (buckets > 0) {
-      int n = buckets;
+      if (!(keyed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows)) {
+        throw new IllegalArgumentException(
+            "FindDuplicateLines in buckets needs its input in the global window");
+      }
       losers = keyed
-          .apply("KeyPositionsByBucket", MapElements
-              .into(TypeDescriptors.kvs(TypeDescriptors.integers(),
-                  TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs())))
-              .via((KV<String, Long> kv) -> KV.of(Math.floorMod(kv.getKey().hashCode(), n), kv)))
-          .setCoder(KvCoder.of(VarIntCoder.of(), KvCoder.of(StringUtf8Coder.of(),
-              VarLongCoder.of())))
+          .apply("PackKeysByBucket", ParDo.of(new PackKeysFn(buckets)))
+          .setCoder(KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of()))
           .apply("GroupBuckets", GroupByKey.create())
           .apply("LosersInBucket", ParDo.of(new LosersInBucketFn()));
     } else {
@@ -94,6 +101,12 @@ public class FindDuplicateLines
             .into(TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.longs()))
             .via((Long p) -> KV.of(fileRank(p), line(p))))
         .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
+  }
+
+  /** The bucket of {@code key} among {@code buckets} (String's hash, mixed). */
+  static int bucketOf(String key, int buckets) {
+    int h = key.hashCode() * 0x9E3779B9;
+    return Math.floorMod(h ^ (h >>> 16), buckets);
   }
 
   /** Every position of a key but the smallest. */
@@ -110,18 +123,140 @@ public class FindDuplicateLines
     }
   }
 
-  static final class LosersInBucketFn extends DoFn<KV<Integer, Iterable<KV<String, Long>>>, Long> {
+  /**
+   * Packs {@code (key, position)} pairs into one byte chunk per bucket, handed on when it reaches
+   * {@value #CHUNK_BYTES} bytes or the bundle ends, so the shuffle and its sort see one element per
+   * chunk instead of one per row. A chunk is a run of (UTF-8 length as a var-int, the key's UTF-8
+   * bytes, the position as a var-long). At most {@code buckets} chunks are open at a time.
+   */
+  static final class PackKeysFn extends DoFn<KV<String, Long>, KV<Integer, byte[]>> {
+    static final int CHUNK_BYTES = 16 * 1024;
+    private final int buckets;
+    private transient Chunk[] chunks;
+
+    PackKeysFn(int buckets) {
+      this.buckets = buckets;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      if (chunks == null) {
+        chunks = new Chunk[buckets];
+      }
+    }
+
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<KV<String, Long>>> bucket,
-        OutputReceiver<Long> out) {
+    public void process(@Element KV<String, Long> kv, OutputReceiver<KV<Integer, byte[]>> out) {
+      String key = kv.getKey();
+      int b = bucketOf(key, buckets);
+      Chunk c = chunks[b];
+      if (c == null) {
+        c = chunks[b] = new Chunk();
+      }
+      c.add(key.getBytes(StandardCharsets.UTF_8), kv.getValue());
+      if (c.size >= CHUNK_BYTES) {
+        out.output(KV.of(b, c.take()));
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      for (int b = 0; b < buckets; b++) {
+        Chunk c = chunks[b];
+        if (c != null && c.size > 0) {
+          context.output(KV.of(b, c.take()), GlobalWindow.INSTANCE.maxTimestamp(),
+              GlobalWindow.INSTANCE);
+        }
+      }
+    }
+  }
+
+  /** A growing byte buffer of packed pairs. */
+  static final class Chunk {
+    byte[] bytes = new byte[256];
+    int size;
+
+    void add(byte[] key, long position) {
+      ensure(key.length + 15);
+      putVarLong(key.length);
+      System.arraycopy(key, 0, bytes, size, key.length);
+      size += key.length;
+      putVarLong(position);
+    }
+
+    private void putVarLong(long v) {
+      int i = size;
+      while ((v & ~0x7FL) != 0) {
+        bytes[i++] = (byte) ((v & 0x7F) | 0x80);
+        v >>>= 7;
+      }
+      bytes[i++] = (byte) v;
+      size = i;
+    }
+
+    private void ensure(int more) {
+      if (size + more > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+      }
+    }
+
+    byte[] take() {
+      byte[] out = Arrays.copyOf(bytes, size);
+      size = 0;
+      return out;
+    }
+  }
+
+  /** Reads the pairs of one chunk, in order. */
+  static final class ChunkReader {
+    private final byte[] bytes;
+    private int at;
+    String key;
+    long position;
+
+    ChunkReader(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    boolean next() {
+      if (at >= bytes.length) {
+        return false;
+      }
+      int length = (int) varLong();
+      key = new String(bytes, at, length, StandardCharsets.UTF_8);
+      at += length;
+      position = varLong();
+      return true;
+    }
+
+    private long varLong() {
+      long v = 0;
+      int shift = 0;
+      byte b;
+      do {
+        b = bytes[at++];
+        v |= (long) (b & 0x7F) << shift;
+        shift += 7;
+      } while (b < 0);
+      return v;
+    }
+  }
+
+  /** Every position of a key but the smallest, for the keys of one bucket's chunks. */
+  static final class LosersInBucketFn extends DoFn<KV<Integer, Iterable<byte[]>>, Long> {
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<byte[]>> bucket, OutputReceiver<Long> out) {
       Map<String, Long> best = new HashMap<>();
-      for (KV<String, Long> kv : bucket.getValue()) {
-        Long seen = best.putIfAbsent(kv.getKey(), kv.getValue());
-        if (seen != null) {
-          long p = kv.getValue();
-          out.output(Math.max(seen, p));
-          if (p < seen) {
-            best.put(kv.getKey(), p);
+      for (byte[] chunk : bucket.getValue()) {
+        ChunkReader pairs = new ChunkReader(chunk);
+        while (pairs.next()) {
+          long p = pairs.position;
+          Long seen = best.putIfAbsent(pairs.key, p);
+          if (seen != null) {
+            out.output(Math.max(seen, p));
+            if (p < seen) {
+              best.put(pairs.key, p);
+            }
           }
         }
       }

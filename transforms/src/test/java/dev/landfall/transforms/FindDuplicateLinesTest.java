@@ -24,7 +24,7 @@ class FindDuplicateLinesTest {
   }
 
   @ParameterizedTest(name = "buckets={0}")
-  @ValueSource(ints = {0, 3})
+  @ValueSource(ints = {0, 1, 3, 1024})
   void everyPositionButTheSmallestOfItsKeyLoses(int buckets) {
     Pipeline p = TestPipelines.direct();
     PCollection<String> losers = p
@@ -43,6 +43,48 @@ class FindDuplicateLinesTest {
             .via(kv -> kv.getKey() + ":" + kv.getValue()));
     PAssert.that(losers).containsInAnyOrder("1:2", "0:10", "2:5", "3:1");
     p.run().waitUntilFinish();
+  }
+
+  @Test
+  void chunksCarryManyPairsAndKeysOfAnyLengthAndScript() {
+    // Enough pairs that chunks fill up and are handed on before the bundle ends.
+    int keys = 20_000;
+    java.util.List<KV<String, Long>> pairs = new java.util.ArrayList<>();
+    String longKey = "k".repeat(5_000) + "\u00e9\u4e2d\ud83d\ude00";
+    for (int i = 0; i < keys; i++) {
+      pairs.add(at("key-" + i, 1, i + 1));
+      if (i % 7 == 0) {
+        pairs.add(at("key-" + i, 0, i + 1)); // wins: an earlier file
+      }
+    }
+    pairs.add(at(longKey, 2, 1));
+    pairs.add(at(longKey, 2, 2));
+    Pipeline p = TestPipelines.direct();
+    PCollection<Long> losers = p
+        .apply(Create.of(pairs).withCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
+        .apply(new FindDuplicateLines().inBuckets(5))
+        .apply(MapElements.into(TypeDescriptors.longs())
+            .via(kv -> kv.getKey() * 1_000_000L + kv.getValue()));
+    java.util.List<Long> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < keys; i += 7) {
+      expected.add(1_000_000L + i + 1);
+    }
+    expected.add(2_000_002L);
+    PAssert.that(losers).containsInAnyOrder(expected);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void bucketsRefuseWindowedInput() {
+    Pipeline p = TestPipelines.direct();
+    PCollection<KV<String, Long>> windowed = p
+        .apply(Create.of(at("a", 0, 1)).withCoder(KvCoder.of(StringUtf8Coder.of(),
+            VarLongCoder.of())))
+        .apply(org.apache.beam.sdk.transforms.windowing.Window.into(
+            org.apache.beam.sdk.transforms.windowing.FixedWindows.of(
+                org.joda.time.Duration.standardMinutes(1))));
+    assertThrows(IllegalArgumentException.class,
+        () -> windowed.apply(new FindDuplicateLines().inBuckets(4)));
   }
 
   @Test

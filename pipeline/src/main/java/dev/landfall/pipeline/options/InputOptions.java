@@ -42,9 +42,11 @@ public interface InputOptions extends PipelineOptions {
   void setDatasetFile(String value);
 
   @Description(
-      "De-duplicate in this many hash buckets held in memory (fast on the DirectRunner, which keeps"
-          + " all data in memory anyway) instead of per key (0, scales on Flink). -1: 64 buckets on"
-          + " the DirectRunner, per key elsewhere.")
+      "De-duplicate in this many hash buckets, one held in memory at a time, instead of per key"
+          + " (0: sorted per key, spills to disk, slower). -1: a CSV backfill finds duplicate keys"
+          + " in 1024 buckets (memory: the keys of one bucket, about rows/1024); whole rows (watch"
+          + " mode, Parquet input) are de-duplicated in 64 buckets on the DirectRunner, per key"
+          + " elsewhere.")
   @Default.Integer(-1)
   Integer getDedupeBuckets();
 
