@@ -305,7 +305,7 @@ public final class ParquetRows {
         if (!items.isEmpty()) {
           out.startField("array", 0);
           for (Object item : items) {
-            out.addBinary(org.apache.parquet.io.api.Binary.fromString((String) item));
+            out.addBinary(utf8((String) item));
           }
           out.endField("array", 0);
         }
@@ -316,10 +316,20 @@ public final class ParquetRows {
       out.endField(c.name, at);
     }
 
+    /**
+     * A string's UTF-8 bytes as an array-backed value: the same bytes as {@code
+     * Binary.fromString}, whose buffer-backed values are slower to compare and hash for the
+     * column statistics and dictionaries.
+     */
+    private static org.apache.parquet.io.api.Binary utf8(String s) {
+      return org.apache.parquet.io.api.Binary.fromConstantByteArray(
+          s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private void value(ColumnType t, Object v) {
       switch (t.kind()) {
         case STRING:
-          out.addBinary(org.apache.parquet.io.api.Binary.fromString((String) v));
+          out.addBinary(utf8((String) v));
           break;
         case INT:
           out.addInteger((Integer) v);

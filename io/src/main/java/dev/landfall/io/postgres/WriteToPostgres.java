@@ -2,13 +2,14 @@ package dev.landfall.io.postgres;
 
 import dev.landfall.transforms.RowTask;
 import dev.landfall.transforms.RunRowTasks;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -337,16 +338,17 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
           sb.append(((BigDecimal) v).toPlainString());
         } else if (v instanceof Boolean) {
           sb.append(((Boolean) v) ? 't' : 'f');
+        } else if (v instanceof Instant) {
+          CopyText.appendInstant(sb, (Instant) v);
+        } else if (v instanceof LocalDate) {
+          CopyText.appendLocalDate(sb, (LocalDate) v);
         } else {
-          // Integer, Long, Double, LocalDate, Instant (ISO-8601 with Z): all parse in PostgreSQL.
+          // Integer, Long, Double: their Java text parses in PostgreSQL.
           sb.append(v);
         }
       }
       sb.append('\n');
     }
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(sb.length() + 16);
-    byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
-    bytes.write(b, 0, b.length);
-    return bytes.toByteArray();
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 }
