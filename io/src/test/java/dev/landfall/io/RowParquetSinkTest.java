@@ -1,8 +1,10 @@
 package dev.landfall.io;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.is;
 
 import dev.landfall.io.parquet.ParquetRows;
 import dev.landfall.io.parquet.RowParquetSink;
@@ -15,15 +17,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.values.Row;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.column.Encoding;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.FileMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.junit.jupiter.api.Test;
@@ -31,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The typed Parquet writer writes the files the Avro path wrote: same schema, same footer, same
- * records read back, for every column type, NULLs, a struct and a list (empty or not).
+ * records read back, for every column type, NULLs, a struct and a list (empty or not); mostly
+ * distinct columns without a dictionary.
  */
 class RowParquetSinkTest {
   static final String ORDERS = "{\"name\": \"orders\","
@@ -122,6 +129,40 @@ class RowParquetSinkTest {
     List<String> expected = read(viaAvro);
     assertThat(expected, hasSize(3));
     assertThat(read(typed), equalTo(expected));
+  }
+
+  @Test
+  void mostlyDistinctColumnsAreWrittenWithoutADictionary() throws Exception {
+    DatasetDefinition def = DatasetDefinition.load(
+        new ByteArrayInputStream(ORDERS.getBytes(StandardCharsets.UTF_8)));
+    assertThat(ParquetRows.plainColumns(def),
+        contains("order_id", "ordered_at", "weight", "source_line"));
+    // The same values over and over: a dictionary would pay for every column.
+    String[] lines = new String[500];
+    Arrays.fill(lines, "o1,2024-03-01T10:00:00Z,2024-03-02,1.00,1.0000,3,1.5,9,true,x");
+    Path typed = dir.resolve("repeated.parquet");
+    RowParquetSink sink = new RowParquetSink(def, 1 << 20);
+    try (FileChannel ch = FileChannel.open(typed, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      sink.open(ch);
+      for (Row r : rows(def, lines)) {
+        sink.write(r);
+      }
+      sink.flush();
+    }
+    Map<String, Boolean> dictionary = new HashMap<>();
+    try (ParquetFileReader r = ParquetFileReader.open(input(typed))) {
+      for (ColumnChunkMetaData c : r.getFooter().getBlocks().get(0).getColumns()) {
+        dictionary.put(c.getPath().toDotString(), c.getEncodings().contains(Encoding.RLE_DICTIONARY)
+            || c.getEncodings().contains(Encoding.PLAIN_DICTIONARY));
+      }
+    }
+    for (String plain : List.of("order_id", "ordered_at", "weight", "source_line")) {
+      assertThat(plain, dictionary.get(plain), is(false));
+    }
+    for (String coded : List.of("shipped_on", "items", "views", "source_file", "usage.unit_price")) {
+      assertThat(coded, dictionary.get(coded), is(true));
+    }
   }
 
   private static FileMetaData footer(Path file) throws Exception {

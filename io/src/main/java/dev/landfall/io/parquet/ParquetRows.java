@@ -75,6 +75,37 @@ public final class ParquetRows {
     return cols;
   }
 
+  /**
+   * The top-level columns written without a dictionary: the key, {@code source_line}, and
+   * timestamps, doubles and decimals, whose values are mostly distinct. A dictionary only pays for
+   * columns with few distinct values; for these the writer would fill one per column chunk, hash
+   * every value into it and then fall back to plain encoding. Lists and struct members keep the
+   * writer's default.
+   */
+  public static java.util.Set<String> plainColumns(DatasetDefinition def) {
+    java.util.Set<String> plain = new java.util.LinkedHashSet<>();
+    for (Column c : columns(def)) {
+      if (def.isList(c.name) || def.structOf(c.name) != null) {
+        continue;
+      }
+      boolean mostlyDistinct;
+      switch (c.type.kind()) {
+        case TIMESTAMP:
+        case DOUBLE:
+        case DECIMAL:
+          mostlyDistinct = true;
+          break;
+        default:
+          mostlyDistinct = def.key.contains(c.name)
+              || c.name.equals(DatasetDefinition.SOURCE_LINE);
+      }
+      if (mostlyDistinct) {
+        plain.add(c.name);
+      }
+    }
+    return plain;
+  }
+
   /** The Avro schema of the Parquet files of a dataset. */
   public static Schema avroSchema(DatasetDefinition def) {
     SchemaBuilder.FieldAssembler<Schema> fields =

@@ -38,12 +38,15 @@ public final class RowParquetSink implements FileIO.Sink<Row> {
   @Override
   public void open(WritableByteChannel channel) throws IOException {
     Schema avro = new Schema.Parser().parse(avroSchema);
-    writer = new Builder(new ChannelFile(Channels.newOutputStream(channel)),
+    Builder builder = new Builder(new ChannelFile(Channels.newOutputStream(channel)),
             new ParquetRows.RowWriteSupport(def, avro))
         .withCompressionCodec(CompressionCodecName.ZSTD)
         .withRowGroupSize(rowGroupBytes)
-        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-        .build();
+        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE);
+    for (String column : ParquetRows.plainColumns(def)) {
+      builder = builder.withDictionaryEncoding(column, false);
+    }
+    writer = builder.build();
   }
 
   @Override
