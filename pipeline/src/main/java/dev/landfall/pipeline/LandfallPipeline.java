@@ -399,6 +399,19 @@ public final class LandfallPipeline {
     return options.getRunner().getSimpleName().equals("DirectRunner") ? 64 : 0;
   }
 
+  /**
+   * Buckets of a CSV watch's de-duplication of packed rows: --dedupeBuckets, with -1 resolved
+   * (64 on the DirectRunner, which runs each bucket of a pane as a bundle of its own; 1024
+   * elsewhere); 0 de-duplicates rows per key, unpacked.
+   */
+  static int watchBuckets(LandfallOptions options) {
+    int b = options.getDedupeBuckets();
+    if (b >= 0) {
+      return b;
+    }
+    return options.getRunner().getSimpleName().equals("DirectRunner") ? 64 : KEY_BUCKETS;
+  }
+
   /** Buckets of the key pass of a CSV backfill: --dedupeBuckets, with -1 resolved. */
   static int keyBuckets(LandfallOptions options) {
     int b = options.getDedupeBuckets();
@@ -531,6 +544,9 @@ public final class LandfallPipeline {
     PCollection<Row> clean = null;
     PCollectionTuple checked = null;
     boolean readTwice = !watch && !parquetInput;
+    //    A watch of CSV files packs each file's rows per hash bucket as it reads them, so that
+    //    de-duplication groups chunks, not single rows.
+    int packBuckets = watch && !parquetInput ? watchBuckets(options) : 0;
     if (parquetInput) {
       read = files.apply("ReadParquet", new ReadParquetFiles(def));
       checked = read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
@@ -539,6 +555,8 @@ public final class LandfallPipeline {
       ReadDeduplicatedCsv readOnce = new ReadDeduplicatedCsv(def).inBuckets(keyBuckets(options));
       read = files.apply("ReadAndDeduplicateCsv", sinks.postgres && !finishesFilesAfterJob(options)
           ? readOnce.withDuplicateCounts() : readOnce);
+    } else if (packBuckets > 0) {
+      read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).packedInBuckets(packBuckets));
     } else {
       read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
       clean = read.get(ReadCsvFiles.CLEAN);
@@ -552,6 +570,10 @@ public final class LandfallPipeline {
     if (readTwice) {
       deduplicated = read;
       unique = read.get(ReadDeduplicatedCsv.CLEAN);
+    } else if (packBuckets > 0) {
+      deduplicated =
+          read.get(ReadCsvFiles.PACKED).apply("Deduplicate", DeduplicateByKey.packed(def));
+      unique = deduplicated.get(DeduplicateByKey.UNIQUE);
     } else if (sinks.postgres && !finishAfterJob) {
       deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
       unique = deduplicated.get(DeduplicateByKey.UNIQUE);

@@ -3,17 +3,23 @@ package dev.landfall.transforms;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.CleanRowCoder;
 import dev.landfall.transforms.values.DatasetSchemas;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -48,6 +54,12 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *
  * <p>{@link #withDuplicateCounts()} also emits, per input file, how many of its rows lost to
  * another row ({@link #DUPLICATES}), so a file's rows can be accounted for as they finish.
+ *
+ * <p>{@link #packed(DatasetDefinition)} takes rows already packed by a {@link Packer} (the reader
+ * of a file packs its rows as it reads them): the shuffle then carries one element of about 16 KB
+ * per bucket instead of one per row. On Flink's streaming translation (watch mode) every element
+ * of a grouping costs a lookup of keyed state and every key a timer, which made the per-key
+ * strategy the largest cost of a watch run (docs/performance.md).
  */
 public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<Row>> {
   /** The winning rows. */
@@ -131,6 +143,130 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
           .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
           .apply("CountDuplicates", ParDo.of(new EmitWinnerFn())
               .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+    }
+  }
+
+  /**
+   * De-duplication of rows packed by a {@link Packer}: outputs {@link #UNIQUE} and {@link
+   * #DUPLICATES}, with the same winners and counts as {@link #withDuplicateCounts()} over the
+   * unpacked rows.
+   */
+  public static Packed packed(DatasetDefinition definition) {
+    return new Packed(definition);
+  }
+
+  /** See {@link #packed(DatasetDefinition)}. */
+  public static class Packed
+      extends PTransform<PCollection<KV<Integer, byte[]>>, PCollectionTuple> {
+    private final DatasetDefinition definition;
+
+    Packed(DatasetDefinition definition) {
+      this.definition = definition;
+    }
+
+    @Override
+    public PCollectionTuple expand(PCollection<KV<Integer, byte[]>> chunks) {
+      Schema schema = DatasetSchemas.clean(definition);
+      return withCoders(chunks
+          .apply("GroupBuckets", GroupByKey.create())
+          .apply("KeepFirstInBucket", ParDo.of(new DedupeChunksFn(definition.key, schema))
+              .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+    }
+  }
+
+  /** The coder of packed chunks: bucket, bytes. */
+  public static KvCoder<Integer, byte[]> chunkCoder() {
+    return KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of());
+  }
+
+  /**
+   * Packs clean rows into chunks of about {@value #CHUNK_BYTES} bytes, one open chunk per hash
+   * bucket of the row's key, each row in the compact encoding ({@link CleanRowCoder}). A full
+   * chunk is handed on at once; {@link #flush} hands on the rest. Used by whoever produces the
+   * rows (a file reader packs a whole file's rows), not by a step of its own: on Flink's streaming
+   * translation a step's bundles hold at most a thousand elements, too few to pack. Memory: at
+   * most {@code buckets} open chunks.
+   */
+  public static final class Packer implements Serializable {
+    private static final long serialVersionUID = 1L;
+    static final int CHUNK_BYTES = 16 * 1024;
+
+    private final CleanRowCoder coder;
+    private final List<String> key;
+    private final int buckets;
+    private transient ChunkStream[] open;
+
+    public Packer(DatasetDefinition definition, int buckets) {
+      if (buckets < 1) {
+        throw new IllegalArgumentException("packing needs at least one bucket, not " + buckets);
+      }
+      this.coder = CleanRowCoder.of(DatasetSchemas.clean(definition));
+      this.key = definition.key;
+      this.buckets = buckets;
+    }
+
+    /** Adds {@code row}; hands a chunk that reached its size to {@code out}. */
+    public void add(Row row, BiConsumer<Integer, byte[]> out) {
+      if (open == null) {
+        open = new ChunkStream[buckets];
+      }
+      int b = FindDuplicateLines.bucketOf(keyOf(row, key), buckets);
+      ChunkStream c = open[b];
+      if (c == null) {
+        c = open[b] = new ChunkStream();
+      }
+      try {
+        coder.encode(row, c);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a byte array does not fail
+      }
+      if (c.size >= CHUNK_BYTES) {
+        out.accept(b, c.take());
+      }
+    }
+
+    /** Hands every chunk that holds rows to {@code out}. */
+    public void flush(BiConsumer<Integer, byte[]> out) {
+      if (open == null) {
+        return;
+      }
+      for (int b = 0; b < buckets; b++) {
+        ChunkStream c = open[b];
+        if (c != null && c.size > 0) {
+          out.accept(b, c.take());
+        }
+      }
+    }
+  }
+
+  /** A growable byte array written as a stream, unsynchronized. */
+  static final class ChunkStream extends OutputStream {
+    private byte[] bytes = new byte[1024];
+    int size;
+
+    @Override
+    public void write(int b) {
+      ensure(1);
+      bytes[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      ensure(len);
+      System.arraycopy(b, off, bytes, size, len);
+      size += len;
+    }
+
+    private void ensure(int more) {
+      if (size + more > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+      }
+    }
+
+    byte[] take() {
+      byte[] out = Arrays.copyOf(bytes, size);
+      size = 0;
+      return out;
     }
   }
 
@@ -299,23 +435,59 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
 
     @ProcessElement
     public void process(@Element KV<Integer, Iterable<Row>> bucket, MultiOutputReceiver out) {
-      Map<String, Row> winners = new HashMap<>();
-      Map<String, Long> losers = new HashMap<>();
-      long seen = 0;
-      for (Row r : bucket.getValue()) {
-        seen++;
-        winners.merge(keyOf(r, key), r, (a, b) -> {
-          Row win = KeepFirstFn.before(b, a) ? b : a;
-          losers.merge((win == a ? b : a).getString(DatasetDefinition.SOURCE_FILE), 1L, Long::sum);
-          return win;
-        });
-      }
-      validRows.inc(winners.size());
-      duplicateRows.inc(seen - winners.size());
-      OutputReceiver<Row> unique = out.get(UNIQUE);
-      winners.values().forEach(unique::output);
-      losers.forEach((file, n) -> out.get(DUPLICATES).output(KV.of(file, n)));
+      keepFirst(bucket.getValue(), key, out, validRows, duplicateRows);
     }
+  }
+
+  /** {@link DedupeBucketFn} over the rows of a bucket's packed chunks. */
+  static final class DedupeChunksFn extends DoFn<KV<Integer, Iterable<byte[]>>, Row> {
+    private final Counter validRows = Metrics.counter(DeduplicateByKey.class, "rows-valid");
+    private final Counter duplicateRows = Metrics.counter(DeduplicateByKey.class, "rows-duplicate");
+    private final List<String> key;
+    private final CleanRowCoder coder;
+
+    DedupeChunksFn(List<String> key, Schema schema) {
+      this.key = key;
+      this.coder = CleanRowCoder.of(schema);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<byte[]>> bucket, MultiOutputReceiver out)
+        throws IOException {
+      keepFirst(unpack(bucket.getValue()), key, out, validRows, duplicateRows);
+    }
+
+    private Iterable<Row> unpack(Iterable<byte[]> chunks) throws IOException {
+      List<Row> rows = new java.util.ArrayList<>();
+      for (byte[] chunk : chunks) {
+        ByteArrayInputStream in = new ByteArrayInputStream(chunk);
+        while (in.available() > 0) {
+          rows.add(coder.decode(in));
+        }
+      }
+      return rows;
+    }
+  }
+
+  /** Emits the winner of each key among {@code rows} and, per file, the count of its losers. */
+  static void keepFirst(Iterable<Row> rows, List<String> key, DoFn.MultiOutputReceiver out,
+      Counter validRows, Counter duplicateRows) {
+    Map<String, Row> winners = new HashMap<>();
+    Map<String, Long> losers = new HashMap<>();
+    long seen = 0;
+    for (Row r : rows) {
+      seen++;
+      winners.merge(keyOf(r, key), r, (a, b) -> {
+        Row win = KeepFirstFn.before(b, a) ? b : a;
+        losers.merge((win == a ? b : a).getString(DatasetDefinition.SOURCE_FILE), 1L, Long::sum);
+        return win;
+      });
+    }
+    validRows.inc(winners.size());
+    duplicateRows.inc(seen - winners.size());
+    DoFn.OutputReceiver<Row> unique = out.get(UNIQUE);
+    winners.values().forEach(unique::output);
+    losers.forEach((file, n) -> out.get(DUPLICATES).output(KV.of(file, n)));
   }
 
   /** The winner of each key, counted; the losers are counted but not traced to their files. */

@@ -1,6 +1,7 @@
 package dev.landfall.io.csv;
 
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -74,17 +76,25 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
    * the later steps must account for before the file is complete).
    */
   public static final TupleTag<KV<String, Long>> FILE_ITEMS = new TupleTag<KV<String, Long>>() {};
+  /**
+   * With {@link #packedInBuckets(int)}: the clean rows of each file packed into chunks per hash
+   * bucket of their key, for {@code DeduplicateByKey.packed}.
+   */
+  public static final TupleTag<KV<Integer, byte[]>> PACKED =
+      new TupleTag<KV<Integer, byte[]>>() {};
 
   private final DatasetDefinition definition;
   private final boolean validated;
+  private final int packBuckets;
 
   public ReadCsvFiles(DatasetDefinition definition) {
-    this(definition, false);
+    this(definition, false, 0);
   }
 
-  private ReadCsvFiles(DatasetDefinition definition, boolean validated) {
+  private ReadCsvFiles(DatasetDefinition definition, boolean validated, int packBuckets) {
     this.definition = definition;
     this.validated = validated;
+    this.packBuckets = packBuckets;
   }
 
   /**
@@ -92,11 +102,32 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
    * #FILE_ITEMS}.
    */
   public ReadCsvFiles validated() {
-    return new ReadCsvFiles(definition, true);
+    return new ReadCsvFiles(definition, true, 0);
+  }
+
+  /**
+   * Reads and validates in one step, and packs each file's clean rows into chunks per hash bucket
+   * ({@link DeduplicateByKey.Packer}) as they are read; the outputs are {@link #PACKED}, {@link
+   * #REJECTS} and {@link #FILE_ITEMS}.
+   */
+  public ReadCsvFiles packedInBuckets(int buckets) {
+    return new ReadCsvFiles(definition, true, buckets);
   }
 
   @Override
   public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
+    if (packBuckets > 0) {
+      PCollectionTuple out =
+          files.apply(
+              "ParseValidateAndPack",
+              ParDo.of(new ReadCsvFileFn(definition, new RecordValidator(definition),
+                      new DeduplicateByKey.Packer(definition, packBuckets)))
+                  .withOutputTags(REJECTS, TupleTagList.of(PACKED).and(FILE_ITEMS)));
+      out.get(PACKED).setCoder(DeduplicateByKey.chunkCoder());
+      out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT);
+      out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+      return out;
+    }
     if (validated) {
       PCollectionTuple out =
           files.apply(
@@ -123,10 +154,18 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     private final CsvFileReader reader;
     /** Applied to each record as it is read; null: raw records go out on RECORDS. */
     private final RecordValidator validator;
+    /** Packs the clean rows (output PACKED); null: they go out one by one on CLEAN. */
+    private final DeduplicateByKey.Packer packer;
 
     ReadCsvFileFn(DatasetDefinition def, RecordValidator validator) {
+      this(def, validator, null);
+    }
+
+    ReadCsvFileFn(DatasetDefinition def, RecordValidator validator,
+        DeduplicateByKey.Packer packer) {
       this.reader = new CsvFileReader(def, true);
       this.validator = validator;
+      this.packer = packer;
     }
 
     @Setup
@@ -140,7 +179,13 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String path = file.getMetadata().resourceId().toString();
-      long items = reader.read(file, path, validator == null ? raw(out) : validated(out));
+      long items = reader.read(file, path,
+          validator == null ? raw(out) : packer != null ? packed(out) : validated(out));
+      if (packer != null) {
+        // Every chunk of this file goes out with the file: no row waits for the next one.
+        OutputReceiver<KV<Integer, byte[]>> chunks = out.get(PACKED);
+        packer.flush((bucket, chunk) -> chunks.output(KV.of(bucket, chunk)));
+      }
       out.get(FILE_ITEMS).output(KV.of(path, items));
     }
 
@@ -160,6 +205,23 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
           rejects.output(deadLetter);
         }
       };
+    }
+
+    private CsvFileReader.Records packed(MultiOutputReceiver out) {
+      OutputReceiver<Row> rejects = out.get(REJECTS);
+      OutputReceiver<KV<Integer, byte[]>> chunks = out.get(PACKED);
+      BiConsumer<Integer, byte[]> full = (bucket, chunk) -> chunks.output(KV.of(bucket, chunk));
+      return CsvFileReader.Records.validating(validator, new RecordValidator.Receiver() {
+        @Override
+        public void clean(Row row) {
+          packer.add(row, full);
+        }
+
+        @Override
+        public void rejected(Row deadLetter) {
+          rejects.output(deadLetter);
+        }
+      }, rejects::output);
     }
 
     private CsvFileReader.Records validated(MultiOutputReceiver out) {

@@ -142,7 +142,10 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
 
   static class StableFilesFn extends Watch.Growth.PollFn<String, MatchResult.Metadata> {
     private final List<String> patterns;
+    /** The poll interval: how old a file must be, and how long between two listings. */
     private final long minAgeMillis;
+    /** When this instance last listed the patterns (0: never). */
+    private transient long lastListingMillis;
 
     StableFilesFn(List<String> patterns, long minAgeMillis) {
       this.patterns = patterns;
@@ -152,6 +155,21 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     @Override
     public Watch.Growth.PollResult<MatchResult.Metadata> apply(String label, Context c)
         throws IOException {
+      // Beam's Watch asks to be called again after the poll interval. The DirectRunner does so;
+      // the FlinkRunner (Beam 2.62, Flink 1.19) calls again at once, and an idle watch listed
+      // the folder about 10,000 times a second, a core's worth of CPU and two log lines each
+      // time. Waiting out the rest of the interval here keeps one listing per interval on every
+      // runner (the wait is interrupted when the job is cancelled).
+      long wait = lastListingMillis + minAgeMillis - System.currentTimeMillis();
+      if (lastListingMillis > 0 && wait > 0) {
+        try {
+          Thread.sleep(wait);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("watch cancelled while waiting to poll");
+        }
+      }
+      lastListingMillis = System.currentTimeMillis();
       Instant now = Instant.now();
       List<MatchResult.Metadata> stable = new ArrayList<>();
       for (MatchResult result : FileSystems.match(patterns, EmptyMatchTreatment.ALLOW)) {

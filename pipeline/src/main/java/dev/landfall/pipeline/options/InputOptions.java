@@ -44,9 +44,10 @@ public interface InputOptions extends PipelineOptions {
   @Description(
       "De-duplicate in this many hash buckets, one held in memory at a time, instead of per key"
           + " (0: sorted per key, spills to disk, slower). -1: a CSV backfill finds duplicate keys"
-          + " in 1024 buckets (memory: the keys of one bucket, about rows/1024); whole rows (watch"
-          + " mode, Parquet input) are de-duplicated in 64 buckets on the DirectRunner, per key"
-          + " elsewhere.")
+          + " in 1024 buckets (memory: the keys of one bucket, about rows/1024); a watch of CSV"
+          + " files packs each file's rows into 1024 buckets (64 on the DirectRunner; memory: the"
+          + " rows of one bucket of a pane); Parquet input is de-duplicated in 64 buckets on the"
+          + " DirectRunner, per key elsewhere.")
   @Default.Integer(-1)
   Integer getDedupeBuckets();
 
