@@ -5,8 +5,13 @@
 # file count and sizes per partition after the run and after a --compact run, and one result of
 # each dashboard view.
 #
+# With WATCH_EVERY=S the files land one every S seconds without waiting for each other (0: all
+# at once), and each file's delay is its ledger finished_at minus its landing time: what a stream
+# of files costs, not the latency of one file at a time.
+#
 #   deploy/bench/watch-files.sh [ROWS]      ROWS default 1000000
 #   LANDFALL_WATCH_ARGS='--compactAfterFiles=4' deploy/bench/watch-files.sh 10000000
+#   WATCH_EVERY=2 deploy/bench/watch-files.sh 10000000
 set -euo pipefail
 rows="${1:-1000000}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,23 +39,46 @@ echo "== starting the watch job"
 job=$!
 
 mapfile -t files < <(cd "$staged" && find . -name '*.csv*' | sort)
-echo "== landing ${#files[@]} files one by one"
-started=$(date +%s.%N)
-n=0
-for f in "${files[@]}"; do
-  dest="$work/input/${f#./}"
+done_count() { sql "SELECT count(*) FROM watch.landfall_files WHERE status = 'done'" 2>/dev/null || echo 0; }
+# land FILE: written under a hidden name, then renamed, so the watch never sees a half-copied file.
+land() {
+  local dest="$work/input/${1#./}"
   mkdir -p "$(dirname "$dest")"
-  # Written under a hidden name, then renamed: the watch never sees a half-copied file.
-  cp "$staged/$f" "$(dirname "$dest")/.$(basename "$dest").tmp"
+  cp "$staged/$1" "$(dirname "$dest")/.$(basename "$dest").tmp"
   mv "$(dirname "$dest")/.$(basename "$dest").tmp" "$dest"
-  landed=$(date +%s.%N)
-  n=$((n + 1))
-  until [ "$(sql "SELECT count(*) FROM watch.landfall_files WHERE status = 'done'" 2>/dev/null || echo 0)" -ge "$n" ]; do
+}
+started=$(date +%s.%N)
+if [ -z "${WATCH_EVERY:-}" ]; then
+  echo "== landing ${#files[@]} files one by one"
+  n=0
+  for f in "${files[@]}"; do
+    land "$f"
+    landed=$(date +%s.%N)
+    n=$((n + 1))
+    until [ "$(done_count)" -ge "$n" ]; do
+      kill -0 "$job" 2>/dev/null || { echo "the watch job ended early:"; tail -n 30 "$work/watch.log"; exit 1; }
+      sleep 0.2
+    done
+    printf '%s\t%.1f\n' "$f" "$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+  done | tee "$work/delays.tsv"
+else
+  echo "== landing ${#files[@]} files, one every ${WATCH_EVERY} s, without waiting for them"
+  : > "$work/landed.tsv"
+  for f in "${files[@]}"; do
+    land "$f"
+    printf '%s\t%s\n' "$work/input/${f#./}" "$(date +%s.%N)" >> "$work/landed.tsv"
+    sleep "$WATCH_EVERY"
+  done
+  until [ "$(done_count)" -ge "${#files[@]}" ]; do
     kill -0 "$job" 2>/dev/null || { echo "the watch job ended early:"; tail -n 30 "$work/watch.log"; exit 1; }
     sleep 0.2
   done
-  printf '%s\t%.1f\n' "$f" "$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
-done | tee "$work/delays.tsv"
+  psql -X -q -A -t -F $'\t' -h 127.0.0.1 -p "$port" -U postgres postgres \
+    -c "SELECT path, extract(epoch FROM finished_at) FROM watch.landfall_files" > "$work/finished.tsv"
+  awk -F'\t' -v root="$work/input/" 'NR == FNR { landed[$1] = $2; next }
+    ($1 in landed) { f = $1; sub(root, "./", f); printf "%s\t%.1f\n", f, $2 - landed[$1] }' \
+    "$work/landed.tsv" "$work/finished.tsv" | sort | tee "$work/delays.tsv"
+fi
 ended=$(date +%s.%N)
 # Every file is done: stop the job (its java process; /usr/bin/time then writes the peak RSS).
 pkill -TERM -P "$job" || true

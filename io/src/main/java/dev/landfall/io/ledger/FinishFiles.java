@@ -67,12 +67,16 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
     public void process(@Element KV<String, Long> file, OutputReceiver<String> out)
         throws Exception {
       String path = file.getKey();
+      long start = System.nanoTime();
       if (parquet != null) {
         parquet.export(path);
       }
+      long exported = System.nanoTime();
       String event = ledger.finish(path, file.getValue(), refreshAggregates);
       finished.inc();
-      LOG.info("file finished: {}", event);
+      LOG.info("file finished: {} ({} ms: Parquet {} ms, ledger{} {} ms)", event,
+          (System.nanoTime() - start) / 1_000_000, (exported - start) / 1_000_000,
+          refreshAggregates ? " and aggregates" : "", (System.nanoTime() - exported) / 1_000_000);
       if (!webhookUrl.isEmpty()) {
         StatusWebhook.to(webhookUrl).post(event);
       }

@@ -88,7 +88,8 @@ public final class ExportFileToParquet implements Serializable {
                 values[i] = read(r, i + 1, types[i]);
               }
             }
-            Row row = Row.withSchema(clean).addValues(values).build();
+            // The values have the types the validator gives them (as in a backfill): no checks.
+            Row row = Row.withSchema(clean).attachValues(values);
             if (sink == null) {
               ResourceId folder = partitionFolder(row);
               target = folder.resolve(WriteParquetPartitions.fileName(sourceFile),
