@@ -326,6 +326,41 @@ public final class FileLedger implements Serializable {
     });
   }
 
+  /**
+   * {@link #finish(String, long, boolean)} for several files in one transaction: the aggregate
+   * groups any of them touches are recomputed once, not once per file (files of the same day
+   * finishing together share their groups). Returns the status events in the order of {@code
+   * paths}.
+   */
+  public List<String> finishAll(List<String> paths, List<Long> items, boolean refreshAggregates)
+      throws SQLException, java.io.IOException {
+    if (paths.size() == 1) {
+      return List.of(finish(paths.get(0), items.get(0), refreshAggregates));
+    }
+    return db.retrying("finishing " + paths.size() + " files in the ledger", c -> {
+      c.setAutoCommit(false);
+      try {
+        if (refreshAggregates && def.aggregates != null) {
+          try (PreparedStatement s = c.prepareStatement(PostgresTables.refreshAggregatesSql(def,
+              schema, "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
+                  + " WHERE source_file = ANY (?)"))) {
+            s.setArray(1, c.createArrayOf("text", paths.toArray()));
+            s.execute();
+          }
+        }
+        List<String> events = new java.util.ArrayList<>(paths.size());
+        for (int i = 0; i < paths.size(); i++) {
+          events.add(finish(c, paths.get(i), items.get(i), false));
+        }
+        c.commit();
+        return events;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    });
+  }
+
   private String finish(Connection c, String path, long items, boolean refreshAggregates)
       throws SQLException {
     long valid;

@@ -1,14 +1,18 @@
 package dev.landfall.io.ledger;
 
 import dev.landfall.io.parquet.ExportFileToParquet;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * optionally writes its Parquet file from the stored rows and recomputes its aggregate groups
  * (watch mode), then marks it {@code done} or {@code failed} in the {@link FileLedger} with its
  * counts, which also notifies {@code landfall_status}; logs one line per file and posts the same
- * JSON to the webhook if one is set. Emits the status events.
+ * JSON to the webhook if one is set. Emits the status events. The files completed in one bundle
+ * are closed together, in one ledger transaction that recomputes their aggregate groups once.
  */
 public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PCollection<String>> {
   private final FileLedger ledger;
@@ -63,24 +68,70 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
       this.webhookUrl = webhookUrl;
     }
 
+    /** The files of the current bundle, finished together when it ends. */
+    private transient List<Completed> pending;
+
+    /** A completed file with where it came from in the pipeline. */
+    private static final class Completed {
+      final KV<String, Long> file;
+      final Instant timestamp;
+      final BoundedWindow window;
+
+      Completed(KV<String, Long> file, Instant timestamp, BoundedWindow window) {
+        this.file = file;
+        this.timestamp = timestamp;
+        this.window = window;
+      }
+    }
+
+    @StartBundle
+    public void startBundle() {
+      pending = new ArrayList<>();
+    }
+
     @ProcessElement
-    public void process(@Element KV<String, Long> file, OutputReceiver<String> out)
-        throws Exception {
-      String path = file.getKey();
+    public void process(@Element KV<String, Long> file, @Timestamp Instant timestamp,
+        BoundedWindow window) {
+      pending.add(new Completed(file, timestamp, window));
+    }
+
+    /**
+     * Closes the bundle's files: each one's Parquet file, then one ledger transaction for all of
+     * them, which recomputes the aggregate groups they touch once. When files complete faster
+     * than they can be closed (a stream of landings), the ones waiting are closed together.
+     */
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      List<Completed> files = pending;
+      pending = new ArrayList<>();
       long start = System.nanoTime();
-      if (parquet != null) {
-        parquet.export(path);
+      List<String> paths = new ArrayList<>(files.size());
+      List<Long> items = new ArrayList<>(files.size());
+      for (Completed f : files) {
+        paths.add(f.file.getKey());
+        items.add(f.file.getValue());
+        if (parquet != null) {
+          parquet.export(f.file.getKey());
+        }
       }
       long exported = System.nanoTime();
-      String event = ledger.finish(path, file.getValue(), refreshAggregates);
-      finished.inc();
-      LOG.info("file finished: {} ({} ms: Parquet {} ms, ledger{} {} ms)", event,
-          (System.nanoTime() - start) / 1_000_000, (exported - start) / 1_000_000,
-          refreshAggregates ? " and aggregates" : "", (System.nanoTime() - exported) / 1_000_000);
-      if (!webhookUrl.isEmpty()) {
-        StatusWebhook.to(webhookUrl).post(event);
+      List<String> events = ledger.finishAll(paths, items, refreshAggregates);
+      long end = System.nanoTime();
+      String together = files.size() == 1 ? "" : ", for " + files.size() + " files together";
+      for (int i = 0; i < files.size(); i++) {
+        String event = events.get(i);
+        finished.inc();
+        LOG.info("file finished: {} ({} ms: Parquet {} ms, ledger{} {} ms{})", event,
+            (end - start) / 1_000_000, (exported - start) / 1_000_000,
+            refreshAggregates ? " and aggregates" : "", (end - exported) / 1_000_000, together);
+        if (!webhookUrl.isEmpty()) {
+          StatusWebhook.to(webhookUrl).post(event);
+        }
+        context.output(event, files.get(i).timestamp, files.get(i).window);
       }
-      out.output(event);
     }
   }
 }
