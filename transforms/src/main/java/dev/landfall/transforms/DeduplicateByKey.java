@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,7 +193,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     private final CleanRowCoder coder;
     private final List<String> key;
     private final int buckets;
-    private transient ChunkStream[] open;
+    private transient ByteChunk[] open;
 
     public Packer(DatasetDefinition definition, int buckets) {
       if (buckets < 1) {
@@ -208,12 +207,12 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     /** Adds {@code row}; hands a chunk that reached its size to {@code out}. */
     public void add(Row row, BiConsumer<Integer, byte[]> out) {
       if (open == null) {
-        open = new ChunkStream[buckets];
+        open = new ByteChunk[buckets];
       }
       int b = FindDuplicateLines.bucketOf(keyOf(row, key), buckets);
-      ChunkStream c = open[b];
+      ByteChunk c = open[b];
       if (c == null) {
-        c = open[b] = new ChunkStream();
+        c = open[b] = new ByteChunk(1024);
       }
       try {
         coder.encode(row, c);
@@ -231,42 +230,11 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
         return;
       }
       for (int b = 0; b < buckets; b++) {
-        ChunkStream c = open[b];
+        ByteChunk c = open[b];
         if (c != null && c.size > 0) {
           out.accept(b, c.take());
         }
       }
-    }
-  }
-
-  /** A growable byte array written as a stream, unsynchronized. */
-  static final class ChunkStream extends OutputStream {
-    private byte[] bytes = new byte[1024];
-    int size;
-
-    @Override
-    public void write(int b) {
-      ensure(1);
-      bytes[size++] = (byte) b;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      ensure(len);
-      System.arraycopy(b, off, bytes, size, len);
-      size += len;
-    }
-
-    private void ensure(int more) {
-      if (size + more > bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
-      }
-    }
-
-    byte[] take() {
-      byte[] out = Arrays.copyOf(bytes, size);
-      size = 0;
-      return out;
     }
   }
 

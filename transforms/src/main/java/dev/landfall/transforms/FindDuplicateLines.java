@@ -1,7 +1,6 @@
 package dev.landfall.transforms;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
@@ -172,9 +171,10 @@ public class FindDuplicateLines
   }
 
   /** A growing byte buffer of packed pairs. */
-  static final class Chunk {
-    byte[] bytes = new byte[256];
-    int size;
+  static final class Chunk extends ByteChunk {
+    Chunk() {
+      super(256);
+    }
 
     void add(byte[] key, long position) {
       ensure(key.length + 15);
@@ -192,18 +192,6 @@ public class FindDuplicateLines
       }
       bytes[i++] = (byte) v;
       size = i;
-    }
-
-    private void ensure(int more) {
-      if (size + more > bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
-      }
-    }
-
-    byte[] take() {
-      byte[] out = Arrays.copyOf(bytes, size);
-      size = 0;
-      return out;
     }
   }
 

@@ -56,7 +56,7 @@ class DeduplicateByKeyTest {
   }
 
   @ParameterizedTest(name = "buckets={0}")
-  @ValueSource(ints = {1, 3, 1024})
+  @ValueSource(ints = {1, 3, 64})
   void packedRowsGiveTheSameWinnersAndPerFileDuplicateCounts(int buckets) {
     // Enough rows that chunks fill up and are handed on before the flush, text past 127 bytes
     // and outside ASCII, NULLs; every tenth key repeats in another file.
