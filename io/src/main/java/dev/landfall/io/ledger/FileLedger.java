@@ -313,17 +313,7 @@ public final class FileLedger implements Serializable {
    */
   public String finish(String path, long items, boolean refreshAggregates)
       throws SQLException, java.io.IOException {
-    return db.retrying("finishing " + path + " in the ledger", c -> {
-      c.setAutoCommit(false);
-      try {
-        String json = finish(c, path, items, refreshAggregates);
-        c.commit();
-        return json;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    });
+    return finishAll(List.of(path), List.of(items), refreshAggregates).get(0);
   }
 
   /**
@@ -334,10 +324,8 @@ public final class FileLedger implements Serializable {
    */
   public List<String> finishAll(List<String> paths, List<Long> items, boolean refreshAggregates)
       throws SQLException, java.io.IOException {
-    if (paths.size() == 1) {
-      return List.of(finish(paths.get(0), items.get(0), refreshAggregates));
-    }
-    return db.retrying("finishing " + paths.size() + " files in the ledger", c -> {
+    String what = paths.size() == 1 ? paths.get(0) : paths.size() + " files";
+    return db.retrying("finishing " + what + " in the ledger", c -> {
       c.setAutoCommit(false);
       try {
         if (refreshAggregates && def.aggregates != null) {
@@ -350,7 +338,7 @@ public final class FileLedger implements Serializable {
         }
         List<String> events = new java.util.ArrayList<>(paths.size());
         for (int i = 0; i < paths.size(); i++) {
-          events.add(finish(c, paths.get(i), items.get(i), false));
+          events.add(finish(c, paths.get(i), items.get(i)));
         }
         c.commit();
         return events;
@@ -361,8 +349,7 @@ public final class FileLedger implements Serializable {
     });
   }
 
-  private String finish(Connection c, String path, long items, boolean refreshAggregates)
-      throws SQLException {
+  private String finish(Connection c, String path, long items) throws SQLException {
     long valid;
     try (PreparedStatement s = c.prepareStatement(
         "SELECT count(*) FROM " + rowsTable() + " WHERE source_file = ?")) {
@@ -390,14 +377,6 @@ public final class FileLedger implements Serializable {
     long read = Math.max(0, items - fileRejects);
     long duplicate = Math.max(0, read - valid - rejectedRows);
     String status = error == null ? "done" : "failed";
-    if (refreshAggregates && def.aggregates != null) {
-      try (PreparedStatement s = c.prepareStatement(PostgresTables.refreshAggregatesSql(def,
-          schema, "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
-              + " WHERE source_file = ?"))) {
-        s.setString(1, path);
-        s.execute();
-      }
-    }
     try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
         + " SET status = ?, rows_read = ?, rows_valid = ?, rows_duplicate = ?, rows_rejected = ?,"
         + " error = ?, finished_at = now(), last_seen = now() WHERE dataset = ? AND path = ?")) {
