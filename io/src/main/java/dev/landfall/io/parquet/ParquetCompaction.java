@@ -289,9 +289,11 @@ public final class ParquetCompaction implements Serializable {
     ResourceId tmp = folder.resolve("." + name + ".inprogress", StandardResolveOptions.RESOLVE_FILE);
     ResourceId target = folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
     ParquetIO.Sink sink = null;
-    Schema schema = null;
+    Schema schema = schemaOf(inputs);
     long rows = 0;
     try {
+      Schema recordSchema = null;
+      boolean sameSchema = true;
       for (MatchResult.Metadata in : inputs) {
         try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                 new ReadParquetFiles.ChannelInputFile(
@@ -304,14 +306,19 @@ public final class ParquetCompaction implements Serializable {
               continue;
             }
             if (sink == null) {
-              schema = r.getSchema();
               sink = ParquetRows.sink(schema, rowGroupBytes);
               sink.open(FileSystems.create(tmp, "application/octet-stream"));
-            } else if (!schema.equals(r.getSchema())) {
-              throw new IOException(in.resourceId() + " has another schema than the files merged"
-                  + " with it (written under an older dataset definition?); not merged");
             }
-            sink.write(r);
+            if (r.getSchema() != recordSchema) {
+              recordSchema = r.getSchema();
+              sameSchema = recordSchema.equals(schema);
+            }
+            try {
+              sink.write(sameSchema ? r : MergedSchema.convert(r, schema));
+            } catch (IOException e) {
+              throw new IOException(in.resourceId() + " cannot be merged with newer files: "
+                  + e.getMessage() + "; not merged", e);
+            }
             rows++;
           }
         }
@@ -328,6 +335,29 @@ public final class ParquetCompaction implements Serializable {
     writeMembers(membersOf(folder, name), members, inputs);
     FileSystems.rename(List.of(tmp), List.of(target));
     return rows;
+  }
+
+  /**
+   * The schema of the merged file: the one schema of {@code inputs}, or, when a changed dataset
+   * definition wrote them with different columns or types, the newest file's ({@link
+   * MergedSchema}).
+   */
+  private static Schema schemaOf(List<MatchResult.Metadata> inputs) throws IOException {
+    List<MatchResult.Metadata> byAge = new ArrayList<>(inputs);
+    byAge.sort(java.util.Comparator.comparingLong(MatchResult.Metadata::lastModifiedMillis));
+    List<Schema> schemas = new ArrayList<>();
+    for (MatchResult.Metadata in : byAge) {
+      try (org.apache.parquet.hadoop.ParquetFileReader reader =
+          org.apache.parquet.hadoop.ParquetFileReader.open(new ReadParquetFiles.ChannelInputFile(
+              (SeekableByteChannel) FileSystems.open(in.resourceId())))) {
+        org.apache.parquet.hadoop.metadata.FileMetaData meta = reader.getFileMetaData();
+        String avro = meta.getKeyValueMetaData().get("parquet.avro.schema");
+        schemas.add(avro != null ? new Schema.Parser().parse(avro)
+            : new org.apache.parquet.avro.AvroSchemaConverter().convert(meta.getSchema()));
+      }
+    }
+    Schema first = schemas.get(0);
+    return schemas.stream().allMatch(first::equals) ? first : MergedSchema.of(schemas);
   }
 
   @FunctionalInterface

@@ -44,7 +44,7 @@ public final class PostgresTables {
     }
   }
 
-  private static String describe(DatasetDefinition def, String column) {
+  static String describe(DatasetDefinition def, String column) {
     for (DatasetDefinition.Partition p : def.partitions) {
       if (p.name.equals(column)) {
         return p.description != null ? p.description : "Partition value from the folder " + p.name + "=...";
@@ -146,9 +146,15 @@ public final class PostgresTables {
         "Rows and files of " + def.name + " that were rejected, with the reason.");
   }
 
-  /** Creates the schema and all tables of a dataset if they are missing. */
-  public static void createAll(Database db, DatasetDefinition def, String schema)
-      throws SQLException {
+  /**
+   * Creates the schema and all tables of a dataset if they are missing, and brings existing ones in
+   * line with a definition that changed ({@link SchemaEvolution}): one transaction, under a lock
+   * per schema, so a refused change or a failure leaves everything as it was.
+   *
+   * @return the changes made to existing tables (empty when the definition did not change them)
+   */
+  public static List<SchemaEvolution.Change> createAll(Database db, DatasetDefinition def,
+      String schema) throws SQLException {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       // A least-privilege writer may not create schemas (deploy/sql/roles.sql): only try when
       // the schema is missing.
@@ -163,39 +169,71 @@ public final class PostgresTables {
       if (!exists) {
         s.execute("CREATE SCHEMA IF NOT EXISTS " + Identifiers.quote(schema));
       }
-      List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
-      if (def.aggregates != null) {
-        specs.add(aggregates(def, schema));
+      c.setAutoCommit(false);
+      try {
+        try (java.sql.PreparedStatement lock = c.prepareStatement(
+            "SELECT pg_advisory_xact_lock(hashtext(?))")) {
+          lock.setString(1, "landfall-schema:" + schema);
+          lock.execute();
+        }
+        List<SchemaEvolution.Change> changes = SchemaEvolution.apply(c, def, schema);
+        createMissing(c, s, def, schema);
+        c.commit();
+        return changes;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
       }
-      for (TableSpec spec : specs) {
-        for (String sql : spec.createStatements()) {
+    }
+  }
+
+  private static void createMissing(Connection c, Statement s, DatasetDefinition def,
+      String schema) throws SQLException {
+    List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
+    if (def.aggregates != null) {
+      specs.add(aggregates(def, schema));
+    }
+    for (TableSpec spec : specs) {
+      for (String sql : spec.createStatements()) {
+        s.execute(sql);
+      }
+    }
+    for (String sql : rowIndexes(def, schema)) {
+      s.execute(sql);
+    }
+    for (String sql : dev.landfall.io.ledger.FileLedger.createStatements(schema)) {
+      s.execute(sql);
+    }
+    for (DatasetDefinition.Lookup l : def.lookups) {
+      boolean tableExists;
+      try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM"
+          + " information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
+        q.setString(1, schema);
+        q.setString(2, l.table);
+        try (java.sql.ResultSet r = q.executeQuery()) {
+          tableExists = r.next();
+        }
+      }
+      if (!tableExists) {
+        for (String sql : lookupTable(def, l, schema)) {
           s.execute(sql);
         }
       }
-      for (String sql : rowIndexes(def, schema)) {
-        s.execute(sql);
-      }
-      for (String sql : dev.landfall.io.ledger.FileLedger.createStatements(schema)) {
-        s.execute(sql);
-      }
-      for (DatasetDefinition.Lookup l : def.lookups) {
-        boolean tableExists;
-        try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM"
-            + " information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
-          q.setString(1, schema);
-          q.setString(2, l.table);
-          try (java.sql.ResultSet r = q.executeQuery()) {
-            tableExists = r.next();
-          }
+    }
+    for (DatasetDefinition.View v : def.views) {
+      // CREATE OR REPLACE keeps views that depend on this one, but cannot change the view's
+      // columns: then the view is dropped and created again.
+      java.sql.Savepoint before = c.setSavepoint();
+      try {
+        for (String sql : view(def, v, schema, "CREATE OR REPLACE VIEW ")) {
+          s.execute(sql);
         }
-        if (!tableExists) {
-          for (String sql : lookupTable(def, l, schema)) {
-            s.execute(sql);
-          }
+      } catch (SQLException e) {
+        c.rollback(before);
+        s.execute("DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "." + Identifiers.quote(v.name));
+        for (String sql : view(def, v, schema, "CREATE VIEW ")) {
+          s.execute(sql);
         }
-      }
-      for (String sql : views(def, schema)) {
-        s.execute(sql);
       }
     }
   }
@@ -284,21 +322,20 @@ public final class PostgresTables {
     return sql;
   }
 
-  /** CREATE OR REPLACE VIEW (and its comment) for each view of the definition. */
-  static List<String> views(DatasetDefinition def, String schema) {
+  /** CREATE ... VIEW (and its comment) for one view of the definition. */
+  private static List<String> view(DatasetDefinition def, DatasetDefinition.View v, String schema,
+      String create) {
     List<String> sql = new ArrayList<>();
     String q = Identifiers.quote(schema);
-    for (DatasetDefinition.View v : def.views) {
-      String name = q + "." + Identifiers.quote(v.name);
-      String body = v.sql
-          .replace("${rows}", q + "." + Identifiers.quote(def.name))
-          .replace("${agg}", q + "." + Identifiers.quote(def.name + "_agg"))
-          .replace("${rejects}", q + "." + Identifiers.quote(def.name + "_rejects"))
-          .replace("${schema}", q);
-      sql.add("CREATE OR REPLACE VIEW " + name + " AS " + body);
-      if (v.description != null) {
-        sql.add("COMMENT ON VIEW " + name + " IS " + TableSpec.literal(v.description));
-      }
+    String name = q + "." + Identifiers.quote(v.name);
+    String body = v.sql
+        .replace("${rows}", q + "." + Identifiers.quote(def.name))
+        .replace("${agg}", q + "." + Identifiers.quote(def.name + "_agg"))
+        .replace("${rejects}", q + "." + Identifiers.quote(def.name + "_rejects"))
+        .replace("${schema}", q);
+    sql.add(create + name + " AS " + body);
+    if (v.description != null) {
+      sql.add("COMMENT ON VIEW " + name + " IS " + TableSpec.literal(v.description));
     }
     return sql;
   }

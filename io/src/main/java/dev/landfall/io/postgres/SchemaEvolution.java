@@ -1,0 +1,413 @@
+package dev.landfall.io.postgres;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import dev.landfall.transforms.definition.Identifiers;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings the PostgreSQL tables of a dataset in line with a definition that changed since they were
+ * created, before any row is written, inside the transaction of {@link PostgresTables#createAll}:
+ *
+ * <ul>
+ *   <li>a field added: {@code ALTER TABLE ... ADD COLUMN}, nullable (rows stored before have none);
+ *   <li>a type widened (int→long, decimal(p,s)→decimal(p',s) with p'≥p, date→timestamp at
+ *       midnight UTC): the column altered to the wider type;
+ *   <li>a field removed, or no longer required: the column kept, nullable; nothing is dropped;
+ *   <li>aggregates whose groups or measures changed (or added to a dataset that has rows): the
+ *       aggregate table rebuilt from the rows table;
+ *   <li>anything else (a narrowing, another key, an incompatible type): refused with one message
+ *       naming the column and both definitions, and nothing altered.
+ * </ul>
+ *
+ * <p>What the live tables hold is read from the catalog, so a deployment created before this class
+ * existed evolves too. Each change is logged and recorded in {@code landfall_schema_changes}, with
+ * the hash of the definition that caused it; each definition seen is recorded there once, with its
+ * JSON, so that the next change can name it.
+ */
+public final class SchemaEvolution {
+  private static final Logger LOG = LoggerFactory.getLogger(SchemaEvolution.class);
+  static final String TABLE = "landfall_schema_changes";
+  private static final Pattern NUMERIC = Pattern.compile("numeric\\((\\d+),(\\d+)\\)");
+
+  /** One change, as recorded in {@code landfall_schema_changes}. */
+  public static final class Change {
+    public final String change;
+    public final String table;
+    public final String column;
+    public final String detail;
+
+    Change(String change, String table, String column, String detail) {
+      this.change = change;
+      this.table = table;
+      this.column = column;
+      this.detail = detail;
+    }
+
+    @Override
+    public String toString() {
+      return change + " " + table + (column != null ? "." + column : "") + ": " + detail;
+    }
+  }
+
+  /** The definition this schema was last brought in line with, as recorded. */
+  private static final class Recorded {
+    final String hash;
+    final String changedAt;
+    final DatasetDefinition def;
+
+    Recorded(String hash, String changedAt, DatasetDefinition def) {
+      this.hash = hash;
+      this.changedAt = changedAt;
+      this.def = def;
+    }
+  }
+
+  /** A live column: its type as {@code format_type} prints it and whether it is NOT NULL. */
+  private static final class Live {
+    final String type;
+    final boolean notNull;
+
+    Live(String type, boolean notNull) {
+      this.type = type;
+      this.notNull = notNull;
+    }
+  }
+
+  private SchemaEvolution() {}
+
+  /**
+   * A short, stable hash of a definition (its JSON as landfall reads it, so whitespace and key
+   * order of the file do not matter): the ledger and the change log name definitions by it.
+   */
+  public static String hash(DatasetDefinition def) {
+    try {
+      byte[] json = canonicalJson(def).getBytes(StandardCharsets.UTF_8);
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json))
+          .substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String canonicalJson(DatasetDefinition def) {
+    try {
+      return new ObjectMapper().writeValueAsString(def);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot write the dataset definition as JSON", e);
+    }
+  }
+
+  static List<String> createStatements(String schema) {
+    String t = Identifiers.quote(schema) + "." + Identifiers.quote(TABLE);
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS " + t + " (id bigserial PRIMARY KEY,"
+            + " changed_at timestamptz NOT NULL DEFAULT now(), dataset text NOT NULL,"
+            + " definition_hash text NOT NULL, change text NOT NULL, table_name text,"
+            + " column_name text, detail text, definition jsonb)",
+        "COMMENT ON TABLE " + t + " IS 'Changes landfall made to the tables of a dataset when its"
+            + " definition changed (change = definition records each definition seen, with its"
+            + " JSON).'");
+  }
+
+  /**
+   * Compares the tables of {@code schema} with {@code def} and applies what changed, on {@code c}
+   * (in the caller's transaction, which holds the schema's lock). Tables that do not exist yet are
+   * left to the caller, which creates them. Throws {@link IllegalArgumentException} when a change
+   * cannot be made in place; the caller rolls back, so nothing is altered.
+   */
+  static List<Change> apply(Connection c, DatasetDefinition def, String schema)
+      throws SQLException {
+    for (String sql : createStatements(schema)) {
+      execute(c, sql);
+    }
+    String hash = hash(def);
+    Recorded recorded = lastRecorded(c, def.name, schema);
+    boolean newDefinition = recorded == null || !recorded.hash.equals(hash);
+    List<Change> changes = new ArrayList<>();
+    List<String> ddl = new ArrayList<>();
+    TableSpec rows = PostgresTables.rows(def, schema);
+    Map<String, Live> live = columns(c, rows.qualifiedName());
+    boolean widened = false;
+    if (!live.isEmpty()) {
+      List<String> key = primaryKey(c, rows.qualifiedName());
+      if (!key.equals(def.key)) {
+        throw refusal(def, hash, recorded, rows, "key", "the table has the key " + key
+            + " and the new definition says " + def.key + "; a key cannot change in place");
+      }
+      for (TableSpec.Column col : rows.columns) {
+        Live was = live.get(col.name);
+        String wanted = canonical(col.sqlType);
+        String column = Identifiers.quote(col.name);
+        if (was == null) {
+          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ADD COLUMN " + column + " "
+              + col.sqlType);
+          changes.add(new Change("column_added", rows.table, col.name,
+              "added as " + words(wanted) + ", NULL in the rows stored before"));
+          continue;
+        }
+        if (!was.type.equals(wanted)) {
+          String using = widening(was.type, wanted, column);
+          if (using == null) {
+            throw refusal(def, hash, recorded, rows, col.name, "the table holds "
+                + words(was.type) + " and the new definition says " + words(wanted)
+                + "; only int→long, decimal(p,s)→decimal(p',s) with p'≥p and date→timestamp"
+                + " widen in place");
+          }
+          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column + " TYPE "
+              + col.sqlType + using);
+          changes.add(new Change("type_widened", rows.table, col.name,
+              words(was.type) + " → " + words(wanted)));
+          widened = true;
+        }
+        if (was.notNull && !col.notNull) {
+          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column
+              + " DROP NOT NULL");
+          changes.add(new Change("not_null_dropped", rows.table, col.name,
+              "no longer required by the definition"));
+        }
+      }
+      List<String> names = rows.columnNames();
+      for (Map.Entry<String, Live> was : live.entrySet()) {
+        if (names.contains(was.getKey())) {
+          continue;
+        }
+        if (was.getValue().notNull) {
+          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN "
+              + Identifiers.quote(was.getKey()) + " DROP NOT NULL");
+        }
+        if (newDefinition || was.getValue().notNull) {
+          changes.add(new Change("column_kept", rows.table, was.getKey(),
+              "no longer in the definition: kept (nullable) with the rows stored before, no"
+                  + " longer written to Parquet"));
+        }
+      }
+    }
+    boolean rebuild = false;
+    if (def.aggregates != null && !live.isEmpty()) {
+      TableSpec agg = PostgresTables.aggregates(def, schema);
+      Map<String, Live> liveAgg = columns(c, agg.qualifiedName());
+      liveAgg.remove("updated_at");
+      Map<String, String> wantedAgg = new LinkedHashMap<>();
+      for (TableSpec.Column col : agg.columns) {
+        wantedAgg.put(col.name, canonical(col.sqlType));
+      }
+      Map<String, String> liveTypes = new LinkedHashMap<>();
+      liveAgg.forEach((k, v) -> liveTypes.put(k, v.type));
+      if (!liveTypes.equals(wantedAgg)) {
+        rebuild = true;
+        changes.add(new Change("aggregates_rebuilt", agg.table, null, liveAgg.isEmpty()
+            ? "created and computed from the rows stored before"
+            : "groups or measures changed: recomputed from the rows table"));
+      }
+    } else if (def.aggregates == null && newDefinition && recorded != null
+        && recorded.def != null && recorded.def.aggregates != null) {
+      changes.add(new Change("aggregates_kept", def.name + "_agg", null,
+          "no longer in the definition: kept as it is, no longer updated"));
+    }
+    if (newDefinition && recorded != null && recorded.def != null) {
+      for (TableSpec.Column col : rows.columns) {
+        String before = PostgresTables.describe(recorded.def, col.name);
+        if (live.containsKey(col.name) && !Objects.equals(before, col.comment)) {
+          changes.add(new Change("comment_changed", rows.table, col.name,
+              "description now: " + col.comment));
+        }
+      }
+    }
+
+    if (widened || rebuild) {
+      // A view that reads a column keeps its type: drop the definition's views (old and new) so
+      // the column can change; PostgresTables creates the new definition's views again.
+      for (String view : viewNames(def, recorded)) {
+        execute(c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "." + Identifiers.quote(view));
+      }
+    }
+    for (String sql : ddl) {
+      execute(c, sql);
+    }
+    if (rebuild) {
+      TableSpec agg = PostgresTables.aggregates(def, schema);
+      execute(c, "DROP TABLE IF EXISTS " + agg.qualifiedName());
+      for (String sql : agg.createStatements()) {
+        execute(c, sql);
+      }
+      String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
+          .collect(java.util.stream.Collectors.joining(", "));
+      execute(c, PostgresTables.refreshAggregatesSql(def, schema,
+          "SELECT DISTINCT " + groups + " FROM " + rows.qualifiedName()));
+    }
+    if (newDefinition) {
+      record(c, schema, def, hash, new Change("definition", null, null, recorded == null
+          ? "first definition recorded" : "replaces definition " + recorded.hash), true);
+    }
+    for (Change change : changes) {
+      LOG.info("dataset {}: schema change for definition {}: {}", def.name, hash, change);
+      record(c, schema, def, hash, change, false);
+    }
+    return changes;
+  }
+
+  private static List<String> viewNames(DatasetDefinition def, Recorded recorded) {
+    List<String> names = new ArrayList<>();
+    for (DatasetDefinition.View v : def.views) {
+      names.add(v.name);
+    }
+    if (recorded != null && recorded.def != null) {
+      for (DatasetDefinition.View v : recorded.def.views) {
+        if (!names.contains(v.name)) {
+          names.add(v.name);
+        }
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The {@code USING} clause (possibly empty) that widens {@code from} to {@code to}, or null if
+   * that is not a widening.
+   */
+  static String widening(String from, String to, String column) {
+    if (from.equals("integer") && to.equals("bigint")) {
+      return "";
+    }
+    if (from.equals("date") && to.equals("timestamp with time zone")) {
+      return " USING (" + column + "::timestamp AT TIME ZONE 'UTC')";
+    }
+    Matcher a = NUMERIC.matcher(from);
+    Matcher b = NUMERIC.matcher(to);
+    if (a.matches() && b.matches() && a.group(2).equals(b.group(2))
+        && Integer.parseInt(b.group(1)) >= Integer.parseInt(a.group(1))) {
+      return "";
+    }
+    return null;
+  }
+
+  /** A type as {@code format_type} prints it. */
+  static String canonical(String sqlType) {
+    return sqlType.equals("timestamptz") ? "timestamp with time zone" : sqlType;
+  }
+
+  /** A SQL type in the words of a definition. */
+  static String words(String sqlType) {
+    switch (sqlType) {
+      case "text":
+        return "string";
+      case "text[]":
+        return "string (split into a list)";
+      case "integer":
+        return "int";
+      case "bigint":
+        return "long";
+      case "double precision":
+        return "double";
+      case "timestamp with time zone":
+        return "timestamp";
+      default:
+        Matcher m = NUMERIC.matcher(sqlType);
+        return m.matches() ? "decimal(" + m.group(1) + "," + m.group(2) + ")" : sqlType;
+    }
+  }
+
+  private static IllegalArgumentException refusal(DatasetDefinition def, String hash,
+      Recorded recorded, TableSpec rows, String column, String what) {
+    String old = recorded == null ? "the definition the table was created with (not recorded)"
+        : "definition " + recorded.hash + " (recorded " + recorded.changedAt + ")";
+    return new IllegalArgumentException("dataset '" + def.name + "': cannot apply definition "
+        + hash + " to " + rows.schema + "." + rows.table + ": '" + column + "': " + what
+        + ". The tables follow " + old + "; nothing was altered. Restore '" + column
+        + "' in the definition, or load the new shape into another --dbSchema.");
+  }
+
+  private static Map<String, Live> columns(Connection c, String qualified) throws SQLException {
+    Map<String, Live> cols = new LinkedHashMap<>();
+    try (PreparedStatement q = c.prepareStatement("SELECT a.attname,"
+        + " format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a"
+        + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
+        + " ORDER BY a.attnum")) {
+      q.setString(1, qualified);
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          cols.put(r.getString(1), new Live(r.getString(2), r.getBoolean(3)));
+        }
+      }
+    }
+    return cols;
+  }
+
+  private static List<String> primaryKey(Connection c, String qualified) throws SQLException {
+    List<String> key = new ArrayList<>();
+    try (PreparedStatement q = c.prepareStatement("SELECT a.attname FROM pg_index i"
+        + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+        + " WHERE i.indrelid = to_regclass(?) AND i.indisprimary"
+        + " ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
+      q.setString(1, qualified);
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          key.add(r.getString(1));
+        }
+      }
+    }
+    return key;
+  }
+
+  private static Recorded lastRecorded(Connection c, String dataset, String schema)
+      throws SQLException {
+    try (PreparedStatement q = c.prepareStatement("SELECT definition_hash, changed_at::text,"
+        + " definition::text FROM " + Identifiers.quote(schema) + "." + Identifiers.quote(TABLE)
+        + " WHERE dataset = ? AND change = 'definition' ORDER BY id DESC LIMIT 1")) {
+      q.setString(1, dataset);
+      try (ResultSet r = q.executeQuery()) {
+        if (!r.next()) {
+          return null;
+        }
+        DatasetDefinition def = null;
+        try {
+          def = DatasetDefinition.fromJson(r.getString(3));
+        } catch (IllegalArgumentException e) {
+          LOG.warn("the recorded definition {} cannot be read any more ({}); comparing with the"
+              + " tables only", r.getString(1), e.getMessage());
+        }
+        return new Recorded(r.getString(1), r.getString(2), def);
+      }
+    }
+  }
+
+  private static void record(Connection c, String schema, DatasetDefinition def, String hash,
+      Change change, boolean withDefinition) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("INSERT INTO " + Identifiers.quote(schema) + "."
+        + Identifiers.quote(TABLE) + " (dataset, definition_hash, change, table_name, column_name,"
+        + " detail, definition) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)")) {
+      s.setString(1, def.name);
+      s.setString(2, hash);
+      s.setString(3, change.change);
+      s.setString(4, change.table);
+      s.setString(5, change.column);
+      s.setString(6, change.detail);
+      s.setString(7, withDefinition ? canonicalJson(def) : null);
+      s.executeUpdate();
+    }
+  }
+
+  private static void execute(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
