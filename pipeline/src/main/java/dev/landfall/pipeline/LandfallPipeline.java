@@ -122,6 +122,7 @@ public final class LandfallPipeline {
     FlinkDefaults.apply(options);
     DatasetDefinition def = loadDefinition(options);
     Identifiers.checkSchema("--dbSchema", options.getDbSchema());
+    reingest(options);
     Path workDir = Paths.get(options.getWorkDir()).toAbsolutePath();
     boolean sampleGenerated = options.getInput().isEmpty() && !options.getCompact();
     if (sampleGenerated) {
@@ -377,6 +378,25 @@ public final class LandfallPipeline {
         + " input");
   }
 
+  /** --reingest as a set of values, with --reingestChanged as 'changed'; refuses unknown ones. */
+  static java.util.Set<String> reingest(LandfallOptions options) {
+    java.util.Set<String> values = new java.util.TreeSet<>();
+    for (String v : options.getReingest().split(",")) {
+      if (v.isBlank()) {
+        continue;
+      }
+      if (!v.trim().equals("changed") && !v.trim().equals("olderDefinitions")) {
+        throw new IllegalArgumentException("--reingest: unknown value '" + v.trim()
+            + "'; use changed and/or olderDefinitions, e.g. --reingest=olderDefinitions");
+      }
+      values.add(v.trim());
+    }
+    if (options.getReingestChanged()) {
+      values.add("changed");
+    }
+    return values;
+  }
+
   /** True for --format=parquet; refuses unknown formats. */
   static boolean isParquetInput(LandfallOptions options) {
     switch (options.getFormat().trim().toLowerCase(java.util.Locale.ROOT)) {
@@ -526,7 +546,8 @@ public final class LandfallPipeline {
           ledger == null ? null : ledger::quietFor);
     }
     if (ledger != null) {
-      discover = discover.claimingWith(new ClaimFiles(ledger, options.getReingestChanged()));
+      discover = discover.claimingWith(new ClaimFiles(ledger, reingest(options).contains("changed"))
+          .reingestingOlderDefinitions(reingest(options).contains("olderDefinitions")));
     }
     PCollection<FileIO.ReadableFile> files = pipeline.apply("DiscoverFiles", discover);
     if (watch) {

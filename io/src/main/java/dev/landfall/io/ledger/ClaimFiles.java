@@ -22,15 +22,26 @@ public class ClaimFiles
     extends PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>> {
   private final FileLedger ledger;
   private final boolean reingestChanged;
+  private final boolean reingestOlder;
 
   public ClaimFiles(FileLedger ledger, boolean reingestChanged) {
+    this(ledger, reingestChanged, false);
+  }
+
+  private ClaimFiles(FileLedger ledger, boolean reingestChanged, boolean reingestOlder) {
     this.ledger = ledger;
     this.reingestChanged = reingestChanged;
+    this.reingestOlder = reingestOlder;
+  }
+
+  /** Also reads again the files finished under another version of the dataset definition. */
+  public ClaimFiles reingestingOlderDefinitions(boolean older) {
+    return new ClaimFiles(ledger, reingestChanged, older);
   }
 
   @Override
   public PCollection<MatchResult.Metadata> expand(PCollection<MatchResult.Metadata> files) {
-    return files.apply("ClaimInLedger", ParDo.of(new ClaimFn(ledger, reingestChanged)))
+    return files.apply("ClaimInLedger", ParDo.of(new ClaimFn(ledger, reingestChanged, reingestOlder)))
         .setCoder(files.getCoder());
   }
 
@@ -41,10 +52,12 @@ public class ClaimFiles
     private final Counter changed = Metrics.counter(ClaimFiles.class, "files-changed");
     private final FileLedger ledger;
     private final boolean reingestChanged;
+    private final boolean reingestOlder;
 
-    ClaimFn(FileLedger ledger, boolean reingestChanged) {
+    ClaimFn(FileLedger ledger, boolean reingestChanged, boolean reingestOlder) {
       this.ledger = ledger;
       this.reingestChanged = reingestChanged;
+      this.reingestOlder = reingestOlder;
     }
 
     @ProcessElement
@@ -54,12 +67,13 @@ public class ClaimFiles
       Instant modified = file.lastModifiedMillis() > 0
           ? Instant.ofEpochMilli(file.lastModifiedMillis()) : null;
       FileLedger.Claim claim =
-          ledger.claim(path, file.sizeBytes(), modified, file.checksum(), reingestChanged);
+          ledger.claim(path, file.sizeBytes(), modified, file.checksum(), reingestChanged,
+              reingestOlder);
       switch (claim) {
         case INGEST:
         case REINGEST:
           claimed.inc();
-          LOG.info("{}: {}", claim == FileLedger.Claim.INGEST ? "ingesting" : "re-ingesting changed",
+          LOG.info("{}: {}", claim == FileLedger.Claim.INGEST ? "ingesting" : "re-ingesting",
               path);
           out.output(file);
           break;

@@ -49,10 +49,13 @@ public final class FileLedger implements Serializable {
   private final Database db;
   private final DatasetDefinition def;
   private final String schema;
+  /** The hash of the definition files are read with ({@code SchemaEvolution#hash}). */
+  private final String definitionHash;
 
   public FileLedger(Database db, DatasetDefinition def, String schema) {
     this.db = db;
     this.def = def;
+    this.definitionHash = dev.landfall.io.postgres.SchemaEvolution.hash(def);
     this.schema = Identifiers.check("--dbSchema", schema);
   }
 
@@ -87,6 +90,10 @@ public final class FileLedger implements Serializable {
             + " PRIMARY KEY (dataset, path))",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS etag text",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS items_read bigint",
+        "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS definition_hash text",
+        "COMMENT ON COLUMN " + t + ".definition_hash IS 'Hash of the dataset definition the file"
+            + " was last read with (see landfall_schema_changes); --reingest=olderDefinitions"
+            + " reads the files of other definitions again.'",
         "COMMENT ON COLUMN " + t + ".items_read IS 'While a backfill runs: the records and"
             + " file-level dead letters the reader produced from this file; the file is finished"
             + " from them when the job has ended.'",
@@ -104,10 +111,20 @@ public final class FileLedger implements Serializable {
    */
   public Claim claim(String path, long size, Instant modified, String etag, boolean reingest)
       throws SQLException, java.io.IOException {
+    return claim(path, size, modified, etag, reingest, false);
+  }
+
+  /**
+   * As {@link #claim(String, long, Instant, String, boolean)}; with {@code reingestOlder}, a file
+   * finished under another definition (or before definitions were recorded) is read again too,
+   * its rows and rejects replaced.
+   */
+  public Claim claim(String path, long size, Instant modified, String etag, boolean reingest,
+      boolean reingestOlder) throws SQLException, java.io.IOException {
     return db.retrying("claiming " + path + " in the ledger", c -> {
       c.setAutoCommit(false);
       try {
-        Claim claim = claim(c, path, size, modified, etag, reingest);
+        Claim claim = claim(c, path, size, modified, etag, reingest, reingestOlder);
         c.commit();
         return claim;
       } catch (SQLException | RuntimeException e) {
@@ -118,13 +135,15 @@ public final class FileLedger implements Serializable {
   }
 
   private Claim claim(Connection c, String path, long size, Instant modified, String etag,
-      boolean reingest) throws SQLException {
+      boolean reingest, boolean reingestOlder) throws SQLException {
     Timestamp mtime = modified == null ? null : Timestamp.from(modified);
     String status = null;
     long oldSize = -1;
     Timestamp oldMtime = null;
     String oldEtag = null;
-    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at, etag FROM "
+    String oldHash = null;
+    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at, etag,"
+        + " definition_hash FROM "
         + table() + " WHERE dataset = ? AND path = ? FOR UPDATE")) {
       s.setString(1, def.name);
       s.setString(2, path);
@@ -134,18 +153,20 @@ public final class FileLedger implements Serializable {
           oldSize = r.getLong(2);
           oldMtime = r.getTimestamp(3);
           oldEtag = r.getString(4);
+          oldHash = r.getString(5);
         }
       }
     }
     if (status == null) {
       try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
-          + " (dataset, path, size_bytes, modified_at, etag, status, started_at)"
-          + " VALUES (?, ?, ?, ?, ?, 'processing', now())")) {
+          + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash)"
+          + " VALUES (?, ?, ?, ?, ?, 'processing', now(), ?)")) {
         s.setString(1, def.name);
         s.setString(2, path);
         s.setLong(3, size);
         s.setTimestamp(4, mtime);
         s.setString(5, etag);
+        s.setString(6, definitionHash);
         s.executeUpdate();
       }
       notify(c, event(path, "discovered", null));
@@ -164,7 +185,8 @@ public final class FileLedger implements Serializable {
       notify(c, event(path, "discovered", null));
       return Claim.INGEST;
     }
-    if (finished && same) {
+    boolean older = reingestOlder && finished && same && !definitionHash.equals(oldHash);
+    if (finished && same && !older) {
       try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
           + " SET last_seen = now() WHERE dataset = ? AND path = ?")) {
         s.setString(1, def.name);
@@ -174,7 +196,7 @@ public final class FileLedger implements Serializable {
       return Claim.ALREADY_DONE;
     }
     // Changed since it was ingested (or changed while an earlier run was reading it).
-    if (!reingest && (finished || status.equals("changed"))) {
+    if (!older && !reingest && (finished || status.equals("changed"))) {
       if (!status.equals("changed")) {
         update(c, path, oldSize, oldMtime, oldEtag, "changed", false);
         notify(c, event(path, "changed", "size or modification time differs from the"
@@ -248,14 +270,18 @@ public final class FileLedger implements Serializable {
         + " SET size_bytes = ?, modified_at = ?, etag = ?, status = ?, last_seen = now()"
         + (restart ? ", started_at = now(), finished_at = NULL, error = NULL, rows_read = NULL,"
             + " rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL,"
-            + " items_read = NULL" : "")
+            + " items_read = NULL, definition_hash = ?" : "")
         + " WHERE dataset = ? AND path = ?")) {
-      s.setLong(1, size);
-      s.setTimestamp(2, mtime);
-      s.setString(3, etag);
-      s.setString(4, status);
-      s.setString(5, def.name);
-      s.setString(6, path);
+      int i = 0;
+      s.setLong(++i, size);
+      s.setTimestamp(++i, mtime);
+      s.setString(++i, etag);
+      s.setString(++i, status);
+      if (restart) {
+        s.setString(++i, definitionHash);
+      }
+      s.setString(++i, def.name);
+      s.setString(++i, path);
       s.executeUpdate();
     }
   }

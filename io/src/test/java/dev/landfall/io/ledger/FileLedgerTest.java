@@ -66,6 +66,38 @@ class FileLedgerTest extends PostgresTestBase {
     assertThat("aggregates", results.get(1), equalTo(results.get(3)));
   }
 
+  @Test
+  void olderDefinitionsAreReadAgainOnlyWhenAsked() throws Exception {
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    PostgresTables.createAll(db, DEF, "older");
+    String file = "/in/date=2024-01-01/a.csv";
+    Instant modified = Instant.parse("2024-01-03T00:00:00Z");
+    FileLedger v1 = new FileLedger(db, DEF, "older");
+    assertThat(v1.claim(file, 100, modified, null, false), equalTo(FileLedger.Claim.INGEST));
+    insertRows(db, "older", file, 5);
+    v1.finish(file, 5, true);
+
+    String json;
+    try (java.io.InputStream in = DatasetDefinition.class.getResourceAsStream(
+        "/datasets/billing.json")) {
+      json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    DatasetDefinition changed = DatasetDefinition.fromJson(
+        json.replace("Cloud billing feed", "Changed billing feed"));
+    PostgresTables.createAll(db, changed, "older");
+    FileLedger v2 = new FileLedger(db, changed, "older");
+    assertThat("not asked", v2.claim(file, 100, modified, null, false, false),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat("the same definition", v1.claim(file, 100, modified, null, false, true),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(v2.claim(file, 100, modified, null, false, true),
+        equalTo(FileLedger.Claim.REINGEST));
+    assertThat("its rows are replaced", query(db, "SELECT count(*) FROM older.billing"),
+        equalTo(List.of("0")));
+    assertThat(query(db, "SELECT status || ' ' || definition_hash FROM older.landfall_files"),
+        equalTo(List.of("processing " + dev.landfall.io.postgres.SchemaEvolution.hash(changed))));
+  }
+
   private static void insertRows(Database db, String schema, String file, int n) throws Exception {
     String date = file.substring(file.indexOf("date=") + 5, file.indexOf("date=") + 15);
     try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("INSERT INTO "

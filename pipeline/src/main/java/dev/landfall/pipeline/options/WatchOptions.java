@@ -52,6 +52,15 @@ public interface WatchOptions extends PipelineOptions {
   void setReingestChanged(Boolean value);
 
   @Description(
+      "Files ingested before to read again, replacing their rows: 'changed' (as"
+          + " --reingestChanged) and/or 'olderDefinitions' (files finished under another version"
+          + " of the dataset definition, or before versions were recorded), comma-separated.")
+  @Default.String("")
+  String getReingest();
+
+  void setReingest(String value);
+
+  @Description(
       "URL that receives each file status event (JSON) by HTTP POST, with retries, besides"
           + " NOTIFY landfall_status.")
   @Default.String("")
