@@ -10,6 +10,7 @@ import dev.landfall.io.ledger.RecordFileItems;
 import dev.landfall.io.ledger.StatusWebhook;
 import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ExportFileToParquet;
+import dev.landfall.io.postgres.DropKeysStoredBefore;
 import dev.landfall.io.parquet.MarkPartitionsComplete;
 import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.ReadParquetFiles;
@@ -378,6 +379,15 @@ public final class LandfallPipeline {
         + " input");
   }
 
+  /** True when earlier runs left rows in the rows table (files done, or changed since). */
+  static boolean storedBefore(FileLedger ledger) {
+    try {
+      return ledger.count("done") + ledger.count("changed") > 0;
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("cannot read the file ledger: " + e.getMessage(), e);
+    }
+  }
+
   /** --reingest as a set of values, with --reingestChanged as 'changed'; refuses unknown ones. */
   static java.util.Set<String> reingest(LandfallOptions options) {
     java.util.Set<String> values = new java.util.TreeSet<>();
@@ -610,6 +620,13 @@ public final class LandfallPipeline {
       } else {
         LOG.warn("no database: the lookup columns of {} stay empty", def.name);
       }
+    }
+
+    //    A backfill after earlier runs: a key the rows table holds from an earlier run keeps its
+    //    row there, so the Parquet files must not get a second one.
+    if (!watch && ledger != null && sinks.parquet && storedBefore(ledger)) {
+      unique = unique.apply("DropKeysStoredBefore",
+          new DropKeysStoredBefore(db, def, options.getDbSchema()));
     }
 
     // 5-6. Parquet for data scientists; PostgreSQL rows and aggregates for analysts. In a

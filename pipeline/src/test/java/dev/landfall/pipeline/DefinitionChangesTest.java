@@ -57,13 +57,15 @@ class DefinitionChangesTest {
           EndToEndChecks.options(in, work, pg.jdbcUrl(), "--datasetFile=" + v1));
       assertThat(first.rowsValid, equalTo(3L));
 
-      // The provider's new export: note gone, region new, wider numbers.
+      // The provider's new export: note gone, region new, wider numbers; o3 again, a key stored
+      // by the first run, which keeps its row in PostgreSQL and in Parquet.
       Files.createDirectories(in.resolve("day=2024-03-02"));
       Files.writeString(in.resolve("day=2024-03-02/b.csv"), "order_id,qty,amount,region\n"
-          + "o4,5000000000,123456789012.34,eu\n");
+          + "o4,5000000000,123456789012.34,eu\n" + "o3,7,2.00,us\n");
       RunSummary second = LandfallPipeline.run(
           EndToEndChecks.options(in, work, pg.jdbcUrl(), "--datasetFile=" + v2));
       assertThat(second.rowsValid, equalTo(1L));
+      assertThat(second.rowsDuplicate, equalTo(1L));
 
       try (Connection c = EndToEndChecks.pg(pg.jdbcUrl()); Statement s = c.createStatement()) {
         assertThat(rows(s, "SELECT order_id || ' ' || coalesce(qty::text, '-') || ' ' || amount"
