@@ -63,6 +63,7 @@ public final class RecordValidator implements Serializable {
   private transient int[] derivedFrom;
   private transient char delimiter;
   private transient char quote;
+  private transient boolean rescue;
 
   /** False for a first pass over records that are validated (and counted) again later. */
   private final boolean counting;
@@ -112,6 +113,7 @@ public final class RecordValidator implements Serializable {
     }
     delimiter = def.csv.delimiter.charAt(0);
     quote = def.csv.quote.charAt(0);
+    rescue = def.rescuesUnknownColumns();
   }
 
   /**
@@ -121,6 +123,16 @@ public final class RecordValidator implements Serializable {
    */
   public void validate(String file, long line, List<String> cells, List<Integer> columns,
       List<String> partitions, int width, Receiver out) {
+    validate(file, line, cells, columns, partitions, width, null, out);
+  }
+
+  /**
+   * As {@link #validate(String, long, List, List, List, int, Receiver)}; with {@code
+   * "unknownColumns": "rescue"}, {@code columns} goes on past the defined fields with the cell
+   * index of each column the definition does not name, and {@code header} names the cells.
+   */
+  public void validate(String file, long line, List<String> cells, List<Integer> columns,
+      List<String> partitions, int width, List<String> header, Receiver out) {
     if (cells.size() != width) {
       reject(out, file, line, Rejects.COLUMN_COUNT, null,
           "record has " + cells.size() + " fields, the header has " + width, cells);
@@ -204,11 +216,59 @@ public final class RecordValidator implements Serializable {
       values[at++] = ParseAndValidate.derive(def.derived.get(i).part, values[derivedFrom[i]]);
     }
     values[at++] = file;
-    values[at] = line;
+    values[at++] = line;
+    if (rescue) {
+      values[at] = rescued(cells, columns, header);
+    }
     if (counting) {
       valid.inc();
     }
     out.clean(Row.withSchema(cleanSchema).attachValues(values));
+  }
+
+  /**
+   * The non-empty cells of the columns the definition does not name, as a JSON object of header
+   * name to text (in file order), or null when there are none.
+   */
+  private String rescued(List<String> cells, List<Integer> columns, List<String> header) {
+    if (header == null) {
+      return null;
+    }
+    StringBuilder json = null;
+    for (int k = fieldParsers.length; k < columns.size(); k++) {
+      int idx = columns.get(k);
+      String text = cells.get(idx);
+      if (text == null || text.strip().isEmpty()) {
+        continue;
+      }
+      json = json == null ? new StringBuilder("{") : json.append(',');
+      jsonString(json, header.get(idx));
+      json.append(':');
+      jsonString(json, text.strip());
+    }
+    return json == null ? null : json.append('}').toString();
+  }
+
+  private static void jsonString(StringBuilder json, String s) {
+    json.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"':
+          json.append("\\\"");
+          break;
+        case '\\':
+          json.append("\\\\");
+          break;
+        default:
+          if (c < 0x20) {
+            json.append(String.format("\\u%04x", (int) c));
+          } else {
+            json.append(c);
+          }
+      }
+    }
+    json.append('"');
   }
 
   private String checkConstraints(int i, DatasetDefinition.Field f, Object v, String text) {

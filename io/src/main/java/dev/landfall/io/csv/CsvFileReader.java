@@ -49,10 +49,12 @@ final class CsvFileReader implements Serializable {
     /**
      * One record: {@code cells} as read, {@code columns} the cell index of each defined field
      * (-1: not in the header), {@code partitions} the file's partition values as text, {@code
-     * width} the header's number of columns.
+     * width} the header's number of columns. When the definition rescues unknown columns,
+     * {@code columns} goes on with the cell index of each unknown column and {@code header} names
+     * the cells (else it is null).
      */
     void record(String path, long line, List<String> cells, List<Integer> columns,
-        List<String> partitions, int width);
+        List<String> partitions, int width, List<String> header);
 
     /** The dead letter of a file that cannot be read (further). */
     void fileRejected(Row deadLetter);
@@ -63,8 +65,8 @@ final class CsvFileReader implements Serializable {
       return new Records() {
         @Override
         public void record(String path, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width) {
-          validator.validate(path, line, cells, columns, partitions, width, rows);
+            List<String> partitions, int width, List<String> header) {
+          validator.validate(path, line, cells, columns, partitions, width, header, rows);
         }
 
         @Override
@@ -139,6 +141,7 @@ final class CsvFileReader implements Serializable {
         CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
       Iterator<CSVRecord> it = parser.iterator();
       List<Integer> columns;
+      List<String> names = null;
       int width;
       if (def.csv.header) {
         if (!it.hasNext()) {
@@ -151,8 +154,10 @@ final class CsvFileReader implements Serializable {
         width = header.size();
         columns = new ArrayList<>(def.fields.size());
         Map<String, Integer> byName = new HashMap<>();
+        List<String> headerNames = new ArrayList<>(header.size());
         for (int i = 0; i < header.size(); i++) {
           String name = header.get(i).strip().toLowerCase(Locale.ROOT);
+          headerNames.add(name);
           if (byName.put(name, i) != null && problem == null) {
             problem = "header names column '" + name + "' twice";
           }
@@ -173,12 +178,30 @@ final class CsvFileReader implements Serializable {
         } else if (problem == null && !missing.isEmpty()) {
           problem = "header lacks required column(s) " + missing;
         }
+        List<String> unknown = new ArrayList<>();
+        for (String name : headerNames) {
+          if (!fieldNames.contains(name)) {
+            unknown.add(name);
+          }
+        }
+        if (problem == null && !unknown.isEmpty() && def.rejectsUnknownColumns()) {
+          problem = "header has column(s) the definition does not name: " + shortList(unknown)
+              + " (the definition's unknownColumns is reject)";
+        }
         if (problem != null) {
           rejectFile(out, path, 1, Rejects.HEADER, problem);
           return 1;
         }
-        if (known < byName.size() && counting) {
-          noteUnknownColumns(path, byName.keySet());
+        if (!unknown.isEmpty() && def.rescuesUnknownColumns()) {
+          for (int i = 0; i < headerNames.size(); i++) {
+            if (!fieldNames.contains(headerNames.get(i))) {
+              columns.add(i);
+            }
+          }
+          names = Collections.unmodifiableList(headerNames);
+        }
+        if (!unknown.isEmpty() && counting) {
+          noteUnknownColumns(path, unknown);
         }
       } else {
         width = def.fields.size();
@@ -196,7 +219,7 @@ final class CsvFileReader implements Serializable {
         long startLine = Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
         lastLine = endLine;
         records++;
-        out.record(path, startLine, cells, columns, partitions, width);
+        out.record(path, startLine, cells, columns, partitions, width, names);
       }
       return records;
     } catch (IOException | RuntimeException e) {
@@ -240,17 +263,17 @@ final class CsvFileReader implements Serializable {
   }
 
   /** Logs and counts, once per file, the header columns the definition does not name. */
-  private void noteUnknownColumns(String path, Iterable<String> headerNames) {
-    List<String> unknown = new ArrayList<>();
-    for (String name : headerNames) {
-      if (!fieldNames.contains(name)) {
-        unknown.add(name);
-      }
-    }
-    Collections.sort(unknown);
+  private void noteUnknownColumns(String path, List<String> unknown) {
     filesWithUnknownColumns.inc();
-    LOG.info("file {} has {} column(s) the definition does not name, ignored: {}", path,
-        unknown.size(), unknown.size() > 20 ? unknown.subList(0, 20) + "..." : unknown);
+    LOG.info("file {} has {} column(s) the definition does not name, {}: {}", path,
+        unknown.size(), def.rescuesUnknownColumns() ? "kept in " + DatasetDefinition.RESCUED
+            : "ignored", shortList(unknown));
+  }
+
+  private static String shortList(List<String> names) {
+    List<String> sorted = new ArrayList<>(names);
+    Collections.sort(sorted);
+    return (sorted.size() > 20 ? sorted.subList(0, 20) + "..." : sorted).toString();
   }
 
   private static int lineBreaksIn(List<String> cells) {

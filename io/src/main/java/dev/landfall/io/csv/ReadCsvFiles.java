@@ -195,7 +195,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       return new CsvFileReader.Records() {
         @Override
         public void record(String path, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width) {
+            List<String> partitions, int width, List<String> header) {
           records.output(Row.withSchema(DatasetSchemas.RAW)
               .attachValues(path, line, cells, columns, partitions, width));
         }

@@ -44,12 +44,32 @@ public final class ParquetRows {
     final int index;
     final ColumnType type;
     final boolean nullable;
+    /** The rescued unknown columns: JSON text in the row, a map of strings in the file. */
+    final boolean rescued;
 
     Column(String name, int index, ColumnType type, boolean nullable) {
       this.name = name;
       this.index = index;
       this.type = type;
       this.nullable = nullable;
+      this.rescued = name.equals(DatasetDefinition.RESCUED);
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /**
+   * The rescued columns of a row (a JSON object of texts) as a map in name order: the same map
+   * whether the row comes from the reader or back from PostgreSQL (jsonb keeps its own order).
+   */
+  static java.util.Map<String, String> rescuedMap(String json) {
+    try {
+      return JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<
+          java.util.TreeMap<String, String>>() {});
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("the " + DatasetDefinition.RESCUED
+          + " value is not a JSON object of texts: " + e.getMessage(), e);
     }
   }
 
@@ -67,6 +87,10 @@ public final class ParquetRows {
         ColumnType.of(ColumnType.Kind.STRING), false));
     cols.add(new Column(DatasetDefinition.SOURCE_LINE, clean.indexOf(DatasetDefinition.SOURCE_LINE),
         ColumnType.of(ColumnType.Kind.LONG), false));
+    if (def.rescuesUnknownColumns()) {
+      cols.add(new Column(DatasetDefinition.RESCUED, clean.indexOf(DatasetDefinition.RESCUED),
+          ColumnType.of(ColumnType.Kind.STRING), true));
+    }
     for (DatasetDefinition.Lookup l : def.lookups) {
       for (String c : l.columns) {
         cols.add(new Column(c, clean.indexOf(c), ColumnType.of(ColumnType.Kind.STRING), true));
@@ -85,7 +109,7 @@ public final class ParquetRows {
   public static java.util.Set<String> plainColumns(DatasetDefinition def) {
     java.util.Set<String> plain = new java.util.LinkedHashSet<>();
     for (Column c : columns(def)) {
-      if (def.isList(c.name) || def.structOf(c.name) != null) {
+      if (def.isList(c.name) || def.structOf(c.name) != null || c.rescued) {
         continue;
       }
       boolean mostlyDistinct;
@@ -149,6 +173,9 @@ public final class ParquetRows {
   }
 
   private static Schema avroType(DatasetDefinition def, Column c) {
+    if (c.rescued) {
+      return Schema.createMap(Schema.create(Schema.Type.STRING));
+    }
     Schema t = avroType(c.type);
     return def.isList(c.name) ? Schema.createArray(t) : t;
   }
@@ -233,6 +260,9 @@ public final class ParquetRows {
       }
       if (v instanceof List) {
         return v; // a list of text: Avro writes any java.util.Collection as an array
+      }
+      if (c.rescued) {
+        return rescuedMap((String) v);
       }
       return toAvro(c.type, v);
     }
@@ -329,7 +359,26 @@ public final class ParquetRows {
         return;
       }
       out.startField(c.name, at);
-      if (list) {
+      if (c.rescued) {
+        // parquet-avro's map layout: a group holding a repeated "key_value" group.
+        out.startGroup();
+        java.util.Map<String, String> map = rescuedMap((String) v);
+        if (!map.isEmpty()) {
+          out.startField("key_value", 0);
+          for (java.util.Map.Entry<String, String> e : map.entrySet()) {
+            out.startGroup();
+            out.startField("key", 0);
+            out.addBinary(utf8(e.getKey()));
+            out.endField("key", 0);
+            out.startField("value", 1);
+            out.addBinary(utf8(e.getValue()));
+            out.endField("value", 1);
+            out.endGroup();
+          }
+          out.endField("key_value", 0);
+        }
+        out.endGroup();
+      } else if (list) {
         // parquet-avro's list layout: a group holding a repeated "array" field.
         List<?> items = (List<?>) v;
         out.startGroup();

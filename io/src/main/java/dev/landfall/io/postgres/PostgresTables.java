@@ -71,6 +71,10 @@ public final class PostgresTables {
     if (column.equals(DatasetDefinition.SOURCE_LINE)) {
       return "Line of the input file where the row starts.";
     }
+    if (column.equals(DatasetDefinition.RESCUED)) {
+      return "Columns of the input file that the definition does not name (unknownColumns:"
+          + " rescue), as a JSON object of header name to text; only non-empty cells.";
+    }
     return null;
   }
 
@@ -80,7 +84,8 @@ public final class PostgresTables {
     for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.clean(def).getFields()) {
       ColumnType t = def.typeOf(f.getName());
       String sql = def.isList(f.getName()) ? "text[]" : t != null ? sqlType(t)
-          : f.getName().equals(DatasetDefinition.SOURCE_LINE) ? "bigint" : "text";
+          : f.getName().equals(DatasetDefinition.SOURCE_LINE) ? "bigint"
+          : f.getName().equals(DatasetDefinition.RESCUED) ? "jsonb" : "text";
       cols.add(new TableSpec.Column(f.getName(), sql, !f.getType().getNullable(),
           describe(def, f.getName())));
     }

@@ -131,6 +131,31 @@ public final class DatasetDefinition implements Serializable {
   @JsonProperty public List<Lookup> lookups = new ArrayList<>();
   @JsonProperty public List<Struct> structs = new ArrayList<>();
 
+  /**
+   * What happens to CSV columns the definition does not name: {@code ignore} (the default:
+   * logged and counted once per file), {@code rescue} (kept per row as a JSON object in the
+   * {@value #RESCUED} column) or {@code reject} (the file is rejected with reason {@code header}).
+   * Absent from the JSON when not set, so that adding this setting left the hash of existing
+   * definitions unchanged.
+   */
+  @JsonProperty
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public String unknownColumns;
+
+  /** The column that keeps a row's unknown CSV columns when {@code unknownColumns} is rescue. */
+  public static final String RESCUED = "_rescued";
+
+  /** True when unknown CSV columns are kept in {@value #RESCUED}. */
+  public boolean rescuesUnknownColumns() {
+    return "rescue".equals(unknownColumns);
+  }
+
+  /** True when a file with unknown CSV columns is rejected. */
+  public boolean rejectsUnknownColumns() {
+    return "reject".equals(unknownColumns);
+  }
+
   /** Parses and validates a definition from JSON text. */
   public static DatasetDefinition fromJson(String json) {
     try {
@@ -215,7 +240,11 @@ public final class DatasetDefinition implements Serializable {
     if (fields == null || fields.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' declares no fields");
     }
-    Set<String> names = new HashSet<>(List.of(SOURCE_FILE, SOURCE_LINE));
+    Set<String> names = new HashSet<>(List.of(SOURCE_FILE, SOURCE_LINE, RESCUED));
+    if (unknownColumns != null && !List.of("ignore", "rescue", "reject").contains(unknownColumns)) {
+      throw new IllegalArgumentException("unknownColumns '" + unknownColumns
+          + "': use ignore (the default), rescue or reject");
+    }
     for (Partition p : partitions) {
       unique(names, Identifiers.check("partition name", p.name));
       p.parsedType = ColumnType.parse(p.type);

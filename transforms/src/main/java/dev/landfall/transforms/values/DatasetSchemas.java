@@ -79,7 +79,8 @@ public final class DatasetSchemas {
 
   /**
    * Clean rows: partition columns, then fields, then derived columns, then {@code source_file} and
-   * {@code source_line}, then the lookup columns (filled after validation). Columns are nullable unless required (key and partition columns always are).
+   * {@code source_line}, then {@code _rescued} (a JSON object of the unknown CSV columns, with
+   * {@code "unknownColumns": "rescue"}), then the lookup columns (filled after validation). Columns are nullable unless required (key and partition columns always are).
    */
   public static Schema clean(DatasetDefinition def) {
     Schema.Builder b = Schema.builder();
@@ -96,6 +97,9 @@ public final class DatasetSchemas {
     }
     b.addStringField(DatasetDefinition.SOURCE_FILE);
     b.addInt64Field(DatasetDefinition.SOURCE_LINE);
+    if (def.rescuesUnknownColumns()) {
+      b.addNullableField(DatasetDefinition.RESCUED, FieldType.STRING);
+    }
     for (DatasetDefinition.Lookup l : def.lookups) {
       for (String c : l.columns) {
         b.addNullableField(c, FieldType.STRING);
