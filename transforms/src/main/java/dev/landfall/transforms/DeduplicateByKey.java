@@ -248,17 +248,25 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   /** The key of a row as text: its key column values joined by U+0001. */
   public static String keyOf(Row row, List<String> key) {
     if (key.size() == 1) {
-      return String.valueOf((Object) row.getValue(key.get(0)));
+      Object v = row.getValue(key.get(0));
+      return v == null ? NULL_TEXT : v.toString();
     }
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < key.size(); i++) {
       if (i > 0) {
         sb.append('\u0001');
       }
-      sb.append((Object) row.getValue(key.get(i)));
+      Object v = row.getValue(key.get(i));
+      sb.append(v == null ? NULL_TEXT : v.toString());
     }
     return sb.toString();
   }
+
+  /**
+   * A NULL in {@link #keyOf}: a group column may be NULL (a key column never is), and NULL is its
+   * own group, apart from the text "null". No clean text holds U+0000.
+   */
+  private static final String NULL_TEXT = "\u0000";
 
   /** The winning row of a key so far, and how many rows had that key. */
   static final class Winner {

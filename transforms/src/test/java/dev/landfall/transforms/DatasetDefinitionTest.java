@@ -45,9 +45,9 @@ class DatasetDefinitionTest {
         .getMessage(), containsString("key column 'b'"));
     assertThat(assertThrows(IllegalArgumentException.class, () -> DatasetDefinition.fromJson(
         "{\"name\":\"d\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"},"
-            + "{\"name\":\"n\",\"type\":\"int\"}],\"key\":[\"a\"],"
+            + "{\"name\":\"n\",\"type\":\"string\",\"split\":\"|\"}],\"key\":[\"a\"],"
             + "\"aggregates\":{\"groupBy\":[\"n\"],\"measures\":{}}}"))
-        .getMessage(), containsString("must be a partition, a key or a required field"));
+        .getMessage(), containsString("'n' is a list"));
     assertThat(assertThrows(IllegalArgumentException.class, () -> DatasetDefinition.fromJson(
         "{\"name\":\"d\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}],\"key\":[\"a\"],"
             + "\"aggregates\":{\"groupBy\":[\"a\"],\"measures\":{\"a\":[\"sum\"]}}}"))

@@ -95,11 +95,55 @@ public final class PostgresTables {
         def.description != null ? def.description : "Clean rows of dataset " + def.name);
   }
 
+  /**
+   * The expressions that identify an aggregate group in SQL: each group column, or for a column
+   * that may be NULL, {@code coalesce(col, <zero>)} and {@code (col IS NULL)}, so that NULL is one
+   * group of its own (as in {@code GROUP BY}) and equality, unique indexes and hash joins work
+   * (PostgreSQL 14 has no {@code NULLS NOT DISTINCT}). Plain column names when no group column
+   * is nullable: the SQL of such datasets is unchanged.
+   */
+  public static List<String> groupKey(DatasetDefinition def) {
+    List<String> exprs = new ArrayList<>();
+    for (String g : def.aggregates.groupBy) {
+      String col = Identifiers.quote(g);
+      if (def.isRequired(g)) {
+        exprs.add(col);
+      } else {
+        exprs.add("coalesce(" + col + ", " + zero(def.typeOf(g)) + ")");
+        exprs.add("(" + col + " IS NULL)");
+      }
+    }
+    return exprs;
+  }
+
+  /** True when a group column may be NULL (see {@link #groupKey}). */
+  public static boolean hasNullableGroups(DatasetDefinition def) {
+    return def.aggregates != null
+        && def.aggregates.groupBy.stream().anyMatch(g -> !def.isRequired(g));
+  }
+
+  /** A constant of the column's type that stands for NULL in {@link #groupKey}. */
+  private static String zero(ColumnType t) {
+    switch (t.kind()) {
+      case STRING:
+        return "''";
+      case BOOLEAN:
+        return "false";
+      case DATE:
+        return "'-infinity'::date";
+      case TIMESTAMP:
+        return "'-infinity'::timestamptz";
+      default:
+        return "0";
+    }
+  }
+
   /** Aggregates per group. */
   public static TableSpec aggregates(DatasetDefinition def, String schema) {
     List<TableSpec.Column> cols = new ArrayList<>();
     for (String g : def.aggregates.groupBy) {
-      cols.add(new TableSpec.Column(g, sqlType(def.typeOf(g)), true, describe(def, g)));
+      cols.add(new TableSpec.Column(g, sqlType(def.typeOf(g)), def.isRequired(g),
+          describe(def, g)));
     }
     cols.add(new TableSpec.Column(DatasetSchemas.ROW_COUNT, "bigint", true,
         "Number of clean, de-duplicated rows in the group."));
@@ -129,9 +173,11 @@ public final class PostgresTables {
         }
       }
     }
-    return new TableSpec(schema, def.name + "_agg", cols, def.aggregates.groupBy, update, change,
-        "updated_at", List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"),
-        "Aggregates of " + def.name + " per " + String.join(", ", def.aggregates.groupBy) + ".");
+    TableSpec spec = new TableSpec(schema, def.name + "_agg", cols, def.aggregates.groupBy, update,
+        change, "updated_at", List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"),
+        "Aggregates of " + def.name + " per " + String.join(", ", def.aggregates.groupBy)
+            + (hasNullableGroups(def) ? " (NULL is a group of its own)." : "."));
+    return hasNullableGroups(def) ? spec.uniqueOn(groupKey(def)) : spec;
   }
 
   /** Dead letters: rejected rows and files. */
@@ -256,6 +302,10 @@ public final class PostgresTables {
     String agg = q + "." + Identifiers.quote(def.name + "_agg");
     String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
         .collect(java.util.stream.Collectors.joining(", "));
+    // How groups are matched: the columns, or NULL-safe expressions of them (groupKey).
+    String match = String.join(", ", groupKey(def));
+    String conflict = groupKey(def).stream().map(e -> e.startsWith("\"") ? e : "(" + e + ")")
+        .collect(java.util.stream.Collectors.joining(", "));
     List<String> names = new ArrayList<>();
     List<String> exprs = new ArrayList<>();
     names.add(Identifiers.quote(DatasetSchemas.ROW_COUNT));
@@ -285,13 +335,15 @@ public final class PostgresTables {
     for (int i = 0; i < names.size(); i++) {
       sql.append(", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
     }
-    sql.append(" FROM ").append(rows).append(" WHERE (").append(groups).append(") IN (SELECT * FROM g)")
+    sql.append(" FROM ").append(rows).append(" WHERE (").append(match).append(") IN (SELECT ")
+        .append(match).append(" FROM g)")
         .append(" GROUP BY ").append(groups).append("), gone AS (DELETE FROM ").append(agg)
-        .append(" WHERE (").append(groups).append(") IN (SELECT * FROM g) AND (").append(groups)
-        .append(") NOT IN (SELECT ").append(groups).append(" FROM fresh)) INSERT INTO ").append(agg)
+        .append(" WHERE (").append(match).append(") IN (SELECT ").append(match)
+        .append(" FROM g) AND (").append(match)
+        .append(") NOT IN (SELECT ").append(match).append(" FROM fresh)) INSERT INTO ").append(agg)
         .append(" AS t (").append(groups).append(", ").append(String.join(", ", names))
         .append(") SELECT ").append(groups).append(", ").append(String.join(", ", names))
-        .append(" FROM fresh ON CONFLICT (").append(groups).append(") DO UPDATE SET ");
+        .append(" FROM fresh ON CONFLICT (").append(conflict).append(") DO UPDATE SET ");
     List<String> sets = new ArrayList<>();
     for (String n : names) {
       sets.add(n + " = EXCLUDED." + n);
@@ -365,13 +417,17 @@ public final class PostgresTables {
       if (def.key.equals(cols)) {
         continue;
       }
-      String name = def.name + "_by_" + String.join("_", cols);
+      // The group index holds the NULL-safe group expressions that the aggregate refresh matches.
+      boolean groups = def.aggregates != null && cols.equals(def.aggregates.groupBy)
+          && hasNullableGroups(def);
+      String name = def.name + "_by_" + String.join("_", cols) + (groups ? "_groups" : "");
       if (name.length() > 63) {
         name = def.name.substring(0, Math.min(def.name.length(), 55)) + "_idx" + i;
       }
       sql.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(name) + " ON "
           + Identifiers.quote(schema) + "." + Identifiers.quote(def.name) + " ("
-          + cols.stream().map(Identifiers::quote).collect(java.util.stream.Collectors.joining(", "))
+          + (groups ? String.join(", ", groupKey(def)) : cols.stream().map(Identifiers::quote)
+              .collect(java.util.stream.Collectors.joining(", ")))
           + ")");
     }
     return sql;

@@ -207,10 +207,12 @@ public final class SchemaEvolution {
       liveAgg.remove("updated_at");
       Map<String, String> wantedAgg = new LinkedHashMap<>();
       for (TableSpec.Column col : agg.columns) {
-        wantedAgg.put(col.name, canonical(col.sqlType));
+        wantedAgg.put(col.name, canonical(col.sqlType) + (col.notNull ? " NOT NULL" : ""));
       }
+      // NOT NULL too: a group column that may now be NULL needs the table rebuilt without the
+      // primary key that forbids it.
       Map<String, String> liveTypes = new LinkedHashMap<>();
-      liveAgg.forEach((k, v) -> liveTypes.put(k, v.type));
+      liveAgg.forEach((k, v) -> liveTypes.put(k, v.type + (v.notNull ? " NOT NULL" : "")));
       if (!liveTypes.equals(wantedAgg)) {
         rebuild = true;
         changes.add(new Change("aggregates_rebuilt", agg.table, null, liveAgg.isEmpty()

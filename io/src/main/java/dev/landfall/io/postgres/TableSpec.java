@@ -43,6 +43,11 @@ public final class TableSpec implements Serializable {
   /** Extra DDL columns not carried by rows (e.g. {@code ingested_at timestamptz default now()}). */
   public final List<String> extraColumnsDdl;
   public final String comment;
+  /**
+   * When set, rows are unique on these expressions (a unique index, for key columns that may be
+   * NULL) instead of a primary key on {@link #key}.
+   */
+  public final List<String> uniqueExpressions;
 
   public TableSpec(String schema, String table, List<Column> columns, List<String> key,
       List<String> updateColumns, List<String> changeColumns, String touchColumn,
@@ -56,6 +61,34 @@ public final class TableSpec implements Serializable {
     this.touchColumn = touchColumn;
     this.extraColumnsDdl = extraColumnsDdl;
     this.comment = comment;
+    this.uniqueExpressions = null;
+  }
+
+  private TableSpec(TableSpec spec, List<String> uniqueExpressions) {
+    this.schema = spec.schema;
+    this.table = spec.table;
+    this.columns = spec.columns;
+    this.key = spec.key;
+    this.updateColumns = spec.updateColumns;
+    this.changeColumns = spec.changeColumns;
+    this.touchColumn = spec.touchColumn;
+    this.extraColumnsDdl = spec.extraColumnsDdl;
+    this.comment = spec.comment;
+    this.uniqueExpressions = uniqueExpressions;
+  }
+
+  /** This table with rows unique on {@code expressions} (trusted SQL) instead of a primary key. */
+  public TableSpec uniqueOn(List<String> expressions) {
+    return new TableSpec(this, List.copyOf(expressions));
+  }
+
+  /** What {@code ON CONFLICT} names: the key columns, or the unique expressions. */
+  private String conflictTarget() {
+    if (uniqueExpressions == null) {
+      return list(key);
+    }
+    return uniqueExpressions.stream().map(e -> e.startsWith("\"") ? e : "(" + e + ")")
+        .collect(Collectors.joining(", "));
   }
 
   public String qualifiedName() {
@@ -89,8 +122,15 @@ public final class TableSpec implements Serializable {
     for (String extra : extraColumnsDdl) {
       ddl.append(extra).append(", ");
     }
-    ddl.append("PRIMARY KEY (").append(list(key)).append("))");
-    sql.add(ddl.toString());
+    if (uniqueExpressions == null) {
+      ddl.append("PRIMARY KEY (").append(list(key)).append("))");
+      sql.add(ddl.toString());
+    } else {
+      sql.add(ddl.substring(0, ddl.length() - 2) + ")");
+      String index = table.length() > 55 ? table.substring(0, 55) + "_unique" : table + "_groups";
+      sql.add("CREATE UNIQUE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON "
+          + qualifiedName() + " (" + String.join(", ", uniqueExpressions) + ")");
+    }
     if (comment != null) {
       sql.add("COMMENT ON TABLE " + qualifiedName() + " IS " + literal(comment));
     }
@@ -132,7 +172,7 @@ public final class TableSpec implements Serializable {
     String cols = list(columnNames());
     StringBuilder sql = new StringBuilder("INSERT INTO ").append(qualifiedName())
         .append(" AS t (").append(cols).append(") SELECT ").append(cols).append(" FROM ")
-        .append(stageName()).append(" ON CONFLICT (").append(list(key)).append(") DO ");
+        .append(stageName()).append(" ON CONFLICT (").append(conflictTarget()).append(") DO ");
     if (updateColumns.isEmpty()) {
       return sql.append("NOTHING").toString();
     }

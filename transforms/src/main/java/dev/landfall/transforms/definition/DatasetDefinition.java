@@ -342,10 +342,9 @@ public final class DatasetDefinition implements Serializable {
         if (typeOf(g) == null) {
           throw new IllegalArgumentException("aggregates.groupBy column '" + g + "' is not a column");
         }
-        if (!isRequired(g)) {
+        if (isList(g)) {
           throw new IllegalArgumentException(
-              "aggregates.groupBy column '" + g + "' must be a partition, a key or a required field"
-                  + " (group columns form the aggregate table's primary key)");
+              "aggregates.groupBy column '" + g + "' is a list; group by a single-valued column");
         }
       }
       for (Map.Entry<String, List<String>> m : aggregates.measures.entrySet()) {
