@@ -48,6 +48,20 @@ public final class ChangingDataScenario {
   static final List<String> AFTER_B = List.of("2024-03-01 - 3 10.00 5.00",
       "2024-03-01 eu 2 12.00 10.00", "2024-03-01 null 1 7.00 7.00");
 
+  /** Usage: each row takes the team its account had at the row's event time. */
+  static final String USAGE = "{\"name\": \"usage\", \"eventTime\": \"event_time\","
+      + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}], \"fields\": ["
+      + "{\"name\": \"event_id\", \"type\": \"string\", \"required\": true},"
+      + "{\"name\": \"event_time\", \"type\": \"timestamp\", \"required\": true},"
+      + "{\"name\": \"account_id\", \"type\": \"string\"}], \"key\": [\"event_id\"],"
+      + " \"lookups\": [{\"table\": \"account_teams\", \"on\": \"account_id\","
+      + "   \"columns\": [\"team\"], \"validFrom\": \"valid_from\", \"validTo\": \"valid_to\"}]}";
+  static final String USAGE_A = "event_id,event_time,account_id\n"
+      + "e1,2024-03-01T11:59:59Z,acct-1\n" + "e2,2024-03-01T12:00:00Z,acct-1\n"
+      + "e3,2024-03-01T05:00:00Z,acct-2\n" + "e4,2024-03-01T07:00:00Z,acct-2\n"
+      + "e5,2024-03-01T07:00:00Z,acct-3\n";
+  static final List<String> TEAMS_A = List.of("e1 red", "e2 blue", "e3 green", "e4 -", "e5 -");
+
   private final Path dir;
   private final String jdbcUrl;
   private final String[] runnerArgs;
@@ -142,6 +156,71 @@ public final class ChangingDataScenario {
     RunSummary summary = run.get(120, TimeUnit.SECONDS);
     assertThat(summary.render(), summary.succeeded(), equalTo(true));
     assertThat(aggregates(schema), equalTo(AFTER_B));
+  }
+
+  /**
+   * A dimension with versions: each row takes the version valid at its event time (the start
+   * inclusive, the end exclusive); a value without a version then, or unknown, stays empty.
+   */
+  public void rowsTakeTheDimensionAsOfTheirEventTime(String schema) throws Exception {
+    Path in = input(schema, "a.csv", USAGE_A);
+    teams(schema);
+    RunSummary run = run(in, schema, USAGE);
+    assertThat(run.render(), run.rowsLookupMissing, equalTo(2L));
+    assertThat(teamsOfRows(schema), equalTo(TEAMS_A));
+  }
+
+  /**
+   * During a watch run a new version of a value applies to the rows whose event time is after
+   * it starts, in files read after the change; rows already stored keep theirs.
+   */
+  public void aNewVersionDuringAWatchRunAppliesFromItsStart(String schema) throws Exception {
+    Path in = input(schema, "a.csv", USAGE_A);
+    teams(schema);
+    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
+      try {
+        return run(in, schema, USAGE, "--watch", "--pollInterval=1s", "--stopAfterIdle=10s",
+            "--lookupRefresh=500ms");
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    WatchScenario.await("the first file", 120,
+        () -> WatchScenario.doneFiles(jdbcUrl, schema) == 1);
+    try (Connection c = EndToEndChecks.pg(jdbcUrl); Statement s = c.createStatement()) {
+      s.execute("UPDATE " + schema + ".account_teams SET valid_to = '2024-03-01T18:00:00Z'"
+          + " WHERE account_id = 'acct-1' AND valid_to IS NULL");
+      s.execute("INSERT INTO " + schema + ".account_teams VALUES"
+          + " ('acct-1', 'purple', '2024-03-01T18:00:00Z', NULL)");
+    }
+    // Read at least a --pollInterval after landing: later than --lookupRefresh.
+    input(schema, "b.csv", "event_id,event_time,account_id\n"
+        + "e6,2024-03-01T17:00:00Z,acct-1\n" + "e7,2024-03-01T19:00:00Z,acct-1\n");
+    RunSummary summary = run.get(120, TimeUnit.SECONDS);
+    assertThat(summary.render(), summary.succeeded(), equalTo(true));
+    List<String> expected = new ArrayList<>(TEAMS_A);
+    expected.addAll(List.of("e6 blue", "e7 purple"));
+    assertThat(teamsOfRows(schema), equalTo(expected));
+  }
+
+  /** acct-1: red until 12:00, blue since; acct-2: green from 00:00 to 06:00 only. */
+  private void teams(String schema) throws Exception {
+    dev.landfall.io.postgres.PostgresTables.createAll(
+        new dev.landfall.io.postgres.Database(jdbcUrl, "postgres"),
+        dev.landfall.transforms.definition.DatasetDefinition.fromJson(USAGE), schema);
+    try (Connection c = EndToEndChecks.pg(jdbcUrl); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO " + schema + ".account_teams (account_id, team, valid_from,"
+          + " valid_to) VALUES ('acct-1', 'red', '2000-01-01T00:00:00Z', '2024-03-01T12:00:00Z'),"
+          + " ('acct-1', 'blue', '2024-03-01T12:00:00Z', NULL),"
+          + " ('acct-2', 'green', '2024-03-01T00:00:00Z', '2024-03-01T06:00:00Z')");
+    }
+  }
+
+  private List<String> teamsOfRows(String schema) throws Exception {
+    try (Connection c = EndToEndChecks.pg(jdbcUrl); Statement s = c.createStatement()) {
+      return rows(s, "SELECT event_id || ' ' || coalesce(team, '-') FROM " + schema + ".usage"
+          + " ORDER BY event_id");
+    }
   }
 
   private void assertRescued(String schema) throws Exception {

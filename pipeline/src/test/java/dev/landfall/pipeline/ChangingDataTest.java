@@ -33,4 +33,14 @@ class ChangingDataTest extends PostgresTestBase {
   void nullIsAGroupInAWatchRun() throws Exception {
     scenario().nullIsAGroupInAWatchRun("null_groups_watch");
   }
+
+  @Test
+  void rowsTakeTheDimensionAsOfTheirEventTime() throws Exception {
+    scenario().rowsTakeTheDimensionAsOfTheirEventTime("as_of");
+  }
+
+  @Test
+  void aNewVersionDuringAWatchRunAppliesFromItsStart() throws Exception {
+    scenario().aNewVersionDuringAWatchRunAppliesFromItsStart("as_of_watch");
+  }
 }

@@ -35,11 +35,13 @@ class DefinitionChangesTest {
   private static final String V2 = "{\"name\": \"orders\","
       + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}], \"fields\": ["
       + "{\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
-      + "{\"name\": \"qty\", \"type\": \"long\"},"
+      + "{\"name\": \"qty\", \"type\": \"long\", \"description\": \"Units ordered.\"},"
       + "{\"name\": \"amount\", \"type\": \"decimal(14,2)\", \"required\": true},"
       + "{\"name\": \"region\", \"type\": \"string\"}],"
       + " \"key\": [\"order_id\"],"
-      + " \"aggregates\": {\"groupBy\": [\"day\"], \"measures\": {\"amount\": [\"sum\", \"max\"]}}}";
+      + " \"aggregates\": {\"groupBy\": [\"day\"], \"measures\": {\"amount\": [\"sum\", \"max\"]}},"
+      + " \"views\": [{\"name\": \"orders_by_region\", \"sql\": \"SELECT region, sum(qty) AS qty"
+      + " FROM ${rows} GROUP BY region\"}]}";
 
   @TempDir Path dir;
 
@@ -75,10 +77,16 @@ class DefinitionChangesTest {
         assertThat(rows(s, "SELECT day || ' ' || row_count || ' ' || amount_sum || ' '"
             + " || amount_max FROM orders_agg ORDER BY day"), equalTo(List.of(
                 "2024-03-01 3 13.75 10.50", "2024-03-02 1 123456789012.34 123456789012.34")));
+        assertThat("a new view", rows(s, "SELECT coalesce(region, '-') || ' ' || qty"
+            + " FROM orders_by_region ORDER BY region NULLS FIRST"),
+            equalTo(List.of("- 10", "eu 5000000000")));
+        assertThat("a new description", rows(s, "SELECT col_description('orders'::regclass,"
+            + " 3)"), equalTo(List.of("Units ordered.")));
         assertThat(rows(s, "SELECT change || ' ' || coalesce(column_name, '-')"
             + " FROM landfall_schema_changes ORDER BY id"), equalTo(List.of("definition -",
                 "definition -", "type_widened qty", "type_widened amount",
-                "column_added region", "column_kept note", "aggregates_rebuilt -")));
+                "column_added region", "column_kept note", "aggregates_rebuilt -",
+                "comment_changed qty")));
       }
       assertThat(duckdb("SELECT order_id || ' ' || coalesce(qty::text, '-') || ' '"
           + " || coalesce(note, '-') || ' ' || coalesce(region, '-') || ' ' || typeof(qty)"
@@ -98,6 +106,13 @@ class DefinitionChangesTest {
               "--datasetFile=" + narrower)));
       assertThat(e.getMessage(), allOf(containsString("'qty'"), containsString("holds long"),
           containsString("says int"), containsString("nothing was altered")));
+      Path otherKey = Files.writeString(dir.resolve("v4.json"),
+          V2.replace("\"key\": [\"order_id\"]", "\"key\": [\"order_id\", \"region\"]"));
+      e = assertThrows(IllegalArgumentException.class,
+          () -> LandfallPipeline.run(EndToEndChecks.options(in, work, pg.jdbcUrl(),
+              "--datasetFile=" + otherKey)));
+      assertThat(e.getMessage(), allOf(containsString("'key'"), containsString("[order_id]"),
+          containsString("nothing was altered")));
       try (Connection c = EndToEndChecks.pg(pg.jdbcUrl()); Statement s = c.createStatement()) {
         assertThat(rows(s, "SELECT count(*) || ' ' || count(DISTINCT definition_hash)"
             + " FROM landfall_files"), equalTo(List.of("2 2")));

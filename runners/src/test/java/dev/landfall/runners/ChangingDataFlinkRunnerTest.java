@@ -6,7 +6,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code ChangingDataScenario} on the FlinkRunner (embedded local Flink, parallelism 2): rescued
- * columns and NULL groups in a backfill, NULL groups in a watch run.
+ * columns, NULL groups and a dimension as of event time in a backfill, NULL groups in a watch
+ * run.
  */
 class ChangingDataFlinkRunnerTest extends PostgresTestBase {
   private ChangingDataScenario scenario() {
@@ -27,5 +28,10 @@ class ChangingDataFlinkRunnerTest extends PostgresTestBase {
   @Test
   void nullIsAGroupInAWatchRun() throws Exception {
     scenario().nullIsAGroupInAWatchRun("null_groups_watch_flink");
+  }
+
+  @Test
+  void rowsTakeTheDimensionAsOfTheirEventTime() throws Exception {
+    scenario().rowsTakeTheDimensionAsOfTheirEventTime("as_of_flink");
   }
 }

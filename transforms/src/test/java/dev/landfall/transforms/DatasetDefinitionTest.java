@@ -52,5 +52,14 @@ class DatasetDefinitionTest {
         "{\"name\":\"d\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}],\"key\":[\"a\"],"
             + "\"aggregates\":{\"groupBy\":[\"a\"],\"measures\":{\"a\":[\"sum\"]}}}"))
         .getMessage(), containsString("must be a numeric field"));
+    assertThat(assertThrows(IllegalArgumentException.class, () -> DatasetDefinition.fromJson(
+        "{\"name\":\"d\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}],\"key\":[\"a\"],"
+            + "\"lookups\":[{\"table\":\"t\",\"on\":\"a\",\"columns\":[\"b\"],"
+            + "\"validFrom\":\"valid_from\"}]}"))
+        .getMessage(), containsString("declare \"eventTime\" as a date or timestamp field"));
+    assertThat(assertThrows(IllegalArgumentException.class, () -> DatasetDefinition.fromJson(
+        "{\"name\":\"d\",\"unknownColumns\":\"keep\",\"fields\":[{\"name\":\"a\","
+            + "\"type\":\"string\"}],\"key\":[\"a\"]}"))
+        .getMessage(), containsString("use ignore (the default), rescue or reject"));
   }
 }

@@ -368,9 +368,18 @@ public final class PostgresTables {
     {
       String t = Identifiers.quote(schema) + "." + Identifiers.quote(l.table);
       StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (")
-          .append(Identifiers.quote(l.on)).append(" text PRIMARY KEY");
+          .append(Identifiers.quote(l.on)).append(" text").append(l.asOf() ? "" : " PRIMARY KEY");
       for (String c : l.columns) {
         ddl.append(", ").append(Identifiers.quote(c)).append(" text");
+      }
+      if (l.asOf()) {
+        // Versions of each value: valid from (inclusive) to (exclusive; NULL: still valid).
+        ddl.append(", ").append(Identifiers.quote(l.validFrom)).append(" timestamptz NOT NULL");
+        if (l.validTo != null) {
+          ddl.append(", ").append(Identifiers.quote(l.validTo)).append(" timestamptz");
+        }
+        ddl.append(", PRIMARY KEY (").append(Identifiers.quote(l.on)).append(", ")
+            .append(Identifiers.quote(l.validFrom)).append(")");
       }
       sql.add(ddl.append(")").toString());
       sql.add("COMMENT ON TABLE " + t + " IS " + TableSpec.literal(l.description != null

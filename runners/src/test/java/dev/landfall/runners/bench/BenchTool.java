@@ -47,10 +47,60 @@ public final class BenchTool {
       case "copyfirst":
         copyMerge(Paths.get(args[1]), args[2], Integer.parseInt(args[3]), true);
         break;
+      case "evolve":
+        evolve(args[1], Long.parseLong(args[2]));
+        break;
       default:
         System.err.println("usage: BenchTool generate DIR ROWS | pg DATADIR | duckdb IN OUT THREADS"
-            + " | copy IN JDBCURL | copymerge|copyfirst IN JDBCURL BATCH");
+            + " | copy IN JDBCURL | copymerge|copyfirst IN JDBCURL BATCH | evolve JDBCURL ROWS");
         System.exit(2);
+    }
+  }
+
+  /**
+   * What a definition change costs on a rows table of {@code rows} billing rows (filled by SQL):
+   * adding a field, widening a decimal (PostgreSQL rewrites the table) and changing a measure
+   * (the aggregate table is rebuilt from the rows). Prints each step's time.
+   */
+  static void evolve(String jdbcUrl, long rows) throws Exception {
+    dev.landfall.io.postgres.Database db = new dev.landfall.io.postgres.Database(jdbcUrl,
+        "postgres");
+    String json;
+    try (InputStream in = BenchTool.class.getResourceAsStream("/datasets/billing.json")) {
+      json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    dev.landfall.transforms.definition.DatasetDefinition v1 =
+        dev.landfall.transforms.definition.DatasetDefinition.fromJson(json);
+    dev.landfall.io.postgres.PostgresTables.createAll(db, v1, "evolve");
+    long t0 = System.nanoTime();
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO evolve.billing (date, event_id, event_time, account_id, service,"
+          + " region, resource_id, usage_quantity, unit_price, cost, currency, event_hour,"
+          + " source_file, source_line) SELECT d, 'e' || i, d + (i % 86400) * interval '1 s',"
+          + " 'acct-' || (i % 50), (ARRAY['compute','storage','network','db'])[1 + i % 4],"
+          + " 'eu-west-1', 'r-' || (i % 1000), (i % 1000) / 10.0, 0.05, (i % 1000) / 200.0, 'USD',"
+          + " (i % 86400) / 3600, 'f' || (i / 250000), i FROM generate_series(1, " + rows + ") i,"
+          + " LATERAL (SELECT date '2024-01-01' + (i % 7)::int AS d) x");
+      s.execute("ANALYZE evolve.billing");
+    }
+    System.out.printf("loaded %d rows in %.1f s%n", rows, (System.nanoTime() - t0) / 1e9);
+    String added = json.replace("{\"name\": \"currency\"", "{\"name\": \"discount\","
+        + " \"type\": \"decimal(14,4)\"}, {\"name\": \"currency\"");
+    String widened = added.replace("\"decimal(14,4)\", \"required\": true",
+        "\"decimal(18,4)\", \"required\": true");
+    String measured = widened.replace("[\"count\", \"sum\", \"avg\", \"min\", \"max\", \"p90\"]",
+        "[\"count\", \"sum\", \"avg\", \"min\", \"max\", \"p50\", \"p90\"]");
+    String[][] steps = {{"add a field", added}, {"widen cost to decimal(18,4)", widened},
+        {"add a measure (p50 of cost)", measured}};
+    for (String[] step : steps) {
+      long t = System.nanoTime();
+      List<dev.landfall.io.postgres.SchemaEvolution.Change> changes =
+          dev.landfall.io.postgres.PostgresTables.createAll(db,
+              dev.landfall.transforms.definition.DatasetDefinition.fromJson(step[1]), "evolve");
+      System.out.printf("%-30s %7.1f s  %s%n", step[0], (System.nanoTime() - t) / 1e9, changes);
+      if (changes.isEmpty()) {
+        throw new IllegalStateException(step[0] + ": nothing changed");
+      }
     }
   }
 

@@ -116,6 +116,28 @@ public final class DatasetDefinition implements Serializable {
     @JsonProperty public String on;
     @JsonProperty public List<String> columns = new ArrayList<>();
     @JsonProperty public String description;
+
+    /**
+     * A slowly changing dimension (type 2): the table holds versions of each {@code on} value,
+     * valid from this column (inclusive) to {@link #validTo} (exclusive; NULL: still valid), and
+     * each row takes the version valid at its {@code eventTime}. Absent from the JSON when not
+     * set (the hash of definitions without it stays the same).
+     */
+    @JsonProperty
+    @com.fasterxml.jackson.annotation.JsonInclude(
+        com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public String validFrom;
+
+    /** The end of a version's validity (exclusive), NULL for the current version. */
+    @JsonProperty
+    @com.fasterxml.jackson.annotation.JsonInclude(
+        com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public String validTo;
+
+    /** True for a lookup of versions valid over time (see {@link #validFrom}). */
+    public boolean asOf() {
+      return validFrom != null;
+    }
   }
 
   @JsonProperty public String name;
@@ -282,6 +304,22 @@ public final class DatasetDefinition implements Serializable {
       }
       for (String c : l.columns) {
         unique(names, Identifiers.check("lookup column", c));
+      }
+      if (l.validTo != null && l.validFrom == null) {
+        throw new IllegalArgumentException("lookup '" + l.table + "': validTo needs validFrom");
+      }
+      if (l.validFrom != null) {
+        Identifiers.check("lookup validFrom", l.validFrom);
+        if (l.validTo != null) {
+          Identifiers.check("lookup validTo", l.validTo);
+        }
+        ColumnType t = eventTime == null ? null : typeOf(eventTime);
+        if (t == null || (t.kind() != ColumnType.Kind.TIMESTAMP
+            && t.kind() != ColumnType.Kind.DATE) || lookupOf(eventTime) != null) {
+          throw new IllegalArgumentException("lookup '" + l.table + "': validFrom takes the"
+              + " version valid at each row's eventTime; declare \"eventTime\" as a date or"
+              + " timestamp field");
+        }
       }
     }
     Set<String> grouped = new HashSet<>();
