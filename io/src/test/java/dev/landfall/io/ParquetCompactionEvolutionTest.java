@@ -68,7 +68,8 @@ class ParquetCompactionEvolutionTest {
       String file = folder.resolve("compact-*.parquet").toString();
       assertThat(rows(s, "SELECT column_name || ' ' || column_type FROM (DESCRIBE SELECT *"
           + " FROM read_parquet('" + file + "', hive_partitioning = false))"),
-          equalTo(List.of("order_id VARCHAR", "usage STRUCT(qty BIGINT, amount DECIMAL(14,2))", "shipped TIMESTAMP WITH TIME ZONE",
+          equalTo(List.of("order_id VARCHAR", "usage STRUCT(qty BIGINT, amount DECIMAL(14,2))",
+              "shipped TIMESTAMP WITH TIME ZONE",
               "region VARCHAR", "source_file VARCHAR", "source_line BIGINT")));
       assertThat(rows(s, "SELECT order_id || ' ' || coalesce(usage.qty::text, '-') || ' '"
           + " || coalesce(usage.amount::text, '-') || ' ' || coalesce(shipped::text, '-') || ' '"

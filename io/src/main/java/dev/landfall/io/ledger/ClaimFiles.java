@@ -41,7 +41,8 @@ public class ClaimFiles
 
   @Override
   public PCollection<MatchResult.Metadata> expand(PCollection<MatchResult.Metadata> files) {
-    return files.apply("ClaimInLedger", ParDo.of(new ClaimFn(ledger, reingestChanged, reingestOlder)))
+    return files
+        .apply("ClaimInLedger", ParDo.of(new ClaimFn(ledger, reingestChanged, reingestOlder)))
         .setCoder(files.getCoder());
   }
 

@@ -13,8 +13,8 @@ import org.apache.avro.generic.GenericRecord;
  * The schema that Parquet files written under different versions of a dataset definition are
  * merged into: the newest file's columns, each nullable where an older file lacks it; columns
  * only older files have are left out (the definition removed them). Values of older files are
- * converted as the definition widened them: int→long, decimal(p,s)→decimal(p',s), date→timestamp
- * (midnight UTC), as PostgreSQL's columns were ({@code SchemaEvolution}).
+ * converted as the definition widened them: int→long, decimal(p,s)→decimal(p',s),
+ * date→timestamp (midnight UTC), as PostgreSQL's columns were ({@code SchemaEvolution}).
  */
 final class MergedSchema {
   private static final long MICROS_PER_DAY = 86_400_000_000L;
@@ -93,7 +93,7 @@ final class MergedSchema {
         + describe(to) + " in a newer one, which is not a widening");
   }
 
-  /** Same type: equal, or decimals of the same scale (a wider precision keeps the unscaled value). */
+  /** Equal, or decimals of one scale (a wider precision keeps the unscaled value). */
   private static boolean sameScale(LogicalType a, LogicalType b) {
     if (a instanceof LogicalTypes.Decimal && b instanceof LogicalTypes.Decimal) {
       return ((LogicalTypes.Decimal) a).getScale() == ((LogicalTypes.Decimal) b).getScale()

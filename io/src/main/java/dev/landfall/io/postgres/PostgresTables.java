@@ -281,7 +281,8 @@ public final class PostgresTables {
         }
       } catch (SQLException e) {
         c.rollback(before);
-        s.execute("DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "." + Identifiers.quote(v.name));
+        s.execute("DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "."
+            + Identifiers.quote(v.name));
         for (String sql : view(def, v, schema, "CREATE VIEW ")) {
           s.execute(sql);
         }

@@ -238,7 +238,8 @@ public final class SchemaEvolution {
       // A view that reads a column keeps its type: drop the definition's views (old and new) so
       // the column can change; PostgresTables creates the new definition's views again.
       for (String view : viewNames(def, recorded)) {
-        execute(c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "." + Identifiers.quote(view));
+        execute(c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "."
+            + Identifiers.quote(view));
       }
     }
     for (String sql : ddl) {
