@@ -102,6 +102,8 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
     private transient int[] keyIndexes;
     private transient List<Row> rows;
     private transient List<Instant> timestamps;
+    /** Kept open between batches; on a failure, the batch is retried on fresh connections. */
+    private transient Connection connection;
 
     DropFn(Database db, DatasetDefinition def, String schema) {
       this.db = db;
@@ -160,9 +162,33 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
       timestamps.clear();
     }
 
+    @Teardown
+    public void teardown() throws SQLException {
+      Connection c = connection;
+      connection = null;
+      if (c != null) {
+        c.close();
+      }
+    }
+
     /** The positions in {@code batch} of the rows whose key was stored by an earlier run. */
     private BitSet storedBefore(List<Row> batch) throws SQLException, java.io.IOException {
-      BitSet stored = db.retrying("looking up keys stored by earlier runs", c -> lookUp(c, batch));
+      BitSet stored;
+      try {
+        if (connection == null) {
+          connection = db.connect();
+        }
+        stored = lookUp(connection, batch);
+      } catch (SQLException e) {
+        // The kept connection may be broken: drop it (a failure to close it changes nothing) and
+        // run the batch with Database's retries, which report what keeps failing.
+        try {
+          teardown();
+        } catch (SQLException closing) {
+          e.addSuppressed(closing);
+        }
+        stored = db.retrying("looking up keys stored by earlier runs", c -> lookUp(c, batch));
+      }
       int n = stored.cardinality();
       if (n > 0) {
         valid.dec(n);
