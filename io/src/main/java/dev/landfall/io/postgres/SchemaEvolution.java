@@ -242,8 +242,17 @@ public final class SchemaEvolution {
             + Identifiers.quote(view));
       }
     }
-    for (String sql : ddl) {
-      execute(c, sql);
+    for (int i = 0; i < ddl.size(); i++) {
+      try {
+        execute(c, ddl.get(i));
+      } catch (SQLException e) {
+        // Typically a view or rule of someone else's that reads the column: PostgreSQL names it.
+        Change change = changeOf(changes, ddl.get(i));
+        throw new IllegalArgumentException("dataset '" + def.name + "': cannot apply definition "
+            + hash + (change == null ? "" : " (" + change + ")") + ": " + e.getMessage()
+            + ". Nothing was altered; remove what PostgreSQL names, or load the new shape into"
+            + " another --dbSchema.", e);
+      }
     }
     if (rebuild) {
       TableSpec agg = PostgresTables.aggregates(def, schema);
@@ -265,6 +274,16 @@ public final class SchemaEvolution {
       record(c, schema, def, hash, change, false);
     }
     return changes;
+  }
+
+  /** The change a DDL statement makes (matched by its column), for messages. */
+  private static Change changeOf(List<Change> changes, String sql) {
+    for (Change change : changes) {
+      if (change.column != null && sql.contains(Identifiers.quote(change.column) + " ")) {
+        return change;
+      }
+    }
+    return null;
   }
 
   private static List<String> viewNames(DatasetDefinition def, Recorded recorded) {

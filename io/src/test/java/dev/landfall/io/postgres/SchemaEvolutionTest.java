@@ -139,6 +139,18 @@ class SchemaEvolutionTest extends PostgresTestBase {
         containsString("holds decimal(14,2)"), containsString("says decimal(14,3)")));
     assertThat(columns(db, "refuse"), equalTo(before));
     assertThat(query(db, "SELECT count(*) FROM refuse.landfall_schema_changes"), equalTo("1"));
+
+    // A view landfall does not own reads amount: widening it is refused with PostgreSQL's reason.
+    execute(db, "CREATE VIEW refuse.mine AS SELECT amount FROM refuse.orders");
+    DatasetDefinition wider = DatasetDefinition.fromJson(V2.replace(
+        "{\"name\": \"amount\", \"type\": \"decimal(14,2)\"",
+        "{\"name\": \"amount\", \"type\": \"decimal(16,2)\""));
+    e = assertThrows(IllegalArgumentException.class,
+        () -> PostgresTables.createAll(db, wider, "refuse"));
+    assertThat(e.getMessage(), allOf(containsString("type_widened orders.amount"),
+        containsString("mine"), containsString("Nothing was altered")));
+    execute(db, "DROP VIEW refuse.mine");
+    assertThat(columns(db, "refuse"), equalTo(before));
   }
 
   private static String columns(Database db, String schema) throws SQLException {
