@@ -159,12 +159,14 @@ public final class TableSpec implements Serializable {
   }
 
   public String copySql() {
-    return "COPY " + stageName() + " (" + list(columnNames()) + ") FROM STDIN WITH (FORMAT csv)";
+    return "COPY " + stageName() + " (" + list(columnNames()) + ")"
+        + " FROM STDIN WITH (FORMAT binary)";
   }
 
   /** COPY straight into the table: what a batch of new keys costs (see {@code WriteToPostgres}). */
   public String directCopySql() {
-    return "COPY " + qualifiedName() + " (" + list(columnNames()) + ") FROM STDIN WITH (FORMAT csv)";
+    return "COPY " + qualifiedName() + " (" + list(columnNames()) + ")"
+        + " FROM STDIN WITH (FORMAT binary)";
   }
 
   /** Moves the staged batch into the table; a key that exists is updated only if it changed. */

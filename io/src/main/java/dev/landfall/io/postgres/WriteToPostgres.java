@@ -2,14 +2,9 @@ package dev.landfall.io.postgres;
 
 import dev.landfall.transforms.RowTask;
 import dev.landfall.transforms.RunRowTasks;
-import java.io.IOException;
-import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * work on a batch overlaps the pipeline's work on the next; a bundle ends only once its last batch
  * is committed.
  *
- * <p>A batch is first streamed with {@code COPY ... FROM STDIN} straight into the table. When
+ * <p>A batch is first streamed with {@code COPY ... FROM STDIN} straight into the table, in the
+ * binary format ({@link CopyBinary}: PostgreSQL parses no timestamps or decimals). When
  * none of its keys is there yet (a backfill, new files) that is the whole cost, the same as a
  * plain {@code COPY}. When a key is already there (a re-run, a retried batch, a late duplicate)
  * the primary key stops that COPY, the transaction is rolled back, and the batch goes the safe
@@ -99,6 +95,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     private final Counter copiedBatches;
     private final Counter mergedBatches;
     private transient int mergeOnly;
+    private transient CopyBinary.Kind[] kinds;
     private transient Connection connection;
     private transient List<Row> batch;
     private transient long writtenHere;
@@ -170,7 +167,10 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
      * row counts per source file of that previous batch (nothing if there was none).
      */
     private List<KV<String, Long>> flush() throws Exception {
-      byte[] csv = encode(batch);
+      if (kinds == null) {
+        kinds = CopyBinary.kinds(spec);
+      }
+      byte[] data = CopyBinary.encode(batch, kinds);
       long n = batch.size();
       Map<String, Long> perFile = new HashMap<>();
       int fileField = batch.get(0).getSchema().hasField(SOURCE_FILE)
@@ -183,7 +183,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       inFlightCounts = new ArrayList<>(perFile.size());
       perFile.forEach((file, count) -> inFlightCounts.add(KV.of(file, count)));
       inFlightRows = n;
-      inFlight = writer.submit(() -> writeWithRetries(csv, n));
+      inFlight = writer.submit(() -> writeWithRetries(data, n));
       return done;
     }
 
@@ -211,10 +211,10 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     }
 
     /** Writes one batch in one transaction, retrying transient failures; true if copied. */
-    private boolean writeWithRetries(byte[] csv, long n) throws Exception {
+    private boolean writeWithRetries(byte[] data, long n) throws Exception {
       for (int attempt = 1; ; attempt++) {
         try {
-          return writeBatch(csv);
+          return writeBatch(data);
         } catch (SQLException e) {
           closeQuietly();
           if (!isTransient(e) || attempt >= MAX_ATTEMPTS) {
@@ -229,7 +229,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
     }
 
-    private boolean writeBatch(byte[] csv) throws SQLException {
+    private boolean writeBatch(byte[] data) throws SQLException {
       if (connection == null || connection.isClosed()) {
         connection = db.connect();
         connection.setAutoCommit(false);
@@ -243,7 +243,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
           mergeOnly--;
         } else {
           try {
-            copy(spec.directCopySql(), csv);
+            copy(spec.directCopySql(), data);
             connection.commit();
             return true;
           } catch (SQLException e) {
@@ -255,7 +255,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
             mergeOnly = MERGE_AFTER_CONFLICT;
           }
         }
-        copy(spec.copySql(), csv);
+        copy(spec.copySql(), data);
         try (Statement s = connection.createStatement()) {
           s.executeUpdate(spec.mergeSql());
         }
@@ -271,10 +271,10 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
     }
 
-    private void copy(String sql, byte[] csv) throws SQLException {
+    private void copy(String sql, byte[] data) throws SQLException {
       CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
       try {
-        copy.writeToCopy(csv, 0, csv.length);
+        copy.writeToCopy(data, 0, data.length);
         copy.endCopy();
       } finally {
         if (copy.isActive()) {
@@ -297,58 +297,5 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     static boolean isTransient(SQLException e) {
       return Database.isTransient(e);
     }
-  }
-
-  /** Encodes rows as PostgreSQL CSV: NULL is an unquoted empty field, strings are always quoted. */
-  static byte[] encode(List<Row> rows) {
-    StringBuilder sb = new StringBuilder(rows.size() * 128);
-    for (Row row : rows) {
-      int n = row.getFieldCount();
-      for (int i = 0; i < n; i++) {
-        if (i > 0) {
-          sb.append(',');
-        }
-        Object v = row.getValue(i);
-        if (v == null) {
-          continue;
-        }
-        if (v instanceof String) {
-          String s = (String) v;
-          sb.append('"');
-          if (s.indexOf('"') >= 0) {
-            sb.append(s.replace("\"", "\"\""));
-          } else {
-            sb.append(s);
-          }
-          sb.append('"');
-        } else if (v instanceof List) {
-          // A text[] literal, {"a","b"}, inside a quoted CSV field.
-          sb.append("\"{");
-          boolean first = true;
-          for (Object item : (List<?>) v) {
-            if (!first) {
-              sb.append(',');
-            }
-            first = false;
-            String text = String.valueOf(item).replace("\\", "\\\\").replace("\"", "\\\"");
-            sb.append("\"\"").append(text.replace("\"", "\"\"")).append("\"\"");
-          }
-          sb.append("}\"");
-        } else if (v instanceof BigDecimal) {
-          sb.append(((BigDecimal) v).toPlainString());
-        } else if (v instanceof Boolean) {
-          sb.append(((Boolean) v) ? 't' : 'f');
-        } else if (v instanceof Instant) {
-          CopyText.appendInstant(sb, (Instant) v);
-        } else if (v instanceof LocalDate) {
-          CopyText.appendLocalDate(sb, (LocalDate) v);
-        } else {
-          // Integer, Long, Double: their Java text parses in PostgreSQL.
-          sb.append(v);
-        }
-      }
-      sb.append('\n');
-    }
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 }
