@@ -85,21 +85,100 @@ public class FindDuplicateLines
         throw new IllegalArgumentException(
             "FindDuplicateLines in buckets needs its input in the global window");
       }
-      losers = keyed
+      return keyed
           .apply("PackKeysByBucket", ParDo.of(new PackKeysFn(buckets)))
-          .setCoder(KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of()))
-          .apply("GroupBuckets", GroupByKey.create())
-          .apply("LosersInBucket", ParDo.of(new LosersInBucketFn()));
-    } else {
-      losers = keyed
-          .apply("GroupPositionsByKey", GroupByKey.create())
-          .apply("LosersOfKey", ParDo.of(new LosersOfKeyFn()));
+          .setCoder(PACKED_CODER)
+          .apply(new FromPacked());
     }
+    return byFile(keyed
+        .apply("GroupPositionsByKey", GroupByKey.create())
+        .apply("LosersOfKey", ParDo.of(new LosersOfKeyFn())));
+  }
+
+  /** The coder of packed chunks: {@code (bucket, chunk)}. */
+  public static final KvCoder<Integer, byte[]> PACKED_CODER =
+      KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of());
+
+  /**
+   * The same result from chunks its caller packed with a {@link Packer} (in the global window):
+   * a step that finds the keys can pack them itself, so that only chunks, not one element per
+   * row, leave it. That matters most for a step with several outputs, whose every element Flink
+   * serializes once per output.
+   */
+  public static PTransform<PCollection<KV<Integer, byte[]>>, PCollection<KV<Integer, Long>>>
+      fromPacked() {
+    return new FromPacked();
+  }
+
+  private static final class FromPacked
+      extends PTransform<PCollection<KV<Integer, byte[]>>, PCollection<KV<Integer, Long>>> {
+    FromPacked() {
+      super("FindDuplicateLinesInBuckets");
+    }
+
+    @Override
+    public PCollection<KV<Integer, Long>> expand(PCollection<KV<Integer, byte[]>> packed) {
+      if (!(packed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows)) {
+        throw new IllegalArgumentException(
+            "FindDuplicateLines in buckets needs its input in the global window");
+      }
+      return byFile(packed
+          .apply("GroupBuckets", GroupByKey.create())
+          .apply("LosersInBucket", ParDo.of(new LosersInBucketFn())));
+    }
+  }
+
+  private static PCollection<KV<Integer, Long>> byFile(PCollection<Long> losers) {
     return losers.setCoder(VarLongCoder.of())
         .apply("ByFile", MapElements
             .into(TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.longs()))
             .via((Long p) -> KV.of(fileRank(p), line(p))))
         .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
+  }
+
+  /**
+   * Packs {@code (key, position)} pairs into one chunk per hash bucket for {@link #fromPacked()}:
+   * {@link #add} hands on a chunk once it holds about 16 KB,
+   * {@link #flush} the rest (call it when the bundle ends). At most {@code buckets} chunks are
+   * open at a time. Not thread-safe: one per {@code DoFn} instance.
+   */
+  public static final class Packer {
+    /** Receives a full chunk and its bucket. */
+    public interface Emit {
+      void chunk(int bucket, byte[] chunk);
+    }
+
+    private final int buckets;
+    private final Chunk[] chunks;
+
+    public Packer(int buckets) {
+      if (buckets <= 0) {
+        throw new IllegalArgumentException("buckets must be positive, not " + buckets);
+      }
+      this.buckets = buckets;
+      this.chunks = new Chunk[buckets];
+    }
+
+    public void add(String key, long position, Emit emit) {
+      int b = bucketOf(key, buckets);
+      Chunk c = chunks[b];
+      if (c == null) {
+        c = chunks[b] = new Chunk();
+      }
+      c.add(key.getBytes(StandardCharsets.UTF_8), position);
+      if (c.size >= PackKeysFn.CHUNK_BYTES) {
+        emit.chunk(b, c.take());
+      }
+    }
+
+    public void flush(Emit emit) {
+      for (int b = 0; b < buckets; b++) {
+        Chunk c = chunks[b];
+        if (c != null && c.size > 0) {
+          emit.chunk(b, c.take());
+        }
+      }
+    }
   }
 
   /** The bucket of {@code key} among {@code buckets} (String's hash, mixed). */
@@ -131,7 +210,7 @@ public class FindDuplicateLines
   static final class PackKeysFn extends DoFn<KV<String, Long>, KV<Integer, byte[]>> {
     static final int CHUNK_BYTES = 16 * 1024;
     private final int buckets;
-    private transient Chunk[] chunks;
+    private transient Packer packer;
 
     PackKeysFn(int buckets) {
       this.buckets = buckets;
@@ -139,34 +218,20 @@ public class FindDuplicateLines
 
     @StartBundle
     public void startBundle() {
-      if (chunks == null) {
-        chunks = new Chunk[buckets];
+      if (packer == null) {
+        packer = new Packer(buckets);
       }
     }
 
     @ProcessElement
     public void process(@Element KV<String, Long> kv, OutputReceiver<KV<Integer, byte[]>> out) {
-      String key = kv.getKey();
-      int b = bucketOf(key, buckets);
-      Chunk c = chunks[b];
-      if (c == null) {
-        c = chunks[b] = new Chunk();
-      }
-      c.add(key.getBytes(StandardCharsets.UTF_8), kv.getValue());
-      if (c.size >= CHUNK_BYTES) {
-        out.output(KV.of(b, c.take()));
-      }
+      packer.add(kv.getKey(), kv.getValue(), (b, chunk) -> out.output(KV.of(b, chunk)));
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext context) {
-      for (int b = 0; b < buckets; b++) {
-        Chunk c = chunks[b];
-        if (c != null && c.size > 0) {
-          context.output(KV.of(b, c.take()), GlobalWindow.INSTANCE.maxTimestamp(),
-              GlobalWindow.INSTANCE);
-        }
-      }
+      packer.flush((b, chunk) -> context.output(KV.of(b, chunk),
+          GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
     }
   }
 

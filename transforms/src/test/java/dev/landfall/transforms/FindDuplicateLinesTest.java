@@ -75,6 +75,34 @@ class FindDuplicateLinesTest {
   }
 
   @Test
+  void chunksPackedByTheCallerGiveTheSameLosers() {
+    // A caller (the first pass of a backfill) packs pairs itself, two packers as two workers.
+    FindDuplicateLines.Packer first = new FindDuplicateLines.Packer(3);
+    FindDuplicateLines.Packer second = new FindDuplicateLines.Packer(3);
+    java.util.List<KV<Integer, byte[]>> chunks = new java.util.ArrayList<>();
+    FindDuplicateLines.Packer.Emit emit = (b, chunk) -> chunks.add(KV.of(b, chunk));
+    java.util.List<Long> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      first.add("key-" + i, FindDuplicateLines.position(1, i + 1), emit);
+      if (i % 3 == 0) {
+        second.add("key-" + i, FindDuplicateLines.position(0, i + 1), emit); // wins
+        expected.add(1_000_000L + i + 1);
+      }
+    }
+    first.flush(emit);
+    second.flush(emit);
+    assertThat(chunks.size() > 6, equalTo(true)); // full chunks were handed on before the flush
+    Pipeline p = TestPipelines.direct();
+    PCollection<Long> losers = p
+        .apply(Create.of(chunks).withCoder(FindDuplicateLines.PACKED_CODER))
+        .apply(FindDuplicateLines.fromPacked())
+        .apply(MapElements.into(TypeDescriptors.longs())
+            .via(kv -> kv.getKey() * 1_000_000L + kv.getValue()));
+    PAssert.that(losers).containsInAnyOrder(expected);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   void bucketsRefuseWindowedInput() {
     Pipeline p = TestPipelines.direct();
     PCollection<KV<String, Long>> windowed = p

@@ -29,6 +29,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -66,6 +67,8 @@ public class ReadDeduplicatedCsv
   public static final TupleTag<KV<String, Long>> DUPLICATES = DeduplicateByKey.DUPLICATES;
 
   private static final TupleTag<KV<String, Long>> KEYS = new TupleTag<KV<String, Long>>() {};
+  private static final TupleTag<KV<Integer, byte[]>> PACKED_KEYS =
+      new TupleTag<KV<Integer, byte[]>>() {};
   private static final TupleTag<FileIO.ReadableFile> FILE = new TupleTag<FileIO.ReadableFile>() {};
   private static final TupleTag<Long> LOSING_LINES = new TupleTag<Long>() {};
 
@@ -100,12 +103,17 @@ public class ReadDeduplicatedCsv
             .via((FileIO.ReadableFile f) -> f.getMetadata().resourceId().toString()))
         .apply("SortedFileNames", Combine.globally(new SortedNamesFn()).asSingletonView());
 
+    // In buckets, the first pass packs the keys itself: only chunks leave it, not one element
+    // per row (on Flink every element of a step with several outputs is serialized per output).
     PCollectionTuple firstPass = files.apply("FindKeys",
-        ParDo.of(new FindKeysFn(definition, names)).withSideInputs(names)
-            .withOutputTags(KEYS, TupleTagList.of(REJECTS).and(FILE_ITEMS)));
-    PCollection<KV<Integer, Long>> losing = firstPass.get(KEYS)
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-        .apply("FindDuplicateLines", new FindDuplicateLines().inBuckets(buckets));
+        ParDo.of(new FindKeysFn(definition, names, buckets)).withSideInputs(names)
+            .withOutputTags(FILE_ITEMS,
+                TupleTagList.of(buckets > 0 ? PACKED_KEYS : KEYS).and(REJECTS)));
+    PCollection<KV<Integer, Long>> losing = buckets > 0
+        ? firstPass.get(PACKED_KEYS).setCoder(FindDuplicateLines.PACKED_CODER)
+            .apply("FindDuplicateLines", FindDuplicateLines.fromPacked())
+        : firstPass.get(KEYS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+            .apply("FindDuplicateLines", new FindDuplicateLines());
     PCollection<KV<Integer, FileIO.ReadableFile>> ranked = files
         .apply("RankFiles", ParDo.of(new RankFn(names)).withSideInputs(names))
         .setCoder(KvCoder.of(VarIntCoder.of(), ReadableFileCoder.of()));
@@ -231,18 +239,24 @@ public class ReadDeduplicatedCsv
     private final CsvFileReader reader;
     private final RecordValidator validator;
     private final List<String> key;
+    private final int buckets;
+    private transient FindDuplicateLines.Packer packer;
 
-    FindKeysFn(DatasetDefinition def, PCollectionView<List<String>> names) {
+    FindKeysFn(DatasetDefinition def, PCollectionView<List<String>> names, int buckets) {
       super(names);
       this.reader = new CsvFileReader(def, true);
       this.validator = new RecordValidator(def);
       this.key = def.key;
+      this.buckets = buckets;
     }
 
     @Setup
     public void setup() {
       reader.setup();
       validator.setup();
+      if (buckets > 0) {
+        packer = new FindDuplicateLines.Packer(buckets);
+      }
     }
 
     @ProcessElement
@@ -250,11 +264,18 @@ public class ReadDeduplicatedCsv
       FileIO.ReadableFile file = c.element();
       String path = file.getMetadata().resourceId().toString();
       int rank = rankOf(path, c);
+      FindDuplicateLines.Packer.Emit emit = (b, chunk) -> c.output(PACKED_KEYS, KV.of(b, chunk));
       RecordValidator.Receiver rows = new RecordValidator.Receiver() {
         @Override
         public void clean(Row row) {
-          c.output(KV.of(DeduplicateByKey.keyOf(row, key),
-              FindDuplicateLines.position(rank, row.getInt64(DatasetDefinition.SOURCE_LINE))));
+          String k = DeduplicateByKey.keyOf(row, key);
+          long position =
+              FindDuplicateLines.position(rank, row.getInt64(DatasetDefinition.SOURCE_LINE));
+          if (packer != null) {
+            packer.add(k, position, emit);
+          } else {
+            c.output(KEYS, KV.of(k, position));
+          }
         }
 
         @Override
@@ -265,6 +286,14 @@ public class ReadDeduplicatedCsv
       long items = reader.read(file, path,
           CsvFileReader.Records.validating(validator, rows, dead -> c.output(REJECTS, dead)));
       c.output(FILE_ITEMS, KV.of(path, items));
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      if (packer != null) {
+        packer.flush((b, chunk) -> context.output(PACKED_KEYS, KV.of(b, chunk),
+            GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
+      }
     }
   }
 
