@@ -5,8 +5,8 @@ import dev.landfall.transforms.values.DatasetSchemas;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.List;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -107,10 +107,11 @@ public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTu
     if (from == null) {
       return null;
     }
-    ZonedDateTime t =
+    // In UTC, without a ZonedDateTime: Instant.atZone builds the zone's rules for every row.
+    LocalDateTime t =
         from instanceof Instant
-            ? ((Instant) from).atZone(ZoneOffset.UTC)
-            : ((LocalDate) from).atStartOfDay(ZoneOffset.UTC);
+            ? LocalDateTime.ofEpochSecond(((Instant) from).getEpochSecond(), 0, ZoneOffset.UTC)
+            : ((LocalDate) from).atStartOfDay();
     switch (part) {
       case "date":
         return t.toLocalDate();

@@ -81,6 +81,85 @@ class ValueParserTest {
     assertThrows(ValueParser.BadValue.class, () -> parse("decimal(6,2)", "12.5 EUR"));
   }
 
+  /**
+   * Decimals of up to 18 digits are read into a long: every shape gives what {@code new
+   * BigDecimal(text).setScale(scale)} gives (value and scale), or the same refusal.
+   */
+  @Test
+  void smallDecimalsAgreeWithBigDecimal() throws Exception {
+    java.util.Random random = new java.util.Random(42);
+    String[] types = {"decimal(6,2)", "decimal(14,4)", "decimal(18,4)", "decimal(18,0)",
+        "decimal(38,10)", "decimal(20,18)"};
+    for (int n = 0; n < 200_000; n++) {
+      String type = types[random.nextInt(types.length)];
+      StringBuilder text = new StringBuilder();
+      int sign = random.nextInt(4);
+      text.append(sign == 0 ? "-" : sign == 1 ? "+" : "");
+      int before = random.nextInt(20);
+      int after = random.nextInt(4) == 0 ? -1 : random.nextInt(20);
+      for (int i = 0; i < before; i++) {
+        text.append((char) ('0' + random.nextInt(10)));
+      }
+      if (after >= 0) {
+        text.append('.');
+        for (int i = 0; i < after; i++) {
+          text.append((char) ('0' + (random.nextInt(3) == 0 ? 0 : random.nextInt(10))));
+        }
+      }
+      String t = text.toString();
+      if (t.isEmpty()) {
+        continue;
+      }
+      ColumnType ct = ColumnType.parse(type);
+      BigDecimal expected;
+      try {
+        expected = new BigDecimal(t).setScale(ct.scale());
+        if (expected.precision() - expected.scale() > ct.precision() - ct.scale()) {
+          expected = null;
+        }
+      } catch (NumberFormatException | ArithmeticException e) {
+        expected = null;
+      }
+      Object got;
+      try {
+        got = parse(type, t);
+      } catch (ValueParser.BadValue e) {
+        got = null;
+      }
+      assertThat(type + " " + t, got, equalTo(expected));
+      if (got != null) {
+        assertThat(type + " " + t + " scale", ((BigDecimal) got).scale(), equalTo(ct.scale()));
+      }
+    }
+  }
+
+  /** Offsets read from the table of quarter hours are those of {@code ZoneOffset.of}. */
+  @Test
+  void offsetsAgreeWithZoneOffset() throws Exception {
+    for (int h = 0; h <= 19; h++) {
+      for (int m = 0; m < 60; m += 5) {
+        for (String sign : new String[] {"+", "-"}) {
+          String offset = sign + String.format("%02d:%02d", h, m);
+          String text = "2024-01-02T03:04:05" + offset;
+          Object expected;
+          try {
+            expected = java.time.LocalDateTime.parse("2024-01-02T03:04:05")
+                .toInstant(java.time.ZoneOffset.of(offset));
+          } catch (java.time.DateTimeException e) {
+            expected = null;
+          }
+          Object got;
+          try {
+            got = parse("timestamp", text);
+          } catch (ValueParser.BadValue e) {
+            got = null;
+          }
+          assertThat(text, got, equalTo(expected));
+        }
+      }
+    }
+  }
+
   @Test
   void numbersBooleansAndDates() throws Exception {
     assertThat(parse("int", "+42"), equalTo(42));

@@ -215,8 +215,10 @@ final class CsvFileReader implements Serializable {
       while (it.hasNext()) {
         CSVRecord record = it.next();
         long endLine = parser.getCurrentLineNumber();
-        List<String> cells = record.toList();
-        long startLine = Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
+        List<String> cells = Arrays.asList(record.values());
+        // A record on one line starts there; else count the line breaks inside its cells.
+        long startLine = endLine == lastLine + 1 ? endLine
+            : Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
         lastLine = endLine;
         records++;
         out.record(path, startLine, cells, columns, partitions, width, names);

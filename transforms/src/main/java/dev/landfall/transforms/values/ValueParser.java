@@ -128,6 +128,12 @@ public final class ValueParser implements Serializable {
     if (digits == 0) {
       throw new BadValue("not a decimal number");
     }
+    if (digits <= 18) {
+      BigDecimal fast = smallDecimal(text, start);
+      if (fast != null) {
+        return fast;
+      }
+    }
     BigDecimal v = new BigDecimal(text);
     if (v.scale() > type.scale()) {
       try {
@@ -138,6 +144,44 @@ public final class ValueParser implements Serializable {
     } else {
       v = v.setScale(type.scale());
     }
+    if (v.precision() - v.scale() > type.precision() - type.scale()) {
+      throw new BadValue("exceeds " + type + " (too many digits before the point)");
+    }
+    return v;
+  }
+
+  /**
+   * A plain decimal of at most 18 digits read into a long: the same value and scale as {@code new
+   * BigDecimal(text).setScale(type.scale())}, or null when the slow path must decide (more digits
+   * after the point than the type's scale, or a scale beyond 18). Throws as the slow path does when
+   * the digits before the point exceed the type.
+   */
+  private BigDecimal smallDecimal(String text, int start) throws BadValue {
+    long unscaled = 0;
+    int fraction = -1;
+    for (int i = start; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '.') {
+        fraction = 0;
+      } else {
+        unscaled = unscaled * 10 + (c - '0');
+        if (fraction >= 0) {
+          fraction++;
+        }
+      }
+    }
+    int scale = type.scale();
+    fraction = Math.max(fraction, 0);
+    if (fraction > scale || scale > 18) {
+      return null;
+    }
+    for (int i = fraction; i < scale; i++) {
+      if (unscaled > Long.MAX_VALUE / 10) {
+        return null;
+      }
+      unscaled *= 10;
+    }
+    BigDecimal v = BigDecimal.valueOf(text.charAt(0) == '-' ? -unscaled : unscaled, scale);
     if (v.precision() - v.scale() > type.precision() - type.scale()) {
       throw new BadValue("exceeds " + type + " (too many digits before the point)");
     }
@@ -214,7 +258,7 @@ public final class ValueParser implements Serializable {
       for (int i = end - 1; i > 10; i--) {
         char c = text.charAt(i);
         if (c == '+' || c == '-') {
-          offset = ZoneOffset.of(text.substring(i));
+          offset = offset(text, i);
           end = i;
           break;
         }
@@ -232,6 +276,31 @@ public final class ValueParser implements Serializable {
     char[] local = text.substring(0, end).toCharArray();
     local[10] = 'T';
     return LocalDateTime.parse(new String(local)).toInstant(offset);
+  }
+
+  /** Whole quarter hours from -18:00 to +18:00, the offsets of nearly every zone. */
+  private static final ZoneOffset[] QUARTER_HOURS = new ZoneOffset[145];
+
+  static {
+    for (int i = 0; i < QUARTER_HOURS.length; i++) {
+      QUARTER_HOURS[i] = ZoneOffset.ofTotalSeconds((i - 72) * 900);
+    }
+  }
+
+  /**
+   * The offset at {@code at}: {@code ±HH:MM} of whole quarter hours from a table, anything else
+   * through {@link ZoneOffset#of} (whose cache lookup by text showed in profiles).
+   */
+  private static ZoneOffset offset(String text, int at) {
+    if (text.length() - at == 6 && text.charAt(at + 3) == ':') {
+      int h = digits(text, at + 1, 2);
+      int m = digits(text, at + 4, 2);
+      if (h >= 0 && m >= 0 && h <= 18 && m < 60 && m % 15 == 0 && (h < 18 || m == 0)) {
+        int quarters = h * 4 + m / 15;
+        return QUARTER_HOURS[72 + (text.charAt(at) == '-' ? -quarters : quarters)];
+      }
+    }
+    return ZoneOffset.of(text.substring(at));
   }
 
   /**
