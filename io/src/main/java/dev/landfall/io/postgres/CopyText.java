@@ -4,7 +4,8 @@ import java.time.Instant;
 import java.time.LocalDate;
 
 /**
- * Fast text for the values {@code COPY} reads most: timestamps and dates as {@link
+ * Fast text for timestamps and dates in SQL text (the key values {@link DropKeysStoredBefore}
+ * looks up; the sink itself sends {@code COPY} in binary, {@link CopyBinary}), as {@link
  * Instant#toString()} and {@link LocalDate#toString()} write them (ISO-8601, the fraction in
  * groups of three digits, UTC as {@code Z}), without their formatter's per-call work. Years
  * outside 1..9999 go through {@code toString()} itself.
