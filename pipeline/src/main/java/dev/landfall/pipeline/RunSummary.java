@@ -77,10 +77,10 @@ public final class RunSummary {
     this.parquetFilesMerged = counter(m, "parquet-files-merged");
     this.parquetFilesWritten = counter(m, "parquet-files-written");
     this.parquetRowsMerged = counter(m, "parquet-rows-merged");
-    LandfallPipeline.Sinks sinks = LandfallPipeline.Sinks.of(o);
-    this.parquetFolder =
-        sinks.parquet ? WriteParquetPartitions.datasetFolder(o.getOutput(), def) : null;
-    this.jdbcUrl = sinks.postgres ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
+    java.util.Set<RunPlan.Sink> sinks = RunPlan.sinks(o.getSinks());
+    this.parquetFolder = sinks.contains(RunPlan.Sink.PARQUET)
+        ? WriteParquetPartitions.datasetFolder(o.getOutput(), def) : null;
+    this.jdbcUrl = sinks.contains(RunPlan.Sink.POSTGRES) ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
     String s = o.getDbSchema();
     this.schema = s;
     // Only the tables this definition has: the aggregates table exists only with aggregates.

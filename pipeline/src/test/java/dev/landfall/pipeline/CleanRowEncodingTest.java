@@ -113,11 +113,12 @@ class CleanRowEncodingTest extends PostgresTestBase {
     }
     LandfallOptions options = EndToEndChecks.options(input, dir.resolve("work-" + mode),
         postgres.jdbcUrl(), args.toArray(new String[0]));
-    def = LandfallPipeline.loadDefinition(options);
+    RunPlan plan = RunPlan.from(options);
+    def = plan.definition();
     Database db = new Database(options.getJdbcUrl(), options.getDbUser());
     PostgresTables.createAll(db, def, options.getDbSchema());
     Pipeline pipeline = Pipeline.create(options);
-    LandfallPipeline.buildGraph(pipeline, def, options, db);
+    LandfallGraph.build(pipeline, plan, db);
     return pipeline;
   }
 

@@ -1,0 +1,89 @@
+package dev.landfall.pipeline;
+
+import dev.landfall.io.ledger.FileLedger;
+import dev.landfall.io.ledger.RecordFileItems;
+import dev.landfall.io.ledger.StatusWebhook;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.beam.sdk.PipelineResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger's work once a job this command waited for has ended: files a failed job took are
+ * marked failed (the next run reads them again; the sinks are idempotent), a backfill's files are
+ * closed ({@link RecordFileItems}, {@link FileLedger#finishRecorded}) and their status events
+ * logged and posted, and the aggregate groups shared with earlier runs are recomputed.
+ */
+final class AfterJob {
+  private static final Logger LOG = LoggerFactory.getLogger(AfterJob.class);
+
+  private final RunPlan plan;
+  private final FileLedger ledger;
+  private final Instant runStart;
+  private final boolean storedBefore;
+
+  /**
+   * @param ledger the run's file ledger, or null without the postgres output (then there is
+   *     nothing to do)
+   * @param runStart when the run began claiming files
+   * @param storedBefore true when earlier runs had finished files before this one started
+   */
+  AfterJob(RunPlan plan, FileLedger ledger, Instant runStart, boolean storedBefore) {
+    this.plan = plan;
+    this.ledger = ledger;
+    this.runStart = runStart;
+    this.storedBefore = storedBefore;
+  }
+
+  /** The job failed to run: the files it took are not done. */
+  void failed(RuntimeException e) throws Exception {
+    if (ledger != null) {
+      ledger.failUnfinished(runStart, LandfallPipeline.rootCause(e));
+    }
+  }
+
+  /** The job ended in {@code state}; returns how many files were closed here. */
+  long ended(PipelineResult.State state) throws Exception {
+    if (ledger == null) {
+      return 0;
+    }
+    if (state != PipelineResult.State.DONE) {
+      ledger.failUnfinished(runStart, "the job ended " + state);
+      return 0;
+    }
+    long finished = plan.finishesFilesAfterJob() ? finishFiles() : 0;
+    if (!plan.watch() && storedBefore) {
+      // This run's aggregates cover only the files it read; files ingested by earlier runs
+      // share some of its groups, so recompute those groups from the rows table.
+      ledger.refreshGroupsOfFilesFinishedSince(runStart);
+    }
+    return finished;
+  }
+
+  /** Closes the files this run read in the ledger; logs and posts each status event. */
+  private long finishFiles() throws Exception {
+    List<String> events = ledger.finishRecorded(runStart);
+    List<CompletableFuture<Boolean>> posts = new ArrayList<>();
+    String webhookUrl = plan.webhookUrl();
+    for (String event : events) {
+      LOG.info("file finished: {}", event);
+      if (!webhookUrl.isEmpty()) {
+        posts.add(StatusWebhook.to(webhookUrl).post(event));
+      }
+    }
+    if (!posts.isEmpty()) {
+      try {
+        CompletableFuture.allOf(posts.toArray(new CompletableFuture<?>[0]))
+            .get(30, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        LOG.warn("webhook: some status events were still being sent after 30 s");
+      }
+    }
+    return events.size();
+  }
+}

@@ -1,0 +1,153 @@
+package dev.landfall.pipeline;
+
+import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.ledger.FileLedger;
+import dev.landfall.io.parquet.WriteParquetPartitions;
+import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.io.postgres.PostgresTables;
+import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.pipeline.sample.BillingSampleGenerator;
+import dev.landfall.transforms.definition.DatasetDefinition;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The work before a job, once its {@link RunPlan} is checked: the sample data of a run without
+ * {@code --input}, the checks that the input exists and the Parquet output can be written, the
+ * embedded PostgreSQL of a run without {@code --jdbcUrl}, and the dataset's tables.
+ */
+final class RunSetup {
+  private static final Logger LOG = LoggerFactory.getLogger(RunSetup.class);
+
+  private RunSetup() {}
+
+  /**
+   * Generates the sample data when the plan asks for it (once per size: a second run finds the
+   * same files, and the ledger skips them), points the options at the plan's input and output,
+   * and checks the input.
+   */
+  static void prepareInput(RunPlan plan, LandfallOptions options) throws IOException {
+    if (plan.sampleInput()) {
+      generateSample(plan.sampleFolder(), options.getSampleRows());
+    }
+    options.setInput(plan.input());
+    options.setOutput(plan.output());
+    if (!plan.compact()) {
+      checkInput(plan, options);
+    }
+  }
+
+  private static void generateSample(Path sample, long rows) throws IOException {
+    Path marker = sample.resolve("_landfall_sample_rows_" + rows);
+    if (Files.exists(marker)) {
+      LOG.info("no --input: using the sample data generated earlier under {}", sample);
+      return;
+    }
+    LOG.info("no --input: generating {} sample rows under {}", rows, sample);
+    if (Files.exists(sample)) {
+      try (Stream<Path> old = Files.walk(sample)) {
+        old.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    BillingSampleGenerator.standard(rows, 42).writeTo(sample);
+    Files.createFile(marker);
+  }
+
+  /**
+   * Fails fast, naming the path, when --input does not exist or (in a backfill) holds no input
+   * file at all: a typo must not look like a successful run. A watch run may start on an empty
+   * folder and wait for files, but the folder must exist.
+   */
+  static void checkInput(RunPlan plan, LandfallOptions options) throws IOException {
+    String input = plan.input();
+    List<String> suffixes = plan.inputSuffixes();
+    if (!input.contains("://")) {
+      Path folder = Paths.get(input).toAbsolutePath();
+      if (!Files.exists(folder)) {
+        throw new IllegalArgumentException("--input: " + folder + " does not exist; give the"
+            + " folder that holds the partition folders, e.g. --input=/data/billing");
+      }
+      if (!Files.isDirectory(folder)) {
+        throw new IllegalArgumentException("--input: " + folder + " is a file; give the folder"
+            + " that holds the partition folders (" + folder.getParent() + "?)");
+      }
+    }
+    if (plan.watch()) {
+      return;
+    }
+    FileSystems.setDefaultPipelineOptions(options);
+    if (MatchInputFiles.hasInputFiles(input, plan.inputGlob(), suffixes)) {
+      return;
+    }
+    throw new IllegalArgumentException("--input: no " + String.join(" or ", suffixes)
+        + " files under " + input + " (matching --inputGlob=" + plan.inputGlob()
+        + "); check the path, or --format for Parquet input");
+  }
+
+  /**
+   * Fails fast, before anything is read or written, when the Parquet output cannot be written:
+   * creates the dataset folder and a probe file in it, then deletes the probe.
+   */
+  static void checkWritable(RunPlan plan, LandfallOptions options) {
+    if (!plan.parquet() && !plan.compact()) {
+      return;
+    }
+    FileSystems.setDefaultPipelineOptions(options);
+    String folder = WriteParquetPartitions.datasetFolder(plan.output(), plan.definition());
+    try {
+      ResourceId probe = FileSystems.matchNewResource(folder, true)
+          .resolve(".landfall-write-probe", ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
+      try (WritableByteChannel ch = FileSystems.create(probe, "application/octet-stream")) {
+        ch.write(ByteBuffer.wrap(new byte[] {1}));
+      }
+      FileSystems.delete(List.of(probe));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("--output: cannot write Parquet under " + folder + ": "
+          + LandfallPipeline.rootCause(e), e);
+    }
+  }
+
+  /**
+   * Starts the embedded PostgreSQL when the plan writes to PostgreSQL and no --jdbcUrl is given,
+   * and points the options at it; null otherwise.
+   */
+  static EmbeddedPostgresServer startEmbeddedIfNeeded(RunPlan plan, LandfallOptions options)
+      throws IOException {
+    if (!plan.postgres() || !options.getJdbcUrl().isEmpty()) {
+      return null;
+    }
+    EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(
+        plan.workDir().resolve("pgdata"), options.getEmbeddedPgPort());
+    options.setJdbcUrl(embedded.jdbcUrl());
+    options.setDbUser(embedded.user());
+    LOG.info("embedded PostgreSQL started on port {} (data in {})", embedded.port(),
+        embedded.dataDir());
+    return embedded;
+  }
+
+  /**
+   * Creates (or evolves) the dataset's tables and the file ledger, fills the sample's lookup
+   * tables for a sample run, and returns the ledger.
+   */
+  static FileLedger prepareDatabase(RunPlan plan, Database db) throws Exception {
+    DatasetDefinition def = plan.definition();
+    PostgresTables.createAll(db, def, plan.dbSchema());
+    if (plan.sampleInput()) {
+      LandfallDatabase.fillSampleLookups(db, def, plan.dbSchema());
+    }
+    return new FileLedger(db, def, plan.dbSchema());
+  }
+}
