@@ -123,9 +123,9 @@ public final class LandfallGraph {
   static final class CleanRows {
     /** The clean rows, one per key. */
     final PCollection<Row> unique;
-    /** Dead letters (file and row level), in watch panes. */
+    /** Dead letters (file and row level). */
     final PCollection<Row> rejects;
-    /** Per file, how many items (rows and file rejects) it holds, in watch panes. */
+    /** Per file, how many items (rows and file rejects) it holds. */
     final PCollection<KV<String, Long>> fileItems;
     /** Per file, rows that lost their key (null when no step after the job needs them). */
     final PCollection<KV<String, Long>> duplicates;
@@ -178,29 +178,25 @@ public final class LandfallGraph {
       PCollectionTuple deduplicated =
           read.get(ReadCsvFiles.PACKED).apply("Deduplicate", DeduplicateByKey.packed(def));
       return new CleanRows(deduplicated.get(DeduplicateByKey.UNIQUE),
-          panes(watch, "RejectPanes", read.get(ReadCsvFiles.REJECTS)),
-          panes(watch, "FileItemPanes", read.get(ReadCsvFiles.FILE_ITEMS)),
-          panes(watch, "DuplicatePanes", deduplicated.get(DeduplicateByKey.DUPLICATES)));
+          read.get(ReadCsvFiles.REJECTS), read.get(ReadCsvFiles.FILE_ITEMS),
+          deduplicated.get(DeduplicateByKey.DUPLICATES));
     }
     PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
-    return deduplicated(read.get(ReadCsvFiles.CLEAN),
-        panes(watch, "RejectPanes", read.get(ReadCsvFiles.REJECTS)),
+    return deduplicated(read.get(ReadCsvFiles.CLEAN), read.get(ReadCsvFiles.REJECTS),
         read.get(ReadCsvFiles.FILE_ITEMS), plan);
   }
 
   /** One row per key of validated rows (Parquet input, or a CSV watch with --dedupeBuckets=0). */
   private static CleanRows deduplicated(PCollection<Row> clean, PCollection<Row> rejects,
       PCollection<KV<String, Long>> fileItems, RunPlan plan) {
-    boolean watch = plan.watch();
     DeduplicateByKey dedupe =
         new DeduplicateByKey(plan.definition()).inBuckets(plan.dedupeBuckets());
-    PCollection<KV<String, Long>> items = panes(watch, "FileItemPanes", fileItems);
     if (plan.postgres() && !plan.finishesFilesAfterJob()) {
       PCollectionTuple deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
-      return new CleanRows(deduplicated.get(DeduplicateByKey.UNIQUE), rejects, items,
-          panes(watch, "DuplicatePanes", deduplicated.get(DeduplicateByKey.DUPLICATES)));
+      return new CleanRows(deduplicated.get(DeduplicateByKey.UNIQUE), rejects, fileItems,
+          deduplicated.get(DeduplicateByKey.DUPLICATES));
     }
-    return new CleanRows(clean.apply("Deduplicate", dedupe), rejects, items, null);
+    return new CleanRows(clean.apply("Deduplicate", dedupe), rejects, fileItems, null);
   }
 
   /**
@@ -326,7 +322,8 @@ public final class LandfallGraph {
       CleanRows read, Written written, RunPlan plan, Database db, FileLedger ledger) {
     DatasetDefinition def = plan.definition();
     boolean watch = plan.watch();
-    PCollection<KV<String, Long>> rejectsStored = read.rejects.apply("WriteRejectsToPostgres",
+    PCollection<KV<String, Long>> rejectsStored = panes(watch, "RejectPanes", read.rejects)
+        .apply("WriteRejectsToPostgres",
         new WriteToPostgres(db, PostgresTables.rejects(def, plan.dbSchema()),
             plan.dbBatchSize()));
     if (plan.finishesFilesAfterJob()) {
@@ -335,13 +332,16 @@ public final class LandfallGraph {
       read.fileItems.apply("RecordFileItems", new RecordFileItems(ledger));
       return;
     }
+    // In watch mode the counts that meet here get the same panes again: a grouping upstream
+    // (de-duplication) leaves a trigger of its own, and only equal triggers can be joined.
     PCollection<KV<String, Long>> accounted =
         PCollectionList.of(panes(watch, "RowsStoredPanes", written.rowsStored))
             .and(panes(watch, "RejectsStoredPanes", rejectsStored))
-            .and(read.duplicates)
+            .and(panes(watch, "DuplicatePanes", read.duplicates))
             .apply("CollectAccounted", Flatten.pCollections());
     PCollection<KV<String, Long>> completed =
-        PCollectionTuple.of(TrackFileCompletion.EXPECTED, read.fileItems)
+        PCollectionTuple.of(TrackFileCompletion.EXPECTED,
+                panes(watch, "FileItemPanes", read.fileItems))
             .and(TrackFileCompletion.ACCOUNTED, accounted)
             .apply("TrackFiles", new TrackFileCompletion());
     if (written.parquetFiles != null) {

@@ -107,7 +107,7 @@ public final class LandfallPipeline {
         if (plan.detached()) {
           // The job runs on the cluster; the ledger and the Flink UI follow it from here.
           LOG.info("submitted to the Flink cluster (detached): {}", result);
-          return RunSummary.submitted(plan.definition(), options,
+          return RunSummary.submitted(plan, options,
               (System.nanoTime() - started) / 1e9);
         }
         state = waitWithProgress(result);
@@ -116,7 +116,7 @@ public final class LandfallPipeline {
         throw e;
       }
       long finishedAfterJob = afterJob.ended(state);
-      return RunSummary.from(result, state, plan.definition(), options, embedded,
+      return RunSummary.from(result, state, plan, options, embedded,
           (System.nanoTime() - started) / 1e9, finishedAfterJob);
     }
   }
@@ -137,7 +137,7 @@ public final class LandfallPipeline {
         WriteParquetPartitions.datasetFolder(plan.output(), plan.definition()), compaction));
     PipelineResult result = pipeline.run();
     PipelineResult.State state = waitWithProgress(result);
-    return RunSummary.from(result, state, plan.definition(), options, null,
+    return RunSummary.from(result, state, plan, options, null,
         (System.nanoTime() - started) / 1e9);
   }
 

@@ -53,9 +53,10 @@ public final class RunSummary {
   public final String psql;
   private final String schema;
 
-  private RunSummary(PipelineResult.State state, MetricQueryResults m, DatasetDefinition def,
+  private RunSummary(PipelineResult.State state, MetricQueryResults m, RunPlan plan,
       LandfallOptions o, EmbeddedPostgresServer embedded, double seconds, boolean submitted,
       long finishedAfterJob) {
+    DatasetDefinition def = plan.definition();
     this.state = state;
     this.submitted = submitted;
     this.filesRead = counter(m, "files-read");
@@ -73,15 +74,14 @@ public final class RunSummary {
     this.rowsRejected = counter(m, "rows-rejected");
     this.bytesRead = counter(m, "bytes-read");
     this.seconds = seconds;
-    this.compaction = o.getCompact();
+    this.compaction = plan.compact();
     this.parquetFilesMerged = counter(m, "parquet-files-merged");
     this.parquetFilesWritten = counter(m, "parquet-files-written");
     this.parquetRowsMerged = counter(m, "parquet-rows-merged");
-    java.util.Set<RunPlan.Sink> sinks = RunPlan.sinks(o.getSinks());
-    this.parquetFolder = sinks.contains(RunPlan.Sink.PARQUET)
-        ? WriteParquetPartitions.datasetFolder(o.getOutput(), def) : null;
-    this.jdbcUrl = sinks.contains(RunPlan.Sink.POSTGRES) ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
-    String s = o.getDbSchema();
+    this.parquetFolder =
+        plan.parquet() ? WriteParquetPartitions.datasetFolder(plan.output(), def) : null;
+    this.jdbcUrl = plan.postgres() ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
+    String s = plan.dbSchema();
     this.schema = s;
     // Only the tables this definition has: the aggregates table exists only with aggregates.
     this.tables = s + "." + def.name + (def.aggregates != null ? ", " + s + "." + def.name
@@ -90,24 +90,24 @@ public final class RunSummary {
         : jdbcUrl != null ? "psql \"" + jdbcUrl.substring(5) + "\"" : null;
   }
 
-  static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
+  static RunSummary from(PipelineResult result, PipelineResult.State state, RunPlan plan,
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds) {
-    return from(result, state, def, options, embedded, seconds, 0);
+    return from(result, state, plan, options, embedded, seconds, 0);
   }
 
   /** As above; {@code finishedAfterJob} files were closed in the ledger after the job ended. */
-  static RunSummary from(PipelineResult result, PipelineResult.State state, DatasetDefinition def,
+  static RunSummary from(PipelineResult result, PipelineResult.State state, RunPlan plan,
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds,
       long finishedAfterJob) {
     MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
-    return new RunSummary(state, m, def, options, embedded, seconds, false, finishedAfterJob);
+    return new RunSummary(state, m, plan, options, embedded, seconds, false, finishedAfterJob);
   }
 
   /** A job submitted to a cluster without waiting for it (no counts yet). */
-  static RunSummary submitted(DatasetDefinition def, LandfallOptions options, double seconds) {
+  static RunSummary submitted(RunPlan plan, LandfallOptions options, double seconds) {
     MetricQueryResults none = MetricQueryResults.create(java.util.List.of(), java.util.List.of(),
         java.util.List.of(), java.util.List.of());
-    return new RunSummary(PipelineResult.State.RUNNING, none, def, options, null, seconds, true, 0);
+    return new RunSummary(PipelineResult.State.RUNNING, none, plan, options, null, seconds, true, 0);
   }
 
   /** Counts of a job still running. */
