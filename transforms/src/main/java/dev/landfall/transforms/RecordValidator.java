@@ -26,6 +26,12 @@ import org.apache.beam.sdk.values.Row;
 public final class RecordValidator implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * What {@link #fieldValue} and {@link #listValue} return for a record they rejected (a null
+   * value is a valid result), compared by identity.
+   */
+  private static final Object REJECTED = new Object();
+
   /** Where {@link #validate} sends its result: exactly one call per record. */
   public interface Receiver {
     void clean(Row row);
@@ -139,75 +145,14 @@ public final class RecordValidator implements Serializable {
       return;
     }
     Object[] values = new Object[cleanSchema.getFieldCount()];
-    int at = 0;
-    for (int i = 0; i < partitionParsers.length; i++) {
-      String text = partitions.get(i);
-      if (!text.equals(lastPartitionText[i])) {
-        try {
-          lastPartitionValue[i] = partitionParsers[i].parse(text);
-        } catch (ValueParser.BadValue e) {
-          reject(out, file, line, Rejects.PARTITION, def.partitions.get(i).name,
-              "partition value " + e.getMessage(), cells);
-          return;
-        }
-        lastPartitionText[i] = text;
-      }
-      values[at++] = lastPartitionValue[i];
+    if (!partitionValues(file, line, cells, partitions, values, out)) {
+      return;
     }
+    int at = partitionParsers.length;
     for (int i = 0; i < fieldParsers.length; i++) {
-      DatasetDefinition.Field f = def.fields.get(i);
       int idx = columns.get(i);
-      String text = idx < 0 ? null : cells.get(idx);
-      if (text != null) {
-        text = text.strip();
-        if (text.isEmpty()) {
-          text = null;
-        }
-      }
-      if (text == null) {
-        if (required[i]) {
-          reject(out, file, line, Rejects.REQUIRED, f.name, "required value is empty", cells);
-          return;
-        }
-        values[at++] = null;
-        continue;
-      }
-      if (f.split != null) {
-        List<String> items = new java.util.ArrayList<>();
-        String bad = null;
-        for (String item : ParseAndValidate.splitLiteral(text, f.split)) {
-          String it = item.strip();
-          if (it.isEmpty()) {
-            continue;
-          }
-          if (allowed[i] != null && !allowed[i].contains(it)) {
-            bad = "item '" + it + "' is not one of " + f.allowed;
-            break;
-          }
-          items.add(it);
-        }
-        if (bad != null) {
-          reject(out, file, line, Rejects.CONSTRAINT, f.name, bad, cells);
-          return;
-        }
-        if (items.isEmpty() && required[i]) {
-          reject(out, file, line, Rejects.REQUIRED, f.name, "required list is empty", cells);
-          return;
-        }
-        values[at++] = items.isEmpty() ? null : items;
-        continue;
-      }
-      Object v;
-      try {
-        v = fieldParsers[i].parse(text);
-      } catch (ValueParser.BadValue e) {
-        reject(out, file, line, Rejects.TYPE, f.name,
-            "value " + e.getMessage() + " (" + f.type + ")", cells);
-        return;
-      }
-      String violation = checkConstraints(i, f, v, text);
-      if (violation != null) {
-        reject(out, file, line, Rejects.CONSTRAINT, f.name, violation, cells);
+      Object v = fieldValue(i, cellText(cells, idx), file, line, cells, out);
+      if (v == REJECTED) {
         return;
       }
       values[at++] = v;
@@ -224,6 +169,105 @@ public final class RecordValidator implements Serializable {
       valid.inc();
     }
     out.clean(Row.withSchema(cleanSchema).attachValues(values));
+  }
+
+  /**
+   * Fills {@code values} from index 0 with the file's typed partition values, parsing a partition's
+   * text only when it differs from the previous record's; false when one does not parse (the
+   * record is then rejected).
+   */
+  private boolean partitionValues(String file, long line, List<String> cells,
+      List<String> partitions, Object[] values, Receiver out) {
+    for (int i = 0; i < partitionParsers.length; i++) {
+      String text = partitions.get(i);
+      if (!text.equals(lastPartitionText[i])) {
+        try {
+          lastPartitionValue[i] = partitionParsers[i].parse(text);
+        } catch (ValueParser.BadValue e) {
+          reject(out, file, line, Rejects.PARTITION, def.partitions.get(i).name,
+              "partition value " + e.getMessage(), cells);
+          return false;
+        }
+        lastPartitionText[i] = text;
+      }
+      values[i] = lastPartitionValue[i];
+    }
+    return true;
+  }
+
+  /** The stripped text of cell {@code idx}, or null when the cell is absent, null or blank. */
+  private static String cellText(List<String> cells, int idx) {
+    String text = idx < 0 ? null : cells.get(idx);
+    if (text != null) {
+      text = text.strip();
+      if (text.isEmpty()) {
+        text = null;
+      }
+    }
+    return text;
+  }
+
+  /**
+   * The typed value of field {@code i} from its cell {@code text} (stripped, null when empty), or
+   * {@link #REJECTED} after rejecting the record.
+   */
+  private Object fieldValue(int i, String text, String file, long line, List<String> cells,
+      Receiver out) {
+    DatasetDefinition.Field f = def.fields.get(i);
+    if (text == null) {
+      if (required[i]) {
+        reject(out, file, line, Rejects.REQUIRED, f.name, "required value is empty", cells);
+        return REJECTED;
+      }
+      return null;
+    }
+    if (f.split != null) {
+      return listValue(i, f, text, file, line, cells, out);
+    }
+    Object v;
+    try {
+      v = fieldParsers[i].parse(text);
+    } catch (ValueParser.BadValue e) {
+      reject(out, file, line, Rejects.TYPE, f.name,
+          "value " + e.getMessage() + " (" + f.type + ")", cells);
+      return REJECTED;
+    }
+    String violation = checkConstraints(i, f, v, text);
+    if (violation != null) {
+      reject(out, file, line, Rejects.CONSTRAINT, f.name, violation, cells);
+      return REJECTED;
+    }
+    return v;
+  }
+
+  /**
+   * The items of a {@code split} field (stripped, empty ones dropped, each checked against {@code
+   * allowed}), null when there are none, or {@link #REJECTED} after rejecting the record.
+   */
+  private Object listValue(int i, DatasetDefinition.Field f, String text, String file, long line,
+      List<String> cells, Receiver out) {
+    List<String> items = new java.util.ArrayList<>();
+    String bad = null;
+    for (String item : ParseAndValidate.splitLiteral(text, f.split)) {
+      String it = item.strip();
+      if (it.isEmpty()) {
+        continue;
+      }
+      if (allowed[i] != null && !allowed[i].contains(it)) {
+        bad = "item '" + it + "' is not one of " + f.allowed;
+        break;
+      }
+      items.add(it);
+    }
+    if (bad != null) {
+      reject(out, file, line, Rejects.CONSTRAINT, f.name, bad, cells);
+      return REJECTED;
+    }
+    if (items.isEmpty() && required[i]) {
+      reject(out, file, line, Rejects.REQUIRED, f.name, "required list is empty", cells);
+      return REJECTED;
+    }
+    return items.isEmpty() ? null : items;
   }
 
   /**

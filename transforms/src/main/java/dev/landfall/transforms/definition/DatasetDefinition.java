@@ -247,8 +247,30 @@ public final class DatasetDefinition implements Serializable {
     return null;
   }
 
-  /** Checks every rule of the format; throws {@link IllegalArgumentException} naming the problem. */
+  /**
+   * Checks every rule of the format; throws {@link IllegalArgumentException} naming the problem.
+   * The checks run in a fixed order (CSV dialect, partitions and fields, derived columns, lookups,
+   * structs, key and event time, views, aggregates) and the first problem found is the one named.
+   */
   public void validate() {
+    validateDialect();
+    Set<String> names = new HashSet<>(List.of(SOURCE_FILE, SOURCE_LINE, RESCUED));
+    validateUnknownColumns();
+    validateColumns(names);
+    validateDerived(names);
+    for (Lookup l : lookups) {
+      validateLookup(l, names);
+    }
+    validateStructs(names);
+    validateKey();
+    validateViews();
+    if (aggregates != null) {
+      validateAggregates();
+    }
+  }
+
+  /** The dataset name, the CSV dialect (defaulted when absent) and that there are fields. */
+  private void validateDialect() {
     Identifiers.check("dataset name", name);
     if (csv == null) {
       csv = new Csv();
@@ -262,11 +284,17 @@ public final class DatasetDefinition implements Serializable {
     if (fields == null || fields.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' declares no fields");
     }
-    Set<String> names = new HashSet<>(List.of(SOURCE_FILE, SOURCE_LINE, RESCUED));
+  }
+
+  private void validateUnknownColumns() {
     if (unknownColumns != null && !List.of("ignore", "rescue", "reject").contains(unknownColumns)) {
       throw new IllegalArgumentException("unknownColumns '" + unknownColumns
           + "': use ignore (the default), rescue or reject");
     }
+  }
+
+  /** Partition and field names (unique among {@code names}), their types, split and min/max. */
+  private void validateColumns(Set<String> names) {
     for (Partition p : partitions) {
       unique(names, Identifiers.check("partition name", p.name));
       p.parsedType = ColumnType.parse(p.type);
@@ -283,6 +311,10 @@ public final class DatasetDefinition implements Serializable {
             "field '" + f.name + "': min/max apply to numeric types only, not " + t);
       }
     }
+  }
+
+  /** Derived columns: unique names, a date or timestamp to derive from, a known part. */
+  private void validateDerived(Set<String> names) {
     for (Derived d : derived) {
       unique(names, Identifiers.check("derived name", d.name));
       ColumnType from = typeOf(d.from);
@@ -293,35 +325,46 @@ public final class DatasetDefinition implements Serializable {
       }
       derivedType(d);
     }
-    for (Lookup l : lookups) {
-      Identifiers.check("lookup table", l.table);
-      if (l.on == null || typeOf(l.on) == null || isDerived(l.on)) {
-        throw new IllegalArgumentException(
-            "lookup '" + l.table + "': 'on' must name a field or partition");
-      }
-      if (l.columns == null || l.columns.isEmpty()) {
-        throw new IllegalArgumentException("lookup '" + l.table + "' lists no columns");
-      }
-      for (String c : l.columns) {
-        unique(names, Identifiers.check("lookup column", c));
-      }
-      if (l.validTo != null && l.validFrom == null) {
-        throw new IllegalArgumentException("lookup '" + l.table + "': validTo needs validFrom");
-      }
-      if (l.validFrom != null) {
-        Identifiers.check("lookup validFrom", l.validFrom);
-        if (l.validTo != null) {
-          Identifiers.check("lookup validTo", l.validTo);
-        }
-        ColumnType t = eventTime == null ? null : typeOf(eventTime);
-        if (t == null || (t.kind() != ColumnType.Kind.TIMESTAMP
-            && t.kind() != ColumnType.Kind.DATE) || lookupOf(eventTime) != null) {
-          throw new IllegalArgumentException("lookup '" + l.table + "': validFrom takes the"
-              + " version valid at each row's eventTime; declare \"eventTime\" as a date or"
-              + " timestamp field");
-        }
-      }
+  }
+
+  /** One lookup: its table, join column, (unique) columns and, for versions, their validity. */
+  private void validateLookup(Lookup l, Set<String> names) {
+    Identifiers.check("lookup table", l.table);
+    if (l.on == null || typeOf(l.on) == null || isDerived(l.on)) {
+      throw new IllegalArgumentException(
+          "lookup '" + l.table + "': 'on' must name a field or partition");
     }
+    if (l.columns == null || l.columns.isEmpty()) {
+      throw new IllegalArgumentException("lookup '" + l.table + "' lists no columns");
+    }
+    for (String c : l.columns) {
+      unique(names, Identifiers.check("lookup column", c));
+    }
+    if (l.validTo != null && l.validFrom == null) {
+      throw new IllegalArgumentException("lookup '" + l.table + "': validTo needs validFrom");
+    }
+    if (l.validFrom != null) {
+      validateLookupValidity(l);
+    }
+  }
+
+  /** A lookup of versions: names for validFrom/validTo and an eventTime of date or timestamp. */
+  private void validateLookupValidity(Lookup l) {
+    Identifiers.check("lookup validFrom", l.validFrom);
+    if (l.validTo != null) {
+      Identifiers.check("lookup validTo", l.validTo);
+    }
+    ColumnType t = eventTime == null ? null : typeOf(eventTime);
+    if (t == null || (t.kind() != ColumnType.Kind.TIMESTAMP
+        && t.kind() != ColumnType.Kind.DATE) || lookupOf(eventTime) != null) {
+      throw new IllegalArgumentException("lookup '" + l.table + "': validFrom takes the"
+          + " version valid at each row's eventTime; declare \"eventTime\" as a date or"
+          + " timestamp field");
+    }
+  }
+
+  /** Structs: unique names, members that are fields, each field in at most one struct. */
+  private void validateStructs(Set<String> names) {
     Set<String> grouped = new HashSet<>();
     for (Struct st : structs) {
       unique(names, Identifiers.check("struct name", st.name));
@@ -340,6 +383,10 @@ public final class DatasetDefinition implements Serializable {
         }
       }
     }
+  }
+
+  /** The key (single-valued, non-derived columns) and the event time column. */
+  private void validateKey() {
     if (key == null || key.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' needs a key (list of fields)");
     }
@@ -357,6 +404,10 @@ public final class DatasetDefinition implements Serializable {
     if (eventTime != null && typeOf(eventTime) == null) {
       throw new IllegalArgumentException("eventTime '" + eventTime + "' is not a column");
     }
+  }
+
+  /** Views: names used once (not the dataset's tables), sql given, ${agg} only with aggregates. */
+  private void validateViews() {
     Set<String> viewNames = new HashSet<>();
     for (View v : views) {
       Identifiers.check("view name", v.name);
@@ -372,32 +423,34 @@ public final class DatasetDefinition implements Serializable {
             "view '" + v.name + "' uses ${agg} but the dataset declares no aggregates");
       }
     }
-    if (aggregates != null) {
-      if (aggregates.groupBy == null || aggregates.groupBy.isEmpty()) {
-        throw new IllegalArgumentException("aggregates.groupBy must list at least one column");
+  }
+
+  /** Aggregates: single-valued group columns, numeric measures, known functions. */
+  private void validateAggregates() {
+    if (aggregates.groupBy == null || aggregates.groupBy.isEmpty()) {
+      throw new IllegalArgumentException("aggregates.groupBy must list at least one column");
+    }
+    for (String g : aggregates.groupBy) {
+      if (typeOf(g) == null) {
+        throw new IllegalArgumentException("aggregates.groupBy column '" + g + "' is not a column");
       }
-      for (String g : aggregates.groupBy) {
-        if (typeOf(g) == null) {
-          throw new IllegalArgumentException("aggregates.groupBy column '" + g + "' is not a column");
-        }
-        if (isList(g)) {
-          throw new IllegalArgumentException(
-              "aggregates.groupBy column '" + g + "' is a list; group by a single-valued column");
-        }
+      if (isList(g)) {
+        throw new IllegalArgumentException(
+            "aggregates.groupBy column '" + g + "' is a list; group by a single-valued column");
       }
-      for (Map.Entry<String, List<String>> m : aggregates.measures.entrySet()) {
-        ColumnType t = typeOf(m.getKey());
-        if (t == null || !t.isNumeric()) {
+    }
+    for (Map.Entry<String, List<String>> m : aggregates.measures.entrySet()) {
+      ColumnType t = typeOf(m.getKey());
+      if (t == null || !t.isNumeric()) {
+        throw new IllegalArgumentException(
+            "aggregates.measures: '" + m.getKey() + "' must be a numeric field");
+      }
+      for (String fn : m.getValue()) {
+        if (!List.of("count", "sum", "avg", "min", "max").contains(fn)
+            && !PERCENTILE.matcher(fn).matches()) {
           throw new IllegalArgumentException(
-              "aggregates.measures: '" + m.getKey() + "' must be a numeric field");
-        }
-        for (String fn : m.getValue()) {
-          if (!List.of("count", "sum", "avg", "min", "max").contains(fn)
-              && !PERCENTILE.matcher(fn).matches()) {
-            throw new IllegalArgumentException(
-                "aggregates.measures." + m.getKey() + ": unknown function '" + fn
-                    + "' (use count, sum, avg, min, max or p1..p99)");
-          }
+              "aggregates.measures." + m.getKey() + ": unknown function '" + fn
+                  + "' (use count, sum, avg, min, max or p1..p99)");
         }
       }
     }

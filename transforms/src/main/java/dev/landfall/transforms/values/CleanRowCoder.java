@@ -306,25 +306,31 @@ public final class CleanRowCoder extends CustomCoder<Row> {
       case DATE:
         b.writeZigZag(((LocalDate) v).toEpochDay());
         return;
-      case ARRAY: {
-        Collection<?> items = v instanceof Collection ? (Collection<?>) v : toList((Iterable<?>) v);
-        b.writeVarLong(items.size());
-        for (Object item : items) {
-          if (f.elementNullable) {
-            b.writeByte(item == null ? 0 : 1);
-            if (item == null) {
-              continue;
-            }
-          }
-          writeValue(f.element, item, b);
-        }
-        return;
-      }
+      case ARRAY:
       case ROW:
-        f.nested.write((Row) v, b);
+        writeNested(f, v, b);
         return;
       default:
         throw new IllegalStateException("unknown encoding " + f.kind);
+    }
+  }
+
+  /** The rarely used kinds, out of {@link #writeValue}'s switch: a list or a struct. */
+  private static void writeNested(Encoding f, Object v, Buffer b) {
+    if (f.kind == ROW) {
+      f.nested.write((Row) v, b);
+      return;
+    }
+    Collection<?> items = v instanceof Collection ? (Collection<?>) v : toList((Iterable<?>) v);
+    b.writeVarLong(items.size());
+    for (Object item : items) {
+      if (f.elementNullable) {
+        b.writeByte(item == null ? 0 : 1);
+        if (item == null) {
+          continue;
+        }
+      }
+      writeValue(f.element, item, b);
     }
   }
 
