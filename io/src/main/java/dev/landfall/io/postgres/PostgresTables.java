@@ -91,8 +91,9 @@ public final class PostgresTables {
     }
     // A key stored already keeps its row: within a run the de-duplication picks the winner; a
     // later file (or run) cannot replace it, so what was published (Parquet, dashboards) stays.
-    return new TableSpec(schema, def.name, cols, def.key, List.of(), List.of(), null, List.of(),
-        def.description != null ? def.description : "Clean rows of dataset " + def.name);
+    return TableSpec.builder(schema, def.name).columns(cols).key(def.key)
+        .comment(def.description != null ? def.description : "Clean rows of dataset " + def.name)
+        .build();
   }
 
   /**
@@ -173,10 +174,12 @@ public final class PostgresTables {
         }
       }
     }
-    TableSpec spec = new TableSpec(schema, def.name + "_agg", cols, def.aggregates.groupBy, update,
-        change, "updated_at", List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"),
-        "Aggregates of " + def.name + " per " + String.join(", ", def.aggregates.groupBy)
-            + (hasNullableGroups(def) ? " (NULL is a group of its own)." : "."));
+    TableSpec spec = TableSpec.builder(schema, def.name + "_agg").columns(cols)
+        .key(def.aggregates.groupBy).upsert(update, change).touching("updated_at")
+        .extraColumnsDdl(List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"))
+        .comment("Aggregates of " + def.name + " per " + String.join(", ", def.aggregates.groupBy)
+            + (hasNullableGroups(def) ? " (NULL is a group of its own)." : "."))
+        .build();
     return hasNullableGroups(def) ? spec.uniqueOn(groupKey(def)) : spec;
   }
 
@@ -191,10 +194,11 @@ public final class PostgresTables {
         new TableSpec.Column("column_name", "text", false, "Offending column, if any."),
         new TableSpec.Column("message", "text", true, "What is wrong."),
         new TableSpec.Column("raw", "text", false, "The record as read (re-encoded as CSV)."));
-    return new TableSpec(schema, def.name + "_rejects", cols,
-        List.of("source_file", "line_number"), List.of(), List.of(), null,
-        List.of("\"ingested_at\" timestamptz NOT NULL DEFAULT now()"),
-        "Rows and files of " + def.name + " that were rejected, with the reason.");
+    return TableSpec.builder(schema, def.name + "_rejects").columns(cols)
+        .key(List.of("source_file", "line_number"))
+        .extraColumnsDdl(List.of("\"ingested_at\" timestamptz NOT NULL DEFAULT now()"))
+        .comment("Rows and files of " + def.name + " that were rejected, with the reason.")
+        .build();
   }
 
   /**

@@ -49,19 +49,99 @@ public final class TableSpec implements Serializable {
    */
   public final List<String> uniqueExpressions;
 
-  public TableSpec(String schema, String table, List<Column> columns, List<String> key,
-      List<String> updateColumns, List<String> changeColumns, String touchColumn,
-      List<String> extraColumnsDdl, String comment) {
-    this.schema = Identifiers.check("schema", schema);
-    this.table = Identifiers.check("table", table);
-    this.columns = columns;
-    this.key = key;
-    this.updateColumns = updateColumns;
-    this.changeColumns = changeColumns;
-    this.touchColumn = touchColumn;
-    this.extraColumnsDdl = extraColumnsDdl;
-    this.comment = comment;
-    this.uniqueExpressions = null;
+  private TableSpec(Builder b, List<String> uniqueExpressions) {
+    this.schema = b.schema;
+    this.table = b.table;
+    this.columns = List.copyOf(b.columns);
+    this.key = List.copyOf(b.key);
+    this.updateColumns = List.copyOf(b.updateColumns);
+    this.changeColumns = List.copyOf(b.changeColumns);
+    this.touchColumn = b.touchColumn;
+    this.extraColumnsDdl = List.copyOf(b.extraColumnsDdl);
+    this.comment = b.comment;
+    this.uniqueExpressions = uniqueExpressions;
+  }
+
+  /** A table {@code schema.table}; both names are checked as safe identifiers here. */
+  public static Builder builder(String schema, String table) {
+    return new Builder(Identifiers.check("schema", schema), Identifiers.check("table", table));
+  }
+
+  /**
+   * Builds a {@link TableSpec}; {@link #build} checks that the key and the columns an upsert
+   * updates or compares are columns of the table.
+   */
+  public static final class Builder {
+    private final String schema;
+    private final String table;
+    private List<Column> columns = List.of();
+    private List<String> key = List.of();
+    private List<String> updateColumns = List.of();
+    private List<String> changeColumns = List.of();
+    private String touchColumn;
+    private List<String> extraColumnsDdl = List.of();
+    private String comment;
+
+    private Builder(String schema, String table) {
+      this.schema = schema;
+      this.table = table;
+    }
+
+    /** The columns that rows carry, in Beam row order. */
+    public Builder columns(List<Column> columns) {
+      this.columns = columns;
+      return this;
+    }
+
+    /** The primary key. */
+    public Builder key(List<String> key) {
+      this.key = key;
+      return this;
+    }
+
+    /**
+     * On a key that exists already, sets {@code update} when any of {@code change} differ (the
+     * default, no columns, keeps the existing row).
+     */
+    public Builder upsert(List<String> update, List<String> change) {
+      this.updateColumns = update;
+      this.changeColumns = change;
+      return this;
+    }
+
+    /** A timestamptz column set to now() on insert and on every real update. */
+    public Builder touching(String column) {
+      this.touchColumn = column;
+      return this;
+    }
+
+    /** DDL of columns the table has but rows do not carry (trusted SQL). */
+    public Builder extraColumnsDdl(List<String> ddl) {
+      this.extraColumnsDdl = ddl;
+      return this;
+    }
+
+    /** The table's COMMENT. */
+    public Builder comment(String comment) {
+      this.comment = comment;
+      return this;
+    }
+
+    public TableSpec build() {
+      List<String> names = new ArrayList<>();
+      for (Column c : columns) {
+        names.add(c.name);
+      }
+      for (List<String> used : List.of(key, updateColumns, changeColumns)) {
+        for (String name : used) {
+          if (!names.contains(name)) {
+            throw new IllegalArgumentException(
+                "table " + table + ": '" + name + "' is not one of its columns " + names);
+          }
+        }
+      }
+      return new TableSpec(this, null);
+    }
   }
 
   private TableSpec(TableSpec spec, List<String> uniqueExpressions) {

@@ -43,8 +43,8 @@ class CopyBinaryTest extends PostgresTestBase {
         new TableSpec.Column("ts", "timestamptz", false, null),
         new TableSpec.Column("n", "numeric(36,6)", false, null),
         new TableSpec.Column("u", "numeric", false, null));
-    TableSpec spec = new TableSpec("binary_copy", "all_types", cols, List.of("t"), List.of(),
-        List.of(), null, List.of(), null);
+    TableSpec spec =
+        TableSpec.builder("binary_copy", "all_types").columns(cols).key(List.of("t")).build();
     Schema schema = Schema.builder()
         .addStringField("t")
         .addNullableField("j", FieldType.STRING)
