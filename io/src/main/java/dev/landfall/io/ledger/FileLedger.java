@@ -59,10 +59,6 @@ public final class FileLedger implements Serializable {
     this.schema = Identifiers.check("--dbSchema", schema);
   }
 
-  public Database database() {
-    return db;
-  }
-
   private String table() {
     return Identifiers.quote(schema) + "." + Identifiers.quote(TABLE);
   }
@@ -508,15 +504,6 @@ public final class FileLedger implements Serializable {
       try (ResultSet r = s.executeQuery()) {
         r.next();
         return r.getLong(1);
-      }
-    }
-  }
-
-  /** Creates the ledger table (idempotent). */
-  public static void create(Connection c, String schema) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      for (String sql : createStatements(schema)) {
-        s.execute(sql);
       }
     }
   }
