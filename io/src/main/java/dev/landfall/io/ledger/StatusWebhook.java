@@ -1,5 +1,6 @@
 package dev.landfall.io.ledger;
 
+import dev.landfall.io.retry.Retry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class StatusWebhook {
   private static final Logger LOG = LoggerFactory.getLogger(StatusWebhook.class);
-  private static final int ATTEMPTS = 5;
+  /** 5 attempts, waiting 2, 4, 8 and 16 s between them: about 30 s in all. */
+  private static final Retry RETRY = new Retry(5, Duration.ofSeconds(2), Duration.ofSeconds(16));
   private static StatusWebhook instance;
 
   private final URI url;
@@ -56,29 +58,33 @@ public final class StatusWebhook {
     HttpRequest request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json)).build();
-    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      try {
+    try {
+      return RETRY.run("webhook " + url.getHost(), () -> {
         HttpResponse<Void> r = client.send(request, HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() / 100 == 2) {
-          return true;
+        if (r.statusCode() / 100 != 2) {
+          throw new NotAccepted(r.statusCode());
         }
-        LOG.warn("webhook {} answered {} (attempt {}/{})", url.getHost(), r.statusCode(), attempt,
-            ATTEMPTS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      } catch (Exception e) {
-        LOG.warn("webhook {} failed (attempt {}/{}): {}", url.getHost(), attempt, ATTEMPTS,
-            e.toString());
+        return true;
+      }, e -> !(e instanceof InterruptedException),
+          e -> e instanceof NotAccepted ? e.getMessage() : e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      if (!Thread.currentThread().isInterrupted()) {
+        LOG.error("webhook {} unreachable, event dropped (the ledger keeps it): {}", url.getHost(),
+            json);
       }
-      try {
-        Thread.sleep(1000L << attempt);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+      return false;
     }
-    LOG.error("webhook {} unreachable, event dropped (the ledger keeps it): {}", url.getHost(), json);
-    return false;
+  }
+
+  /** A non-2xx answer: retried like a failed request. */
+  private static final class NotAccepted extends java.io.IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotAccepted(int status) {
+      super("answered " + status);
+    }
   }
 }
