@@ -253,10 +253,12 @@ public final class LandfallPipeline {
     java.util.List<String> events = ledger.finishRecorded(since);
     java.util.List<java.util.concurrent.CompletableFuture<Boolean>> posts =
         new java.util.ArrayList<>();
+    StatusWebhook webhook = webhookUrl != null && !webhookUrl.isEmpty()
+        ? new StatusWebhook(webhookUrl) : null;
     for (String event : events) {
       LOG.info("file finished: {}", event);
-      if (webhookUrl != null && !webhookUrl.isEmpty()) {
-        posts.add(StatusWebhook.to(webhookUrl).post(event));
+      if (webhook != null) {
+        posts.add(webhook.post(event));
       }
     }
     if (!posts.isEmpty()) {
@@ -267,6 +269,9 @@ public final class LandfallPipeline {
       } catch (java.util.concurrent.TimeoutException e) {
         LOG.warn("webhook: some status events were still being sent after 30 s");
       }
+    }
+    if (webhook != null) {
+      webhook.close(); // events still queued are sent; the thread ends after them
     }
     return events.size();
   }

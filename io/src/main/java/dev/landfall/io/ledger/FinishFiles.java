@@ -70,6 +70,8 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
 
     /** The files of the current bundle, finished together when it ends. */
     private transient List<Completed> pending;
+    /** Where status events are posted, if a URL is set; this instance's own. */
+    private transient StatusWebhook webhook;
 
     /** A completed file with where it came from in the pipeline. */
     private static final class Completed {
@@ -81,6 +83,21 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
         this.file = file;
         this.timestamp = timestamp;
         this.window = window;
+      }
+    }
+
+    @Setup
+    public void setup() {
+      if (!webhookUrl.isEmpty()) {
+        webhook = new StatusWebhook(webhookUrl);
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (webhook != null) {
+        webhook.close();
+        webhook = null;
       }
     }
 
@@ -127,8 +144,8 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
         LOG.info("file finished: {} ({} ms: Parquet {} ms, ledger{} {} ms{})", event,
             (end - start) / 1_000_000, (exported - start) / 1_000_000,
             refreshAggregates ? " and aggregates" : "", (end - exported) / 1_000_000, together);
-        if (!webhookUrl.isEmpty()) {
-          StatusWebhook.to(webhookUrl).post(event);
+        if (webhook != null) {
+          webhook.post(event);
         }
         context.output(event, files.get(i).timestamp, files.get(i).window);
       }

@@ -18,20 +18,21 @@ import org.slf4j.LoggerFactory;
  * POSTs status events (JSON) to {@code --webhookUrl} from a background thread: retried with
  * backoff (5 attempts over about 30 s) on errors and non-2xx answers, never blocking ingestion.
  * If the endpoint stays down the event is logged and dropped; the ledger table remains the
- * durable record. One per JVM and URL.
+ * durable record. Created by whoever posts (one per {@link FinishFiles} worker instance, one per
+ * run's closing of files), with its own sending thread, stopped by {@link #close()}.
  */
-public final class StatusWebhook {
+public final class StatusWebhook implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StatusWebhook.class);
   /** 5 attempts, waiting 2, 4, 8 and 16 s between them: about 30 s in all. */
   private static final Retry RETRY = new Retry(5, Duration.ofSeconds(2), Duration.ofSeconds(16));
-  private static StatusWebhook instance;
 
   private final URI url;
   private final HttpClient client;
   private final ExecutorService executor;
 
-  private StatusWebhook(URI url) {
-    this.url = url;
+  /** A webhook posting to {@code url}; its thread starts with the first event. */
+  public StatusWebhook(String url) {
+    this.url = URI.create(url);
     this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
         new LinkedBlockingQueue<>(10_000), r -> {
           Thread t = new Thread(r, "landfall-webhook");
@@ -41,17 +42,18 @@ public final class StatusWebhook {
     this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  /** The webhook for {@code url} (shared by all workers in this JVM). */
-  public static synchronized StatusWebhook to(String url) {
-    if (instance == null || !instance.url.toString().equals(url)) {
-      instance = new StatusWebhook(URI.create(url));
-    }
-    return instance;
-  }
-
   /** Queues one event; returns at once. */
   public CompletableFuture<Boolean> post(String json) {
     return CompletableFuture.supplyAsync(() -> send(json), executor);
+  }
+
+  /**
+   * Accepts no more events and lets the sending thread end once the queued ones are sent (or
+   * given up); does not wait for them. The thread is a daemon: it never holds up the JVM's exit.
+   */
+  @Override
+  public void close() {
+    executor.shutdown();
   }
 
   private boolean send(String json) {
