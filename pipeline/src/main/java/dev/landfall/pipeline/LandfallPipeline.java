@@ -10,7 +10,7 @@ import dev.landfall.io.ledger.RecordFileItems;
 import dev.landfall.io.ledger.StatusWebhook;
 import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ExportFileToParquet;
-import dev.landfall.io.postgres.DropKeysStoredBefore;
+import dev.landfall.io.ledger.DropKeysStoredBefore;
 import dev.landfall.io.parquet.MarkPartitionsComplete;
 import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.ReadParquetFiles;
@@ -183,7 +183,7 @@ public final class LandfallPipeline {
       java.time.Instant runStart = java.time.Instant.now();
       if (postgres) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
-        PostgresTables.createAll(db, def, options.getDbSchema());
+        PostgresTables.createAll(db, def, options.getDbSchema(), FileLedger::createTables);
         if (sampleGenerated) {
           LandfallDatabase.fillSampleLookups(db, def, options.getDbSchema());
         }

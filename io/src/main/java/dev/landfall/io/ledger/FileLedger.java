@@ -102,6 +102,20 @@ public final class FileLedger implements Serializable {
   }
 
   /**
+   * Creates the ledger table if it is missing (idempotent), on {@code c}: inside the transaction
+   * of {@link PostgresTables#createAll(Database, DatasetDefinition, String,
+   * PostgresTables.MoreTables)}, to which callers pass {@code FileLedger::createTables}. The ledger
+   * owns its table; {@code postgres} knows nothing of it.
+   */
+  public static void createTables(Connection c, String schema) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String sql : createStatements(schema)) {
+        s.execute(sql);
+      }
+    }
+  }
+
+  /**
    * Decides whether a file is read, in one transaction, recording the decision. {@code reingest}:
    * a changed file's rows and rejects are deleted and it is read again.
    */

@@ -31,7 +31,7 @@ class FileLedgerTest extends PostgresTestBase {
     String[] schemas = {"together", "one_by_one"};
     List<List<String>> results = new ArrayList<>();
     for (String schema : schemas) {
-      PostgresTables.createAll(db, DEF, schema);
+      PostgresTables.createAll(db, DEF, schema, FileLedger::createTables);
       FileLedger ledger = new FileLedger(db, DEF, schema);
       List<String> files = schema.equals("together") ? together : oneByOne;
       List<Long> items = new ArrayList<>();
@@ -69,7 +69,7 @@ class FileLedgerTest extends PostgresTestBase {
   @Test
   void olderDefinitionsAreReadAgainOnlyWhenAsked() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    PostgresTables.createAll(db, DEF, "older");
+    PostgresTables.createAll(db, DEF, "older", FileLedger::createTables);
     String file = "/in/date=2024-01-01/a.csv";
     Instant modified = Instant.parse("2024-01-03T00:00:00Z");
     FileLedger v1 = new FileLedger(db, DEF, "older");
@@ -84,7 +84,7 @@ class FileLedgerTest extends PostgresTestBase {
     }
     DatasetDefinition changed = DatasetDefinition.fromJson(
         json.replace("Cloud billing feed", "Changed billing feed"));
-    PostgresTables.createAll(db, changed, "older");
+    PostgresTables.createAll(db, changed, "older", FileLedger::createTables);
     FileLedger v2 = new FileLedger(db, changed, "older");
     assertThat("not asked", v2.claim(file, 100, modified, null, false, false),
         equalTo(FileLedger.Claim.ALREADY_DONE));
