@@ -3,6 +3,7 @@ package dev.landfall.pipeline;
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.io.ledger.ClaimFiles;
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.FinishFiles;
@@ -585,7 +586,7 @@ public final class LandfallPipeline {
     int packBuckets = watch && !parquetInput ? watchBuckets(options) : 0;
     if (parquetInput) {
       read = files.apply("ReadParquet", new ReadParquetFiles(def));
-      checked = read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+      checked = read.get(InputFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
       clean = checked.get(ParseAndValidate.CLEAN);
     } else if (readTwice) {
       ReadDeduplicatedCsv readOnce = new ReadDeduplicatedCsv(def).inBuckets(keyBuckets(options));
@@ -700,7 +701,7 @@ public final class LandfallPipeline {
     }
     PCollection<Row> rejects = checked == null
         ? panes(watch, "RejectPanes", read.get(ReadCsvFiles.REJECTS))
-        : PCollectionList.of(panes(watch, "FileRejectPanes", read.get(ReadCsvFiles.FILE_REJECTS)))
+        : PCollectionList.of(panes(watch, "FileRejectPanes", read.get(InputFiles.FILE_REJECTS)))
             .and(panes(watch, "RowRejectPanes", checked.get(ParseAndValidate.REJECTED)))
             .apply("CollectRejects", Flatten.pCollections())
             .setRowSchema(DatasetSchemas.REJECT);
@@ -711,7 +712,7 @@ public final class LandfallPipeline {
     //    (Joining those counts with counts taken after the sinks, as the lines below do, would
     //    make Flink's batch execution write every record to disk before validating it.)
     if (finishAfterJob) {
-      read.get(ReadCsvFiles.FILE_ITEMS).apply("RecordFileItems", new RecordFileItems(ledger));
+      read.get(InputFiles.FILE_ITEMS).apply("RecordFileItems", new RecordFileItems(ledger));
       return;
     }
 
@@ -724,7 +725,7 @@ public final class LandfallPipeline {
             .apply("CollectAccounted", Flatten.pCollections());
     PCollection<KV<String, Long>> completed =
         PCollectionTuple.of(TrackFileCompletion.EXPECTED,
-                panes(watch, "FileItemPanes", read.get(ReadCsvFiles.FILE_ITEMS)))
+                panes(watch, "FileItemPanes", read.get(InputFiles.FILE_ITEMS)))
             .and(TrackFileCompletion.ACCOUNTED, accounted)
             .apply("TrackFiles", new TrackFileCompletion());
     if (parquetFiles != null) {
