@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.lessThan;
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -574,9 +575,9 @@ class BadInputCatalogueTest {
     if (reading == Reading.SEPARATE_STEPS) {
       PCollectionTuple read = files.apply("ReadCsv", new ReadCsvFiles(def));
       PCollectionTuple checked =
-          read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+          read.get(InputFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
       clean = checked.get(ParseAndValidate.CLEAN);
-      rejects = PCollectionList.of(read.get(ReadCsvFiles.FILE_REJECTS))
+      rejects = PCollectionList.of(read.get(InputFiles.FILE_REJECTS))
           .and(checked.get(ParseAndValidate.REJECTED))
           .apply("CollectRejects", Flatten.pCollections())
           .setRowSchema(DatasetSchemas.REJECT);

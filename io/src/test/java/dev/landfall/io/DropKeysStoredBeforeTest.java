@@ -3,8 +3,9 @@ package dev.landfall.io;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.landfall.io.ledger.DropKeysStoredBefore;
+import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
-import dev.landfall.io.postgres.DropKeysStoredBefore;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -39,7 +40,7 @@ class DropKeysStoredBeforeTest extends PostgresTestBase {
   void keysStoredByEarlierRunsAreDroppedAndCountedAsDuplicates() throws Exception {
     DatasetDefinition def = DatasetDefinition.fromJson(DEF);
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    PostgresTables.createAll(db, def, "later");
+    PostgresTables.createAll(db, def, "later", FileLedger::createTables);
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO later.landfall_files (dataset, path, size_bytes, status) VALUES"
           + " ('events', '/old.csv', 1, 'done'), ('events', '/now.csv', 1, 'processing')");

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.io.OutputStream;
@@ -72,9 +73,9 @@ class ReadCsvFilesTest {
     }
     Pipeline p = pipeline();
     PCollectionTuple out = read(p);
-    PAssert.that(out.get(ReadCsvFiles.RECORDS).apply(describeRecords()))
+    PAssert.that(out.get(InputFiles.RECORDS).apply(describeRecords()))
         .containsInAnyOrder("a.csv:2:10", "a.csv:3:10", "a.csv:6:10", "b.csv.gz:2:7");
-    PAssert.that(out.get(ReadCsvFiles.RECORDS)
+    PAssert.that(out.get(InputFiles.RECORDS)
             .apply("Cells", MapElements.into(TypeDescriptors.strings())
                 .via(r -> r.<String>getArray("cells").stream().skip(5).findFirst().orElse(""))))
         .satisfies(cells -> {
@@ -84,7 +85,7 @@ class ReadCsvFilesTest {
           assertThat(all.contains("two\r\nlines"), equalTo(true));
           return null;
         });
-    PAssert.that(out.get(ReadCsvFiles.FILE_REJECTS)).empty();
+    PAssert.that(out.get(InputFiles.FILE_REJECTS)).empty();
     p.run().waitUntilFinish();
   }
 
@@ -99,13 +100,13 @@ class ReadCsvFilesTest {
         + "e2,2024-01-01T00:00:00Z,a,compute,r,\"never closed,1,1,1,USD\n");
     Pipeline p = pipeline();
     PCollectionTuple out = read(p);
-    PAssert.that(out.get(ReadCsvFiles.FILE_REJECTS)
+    PAssert.that(out.get(InputFiles.FILE_REJECTS)
             .apply(MapElements.into(TypeDescriptors.strings())
                 .via(r -> Path.of(r.getString("source_file")).getFileName() + ":"
                     + r.getString("reason"))))
         .containsInAnyOrder("empty.csv:header", "nokey.csv:header",
             "bad-partition.csv:partition", "no-partition.csv:partition", "open-quote.csv:file");
-    PAssert.that(out.get(ReadCsvFiles.RECORDS).apply(describeRecords()))
+    PAssert.that(out.get(InputFiles.RECORDS).apply(describeRecords()))
         .containsInAnyOrder("open-quote.csv:2:10");
     p.run().waitUntilFinish();
   }

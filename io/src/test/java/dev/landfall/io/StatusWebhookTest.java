@@ -45,13 +45,15 @@ class StatusWebhookTest {
     http.start();
     try {
       String url = "http://127.0.0.1:" + http.getAddress().getPort() + "/hook";
-      var delivered = StatusWebhook.to(url).post("{\"status\":\"done\"}");
+      StatusWebhook webhook = new StatusWebhook(url);
+      var delivered = webhook.post("{\"status\":\"done\"}");
       // post() returned while the endpoint still holds the first attempt: it does not block.
       assertThat("post does not wait for the endpoint", delivered.isDone(), equalTo(false));
       release.countDown();
       assertThat(delivered.get(30, TimeUnit.SECONDS), equalTo(true));
       assertThat(calls.get(), equalTo(2));
       assertThat(accepted, contains("application/json {\"status\":\"done\"}"));
+      webhook.close();
     } finally {
       http.stop(0);
     }

@@ -2,16 +2,11 @@ package dev.landfall.pipeline;
 
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.RecordFileItems;
-import dev.landfall.io.ledger.StatusWebhook;
+import dev.landfall.io.ledger.FileStatusEvents;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.beam.sdk.PipelineResult;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The ledger's work once a job this command waited for has ended: files a failed job took are
@@ -20,8 +15,6 @@ import org.slf4j.LoggerFactory;
  * logged and posted, and the aggregate groups shared with earlier runs are recomputed.
  */
 final class AfterJob {
-  private static final Logger LOG = LoggerFactory.getLogger(AfterJob.class);
-
   private final RunPlan plan;
   private final FileLedger ledger;
   private final Instant runStart;
@@ -68,21 +61,12 @@ final class AfterJob {
   /** Closes the files this run read in the ledger; logs and posts each status event. */
   private long finishFiles() throws Exception {
     List<String> events = ledger.finishRecorded(runStart);
-    List<CompletableFuture<Boolean>> posts = new ArrayList<>();
-    String webhookUrl = plan.webhookUrl();
-    for (String event : events) {
-      LOG.info("file finished: {}", event);
-      if (!webhookUrl.isEmpty()) {
-        posts.add(StatusWebhook.to(webhookUrl).post(event));
+    try (FileStatusEvents status = new FileStatusEvents(plan.webhookUrl())) {
+      for (String event : events) {
+        status.publish(event, "");
       }
-    }
-    if (!posts.isEmpty()) {
-      try {
-        CompletableFuture.allOf(posts.toArray(new CompletableFuture<?>[0]))
-            .get(30, TimeUnit.SECONDS);
-      } catch (TimeoutException e) {
-        LOG.warn("webhook: some status events were still being sent after 30 s");
-      }
+      // This command exits next: give the webhook's posts a chance to be sent.
+      status.awaitPosts(Duration.ofSeconds(30));
     }
     return events.size();
   }

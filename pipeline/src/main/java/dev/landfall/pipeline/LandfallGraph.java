@@ -3,7 +3,9 @@ package dev.landfall.pipeline;
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.io.ledger.ClaimFiles;
+import dev.landfall.io.ledger.DropKeysStoredBefore;
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.FinishFiles;
 import dev.landfall.io.ledger.RecordFileItems;
@@ -15,7 +17,6 @@ import dev.landfall.io.parquet.ReconcileCompactedFiles;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.parquet.WriteParquetPerFile;
 import dev.landfall.io.postgres.Database;
-import dev.landfall.io.postgres.DropKeysStoredBefore;
 import dev.landfall.io.postgres.EnrichFromLookups;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.WriteToPostgres;
@@ -156,20 +157,20 @@ public final class LandfallGraph {
       PCollectionTuple read = files.apply("ReadAndDeduplicateCsv",
           countDuplicates ? readTwice.withDuplicateCounts() : readTwice);
       return new CleanRows(read.get(ReadDeduplicatedCsv.CLEAN),
-          read.get(ReadCsvFiles.REJECTS), read.get(ReadCsvFiles.FILE_ITEMS),
+          read.get(ReadCsvFiles.REJECTS), read.get(InputFiles.FILE_ITEMS),
           countDuplicates ? read.get(DeduplicateByKey.DUPLICATES) : null);
     }
     if (plan.parquetInput()) {
       PCollectionTuple read = files.apply("ReadParquet", new ReadParquetFiles(def));
       PCollectionTuple checked =
-          read.get(ReadCsvFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+          read.get(InputFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
       PCollection<Row> rejects =
-          PCollectionList.of(panes(watch, "FileRejectPanes", read.get(ReadCsvFiles.FILE_REJECTS)))
+          PCollectionList.of(panes(watch, "FileRejectPanes", read.get(InputFiles.FILE_REJECTS)))
               .and(panes(watch, "RowRejectPanes", checked.get(ParseAndValidate.REJECTED)))
               .apply("CollectRejects", Flatten.pCollections())
               .setRowSchema(DatasetSchemas.REJECT);
       return deduplicated(checked.get(ParseAndValidate.CLEAN), rejects,
-          read.get(ReadCsvFiles.FILE_ITEMS), plan);
+          read.get(InputFiles.FILE_ITEMS), plan);
     }
     int packBuckets = watch ? plan.watchBuckets() : 0;
     if (packBuckets > 0) {
@@ -178,12 +179,12 @@ public final class LandfallGraph {
       PCollectionTuple deduplicated =
           read.get(ReadCsvFiles.PACKED).apply("Deduplicate", DeduplicateByKey.packed(def));
       return new CleanRows(deduplicated.get(DeduplicateByKey.UNIQUE),
-          read.get(ReadCsvFiles.REJECTS), read.get(ReadCsvFiles.FILE_ITEMS),
+          read.get(ReadCsvFiles.REJECTS), read.get(InputFiles.FILE_ITEMS),
           deduplicated.get(DeduplicateByKey.DUPLICATES));
     }
     PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
     return deduplicated(read.get(ReadCsvFiles.CLEAN), read.get(ReadCsvFiles.REJECTS),
-        read.get(ReadCsvFiles.FILE_ITEMS), plan);
+        read.get(InputFiles.FILE_ITEMS), plan);
   }
 
   /** One row per key of validated rows (Parquet input, or a CSV watch with --dedupeBuckets=0). */

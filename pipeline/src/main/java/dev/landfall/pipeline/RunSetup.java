@@ -144,7 +144,7 @@ final class RunSetup {
    */
   static FileLedger prepareDatabase(RunPlan plan, Database db) throws Exception {
     DatasetDefinition def = plan.definition();
-    PostgresTables.createAll(db, def, plan.dbSchema());
+    PostgresTables.createAll(db, def, plan.dbSchema(), FileLedger::createTables);
     if (plan.sampleInput()) {
       LandfallDatabase.fillSampleLookups(db, def, plan.dbSchema());
     }

@@ -207,7 +207,8 @@ public final class ChangingDataScenario {
   private void teams(String schema) throws Exception {
     dev.landfall.io.postgres.PostgresTables.createAll(
         new dev.landfall.io.postgres.Database(jdbcUrl, "postgres"),
-        dev.landfall.transforms.definition.DatasetDefinition.fromJson(USAGE), schema);
+        dev.landfall.transforms.definition.DatasetDefinition.fromJson(USAGE), schema,
+        dev.landfall.io.ledger.FileLedger::createTables);
     try (Connection c = EndToEndChecks.pg(jdbcUrl); Statement s = c.createStatement()) {
       s.execute("INSERT INTO " + schema + ".account_teams (account_id, team, valid_from,"
           + " valid_to) VALUES ('acct-1', 'red', '2000-01-01T00:00:00Z', '2024-03-01T12:00:00Z'),"

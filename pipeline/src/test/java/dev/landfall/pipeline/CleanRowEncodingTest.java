@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
 
+import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
@@ -116,7 +117,7 @@ class CleanRowEncodingTest extends PostgresTestBase {
     RunPlan plan = RunPlan.from(options);
     def = plan.definition();
     Database db = new Database(options.getJdbcUrl(), options.getDbUser());
-    PostgresTables.createAll(db, def, options.getDbSchema());
+    PostgresTables.createAll(db, def, options.getDbSchema(), FileLedger::createTables);
     Pipeline pipeline = Pipeline.create(options);
     LandfallGraph.build(pipeline, plan, db);
     return pipeline;

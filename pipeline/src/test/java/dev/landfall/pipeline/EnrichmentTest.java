@@ -3,6 +3,7 @@ package dev.landfall.pipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
@@ -43,7 +44,8 @@ class EnrichmentTest extends PostgresTestBase {
   @Test
   void rowsGetTheirAccountAndUnknownAccountsAreKeptAndCounted() throws Exception {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
-    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), def, "enrich");
+    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), def, "enrich",
+        FileLedger::createTables);
     accounts("enrich", 0, 10, "platform");
     Path input = dir.resolve("enrich-in");
     BillingSampleGenerator.Expected exp = BillingSampleGenerator.standard(3_000, 8).writeTo(input);
@@ -77,7 +79,8 @@ class EnrichmentTest extends PostgresTestBase {
   @Test
   void aWatchRunFollowsChangesToTheLookupTable() throws Exception {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
-    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), def, "enrich_watch");
+    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), def, "enrich_watch",
+        FileLedger::createTables);
     accounts("enrich_watch", 0, 25, "before");
     Path pool = dir.resolve("lookup-pool");
     Path input = dir.resolve("lookup-in");

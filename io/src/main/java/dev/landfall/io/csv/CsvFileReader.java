@@ -1,10 +1,10 @@
 package dev.landfall.io.csv;
 
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.Rejects;
-import dev.landfall.transforms.values.ValueParser;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,22 +77,20 @@ final class CsvFileReader implements Serializable {
     }
   }
 
-  private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
-  private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
-  private final Counter rowsRead = Metrics.counter(ReadCsvFiles.class, "rows-read");
-  private final Counter bytesRead = Metrics.counter(ReadCsvFiles.class, "bytes-read");
+  private final InputFiles.Counters counters = new InputFiles.Counters();
   private final Counter filesWithUnknownColumns =
       Metrics.counter(ReadCsvFiles.class, "files-with-unknown-columns");
 
   private final DatasetDefinition def;
   private final boolean counting;
   private transient CSVFormat format;
-  private transient ValueParser[] partitionParsers;
+  private final InputFiles.Partitions partitionValues;
   private transient Set<String> fieldNames;
 
   CsvFileReader(DatasetDefinition def, boolean counting) {
     this.def = def;
     this.counting = counting;
+    this.partitionValues = new InputFiles.Partitions(def);
   }
 
   /** Builds the parser settings; call once (a DoFn's {@code @Setup}) before {@link #read}. */
@@ -106,26 +104,20 @@ final class CsvFileReader implements Serializable {
             .get();
     fieldNames = new HashSet<>();
     def.fields.forEach(f -> fieldNames.add(f.name));
-    partitionParsers = new ValueParser[def.partitions.size()];
-    for (int i = 0; i < partitionParsers.length; i++) {
-      DatasetDefinition.Partition p = def.partitions.get(i);
-      partitionParsers[i] = new ValueParser(DatasetDefinition.partitionType(p), p.format);
-    }
   }
 
   /** Reads one file; returns the number of records and dead letters it emitted. */
   long read(FileIO.ReadableFile file, String path, Records out) {
     List<String> partitions;
     try {
-      partitions = HivePartitions.checkedValuesOf(path, def.partitions, partitionParsers);
+      partitions = partitionValues.of(path);
     } catch (HivePartitions.MissingPartition e) {
       rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
       return 1;
     }
-    partitions = Collections.unmodifiableList(partitions);
     if (counting) {
-      filesRead.inc();
-      bytesRead.inc(file.getMetadata().sizeBytes());
+      counters.filesRead.inc();
+      counters.bytesRead.inc(file.getMetadata().sizeBytes());
     }
     if (file.getCompression() != Compression.UNCOMPRESSED) {
       String corrupt = checkCompressed(file);
@@ -230,7 +222,7 @@ final class CsvFileReader implements Serializable {
       return records + 1;
     } finally {
       if (counting) {
-        rowsRead.inc(records);
+        counters.rowsRead.inc(records);
         LOG.info("read {} records from {}", records, path);
       }
     }
@@ -307,7 +299,7 @@ final class CsvFileReader implements Serializable {
 
   private void rejectFile(Records out, String path, long line, String reason, String message) {
     if (counting) {
-      filesRejected.inc();
+      counters.filesRejected.inc();
       LOG.warn("file {} rejected ({}): {}", path, reason, message);
     }
     out.fileRejected(Rejects.of(path, line, reason, null, message, null));

@@ -1,6 +1,11 @@
 package dev.landfall.io.csv;
 
+import static dev.landfall.io.input.InputFiles.FILE_ITEMS;
+import static dev.landfall.io.input.InputFiles.FILE_REJECTS;
+import static dev.landfall.io.input.InputFiles.RECORDS;
+
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.RecordValidator;
@@ -53,9 +58,10 @@ import org.slf4j.LoggerFactory;
  * header name (trimmed, case ignored); unknown columns are ignored, logged and counted once per file
  * ({@code files-with-unknown-columns}). A file that cannot be used as a whole (no header, a required
  * column missing from the header, a bad partition folder, corrupt gzip) yields one dead letter on
- * {@link #FILE_REJECTS} and no records; a file that breaks part-way (bytes that are not UTF-8,
- * broken quoting) yields one dead letter at the first line it cannot read, and the records before
- * it are kept.
+ * {@link InputFiles#FILE_REJECTS} and no records; a file that breaks part-way (bytes that are not
+ * UTF-8, broken quoting) yields one dead letter at the first line it cannot read, and the records
+ * before it are kept. Its outputs, counters and partition handling are {@link InputFiles}', shared
+ * with the Parquet reader.
  *
  * <p>{@link #validated()} also applies {@link ParseAndValidate}'s check to each record as it is
  * read, and emits {@link #CLEAN} rows and {@link #REJECTS} (file-level and row-level dead
@@ -65,17 +71,10 @@ import org.slf4j.LoggerFactory;
  * step), so raw records handed to a separate validation step are serialized three more times.
  */
 public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
-  public static final TupleTag<Row> RECORDS = new TupleTag<Row>() {};
-  public static final TupleTag<Row> FILE_REJECTS = new TupleTag<Row>() {};
   /** With {@link #validated()}: the clean rows (schema {@code DatasetSchemas.clean}). */
   public static final TupleTag<Row> CLEAN = ParseAndValidate.CLEAN;
   /** With {@link #validated()}: every dead letter, of whole files and of single records. */
   public static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
-  /**
-   * Per file, once it has been read: how many dead letters and records it produced (the items
-   * the later steps must account for before the file is complete).
-   */
-  public static final TupleTag<KV<String, Long>> FILE_ITEMS = new TupleTag<KV<String, Long>>() {};
   /**
    * With {@link #packedInBuckets(int)}: the clean rows of each file packed into chunks per hash
    * bucket of their key, for {@code DeduplicateByKey.packed}.
@@ -99,7 +98,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
 
   /**
    * Reads and validates in one step; the outputs are {@link #CLEAN}, {@link #REJECTS} and {@link
-   * #FILE_ITEMS}.
+   * InputFiles#FILE_ITEMS}.
    */
   public ReadCsvFiles validated() {
     return new ReadCsvFiles(definition, true, 0);
@@ -108,7 +107,7 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
   /**
    * Reads and validates in one step, and packs each file's clean rows into chunks per hash bucket
    * ({@link DeduplicateByKey.Packer}) as they are read; the outputs are {@link #PACKED}, {@link
-   * #REJECTS} and {@link #FILE_ITEMS}.
+   * #REJECTS} and {@link InputFiles#FILE_ITEMS}.
    */
   public ReadCsvFiles packedInBuckets(int buckets) {
     return new ReadCsvFiles(definition, true, buckets);

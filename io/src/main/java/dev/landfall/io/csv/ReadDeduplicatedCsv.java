@@ -1,5 +1,6 @@
 package dev.landfall.io.csv;
 
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.FindDuplicateLines;
 import dev.landfall.transforms.RecordValidator;
@@ -63,7 +64,7 @@ public class ReadDeduplicatedCsv
     extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
   public static final TupleTag<Row> CLEAN = ReadCsvFiles.CLEAN;
   public static final TupleTag<Row> REJECTS = ReadCsvFiles.REJECTS;
-  public static final TupleTag<KV<String, Long>> FILE_ITEMS = ReadCsvFiles.FILE_ITEMS;
+  public static final TupleTag<KV<String, Long>> FILE_ITEMS = InputFiles.FILE_ITEMS;
   public static final TupleTag<KV<String, Long>> DUPLICATES = DeduplicateByKey.DUPLICATES;
 
   private static final TupleTag<KV<String, Long>> KEYS = new TupleTag<KV<String, Long>>() {};

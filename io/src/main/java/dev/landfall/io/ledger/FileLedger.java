@@ -59,10 +59,6 @@ public final class FileLedger implements Serializable {
     this.schema = Identifiers.check("--dbSchema", schema);
   }
 
-  public Database database() {
-    return db;
-  }
-
   private String table() {
     return Identifiers.quote(schema) + "." + Identifiers.quote(TABLE);
   }
@@ -103,6 +99,20 @@ public final class FileLedger implements Serializable {
             + " see error) or changed (differs from what was ingested)'",
         "COMMENT ON COLUMN " + t + ".rows_valid IS 'Rows of this file stored in the rows table"
             + " (a key already stored from another file counts as a duplicate).'");
+  }
+
+  /**
+   * Creates the ledger table if it is missing (idempotent), on {@code c}: inside the transaction
+   * of {@link PostgresTables#createAll(Database, DatasetDefinition, String,
+   * PostgresTables.MoreTables)}, to which callers pass {@code FileLedger::createTables}. The ledger
+   * owns its table; {@code postgres} knows nothing of it.
+   */
+  public static void createTables(Connection c, String schema) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String sql : createStatements(schema)) {
+        s.execute(sql);
+      }
+    }
   }
 
   /**
@@ -508,15 +518,6 @@ public final class FileLedger implements Serializable {
       try (ResultSet r = s.executeQuery()) {
         r.next();
         return r.getLong(1);
-      }
-    }
-  }
-
-  /** Creates the ledger table (idempotent). */
-  public static void create(Connection c, String schema) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      for (String sql : createStatements(schema)) {
-        s.execute(sql);
       }
     }
   }

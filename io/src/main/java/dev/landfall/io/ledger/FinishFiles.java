@@ -13,8 +13,6 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Instant;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Closes each completed input file (path and the number of items the reader produced for it):
@@ -53,7 +51,6 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
   }
 
   static class FinishFn extends DoFn<KV<String, Long>, String> {
-    private static final Logger LOG = LoggerFactory.getLogger(FinishFiles.class);
     private final Counter finished = Metrics.counter(FinishFiles.class, "files-finished");
     private final FileLedger ledger;
     private final ExportFileToParquet parquet;
@@ -70,6 +67,8 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
 
     /** The files of the current bundle, finished together when it ends. */
     private transient List<Completed> pending;
+    /** Where status events go (the log, the webhook if a URL is set); this instance's own. */
+    private transient FileStatusEvents statusEvents;
 
     /** A completed file with where it came from in the pipeline. */
     private static final class Completed {
@@ -81,6 +80,19 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
         this.file = file;
         this.timestamp = timestamp;
         this.window = window;
+      }
+    }
+
+    @Setup
+    public void setup() {
+      statusEvents = new FileStatusEvents(webhookUrl);
+    }
+
+    @Teardown
+    public void teardown() {
+      if (statusEvents != null) {
+        statusEvents.close();
+        statusEvents = null;
       }
     }
 
@@ -124,12 +136,10 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
       for (int i = 0; i < files.size(); i++) {
         String event = events.get(i);
         finished.inc();
-        LOG.info("file finished: {} ({} ms: Parquet {} ms, ledger{} {} ms{})", event,
-            (end - start) / 1_000_000, (exported - start) / 1_000_000,
-            refreshAggregates ? " and aggregates" : "", (end - exported) / 1_000_000, together);
-        if (!webhookUrl.isEmpty()) {
-          StatusWebhook.to(webhookUrl).post(event);
-        }
+        statusEvents.publish(event, (end - start) / 1_000_000 + " ms: Parquet "
+            + (exported - start) / 1_000_000 + " ms, ledger"
+            + (refreshAggregates ? " and aggregates " : " ") + (end - exported) / 1_000_000
+            + " ms" + together);
         context.output(event, files.get(i).timestamp, files.get(i).window);
       }
     }

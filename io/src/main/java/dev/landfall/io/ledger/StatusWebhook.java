@@ -1,5 +1,6 @@
 package dev.landfall.io.ledger;
 
+import dev.landfall.io.retry.Retry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,19 +18,21 @@ import org.slf4j.LoggerFactory;
  * POSTs status events (JSON) to {@code --webhookUrl} from a background thread: retried with
  * backoff (5 attempts over about 30 s) on errors and non-2xx answers, never blocking ingestion.
  * If the endpoint stays down the event is logged and dropped; the ledger table remains the
- * durable record. One per JVM and URL.
+ * durable record. Created by whoever posts (one per {@link FinishFiles} worker instance, one per
+ * run's closing of files), with its own sending thread, stopped by {@link #close()}.
  */
-public final class StatusWebhook {
+public final class StatusWebhook implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StatusWebhook.class);
-  private static final int ATTEMPTS = 5;
-  private static StatusWebhook instance;
+  /** 5 attempts, waiting 2, 4, 8 and 16 s between them: about 30 s in all. */
+  private static final Retry RETRY = new Retry(5, Duration.ofSeconds(2), Duration.ofSeconds(16));
 
   private final URI url;
   private final HttpClient client;
   private final ExecutorService executor;
 
-  private StatusWebhook(URI url) {
-    this.url = url;
+  /** A webhook posting to {@code url}; its thread starts with the first event. */
+  public StatusWebhook(String url) {
+    this.url = URI.create(url);
     this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
         new LinkedBlockingQueue<>(10_000), r -> {
           Thread t = new Thread(r, "landfall-webhook");
@@ -39,46 +42,51 @@ public final class StatusWebhook {
     this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  /** The webhook for {@code url} (shared by all workers in this JVM). */
-  public static synchronized StatusWebhook to(String url) {
-    if (instance == null || !instance.url.toString().equals(url)) {
-      instance = new StatusWebhook(URI.create(url));
-    }
-    return instance;
-  }
-
   /** Queues one event; returns at once. */
   public CompletableFuture<Boolean> post(String json) {
     return CompletableFuture.supplyAsync(() -> send(json), executor);
+  }
+
+  /**
+   * Accepts no more events and lets the sending thread end once the queued ones are sent (or
+   * given up); does not wait for them. The thread is a daemon: it never holds up the JVM's exit.
+   */
+  @Override
+  public void close() {
+    executor.shutdown();
   }
 
   private boolean send(String json) {
     HttpRequest request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json)).build();
-    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      try {
+    try {
+      return RETRY.run("webhook " + url.getHost(), () -> {
         HttpResponse<Void> r = client.send(request, HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() / 100 == 2) {
-          return true;
+        if (r.statusCode() / 100 != 2) {
+          throw new NotAccepted(r.statusCode());
         }
-        LOG.warn("webhook {} answered {} (attempt {}/{})", url.getHost(), r.statusCode(), attempt,
-            ATTEMPTS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      } catch (Exception e) {
-        LOG.warn("webhook {} failed (attempt {}/{}): {}", url.getHost(), attempt, ATTEMPTS,
-            e.toString());
+        return true;
+      }, e -> !(e instanceof InterruptedException),
+          e -> e instanceof NotAccepted ? e.getMessage() : e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      if (!Thread.currentThread().isInterrupted()) {
+        LOG.error("webhook {} unreachable, event dropped (the ledger keeps it): {}", url.getHost(),
+            json);
       }
-      try {
-        Thread.sleep(1000L << attempt);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+      return false;
     }
-    LOG.error("webhook {} unreachable, event dropped (the ledger keeps it): {}", url.getHost(), json);
-    return false;
+  }
+
+  /** A non-2xx answer: retried like a failed request. */
+  private static final class NotAccepted extends java.io.IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotAccepted(int status) {
+      super("answered " + status);
+    }
   }
 }

@@ -26,9 +26,6 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
  * timestamps {@code TIMESTAMP(MICROS, UTC)}.
  */
 public final class ParquetRows {
-  /** parquet-mr's default row group size: large enough for column pruning to pay off. */
-  public static final int DEFAULT_ROW_GROUP_BYTES = 128 * 1024 * 1024;
-
   private ParquetRows() {}
 
   /** The sink every landfall Parquet file is written with: zstd, the given row group size. */

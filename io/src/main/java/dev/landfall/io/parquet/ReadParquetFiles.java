@@ -1,11 +1,10 @@
 package dev.landfall.io.parquet;
 
-import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
 import dev.landfall.transforms.values.Rejects;
-import dev.landfall.transforms.values.ValueParser;
 import java.io.EOFException;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -25,8 +24,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -45,8 +42,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads Parquet input files ({@code --format=parquet}) into the same raw records, dead letters and
- * per-file item counts as {@link ReadCsvFiles}, so validation, de-duplication, aggregation and the
- * sinks are the same. Columns are matched to the definition by name (case ignored); extra columns
+ * per-file item counts as the CSV reader ({@link InputFiles}: the same tags, counters and partition
+ * handling), so validation, de-duplication, aggregation and the sinks are the same. Columns are matched to the definition by name (case ignored); extra columns
  * are ignored; a file lacking a required column is rejected as a whole ({@code header}). Typed
  * values become the text the definition's parser reads: decimals in plain notation, dates and
  * timestamps in ISO-8601 (UTC). {@code line_number} is the row's position in the file (1-based).
@@ -66,55 +63,43 @@ public class ReadParquetFiles
         files.apply(
             "ParseParquetRecords",
             ParDo.of(new ReadParquetFileFn(definition))
-                .withOutputTags(ReadCsvFiles.RECORDS,
-                    TupleTagList.of(ReadCsvFiles.FILE_REJECTS).and(ReadCsvFiles.FILE_ITEMS)));
-    out.get(ReadCsvFiles.RECORDS).setRowSchema(DatasetSchemas.RAW);
-    out.get(ReadCsvFiles.FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
-    out.get(ReadCsvFiles.FILE_ITEMS).setCoder(
+                .withOutputTags(InputFiles.RECORDS,
+                    TupleTagList.of(InputFiles.FILE_REJECTS).and(InputFiles.FILE_ITEMS)));
+    out.get(InputFiles.RECORDS).setRowSchema(DatasetSchemas.RAW);
+    out.get(InputFiles.FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
+    out.get(InputFiles.FILE_ITEMS).setCoder(
         dev.landfall.transforms.TrackFileCompletion.countCoder());
     return out;
   }
 
   static class ReadParquetFileFn extends DoFn<FileIO.ReadableFile, Row> {
     private static final Logger LOG = LoggerFactory.getLogger(ReadParquetFiles.class);
-    // The same metric names as the CSV reader, so summaries and dashboards need not care.
-    private final Counter filesRead = Metrics.counter(ReadCsvFiles.class, "files-read");
-    private final Counter filesRejected = Metrics.counter(ReadCsvFiles.class, "files-rejected");
-    private final Counter rowsRead = Metrics.counter(ReadCsvFiles.class, "rows-read");
-    private final Counter bytesRead = Metrics.counter(ReadCsvFiles.class, "bytes-read");
+    // The same counters as the CSV reader, so summaries and dashboards need not care.
+    private final InputFiles.Counters counters = new InputFiles.Counters();
 
     private final DatasetDefinition def;
-    private transient ValueParser[] partitionParsers;
+    private final InputFiles.Partitions partitionValues;
 
     ReadParquetFileFn(DatasetDefinition def) {
       this.def = def;
-    }
-
-    @Setup
-    public void setup() {
-      partitionParsers = new ValueParser[def.partitions.size()];
-      for (int i = 0; i < partitionParsers.length; i++) {
-        DatasetDefinition.Partition p = def.partitions.get(i);
-        partitionParsers[i] = new ValueParser(DatasetDefinition.partitionType(p), p.format);
-      }
+      this.partitionValues = new InputFiles.Partitions(def);
     }
 
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String path = file.getMetadata().resourceId().toString();
-      out.get(ReadCsvFiles.FILE_ITEMS).output(KV.of(path, read(file, path, out)));
+      out.get(InputFiles.FILE_ITEMS).output(KV.of(path, read(file, path, out)));
     }
 
     private long read(FileIO.ReadableFile file, String path, MultiOutputReceiver out) {
       List<String> partitions;
       try {
-        partitions = HivePartitions.checkedValuesOf(path, def.partitions, partitionParsers);
+        partitions = partitionValues.of(path);
       } catch (HivePartitions.MissingPartition e) {
         return reject(out, path, 0, Rejects.PARTITION, e.getMessage());
       }
-      partitions = Collections.unmodifiableList(partitions);
-      filesRead.inc();
-      bytesRead.inc(file.getMetadata().sizeBytes());
+      counters.filesRead.inc();
+      counters.bytesRead.inc(file.getMetadata().sizeBytes());
       long records = 0;
       try (ParquetReader<GenericRecord> reader =
           AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(file.openSeekable()))
@@ -154,7 +139,7 @@ public class ReadParquetFiles
             cells.add(sources[i] == null ? null
                 : text(r.get(sources[i].pos()), sources[i].schema(), def.fields.get(i).split));
           }
-          out.get(ReadCsvFiles.RECORDS).output(Row.withSchema(DatasetSchemas.RAW)
+          out.get(InputFiles.RECORDS).output(Row.withSchema(DatasetSchemas.RAW)
               .attachValues(path, records, cells, columns, partitions, width));
         }
         return records;
@@ -163,16 +148,16 @@ public class ReadParquetFiles
             "cannot read past row " + records + ": " + e.getClass().getSimpleName()
                 + (e.getMessage() == null ? "" : ": " + e.getMessage()));
       } finally {
-        rowsRead.inc(records);
+        counters.rowsRead.inc(records);
         LOG.info("read {} records from {}", records, path);
       }
     }
 
     private long reject(MultiOutputReceiver out, String path, long line, String reason,
         String message) {
-      filesRejected.inc();
+      counters.filesRejected.inc();
       LOG.warn("file {} rejected ({}): {}", path, reason, message);
-      out.get(ReadCsvFiles.FILE_REJECTS).output(Rejects.of(path, line, reason, null, message,
+      out.get(InputFiles.FILE_REJECTS).output(Rejects.of(path, line, reason, null, message,
           null));
       return 1;
     }

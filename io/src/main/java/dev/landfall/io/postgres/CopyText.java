@@ -4,18 +4,39 @@ import java.time.Instant;
 import java.time.LocalDate;
 
 /**
- * Fast text for timestamps and dates in SQL text (the key values {@link DropKeysStoredBefore}
- * looks up; the sink itself sends {@code COPY} in binary, {@link CopyBinary}), as {@link
- * Instant#toString()} and {@link LocalDate#toString()} write them (ISO-8601, the fraction in
- * groups of three digits, UTC as {@code Z}), without their formatter's per-call work. Years
- * outside 1..9999 go through {@code toString()} itself.
+ * Fast text for timestamps and dates in SQL text (the key values the ledger's {@code
+ * DropKeysStoredBefore} looks up, {@link #sqlText}; the sink itself sends {@code COPY} in binary,
+ * {@link CopyBinary}), as {@link Instant#toString()} and {@link LocalDate#toString()} write them
+ * (ISO-8601, the fraction in groups of three digits, UTC as {@code Z}), without their formatter's
+ * per-call work. Years outside 1..9999 go through {@code toString()} itself.
  */
-final class CopyText {
+public final class CopyText {
   /** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in epoch seconds. */
   private static final long FIRST_SECOND = -62_135_596_800L;
   private static final long PAST_LAST_SECOND = 253_402_300_800L;
 
   private CopyText() {}
+
+  /**
+   * A value as PostgreSQL reads it back from text: decimals without exponent, instants and dates
+   * in ISO-8601, anything else as {@link String#valueOf(Object)}.
+   */
+  public static String sqlText(Object v) {
+    if (v instanceof java.math.BigDecimal) {
+      return ((java.math.BigDecimal) v).toPlainString();
+    }
+    if (v instanceof Instant) {
+      StringBuilder sb = new StringBuilder();
+      appendInstant(sb, (Instant) v);
+      return sb.toString();
+    }
+    if (v instanceof LocalDate) {
+      StringBuilder sb = new StringBuilder();
+      appendLocalDate(sb, (LocalDate) v);
+      return sb.toString();
+    }
+    return String.valueOf(v);
+  }
 
   static void appendInstant(StringBuilder sb, Instant t) {
     long seconds = t.getEpochSecond();

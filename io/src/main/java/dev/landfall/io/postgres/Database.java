@@ -1,9 +1,12 @@
 package dev.landfall.io.postgres;
 
+import dev.landfall.io.retry.Retry;
+import java.io.IOException;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Properties;
 
 /**
@@ -57,10 +60,23 @@ public final class Database implements Serializable {
   /** Work on one connection, retried as a whole by {@link #retrying}. */
   @FunctionalInterface
   public interface Work<T> {
-    T run(Connection c) throws SQLException, java.io.IOException;
+    T run(Connection c) throws SQLException, IOException;
   }
 
-  private static final int MAX_ATTEMPTS = 6;
+  /**
+   * How database work is retried: 6 attempts, waiting 1, 2, 4, 8 and 16 s between them (about
+   * 30 s in all, enough for a database restart).
+   */
+  static final Retry RETRY = new Retry(6, Duration.ofSeconds(1), Duration.ofSeconds(30));
+
+  /** An I/O failure of the work, carried through {@link #RETRY} unretried. */
+  private static final class NotRetried extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotRetried(IOException cause) {
+      super(cause);
+    }
+  }
 
   /**
    * Runs {@code work} on a fresh connection, retrying it from the start (new connection) with
@@ -68,26 +84,30 @@ public final class Database implements Serializable {
    * 08xxx), server shutting down (57Pxx), serialization failure or deadlock. About 30 s in all,
    * enough for a database restart. {@code work} must be safe to repeat (one transaction).
    */
-  public <T> T retrying(String what, Work<T> work) throws SQLException, java.io.IOException {
-    for (int attempt = 1; ; attempt++) {
-      try (Connection c = connect()) {
-        return work.run(c);
-      } catch (SQLException e) {
-        if (!isTransient(e) || attempt >= MAX_ATTEMPTS) {
-          throw e;
+  public <T> T retrying(String what, Work<T> work) throws SQLException, IOException {
+    try {
+      return RETRY.run(what, () -> {
+        try (Connection c = connect()) {
+          return work.run(c);
+        } catch (IOException e) {
+          throw new NotRetried(e);
         }
-        long sleep = Math.min(30_000L, 500L << attempt);
-        org.slf4j.LoggerFactory.getLogger(Database.class).warn(
-            "{} failed (attempt {}/{}, SQLState {}), retrying in {} ms: {}", what, attempt,
-            MAX_ATTEMPTS, e.getSQLState(), sleep, e.getMessage());
-        try {
-          Thread.sleep(sleep);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
+      }, Database::isTransientFailure, Database::reason);
+    } catch (NotRetried e) {
+      throw (IOException) e.getCause();
     }
+  }
+
+  /** Whether a failure is an {@link SQLException} that {@link #isTransient(SQLException)}. */
+  static boolean isTransientFailure(Exception e) {
+    return e instanceof SQLException && isTransient((SQLException) e);
+  }
+
+  /** A failure as a retry's log line shows it: its SQLState and message. */
+  static String reason(Exception e) {
+    return e instanceof SQLException
+        ? "SQLState " + ((SQLException) e).getSQLState() + ": " + e.getMessage()
+        : e.toString();
   }
 
   /** Connection problems (08xxx), serialization failures and deadlocks, server shutdown. */

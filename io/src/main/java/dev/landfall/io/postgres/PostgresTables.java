@@ -202,14 +202,26 @@ public final class PostgresTables {
   }
 
   /**
+   * More tables created with a dataset's in {@link #createAll}'s transaction, under its lock: the
+   * file ledger's, which the ledger owns ({@code FileLedger::createTables}).
+   */
+  @FunctionalInterface
+  public interface MoreTables {
+    /** Creates the tables (idempotent) in {@code schema} on {@code c}, inside the transaction. */
+    void create(Connection c, String schema) throws SQLException;
+  }
+
+  /**
    * Creates the schema and all tables of a dataset if they are missing, and brings existing ones in
    * line with a definition that changed ({@link SchemaEvolution}): one transaction, under a lock
-   * per schema, so a refused change or a failure leaves everything as it was.
+   * per schema, so a refused change or a failure leaves everything as it was. {@code more} creates
+   * the tables of the dataset's other owners (the file ledger) in the same transaction, after the
+   * dataset's own tables and before its lookup tables and views.
    *
    * @return the changes made to existing tables (empty when the definition did not change them)
    */
   public static List<SchemaEvolution.Change> createAll(Database db, DatasetDefinition def,
-      String schema) throws SQLException {
+      String schema, MoreTables more) throws SQLException {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       // A least-privilege writer may not create schemas (deploy/sql/roles.sql): only try when
       // the schema is missing.
@@ -232,7 +244,7 @@ public final class PostgresTables {
           lock.execute();
         }
         List<SchemaEvolution.Change> changes = SchemaEvolution.apply(c, def, schema);
-        createMissing(c, s, def, schema);
+        createMissing(c, s, def, schema, more);
         c.commit();
         return changes;
       } catch (SQLException | RuntimeException e) {
@@ -243,7 +255,7 @@ public final class PostgresTables {
   }
 
   private static void createMissing(Connection c, Statement s, DatasetDefinition def,
-      String schema) throws SQLException {
+      String schema, MoreTables more) throws SQLException {
     List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
     if (def.aggregates != null) {
       specs.add(aggregates(def, schema));
@@ -256,9 +268,7 @@ public final class PostgresTables {
     for (String sql : rowIndexes(def, schema)) {
       s.execute(sql);
     }
-    for (String sql : dev.landfall.io.ledger.FileLedger.createStatements(schema)) {
-      s.execute(sql);
-    }
+    more.create(c, schema);
     for (DatasetDefinition.Lookup l : def.lookups) {
       boolean tableExists;
       try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM"

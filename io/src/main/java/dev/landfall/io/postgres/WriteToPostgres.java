@@ -85,7 +85,6 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
 
   static class CopyMergeTask extends RowTask<KV<String, Long>> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteToPostgres.class);
-    private static final int MAX_ATTEMPTS = 6;
     private static final String SOURCE_FILE = "source_file";
 
     private final Database db;
@@ -211,21 +210,19 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     }
 
     /** Writes one batch in one transaction, retrying transient failures; true if copied. */
-    private boolean writeWithRetries(byte[] data, long n) throws Exception {
-      for (int attempt = 1; ; attempt++) {
-        try {
-          return writeBatch(data);
-        } catch (SQLException e) {
-          closeQuietly();
-          if (!isTransient(e) || attempt >= MAX_ATTEMPTS) {
-            throw new SQLException("writing " + n + " rows to " + spec.qualifiedName()
-                + " failed: " + e.getMessage(), e.getSQLState(), e);
+    private boolean writeWithRetries(byte[] data, long n) throws SQLException {
+      try {
+        return Database.RETRY.run("writing to " + spec.qualifiedName(), () -> {
+          try {
+            return writeBatch(data);
+          } catch (SQLException e) {
+            closeQuietly();
+            throw e;
           }
-          long sleep = Math.min(30_000L, 500L << attempt);
-          LOG.warn("writing to {} failed (attempt {}/{}, SQLState {}), retrying in {} ms: {}",
-              spec.qualifiedName(), attempt, MAX_ATTEMPTS, e.getSQLState(), sleep, e.getMessage());
-          Thread.sleep(sleep);
-        }
+        }, Database::isTransientFailure, Database::reason);
+      } catch (SQLException e) {
+        throw new SQLException("writing " + n + " rows to " + spec.qualifiedName()
+            + " failed: " + e.getMessage(), e.getSQLState(), e);
       }
     }
 
@@ -292,10 +289,6 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
         }
         connection = null;
       }
-    }
-
-    static boolean isTransient(SQLException e) {
-      return Database.isTransient(e);
     }
   }
 }

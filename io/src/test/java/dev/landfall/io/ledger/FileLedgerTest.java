@@ -17,7 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Files closed together: one transaction, the same counts and aggregates as one by one. */
+/**
+ * The ledger: files closed together (one transaction, the same counts and aggregates as one by
+ * one), and the states of one file (processing, done, failed, changed) with what moves it.
+ */
 class FileLedgerTest extends PostgresTestBase {
   private static final DatasetDefinition DEF = DatasetDefinition.builtIn("billing");
 
@@ -31,7 +34,7 @@ class FileLedgerTest extends PostgresTestBase {
     String[] schemas = {"together", "one_by_one"};
     List<List<String>> results = new ArrayList<>();
     for (String schema : schemas) {
-      PostgresTables.createAll(db, DEF, schema);
+      PostgresTables.createAll(db, DEF, schema, FileLedger::createTables);
       FileLedger ledger = new FileLedger(db, DEF, schema);
       List<String> files = schema.equals("together") ? together : oneByOne;
       List<Long> items = new ArrayList<>();
@@ -69,7 +72,7 @@ class FileLedgerTest extends PostgresTestBase {
   @Test
   void olderDefinitionsAreReadAgainOnlyWhenAsked() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    PostgresTables.createAll(db, DEF, "older");
+    PostgresTables.createAll(db, DEF, "older", FileLedger::createTables);
     String file = "/in/date=2024-01-01/a.csv";
     Instant modified = Instant.parse("2024-01-03T00:00:00Z");
     FileLedger v1 = new FileLedger(db, DEF, "older");
@@ -84,7 +87,7 @@ class FileLedgerTest extends PostgresTestBase {
     }
     DatasetDefinition changed = DatasetDefinition.fromJson(
         json.replace("Cloud billing feed", "Changed billing feed"));
-    PostgresTables.createAll(db, changed, "older");
+    PostgresTables.createAll(db, changed, "older", FileLedger::createTables);
     FileLedger v2 = new FileLedger(db, changed, "older");
     assertThat("not asked", v2.claim(file, 100, modified, null, false, false),
         equalTo(FileLedger.Claim.ALREADY_DONE));
@@ -96,6 +99,200 @@ class FileLedgerTest extends PostgresTestBase {
         equalTo(List.of("0")));
     assertThat(query(db, "SELECT status || ' ' || definition_hash FROM older.landfall_files"),
         equalTo(List.of("processing " + dev.landfall.io.postgres.SchemaEvolution.hash(changed))));
+  }
+
+  // The state machine of one file: processing -> done | failed -> changed -> processing.
+
+  private static final Instant MODIFIED = Instant.parse("2024-01-03T00:00:00Z");
+  private static final String FILE = "/in/date=2024-01-01/a.csv";
+
+  private static FileLedger ledger(String schema) throws Exception {
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    PostgresTables.createAll(db, DEF, schema, FileLedger::createTables);
+    return new FileLedger(db, DEF, schema);
+  }
+
+  private static Database db() {
+    return new Database(postgres.jdbcUrl(), "postgres");
+  }
+
+  /** The file's ledger row: status, size, rows_read, error (null shown as "-"). */
+  private static String row(String schema, String path) throws Exception {
+    List<String> r = query(db(), "SELECT status || ' ' || size_bytes || ' '"
+        + " || coalesce(rows_read::text, '-') || ' ' || coalesce(error, '-') FROM " + schema
+        + ".landfall_files WHERE path = '" + path + "'");
+    return r.get(0);
+  }
+
+  @Test
+  void aNewFileIsClaimedForIngestAndStaysProcessingUntilFinished() throws Exception {
+    FileLedger ledger = ledger("sm_new");
+    assertThat(ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.INGEST));
+    assertThat(row("sm_new", FILE), equalTo("processing 100 - -"));
+    assertThat(ledger.count("processing"), equalTo(1L));
+    assertThat(ledger.count("done"), equalTo(0L));
+    // Claimed again before it was finished (an earlier run stopped): read it again.
+    assertThat(ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.INGEST));
+    assertThat(ledger.count("processing"), equalTo(1L));
+  }
+
+  @Test
+  void aFinishedFileIsDoneWithItsCountsAndSkippedWhileUnchanged() throws Exception {
+    FileLedger ledger = ledger("sm_done");
+    ledger.claim(FILE, 100, MODIFIED, null, false);
+    insertRows(db(), "sm_done", FILE, 4);
+    insertReject("sm_done", FILE, 7, "type");
+    // 6 items: 4 stored, 1 rejected row, 1 duplicate.
+    String event = ledger.finish(FILE, 6, false);
+    assertThat(event, containsString("\"status\":\"done\""));
+    assertThat(event, containsString("\"rows_duplicate\":1"));
+    assertThat(row("sm_done", FILE), equalTo("done 100 6 -"));
+    assertThat(query(db(), "SELECT rows_valid || ' ' || rows_duplicate || ' ' || rows_rejected"
+        + " FROM sm_done.landfall_files"), equalTo(List.of("4 1 1")));
+    assertThat(ledger.claim(FILE, 100, MODIFIED, null, false),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat("reingest applies to changed files only",
+        ledger.claim(FILE, 100, MODIFIED, null, true), equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(ledger.count("done"), equalTo(1L));
+  }
+
+  @Test
+  void aFileRejectedAsAWholeIsFailedAndStaysSoWhileUnchanged() throws Exception {
+    FileLedger ledger = ledger("sm_failed");
+    ledger.claim(FILE, 100, MODIFIED, null, false);
+    insertReject("sm_failed", FILE, 0, "header");
+    String event = ledger.finish(FILE, 1, false);
+    assertThat(event, containsString("\"status\":\"failed\""));
+    assertThat(row("sm_failed", FILE), equalTo("failed 100 0 header: bad"));
+    assertThat("a failed file with counts is not read again while unchanged",
+        ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(ledger.count("failed"), equalTo(1L));
+  }
+
+  @Test
+  void aChangedFileIsReadAgainOnlyWithReingestChanged() throws Exception {
+    FileLedger ledger = ledger("sm_changed");
+    ledger.claim(FILE, 100, MODIFIED, null, false);
+    insertRows(db(), "sm_changed", FILE, 3);
+    ledger.finish(FILE, 3, false);
+
+    // Another size: changed; the ledger keeps what was ingested.
+    assertThat(ledger.claim(FILE, 120, MODIFIED, null, false),
+        equalTo(FileLedger.Claim.CHANGED));
+    assertThat(row("sm_changed", FILE), equalTo("changed 100 3 -"));
+    assertThat("still changed", ledger.claim(FILE, 120, MODIFIED, null, false),
+        equalTo(FileLedger.Claim.CHANGED));
+    // Another modification time at the same size: changed too.
+    assertThat(ledger.claim(FILE, 100, MODIFIED.plusSeconds(1), null, false),
+        equalTo(FileLedger.Claim.CHANGED));
+
+    assertThat(ledger.claim(FILE, 120, MODIFIED, null, true), equalTo(FileLedger.Claim.REINGEST));
+    assertThat(row("sm_changed", FILE), equalTo("processing 120 - -"));
+    assertThat("its old rows are removed", query(db(), "SELECT count(*) FROM sm_changed.billing"),
+        equalTo(List.of("0")));
+    insertRows(db(), "sm_changed", FILE, 5);
+    ledger.finish(FILE, 5, false);
+    assertThat(row("sm_changed", FILE), equalTo("done 120 5 -"));
+    assertThat(ledger.claim(FILE, 120, MODIFIED, null, false),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
+  }
+
+  @Test
+  void anEtagDecidesOverTheModificationTimeWhereBothHaveOne() throws Exception {
+    FileLedger ledger = ledger("sm_etag");
+    ledger.claim(FILE, 100, MODIFIED, "etag-1", false);
+    ledger.finish(FILE, 0, false);
+    assertThat("same ETag, touched", ledger.claim(FILE, 100, MODIFIED.plusSeconds(60), "etag-1",
+        false), equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat("another ETag", ledger.claim(FILE, 100, MODIFIED, "etag-2", false),
+        equalTo(FileLedger.Claim.CHANGED));
+  }
+
+  @Test
+  void failUnfinishedFailsTheFilesOfThisRunWhichAreThenReadAgain() throws Exception {
+    FileLedger ledger = ledger("sm_unfinished");
+    String earlier = "/in/date=2024-01-01/earlier.csv";
+    ledger.claim(earlier, 10, MODIFIED, null, false);
+    Thread.sleep(20);
+    Instant runStart = Instant.now(); // the embedded server shares this machine's clock
+    Thread.sleep(20);
+    ledger.claim(FILE, 100, MODIFIED, null, false);
+    String done = "/in/date=2024-01-02/done.csv";
+    ledger.claim(done, 50, MODIFIED, null, false);
+    ledger.finish(done, 0, false);
+
+    ledger.failUnfinished(runStart, "job cancelled");
+    assertThat(row("sm_unfinished", FILE), equalTo("failed 100 - job cancelled"));
+    assertThat("claimed before the run started", row("sm_unfinished", earlier),
+        equalTo("processing 10 - -"));
+    assertThat("finished", row("sm_unfinished", done), equalTo("done 50 0 -"));
+    assertThat("failed without counts: read again",
+        ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.INGEST));
+    assertThat(row("sm_unfinished", FILE), equalTo("processing 100 - -"));
+  }
+
+  @Test
+  void recordedItemsFinishTheFilesAfterTheJob() throws Exception {
+    FileLedger ledger = ledger("sm_recorded");
+    Instant since = Instant.now().minusSeconds(60);
+    assertThat("nothing claimed", ledger.quietFor(since), equalTo(null));
+    String other = "/in/date=2024-01-02/b.csv";
+    ledger.claim(FILE, 100, MODIFIED, null, false);
+    ledger.claim(other, 100, MODIFIED, null, false);
+    assertThat("files in flight", ledger.quietFor(since), equalTo(java.time.Duration.ZERO));
+    insertRows(db(), "sm_recorded", FILE, 2);
+    ledger.recordItems(FILE, 2);
+    List<String> events = ledger.finishRecorded(since);
+    assertThat(events, hasSize(1));
+    assertThat(events.get(0), containsString(FILE));
+    assertThat(row("sm_recorded", FILE), equalTo("done 100 2 -"));
+    assertThat("no items recorded: left processing", row("sm_recorded", other),
+        equalTo("processing 100 - -"));
+    ledger.finish(other, 0, false);
+    assertThat(ledger.quietFor(since).isNegative(), equalTo(false));
+  }
+
+  @Test
+  void everyChangeIsNotifiedOnTheStatusChannel() throws Exception {
+    FileLedger ledger = ledger("sm_notify");
+    try (Connection listener = db().connect()) {
+      try (java.sql.Statement s = listener.createStatement()) {
+        s.execute("LISTEN " + FileLedger.CHANNEL);
+      }
+      ledger.claim(FILE, 100, MODIFIED, null, false);
+      ledger.finish(FILE, 0, false);
+      ledger.claim(FILE, 101, MODIFIED, null, false);
+      ledger.claim(FILE, 101, MODIFIED, null, false); // still changed: no second event
+      List<String> statuses = new ArrayList<>();
+      org.postgresql.PGConnection pg = listener.unwrap(org.postgresql.PGConnection.class);
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (statuses.size() < 3 && System.nanoTime() < deadline) {
+        org.postgresql.PGNotification[] got = pg.getNotifications(500);
+        if (got != null) {
+          for (org.postgresql.PGNotification n : got) {
+            com.fasterxml.jackson.databind.JsonNode e =
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(n.getParameter());
+            assertThat(e.get("path").asText(), equalTo(FILE));
+            statuses.add(e.get("status").asText());
+          }
+        }
+      }
+      assertThat(statuses, equalTo(List.of("discovered", "done", "changed")));
+      org.postgresql.PGNotification[] more = pg.getNotifications(200);
+      assertThat("nothing more", more == null ? 0 : more.length, equalTo(0));
+    }
+  }
+
+  private static void insertReject(String schema, String file, long line, String reason)
+      throws Exception {
+    try (Connection c = db().connect(); PreparedStatement s = c.prepareStatement("INSERT INTO "
+        + schema + ".billing_rejects (source_file, line_number, reason, message) VALUES"
+        + " (?, ?, ?, 'bad')")) {
+      s.setString(1, file);
+      s.setLong(2, line);
+      s.setString(3, reason);
+      s.executeUpdate();
+    }
   }
 
   private static void insertRows(Database db, String schema, String file, int n) throws Exception {

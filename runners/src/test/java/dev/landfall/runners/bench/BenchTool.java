@@ -71,7 +71,8 @@ public final class BenchTool {
     }
     dev.landfall.transforms.definition.DatasetDefinition v1 =
         dev.landfall.transforms.definition.DatasetDefinition.fromJson(json);
-    dev.landfall.io.postgres.PostgresTables.createAll(db, v1, "evolve");
+    dev.landfall.io.postgres.PostgresTables.createAll(db, v1, "evolve",
+        dev.landfall.io.ledger.FileLedger::createTables);
     long t0 = System.nanoTime();
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO evolve.billing (date, event_id, event_time, account_id, service,"
@@ -96,7 +97,8 @@ public final class BenchTool {
       long t = System.nanoTime();
       List<dev.landfall.io.postgres.SchemaEvolution.Change> changes =
           dev.landfall.io.postgres.PostgresTables.createAll(db,
-              dev.landfall.transforms.definition.DatasetDefinition.fromJson(step[1]), "evolve");
+              dev.landfall.transforms.definition.DatasetDefinition.fromJson(step[1]), "evolve",
+              dev.landfall.io.ledger.FileLedger::createTables);
       System.out.printf("%-30s %7.1f s  %s%n", step[0], (System.nanoTime() - t) / 1e9, changes);
       if (changes.isEmpty()) {
         throw new IllegalStateException(step[0] + ": nothing changed");

@@ -1,15 +1,15 @@
-package dev.landfall.io.postgres;
+package dev.landfall.io.ledger;
 
-import dev.landfall.io.ledger.FileLedger;
+import dev.landfall.io.postgres.CopyText;
+import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
-import java.math.BigDecimal;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -25,7 +25,9 @@ import org.joda.time.Instant;
 
 /**
  * In a backfill that follows earlier runs: drops the clean rows whose key the rows table already
- * holds from a file an earlier run read. PostgreSQL keeps the first row stored per key, so without
+ * holds from a file an earlier run read, as the ledger ({@link FileLedger#TABLE}) records them
+ * (any status but {@code processing}); in the ledger's package because it is a question about
+ * the ledger's state. PostgreSQL keeps the first row stored per key, so without
  * this step the Parquet files of a later run would hold a second row for such a key. The rows
  * dropped are counted as duplicates, as the ledger counts them. Rows keep their order, so the rows
  * of one input file stay together for the per-file Parquet writer.
@@ -72,24 +74,6 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
         + Identifiers.quote(def.name) + " r JOIN " + q + "." + Identifiers.quote(FileLedger.TABLE)
         + " f ON f.dataset = ? AND f.path = r.source_file AND f.status <> 'processing' WHERE "
         + String.join(" AND ", match) + ")";
-  }
-
-  /** A key value as PostgreSQL reads it back from text. */
-  static String text(Object v) {
-    if (v instanceof BigDecimal) {
-      return ((BigDecimal) v).toPlainString();
-    }
-    if (v instanceof java.time.Instant) {
-      StringBuilder sb = new StringBuilder();
-      CopyText.appendInstant(sb, (java.time.Instant) v);
-      return sb.toString();
-    }
-    if (v instanceof LocalDate) {
-      StringBuilder sb = new StringBuilder();
-      CopyText.appendLocalDate(sb, (LocalDate) v);
-      return sb.toString();
-    }
-    return String.valueOf(v);
   }
 
   static class DropFn extends DoFn<Row, Row> {
@@ -203,7 +187,7 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
         for (int k = 0; k < keyIndexes.length; k++) {
           String[] values = new String[batch.size()];
           for (int i = 0; i < values.length; i++) {
-            values[i] = text(batch.get(i).getValue(keyIndexes[k]));
+            values[i] = CopyText.sqlText(batch.get(i).getValue(keyIndexes[k]));
           }
           Array array = c.createArrayOf("text", values);
           s.setArray(k + 1, array);
