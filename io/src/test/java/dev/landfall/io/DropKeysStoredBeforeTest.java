@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import dev.landfall.io.ledger.DropKeysStoredBefore;
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -40,7 +41,7 @@ class DropKeysStoredBeforeTest extends PostgresTestBase {
   void keysStoredByEarlierRunsAreDroppedAndCountedAsDuplicates() throws Exception {
     DatasetDefinition def = DatasetDefinition.fromJson(DEF);
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    PostgresTables.createAll(db, def, "later", FileLedger::createTables);
+    PostgresTables.createAll(db, DatasetTables.of(def, "later"), FileLedger::createTables);
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO later.landfall_files (dataset, path, size_bytes, status) VALUES"
           + " ('events', '/old.csv', 1, 'done'), ('events', '/now.csv', 1, 'processing')");
@@ -55,7 +56,7 @@ class DropKeysStoredBeforeTest extends PostgresTestBase {
 
     Pipeline p = ReadCsvFilesTest.pipeline();
     PCollection<String> kept = p.apply(Create.of(rows).withRowSchema(DatasetSchemas.clean(def)))
-        .apply(new DropKeysStoredBefore(db, def, "later"))
+        .apply(new DropKeysStoredBefore(db, DatasetTables.of(def, "later")))
         .apply(MapElements.into(TypeDescriptors.strings())
             .via(r -> r.getInt64("id") + " " + r.getString("note")));
     PAssert.that(kept).containsInAnyOrder("2 other time", "3 this run", "4 new");

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.TableSpec;
 import dev.landfall.io.postgres.WriteToPostgres;
@@ -50,7 +51,7 @@ class WriteToPostgresTest extends PostgresTestBase {
   @Test
   void batchesOfNewKeysAreCopiedAndBatchesMeetingStoredKeysAreMerged() throws Exception {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
-    PostgresTables.createAll(db, def, "sink_paths", FileLedger::createTables);
+    PostgresTables.createAll(db, DatasetTables.of(def, "sink_paths"), FileLedger::createTables);
     TableSpec spec = PostgresTables.rejects(def, "sink_paths");
     List<Row> first = new ArrayList<>();
     List<Row> second = new ArrayList<>();
@@ -84,7 +85,7 @@ class WriteToPostgresTest extends PostgresTestBase {
   @Test
   void writingTheSameRowsTwiceLeavesOneCopyAndHostileTextIsData() throws Exception {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
-    PostgresTables.createAll(db, def, "sink_test", FileLedger::createTables);
+    PostgresTables.createAll(db, DatasetTables.of(def, "sink_test"), FileLedger::createTables);
     TableSpec spec = PostgresTables.rejects(def, "sink_test");
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 50; i++) {

@@ -18,8 +18,9 @@ public final class LandfallDatabase {
    * are counted). Existing rows are kept.
    */
   static void fillSampleLookups(dev.landfall.io.postgres.Database db,
-      dev.landfall.transforms.definition.DatasetDefinition def, String schema)
-      throws java.sql.SQLException {
+      dev.landfall.io.postgres.DatasetTables tables) throws java.sql.SQLException {
+    dev.landfall.transforms.definition.DatasetDefinition def = tables.definition();
+    String schema = tables.schema();
     for (dev.landfall.transforms.definition.DatasetDefinition.Lookup l : def.lookups) {
       if (!l.table.equals("accounts") || l.columns.size() != 3) {
         continue;

@@ -88,7 +88,7 @@ public final class LandfallGraph {
    */
   public static void build(Pipeline pipeline, RunPlan plan, Database db) {
     FileLedger ledger = plan.postgres()
-        ? new FileLedger(db, plan.definition(), plan.dbSchema()) : null;
+        ? new FileLedger(db, plan.tables()) : null;
     PCollection<FileIO.ReadableFile> files = discover(pipeline, plan, ledger);
     CleanRows read = read(files, plan);
     PCollection<Row> unique = complete(read.unique, plan, db, ledger);
@@ -210,7 +210,7 @@ public final class LandfallGraph {
     DatasetDefinition def = plan.definition();
     if (!def.lookups.isEmpty()) {
       if (db != null) {
-        unique = unique.apply("Enrich", new EnrichFromLookups(db, def, plan.dbSchema(),
+        unique = unique.apply("Enrich", new EnrichFromLookups(db, plan.tables(),
             plan.lookupRefresh().getMillis()));
       } else {
         LOG.warn("no database: the lookup columns of {} stay empty", def.name);
@@ -218,7 +218,7 @@ public final class LandfallGraph {
     }
     if (!plan.watch() && ledger != null && plan.parquet() && storedBefore(ledger)) {
       unique = unique.apply("DropKeysStoredBefore",
-          new DropKeysStoredBefore(db, def, plan.dbSchema()));
+          new DropKeysStoredBefore(db, plan.tables()));
     }
     return unique;
   }
@@ -260,7 +260,7 @@ public final class LandfallGraph {
         plan.parquet() && plan.readsTwice() && plan.parquetShardsPerPartition() == 1
             ? new WriteParquetPerFile(def, plan.output(), plan.rowGroupBytes()) : null;
     WriteToPostgres rowsSink = plan.postgres() ? new WriteToPostgres(db,
-        PostgresTables.rows(def, plan.dbSchema()), plan.dbBatchSize()) : null;
+        plan.tables().rows(), plan.dbBatchSize()) : null;
     AggregateMeasures aggregate =
         plan.postgres() && def.aggregates != null && !watch ? new AggregateMeasures(def) : null;
     PCollection<KV<String, String>> parquetWritten = null;
@@ -282,7 +282,7 @@ public final class LandfallGraph {
       if (aggregate != null) {
         written.get(PARTIAL_TOTALS).apply("Aggregate", aggregate.mergePartialTotals())
             .apply("WriteAggregatesToPostgres", new WriteToPostgres(db,
-                PostgresTables.aggregates(def, plan.dbSchema()), plan.dbBatchSize()));
+                plan.tables().aggregates(), plan.dbBatchSize()));
       }
     } else {
       if (parquetPerFile != null) {
@@ -325,7 +325,7 @@ public final class LandfallGraph {
     boolean watch = plan.watch();
     PCollection<KV<String, Long>> rejectsStored = panes(watch, "RejectPanes", read.rejects)
         .apply("WriteRejectsToPostgres",
-        new WriteToPostgres(db, PostgresTables.rejects(def, plan.dbSchema()),
+        new WriteToPostgres(db, plan.tables().rejects(),
             plan.dbBatchSize()));
     if (plan.finishesFilesAfterJob()) {
       // Joining the item counts with counts taken after the sinks, as below, would make Flink's
@@ -350,7 +350,7 @@ public final class LandfallGraph {
     }
     completed.apply("FinishFiles", new FinishFiles(ledger,
         watch && plan.parquet()
-            ? new ExportFileToParquet(db, def, plan.dbSchema(), plan.output(),
+            ? new ExportFileToParquet(db, plan.tables(), plan.output(),
                 compaction(plan).withFolderLocks(db).compactingAfter(plan.compactAfterFiles()),
                 plan.rowGroupBytes()) : null,
         watch, plan.webhookUrl()));

@@ -1,10 +1,10 @@
 package dev.landfall.pipeline;
 
 import dev.landfall.io.files.MatchInputFiles;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.options.WatchOptions;
 import dev.landfall.transforms.definition.DatasetDefinition;
-import dev.landfall.transforms.definition.Identifiers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -46,6 +46,7 @@ public final class RunPlan {
 
   private final DatasetDefinition definition;
   private final String dbSchema;
+  private final DatasetTables tables;
   private final Set<Sink> sinks;
   private final InputFormat format;
   private final boolean sampleInput;
@@ -75,6 +76,7 @@ public final class RunPlan {
   private RunPlan(LandfallOptions o, DatasetDefinition definition) {
     this.definition = definition;
     this.dbSchema = o.getDbSchema();
+    this.tables = DatasetTables.of(definition, dbSchema);
     this.sinks = sinks(o.getSinks());
     this.format = format(o.getFormat());
     this.watch = o.getWatch();
@@ -118,7 +120,6 @@ public final class RunPlan {
    * @throws IllegalArgumentException naming the flag and what it accepts
    */
   public static RunPlan from(LandfallOptions options) throws IOException {
-    Identifiers.checkSchema("--dbSchema", options.getDbSchema());
     RunPlan plan = new RunPlan(options, loadDefinition(options));
     plan.checkCombinations(options);
     return plan;
@@ -259,6 +260,11 @@ public final class RunPlan {
   /** The PostgreSQL schema of the dataset's tables (checked as a safe identifier). */
   public String dbSchema() {
     return dbSchema;
+  }
+
+  /** The dataset's tables in PostgreSQL: the definition and the schema, checked. */
+  public DatasetTables tables() {
+    return tables;
   }
 
   public boolean parquet() {

@@ -144,10 +144,10 @@ final class RunSetup {
    */
   static FileLedger prepareDatabase(RunPlan plan, Database db) throws Exception {
     DatasetDefinition def = plan.definition();
-    PostgresTables.createAll(db, def, plan.dbSchema(), FileLedger::createTables);
+    PostgresTables.createAll(db, plan.tables(), FileLedger::createTables);
     if (plan.sampleInput()) {
-      LandfallDatabase.fillSampleLookups(db, def, plan.dbSchema());
+      LandfallDatabase.fillSampleLookups(db, plan.tables());
     }
-    return new FileLedger(db, def, plan.dbSchema());
+    return new FileLedger(db, plan.tables());
   }
 }

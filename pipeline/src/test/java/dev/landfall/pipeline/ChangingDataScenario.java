@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.landfall.io.postgres.DatasetTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -207,7 +208,8 @@ public final class ChangingDataScenario {
   private void teams(String schema) throws Exception {
     dev.landfall.io.postgres.PostgresTables.createAll(
         new dev.landfall.io.postgres.Database(jdbcUrl, "postgres"),
-        dev.landfall.transforms.definition.DatasetDefinition.fromJson(USAGE), schema,
+        DatasetTables.of(
+            dev.landfall.transforms.definition.DatasetDefinition.fromJson(USAGE), schema),
         dev.landfall.io.ledger.FileLedger::createTables);
     try (Connection c = EndToEndChecks.pg(jdbcUrl); Statement s = c.createStatement()) {
       s.execute("INSERT INTO " + schema + ".account_teams (account_id, team, valid_from,"

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.hasSize;
 
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.pipeline.options.LandfallOptions;
@@ -117,7 +118,7 @@ class CleanRowEncodingTest extends PostgresTestBase {
     RunPlan plan = RunPlan.from(options);
     def = plan.definition();
     Database db = new Database(options.getJdbcUrl(), options.getDbUser());
-    PostgresTables.createAll(db, def, options.getDbSchema(), FileLedger::createTables);
+    PostgresTables.createAll(db, DatasetTables.of(def, options.getDbSchema()), FileLedger::createTables);
     Pipeline pipeline = Pipeline.create(options);
     LandfallGraph.build(pipeline, plan, db);
     return pipeline;

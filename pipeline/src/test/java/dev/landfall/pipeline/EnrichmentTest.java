@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
@@ -44,7 +45,7 @@ class EnrichmentTest extends PostgresTestBase {
   @Test
   void rowsGetTheirAccountAndUnknownAccountsAreKeptAndCounted() throws Exception {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
-    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), def, "enrich",
+    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), DatasetTables.of(def, "enrich"),
         FileLedger::createTables);
     accounts("enrich", 0, 10, "platform");
     Path input = dir.resolve("enrich-in");
@@ -79,7 +80,7 @@ class EnrichmentTest extends PostgresTestBase {
   @Test
   void aWatchRunFollowsChangesToTheLookupTable() throws Exception {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
-    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), def, "enrich_watch",
+    PostgresTables.createAll(new Database(postgres.jdbcUrl(), "postgres"), DatasetTables.of(def, "enrich_watch"),
         FileLedger::createTables);
     accounts("enrich_watch", 0, 25, "before");
     Path pool = dir.resolve("lookup-pool");

@@ -2,6 +2,7 @@ package dev.landfall.io.ledger;
 
 import dev.landfall.io.postgres.CopyText;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
@@ -41,10 +42,11 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
   private final DatasetDefinition def;
   private final String schema;
 
-  public DropKeysStoredBefore(Database db, DatasetDefinition def, String schema) {
+  /** Drops the rows whose key the rows table of {@code tables} holds from an earlier run. */
+  public DropKeysStoredBefore(Database db, DatasetTables tables) {
     this.db = db;
-    this.def = def;
-    this.schema = Identifiers.check("--dbSchema", schema);
+    this.def = tables.definition();
+    this.schema = tables.schema();
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.landfall.io.ledger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
@@ -52,11 +53,12 @@ public final class FileLedger implements Serializable {
   /** The hash of the definition files are read with ({@code SchemaEvolution#hash}). */
   private final String definitionHash;
 
-  public FileLedger(Database db, DatasetDefinition def, String schema) {
+  /** The ledger of the files read into {@code tables}. */
+  public FileLedger(Database db, DatasetTables tables) {
     this.db = db;
-    this.def = def;
+    this.def = tables.definition();
     this.definitionHash = dev.landfall.io.postgres.SchemaEvolution.hash(def);
-    this.schema = Identifiers.check("--dbSchema", schema);
+    this.schema = tables.schema();
   }
 
   private String table() {
@@ -103,7 +105,7 @@ public final class FileLedger implements Serializable {
 
   /**
    * Creates the ledger table if it is missing (idempotent), on {@code c}: inside the transaction
-   * of {@link PostgresTables#createAll(Database, DatasetDefinition, String,
+   * of {@link PostgresTables#createAll(Database, DatasetTables,
    * PostgresTables.MoreTables)}, to which callers pass {@code FileLedger::createTables}. The ledger
    * owns its table; {@code postgres} knows nothing of it.
    */

@@ -2,6 +2,7 @@ package dev.landfall.io.parquet;
 
 import dev.landfall.io.files.HivePartitions;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.transforms.definition.ColumnType;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
@@ -40,11 +41,15 @@ public final class ExportFileToParquet implements Serializable {
   private final ParquetCompaction compaction;
   private final int rowGroupBytes;
 
-  public ExportFileToParquet(Database db, DatasetDefinition def, String schema, String output,
+  /**
+   * Exports from the rows table of {@code tables} to the dataset folder under {@code output},
+   * keeping each partition folder compacted with {@code compaction}.
+   */
+  public ExportFileToParquet(Database db, DatasetTables tables, String output,
       ParquetCompaction compaction, int rowGroupBytes) {
     this.db = db;
-    this.def = def;
-    this.schema = Identifiers.check("--dbSchema", schema);
+    this.def = tables.definition();
+    this.schema = tables.schema();
     this.output = output;
     this.compaction = compaction;
     this.rowGroupBytes = rowGroupBytes;

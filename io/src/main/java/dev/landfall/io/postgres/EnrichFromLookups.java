@@ -40,10 +40,11 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
   private final String schema;
   private final long refreshMillis;
 
-  public EnrichFromLookups(Database db, DatasetDefinition def, String schema, long refreshMillis) {
+  /** Joins the lookups of {@code tables}' definition, read again every {@code refreshMillis}. */
+  public EnrichFromLookups(Database db, DatasetTables tables, long refreshMillis) {
     this.db = db;
-    this.def = def;
-    this.schema = Identifiers.check("--dbSchema", schema);
+    this.def = tables.definition();
+    this.schema = tables.schema();
     this.refreshMillis = refreshMillis;
   }
 

@@ -220,8 +220,10 @@ public final class PostgresTables {
    *
    * @return the changes made to existing tables (empty when the definition did not change them)
    */
-  public static List<SchemaEvolution.Change> createAll(Database db, DatasetDefinition def,
-      String schema, MoreTables more) throws SQLException {
+  public static List<SchemaEvolution.Change> createAll(Database db, DatasetTables tables,
+      MoreTables more) throws SQLException {
+    DatasetDefinition def = tables.definition();
+    String schema = tables.schema();
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       // A least-privilege writer may not create schemas (deploy/sql/roles.sql): only try when
       // the schema is missing.

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -34,8 +35,8 @@ class FileLedgerTest extends PostgresTestBase {
     String[] schemas = {"together", "one_by_one"};
     List<List<String>> results = new ArrayList<>();
     for (String schema : schemas) {
-      PostgresTables.createAll(db, DEF, schema, FileLedger::createTables);
-      FileLedger ledger = new FileLedger(db, DEF, schema);
+      PostgresTables.createAll(db, DatasetTables.of(DEF, schema), FileLedger::createTables);
+      FileLedger ledger = new FileLedger(db, DatasetTables.of(DEF, schema));
       List<String> files = schema.equals("together") ? together : oneByOne;
       List<Long> items = new ArrayList<>();
       for (int f = 0; f < files.size(); f++) {
@@ -72,10 +73,10 @@ class FileLedgerTest extends PostgresTestBase {
   @Test
   void olderDefinitionsAreReadAgainOnlyWhenAsked() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    PostgresTables.createAll(db, DEF, "older", FileLedger::createTables);
+    PostgresTables.createAll(db, DatasetTables.of(DEF, "older"), FileLedger::createTables);
     String file = "/in/date=2024-01-01/a.csv";
     Instant modified = Instant.parse("2024-01-03T00:00:00Z");
-    FileLedger v1 = new FileLedger(db, DEF, "older");
+    FileLedger v1 = new FileLedger(db, DatasetTables.of(DEF, "older"));
     assertThat(v1.claim(file, 100, modified, null, false), equalTo(FileLedger.Claim.INGEST));
     insertRows(db, "older", file, 5);
     v1.finish(file, 5, true);
@@ -87,8 +88,8 @@ class FileLedgerTest extends PostgresTestBase {
     }
     DatasetDefinition changed = DatasetDefinition.fromJson(
         json.replace("Cloud billing feed", "Changed billing feed"));
-    PostgresTables.createAll(db, changed, "older", FileLedger::createTables);
-    FileLedger v2 = new FileLedger(db, changed, "older");
+    PostgresTables.createAll(db, DatasetTables.of(changed, "older"), FileLedger::createTables);
+    FileLedger v2 = new FileLedger(db, DatasetTables.of(changed, "older"));
     assertThat("not asked", v2.claim(file, 100, modified, null, false, false),
         equalTo(FileLedger.Claim.ALREADY_DONE));
     assertThat("the same definition", v1.claim(file, 100, modified, null, false, true),
@@ -108,8 +109,8 @@ class FileLedgerTest extends PostgresTestBase {
 
   private static FileLedger ledger(String schema) throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    PostgresTables.createAll(db, DEF, schema, FileLedger::createTables);
-    return new FileLedger(db, DEF, schema);
+    PostgresTables.createAll(db, DatasetTables.of(DEF, schema), FileLedger::createTables);
+    return new FileLedger(db, DatasetTables.of(DEF, schema));
   }
 
   private static Database db() {

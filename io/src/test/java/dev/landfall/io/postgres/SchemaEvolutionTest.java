@@ -54,14 +54,14 @@ class SchemaEvolutionTest extends PostgresTestBase {
     DatasetDefinition v1 = DatasetDefinition.fromJson(V1);
     DatasetDefinition v2 = DatasetDefinition.fromJson(V2);
     assertThat("a new schema has nothing to change",
-        PostgresTables.createAll(db, v1, "evolve", FileLedger::createTables),
+        PostgresTables.createAll(db, DatasetTables.of(v1, "evolve"), FileLedger::createTables),
         empty());
     execute(db, "INSERT INTO evolve.orders (id, day, qty, amount, note, source_file, source_line)"
         + " VALUES (1, '2024-01-01', 3, 10.50, 'a', 'f1', 2), (2, '2024-01-01', 4, 1.25, 'b',"
         + " 'f1', 3), (3, '2024-01-02', NULL, 7.00, 'c', 'f1', 4)");
 
     List<SchemaEvolution.Change> changes =
-        PostgresTables.createAll(db, v2, "evolve", FileLedger::createTables);
+        PostgresTables.createAll(db, DatasetTables.of(v2, "evolve"), FileLedger::createTables);
 
     List<String> kinds = new ArrayList<>();
     for (SchemaEvolution.Change change : changes) {
@@ -103,7 +103,7 @@ class SchemaEvolutionTest extends PostgresTestBase {
             + " false, aggregates_rebuilt - false, comment_changed qty false"));
 
     assertThat("the same definition again changes nothing",
-        PostgresTables.createAll(db, v2, "evolve", FileLedger::createTables), empty());
+        PostgresTables.createAll(db, DatasetTables.of(v2, "evolve"), FileLedger::createTables), empty());
     assertThat(query(db, "SELECT count(*) FROM evolve.landfall_schema_changes"), equalTo("9"));
   }
 
@@ -111,7 +111,7 @@ class SchemaEvolutionTest extends PostgresTestBase {
   void aNarrowingOrAnotherKeyIsRefusedAndNothingIsAltered() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
     DatasetDefinition v2 = DatasetDefinition.fromJson(V2);
-    PostgresTables.createAll(db, v2, "refuse", FileLedger::createTables);
+    PostgresTables.createAll(db, DatasetTables.of(v2, "refuse"), FileLedger::createTables);
     String before = columns(db, "refuse");
     // qty back to int, and a new column: the narrowing refuses the whole change.
     DatasetDefinition narrower = DatasetDefinition.fromJson(V2
@@ -119,7 +119,7 @@ class SchemaEvolutionTest extends PostgresTestBase {
         .replace("{\"name\": \"region\", \"type\": \"string\"}",
             "{\"name\": \"region\", \"type\": \"string\"}, {\"name\": \"extra\", \"type\": \"int\"}"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> PostgresTables.createAll(db, narrower, "refuse", FileLedger::createTables));
+        () -> PostgresTables.createAll(db, DatasetTables.of(narrower, "refuse"), FileLedger::createTables));
     assertThat(e.getMessage(), allOf(containsString("'qty'"), containsString("holds long"),
         containsString("says int"), containsString(SchemaEvolution.hash(narrower)),
         containsString("definition " + SchemaEvolution.hash(v2)),
@@ -129,7 +129,7 @@ class SchemaEvolutionTest extends PostgresTestBase {
     DatasetDefinition otherKey = DatasetDefinition.fromJson(V2.replace(
         "\"key\": [\"id\"]", "\"key\": [\"id\", \"region\"]"));
     e = assertThrows(IllegalArgumentException.class,
-        () -> PostgresTables.createAll(db, otherKey, "refuse", FileLedger::createTables));
+        () -> PostgresTables.createAll(db, DatasetTables.of(otherKey, "refuse"), FileLedger::createTables));
     assertThat(e.getMessage(), allOf(containsString("'key'"), containsString("[id]"),
         containsString("[id, region]")));
 
@@ -137,7 +137,7 @@ class SchemaEvolutionTest extends PostgresTestBase {
         "{\"name\": \"amount\", \"type\": \"decimal(14,2)\"",
         "{\"name\": \"amount\", \"type\": \"decimal(14,3)\""));
     e = assertThrows(IllegalArgumentException.class,
-        () -> PostgresTables.createAll(db, text, "refuse", FileLedger::createTables));
+        () -> PostgresTables.createAll(db, DatasetTables.of(text, "refuse"), FileLedger::createTables));
     assertThat(e.getMessage(), allOf(containsString("'amount'"),
         containsString("holds decimal(14,2)"), containsString("says decimal(14,3)")));
     assertThat(columns(db, "refuse"), equalTo(before));
@@ -149,7 +149,7 @@ class SchemaEvolutionTest extends PostgresTestBase {
         "{\"name\": \"amount\", \"type\": \"decimal(14,2)\"",
         "{\"name\": \"amount\", \"type\": \"decimal(16,2)\""));
     e = assertThrows(IllegalArgumentException.class,
-        () -> PostgresTables.createAll(db, wider, "refuse", FileLedger::createTables));
+        () -> PostgresTables.createAll(db, DatasetTables.of(wider, "refuse"), FileLedger::createTables));
     assertThat(e.getMessage(), allOf(containsString("type_widened orders.amount"),
         containsString("mine"), containsString("Nothing was altered")));
     execute(db, "DROP VIEW refuse.mine");

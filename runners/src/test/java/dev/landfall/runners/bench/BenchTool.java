@@ -1,5 +1,6 @@
 package dev.landfall.runners.bench;
 
+import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import java.io.BufferedInputStream;
@@ -71,7 +72,7 @@ public final class BenchTool {
     }
     dev.landfall.transforms.definition.DatasetDefinition v1 =
         dev.landfall.transforms.definition.DatasetDefinition.fromJson(json);
-    dev.landfall.io.postgres.PostgresTables.createAll(db, v1, "evolve",
+    dev.landfall.io.postgres.PostgresTables.createAll(db, DatasetTables.of(v1, "evolve"),
         dev.landfall.io.ledger.FileLedger::createTables);
     long t0 = System.nanoTime();
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
@@ -97,7 +98,8 @@ public final class BenchTool {
       long t = System.nanoTime();
       List<dev.landfall.io.postgres.SchemaEvolution.Change> changes =
           dev.landfall.io.postgres.PostgresTables.createAll(db,
-              dev.landfall.transforms.definition.DatasetDefinition.fromJson(step[1]), "evolve",
+              DatasetTables.of(
+                  dev.landfall.transforms.definition.DatasetDefinition.fromJson(step[1]), "evolve"),
               dev.landfall.io.ledger.FileLedger::createTables);
       System.out.printf("%-30s %7.1f s  %s%n", step[0], (System.nanoTime() - t) / 1e9, changes);
       if (changes.isEmpty()) {
