@@ -108,33 +108,16 @@ final class CsvFileReader implements Serializable {
 
   /** Reads one file; returns the number of records and dead letters it emitted. */
   long read(FileIO.ReadableFile file, String path, Records out) {
-    List<String> partitions;
-    try {
-      partitions = partitionValues.of(path);
-    } catch (HivePartitions.MissingPartition e) {
-      rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
+    List<String> partitions = checkFile(file, path, out);
+    if (partitions == null) {
       return 1;
     }
-    if (counting) {
-      counters.filesRead.inc();
-      counters.bytesRead.inc(file.getMetadata().sizeBytes());
-    }
-    if (file.getCompression() != Compression.UNCOMPRESSED) {
-      String corrupt = checkCompressed(file);
-      if (corrupt != null) {
-        rejectFile(out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
-        return 1;
-      }
-    }
-
     long lastLine = 0;
     long records = 0;
     try (Reader reader = open(file);
         CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
       Iterator<CSVRecord> it = parser.iterator();
-      List<Integer> columns;
-      List<String> names = null;
-      int width;
+      Layout layout;
       if (def.csv.header) {
         if (!it.hasNext()) {
           rejectFile(out, path, 0, Rejects.HEADER, "file is empty: no header line");
@@ -142,68 +125,16 @@ final class CsvFileReader implements Serializable {
         }
         CSVRecord header = it.next();
         lastLine = parser.getCurrentLineNumber();
-        String problem = null;
-        width = header.size();
-        columns = new ArrayList<>(def.fields.size());
-        Map<String, Integer> byName = new HashMap<>();
-        List<String> headerNames = new ArrayList<>(header.size());
-        for (int i = 0; i < header.size(); i++) {
-          String name = header.get(i).strip().toLowerCase(Locale.ROOT);
-          headerNames.add(name);
-          if (byName.put(name, i) != null && problem == null) {
-            problem = "header names column '" + name + "' twice";
-          }
-        }
-        List<String> missing = new ArrayList<>();
-        int known = 0;
-        for (DatasetDefinition.Field f : def.fields) {
-          Integer idx = byName.get(f.name);
-          if (idx == null && def.isRequired(f.name)) {
-            missing.add(f.name);
-          }
-          known += idx == null ? 0 : 1;
-          columns.add(idx == null ? -1 : idx);
-        }
-        if (known == 0) {
-          problem = "the first line names none of the defined columns: the header is missing"
-              + " (or the file belongs to another dataset)";
-        } else if (problem == null && !missing.isEmpty()) {
-          problem = "header lacks required column(s) " + missing;
-        }
-        List<String> unknown = new ArrayList<>();
-        for (String name : headerNames) {
-          if (!fieldNames.contains(name)) {
-            unknown.add(name);
-          }
-        }
-        if (problem == null && !unknown.isEmpty() && def.rejectsUnknownColumns()) {
-          problem = "header has column(s) the definition does not name: " + shortList(unknown)
-              + " (the definition's unknownColumns is reject)";
-        }
-        if (problem != null) {
-          rejectFile(out, path, 1, Rejects.HEADER, problem);
+        layout = headerLayout(header, path, out);
+        if (layout == null) {
           return 1;
         }
-        if (!unknown.isEmpty() && def.rescuesUnknownColumns()) {
-          for (int i = 0; i < headerNames.size(); i++) {
-            if (!fieldNames.contains(headerNames.get(i))) {
-              columns.add(i);
-            }
-          }
-          names = Collections.unmodifiableList(headerNames);
-        }
-        if (!unknown.isEmpty() && counting) {
-          noteUnknownColumns(path, unknown);
-        }
       } else {
-        width = def.fields.size();
-        Integer[] identity = new Integer[width];
-        for (int i = 0; i < width; i++) {
-          identity[i] = i;
-        }
-        columns = Arrays.asList(identity);
+        layout = positionalLayout();
       }
-      columns = Collections.unmodifiableList(columns);
+      List<Integer> columns = layout.columns;
+      List<String> names = layout.names;
+      int width = layout.width;
       while (it.hasNext()) {
         CSVRecord record = it.next();
         long endLine = parser.getCurrentLineNumber();
@@ -221,10 +152,143 @@ final class CsvFileReader implements Serializable {
           "cannot read past line " + lastLine + ": " + describe(e));
       return records + 1;
     } finally {
-      if (counting) {
-        counters.rowsRead.inc(records);
-        LOG.info("read {} records from {}", records, path);
+      countRecords(path, records);
+    }
+  }
+
+  /** How the cells of a file's records map to the definition's fields, worked out once a file. */
+  private static final class Layout {
+    /** The cell index of each defined field (-1: absent), then of each rescued unknown column. */
+    final List<Integer> columns;
+    /** The header's names when unknown columns are rescued, else null. */
+    final List<String> names;
+    /** The number of columns of the header (without one: of the definition). */
+    final int width;
+
+    Layout(List<Integer> columns, List<String> names, int width) {
+      this.columns = columns;
+      this.names = names;
+      this.width = width;
+    }
+  }
+
+  /**
+   * The checks made before a file is parsed: its partition values (from its path) and, for a
+   * compressed file, that it decompresses to its end; the file is counted as read (with its bytes)
+   * once its partition values are known. Returns the partition values as text (unmodifiable), or
+   * null when the file was rejected (its dead letter already handed to {@code out}).
+   */
+  private List<String> checkFile(FileIO.ReadableFile file, String path, Records out) {
+    List<String> partitions;
+    try {
+      partitions = partitionValues.of(path);
+    } catch (HivePartitions.MissingPartition e) {
+      rejectFile(out, path, 0, Rejects.PARTITION, e.getMessage());
+      return null;
+    }
+    if (counting) {
+      counters.filesRead.inc();
+      counters.bytesRead.inc(file.getMetadata().sizeBytes());
+    }
+    if (file.getCompression() != Compression.UNCOMPRESSED) {
+      String corrupt = checkCompressed(file);
+      if (corrupt != null) {
+        rejectFile(out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
+        return null;
       }
+    }
+    return partitions;
+  }
+
+  /**
+   * The layout a file's header line gives: each defined field found by name, the unknown columns
+   * rescued (kept after the fields) or noted as the definition says. Returns null when the header
+   * is refused (a name given twice, no defined column, a required column missing, an unknown
+   * column the definition rejects), its dead letter already handed to {@code out}.
+   */
+  private Layout headerLayout(CSVRecord header, String path, Records out) {
+    List<Integer> columns = new ArrayList<>(def.fields.size());
+    Map<String, Integer> byName = new HashMap<>();
+    List<String> headerNames = new ArrayList<>(header.size());
+    String problem = readHeaderNames(header, headerNames, byName);
+    List<String> missing = new ArrayList<>();
+    int known = 0;
+    for (DatasetDefinition.Field f : def.fields) {
+      Integer idx = byName.get(f.name);
+      if (idx == null && def.isRequired(f.name)) {
+        missing.add(f.name);
+      }
+      known += idx == null ? 0 : 1;
+      columns.add(idx == null ? -1 : idx);
+    }
+    if (known == 0) {
+      problem = "the first line names none of the defined columns: the header is missing"
+          + " (or the file belongs to another dataset)";
+    } else if (problem == null && !missing.isEmpty()) {
+      problem = "header lacks required column(s) " + missing;
+    }
+    List<String> unknown = new ArrayList<>();
+    for (String name : headerNames) {
+      if (!fieldNames.contains(name)) {
+        unknown.add(name);
+      }
+    }
+    if (problem == null && !unknown.isEmpty() && def.rejectsUnknownColumns()) {
+      problem = "header has column(s) the definition does not name: " + shortList(unknown)
+          + " (the definition's unknownColumns is reject)";
+    }
+    if (problem != null) {
+      rejectFile(out, path, 1, Rejects.HEADER, problem);
+      return null;
+    }
+    List<String> names = null;
+    if (!unknown.isEmpty() && def.rescuesUnknownColumns()) {
+      for (int i = 0; i < headerNames.size(); i++) {
+        if (!fieldNames.contains(headerNames.get(i))) {
+          columns.add(i);
+        }
+      }
+      names = Collections.unmodifiableList(headerNames);
+    }
+    if (!unknown.isEmpty() && counting) {
+      noteUnknownColumns(path, unknown);
+    }
+    return new Layout(Collections.unmodifiableList(columns), names, header.size());
+  }
+
+  /**
+   * Puts the header's names (stripped, lower case) into {@code names}, in order, and the index of
+   * each into {@code byName} (the last, for a name given twice). Returns the problem of the first
+   * name given twice, or null.
+   */
+  private static String readHeaderNames(CSVRecord header, List<String> names,
+      Map<String, Integer> byName) {
+    String problem = null;
+    for (int i = 0; i < header.size(); i++) {
+      String name = header.get(i).strip().toLowerCase(Locale.ROOT);
+      names.add(name);
+      if (byName.put(name, i) != null && problem == null) {
+        problem = "header names column '" + name + "' twice";
+      }
+    }
+    return problem;
+  }
+
+  /** The layout of a file without a header line: the defined fields in order, one a column. */
+  private Layout positionalLayout() {
+    int width = def.fields.size();
+    Integer[] identity = new Integer[width];
+    for (int i = 0; i < width; i++) {
+      identity[i] = i;
+    }
+    return new Layout(Collections.unmodifiableList(Arrays.asList(identity)), null, width);
+  }
+
+  /** Counts and logs, once a file has been read (or given up on), the records it yielded. */
+  private void countRecords(String path, long records) {
+    if (counting) {
+      counters.rowsRead.inc(records);
+      LOG.info("read {} records from {}", records, path);
     }
   }
 

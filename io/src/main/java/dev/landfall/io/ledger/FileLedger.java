@@ -149,45 +149,17 @@ public final class FileLedger implements Serializable {
   private Claim claim(Connection c, String path, long size, Instant modified, String etag,
       boolean reingest, boolean reingestOlder) throws SQLException {
     Timestamp mtime = modified == null ? null : Timestamp.from(modified);
-    String status = null;
-    long oldSize = -1;
-    Timestamp oldMtime = null;
-    String oldEtag = null;
-    String oldHash = null;
-    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at, etag,"
-        + " definition_hash FROM "
-        + table() + " WHERE dataset = ? AND path = ? FOR UPDATE")) {
-      s.setString(1, def.name);
-      s.setString(2, path);
-      try (ResultSet r = s.executeQuery()) {
-        if (r.next()) {
-          status = r.getString(1);
-          oldSize = r.getLong(2);
-          oldMtime = r.getTimestamp(3);
-          oldEtag = r.getString(4);
-          oldHash = r.getString(5);
-        }
-      }
-    }
-    if (status == null) {
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
-          + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash)"
-          + " VALUES (?, ?, ?, ?, ?, 'processing', now(), ?)")) {
-        s.setString(1, def.name);
-        s.setString(2, path);
-        s.setLong(3, size);
-        s.setTimestamp(4, mtime);
-        s.setString(5, etag);
-        s.setString(6, definitionHash);
-        s.executeUpdate();
-      }
+    Entry was = entry(c, path);
+    if (was == null) {
+      insertProcessing(c, path, size, mtime, etag);
       notify(c, event(path, "discovered", null));
       return Claim.INGEST;
     }
+    String status = was.status;
     // Unchanged: same size and, where the store gives one (S3), the same ETag; else the same
     // modification time.
-    boolean same = oldSize == size && (etag != null && oldEtag != null ? etag.equals(oldEtag)
-        : (oldMtime == null ? mtime == null : oldMtime.equals(mtime)));
+    boolean same = was.size == size && (etag != null && was.etag != null ? etag.equals(was.etag)
+        : (was.mtime == null ? mtime == null : was.mtime.equals(mtime)));
     // 'failed' with counts: the file itself was rejected, and stays so while unchanged.
     // 'failed' without counts: the job failed while reading it; read it again.
     boolean finished = status.equals("done") || (status.equals("failed") && counted(c, path));
@@ -197,25 +169,88 @@ public final class FileLedger implements Serializable {
       notify(c, event(path, "discovered", null));
       return Claim.INGEST;
     }
-    boolean older = reingestOlder && finished && same && !definitionHash.equals(oldHash);
+    boolean older = reingestOlder && finished && same && !definitionHash.equals(was.hash);
     if (finished && same && !older) {
-      try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
-          + " SET last_seen = now() WHERE dataset = ? AND path = ?")) {
-        s.setString(1, def.name);
-        s.setString(2, path);
-        s.executeUpdate();
-      }
+      markSeen(c, path);
       return Claim.ALREADY_DONE;
     }
     // Changed since it was ingested (or changed while an earlier run was reading it).
     if (!older && !reingest && (finished || status.equals("changed"))) {
       if (!status.equals("changed")) {
-        update(c, path, oldSize, oldMtime, oldEtag, "changed", false);
+        update(c, path, was.size, was.mtime, was.etag, "changed", false);
         notify(c, event(path, "changed", "size or modification time differs from the"
             + " ingested file; run with --reingestChanged to replace its rows"));
       }
       return Claim.CHANGED;
     }
+    removeRowsOf(c, path);
+    update(c, path, size, mtime, etag, "processing", true);
+    notify(c, event(path, "discovered", null));
+    return Claim.REINGEST;
+  }
+
+  /** What the ledger holds about one file, read by {@link #entry}. */
+  private static final class Entry {
+    String status;
+    long size;
+    Timestamp mtime;
+    String etag;
+    String hash;
+  }
+
+  /** The ledger's entry of {@code path}, locked for this transaction; null when there is none. */
+  private Entry entry(Connection c, String path) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("SELECT status, size_bytes, modified_at, etag,"
+        + " definition_hash FROM "
+        + table() + " WHERE dataset = ? AND path = ? FOR UPDATE")) {
+      s.setString(1, def.name);
+      s.setString(2, path);
+      try (ResultSet r = s.executeQuery()) {
+        if (!r.next()) {
+          return null;
+        }
+        Entry e = new Entry();
+        e.status = r.getString(1);
+        e.size = r.getLong(2);
+        e.mtime = r.getTimestamp(3);
+        e.etag = r.getString(4);
+        e.hash = r.getString(5);
+        return e;
+      }
+    }
+  }
+
+  /** A file seen for the first time: 'processing', under this definition. */
+  private void insertProcessing(Connection c, String path, long size, Timestamp mtime,
+      String etag) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
+        + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash)"
+        + " VALUES (?, ?, ?, ?, ?, 'processing', now(), ?)")) {
+      s.setString(1, def.name);
+      s.setString(2, path);
+      s.setLong(3, size);
+      s.setTimestamp(4, mtime);
+      s.setString(5, etag);
+      s.setString(6, definitionHash);
+      s.executeUpdate();
+    }
+  }
+
+  /** A finished file seen again, unchanged. */
+  private void markSeen(Connection c, String path) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
+        + " SET last_seen = now() WHERE dataset = ? AND path = ?")) {
+      s.setString(1, def.name);
+      s.setString(2, path);
+      s.executeUpdate();
+    }
+  }
+
+  /**
+   * Before a file is read again: deletes its rows and rejects and recomputes the aggregate groups
+   * they were in, in the claiming transaction.
+   */
+  private void removeRowsOf(Connection c, String path) throws SQLException {
     boolean regroup = def.aggregates != null;
     if (regroup) {
       try (PreparedStatement s = c.prepareStatement("CREATE TEMP TABLE landfall_regroup ON COMMIT"
@@ -236,9 +271,6 @@ public final class FileLedger implements Serializable {
         s.execute(PostgresTables.refreshAggregatesSql(def, schema, "SELECT * FROM landfall_regroup"));
       }
     }
-    update(c, path, size, mtime, etag, "processing", true);
-    notify(c, event(path, "discovered", null));
-    return Claim.REINGEST;
   }
 
   private boolean counted(Connection c, String path) throws SQLException {

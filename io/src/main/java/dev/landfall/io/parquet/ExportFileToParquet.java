@@ -10,6 +10,7 @@ import dev.landfall.transforms.values.DatasetSchemas;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.channels.WritableByteChannel;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -59,74 +60,123 @@ public final class ExportFileToParquet implements Serializable {
   public long export(String sourceFile) throws IOException, SQLException {
     org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
     List<String> names = clean.getFieldNames();
-    String sql = "SELECT " + names.stream().map(Identifiers::quote).collect(Collectors.joining(", "))
-        + " FROM " + Identifiers.quote(schema) + "." + Identifiers.quote(def.name)
-        // In line order, as a backfill writes a file's rows: the same file every time, and an
-        // integer sort (the key is text, sorted by collation, several times slower).
-        + " WHERE source_file = ? ORDER BY " + Identifiers.quote(DatasetDefinition.SOURCE_LINE);
-    ColumnType[] types = new ColumnType[names.size()];
+    String sql = selectSql(names);
     boolean[] lists = new boolean[names.size()];
     for (int i = 0; i < lists.length; i++) {
       lists[i] = def.isList(names.get(i));
     }
+    ColumnType[] types = columnTypes(names);
+    return db.retrying("exporting the rows of " + sourceFile + " to Parquet",
+        c -> exportRows(c, sql, sourceFile, clean, types, lists));
+  }
+
+  /**
+   * The query of the clean columns {@code names} of the rows one input file (its one parameter)
+   * contributed to the rows table, in line order.
+   */
+  private String selectSql(List<String> names) {
+    return "SELECT " + names.stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+        + " FROM " + Identifiers.quote(schema) + "." + Identifiers.quote(def.name)
+        // In line order, as a backfill writes a file's rows: the same file every time, and an
+        // integer sort (the key is text, sorted by collation, several times slower).
+        + " WHERE source_file = ? ORDER BY " + Identifiers.quote(DatasetDefinition.SOURCE_LINE);
+  }
+
+  /**
+   * The type each clean column is read as: the definition's, else a long for the source line and
+   * a string for the other columns landfall adds.
+   */
+  private ColumnType[] columnTypes(List<String> names) {
+    ColumnType[] types = new ColumnType[names.size()];
     for (int i = 0; i < types.length; i++) {
       ColumnType t = def.typeOf(names.get(i));
       types[i] = t != null ? t : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
           ? ColumnType.of(ColumnType.Kind.LONG) : ColumnType.of(ColumnType.Kind.STRING);
     }
-    return db.retrying("exporting the rows of " + sourceFile + " to Parquet", c -> {
-      c.setAutoCommit(false); // lets the driver stream with a fetch size
-      try (PreparedStatement s = c.prepareStatement(sql)) {
-        s.setFetchSize(5_000);
-        s.setString(1, sourceFile);
-        try (ResultSet r = s.executeQuery()) {
-          long n = 0;
-          RowParquetSink sink = null;
-          ResourceId tmp = null;
-          ResourceId target = null;
-          while (r.next()) {
-            Object[] values = new Object[types.length];
-            for (int i = 0; i < types.length; i++) {
-              if (lists[i]) {
-                java.sql.Array a = r.getArray(i + 1);
-                values[i] = a == null ? null : java.util.Arrays.asList((String[]) a.getArray());
-              } else {
-                values[i] = read(r, i + 1, types[i]);
-              }
-            }
-            // The values have the types the validator gives them (as in a backfill): no checks.
-            Row row = Row.withSchema(clean).attachValues(values);
-            if (sink == null) {
-              ResourceId folder = partitionFolder(row);
-              target = folder.resolve(WriteParquetPartitions.fileName(sourceFile),
-                  StandardResolveOptions.RESOLVE_FILE);
-              tmp = folder.resolve("." + WriteParquetPartitions.fileName(sourceFile) + ".inprogress",
-                  StandardResolveOptions.RESOLVE_FILE);
-              sink = new RowParquetSink(def, rowGroupBytes);
-              WritableByteChannel channel = FileSystems.create(tmp, "application/octet-stream");
-              sink.open(channel);
-            }
-            sink.write(row);
-            n++;
-          }
-          c.commit();
+    return types;
+  }
+
+  /**
+   * Streams the stored rows of {@code sourceFile} ({@code sql}, on {@code c}) into its Parquet
+   * file, in the partition folder of its first row, written under a temporary name; then
+   * finishes the file ({@link #finish}). Returns the number of rows written (0: no file).
+   */
+  private long exportRows(Connection c, String sql, String sourceFile,
+      org.apache.beam.sdk.schemas.Schema clean, ColumnType[] types, boolean[] lists)
+      throws IOException, SQLException {
+    c.setAutoCommit(false); // lets the driver stream with a fetch size
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      s.setFetchSize(5_000);
+      s.setString(1, sourceFile);
+      try (ResultSet r = s.executeQuery()) {
+        long n = 0;
+        RowParquetSink sink = null;
+        ResourceId tmp = null;
+        ResourceId target = null;
+        while (r.next()) {
+          Object[] values = values(r, types, lists);
+          // The values have the types the validator gives them (as in a backfill): no checks.
+          Row row = Row.withSchema(clean).attachValues(values);
           if (sink == null) {
-            return 0L;
+            ResourceId folder = partitionFolder(row);
+            target = folder.resolve(WriteParquetPartitions.fileName(sourceFile),
+                StandardResolveOptions.RESOLVE_FILE);
+            tmp = folder.resolve("." + WriteParquetPartitions.fileName(sourceFile) + ".inprogress",
+                StandardResolveOptions.RESOLVE_FILE);
+            sink = openSink(tmp);
           }
-          sink.flush();
-          FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
-          // A merged (compacted) file may still hold this input file's earlier rows; and with
-          // --compactAfterFiles the folder's small files are merged once there are enough.
-          compaction.afterWrite(target.getCurrentDirectory());
-          ResourceId marker = target.getCurrentDirectory().resolve("_SUCCESS",
-              StandardResolveOptions.RESOLVE_FILE);
-          try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {
-            // An empty marker.
-          }
-          return n;
+          sink.write(row);
+          n++;
         }
+        c.commit();
+        if (sink == null) {
+          return 0L;
+        }
+        finish(sink, tmp, target);
+        return n;
       }
-    });
+    }
+  }
+
+  /** The values of the current row of {@code r}, a list column as a list of strings. */
+  private static Object[] values(ResultSet r, ColumnType[] types, boolean[] lists)
+      throws SQLException {
+    Object[] values = new Object[types.length];
+    for (int i = 0; i < types.length; i++) {
+      if (lists[i]) {
+        java.sql.Array a = r.getArray(i + 1);
+        values[i] = a == null ? null : java.util.Arrays.asList((String[]) a.getArray());
+      } else {
+        values[i] = read(r, i + 1, types[i]);
+      }
+    }
+    return values;
+  }
+
+  /** A Parquet sink of the definition's clean rows, open on a new file {@code tmp}. */
+  private RowParquetSink openSink(ResourceId tmp) throws IOException {
+    RowParquetSink sink = new RowParquetSink(def, rowGroupBytes);
+    WritableByteChannel channel = FileSystems.create(tmp, "application/octet-stream");
+    sink.open(channel);
+    return sink;
+  }
+
+  /**
+   * Flushes {@code sink}, renames {@code tmp} to {@code target}, lets the compaction see the
+   * folder, then (re)writes the folder's empty {@code _SUCCESS} marker.
+   */
+  private void finish(RowParquetSink sink, ResourceId tmp, ResourceId target)
+      throws IOException {
+    sink.flush();
+    FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
+    // A merged (compacted) file may still hold this input file's earlier rows; and with
+    // --compactAfterFiles the folder's small files are merged once there are enough.
+    compaction.afterWrite(target.getCurrentDirectory());
+    ResourceId marker = target.getCurrentDirectory().resolve("_SUCCESS",
+        StandardResolveOptions.RESOLVE_FILE);
+    try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {
+      // An empty marker.
+    }
   }
 
   private ResourceId partitionFolder(Row row) {

@@ -109,21 +109,9 @@ public class ReadParquetFiles
         if (first == null) {
           return 0; // no rows: nothing to account for
         }
-        Schema schema = first.getSchema();
         int width = def.fields.size();
         Schema.Field[] sources = new Schema.Field[width];
-        List<String> missing = new ArrayList<>();
-        for (int i = 0; i < width; i++) {
-          DatasetDefinition.Field f = def.fields.get(i);
-          for (Schema.Field candidate : schema.getFields()) {
-            if (candidate.name().toLowerCase(Locale.ROOT).equals(f.name)) {
-              sources[i] = candidate;
-            }
-          }
-          if (sources[i] == null && def.isRequired(f.name)) {
-            missing.add(f.name);
-          }
-        }
+        List<String> missing = sourcesOf(first.getSchema(), sources);
         if (!missing.isEmpty()) {
           return reject(out, path, 0, Rejects.HEADER, "file lacks required column(s) " + missing);
         }
@@ -151,6 +139,26 @@ public class ReadParquetFiles
         counters.rowsRead.inc(records);
         LOG.info("read {} records from {}", records, path);
       }
+    }
+
+    /**
+     * Fills {@code sources} with the file's field for each defined field (by name, ignoring
+     * case; null when the file has none) and returns the required fields the file lacks.
+     */
+    private List<String> sourcesOf(Schema schema, Schema.Field[] sources) {
+      List<String> missing = new ArrayList<>();
+      for (int i = 0; i < sources.length; i++) {
+        DatasetDefinition.Field f = def.fields.get(i);
+        for (Schema.Field candidate : schema.getFields()) {
+          if (candidate.name().toLowerCase(Locale.ROOT).equals(f.name)) {
+            sources[i] = candidate;
+          }
+        }
+        if (sources[i] == null && def.isRequired(f.name)) {
+          missing.add(f.name);
+        }
+      }
+      return missing;
     }
 
     private long reject(MultiOutputReceiver out, String path, long line, String reason,

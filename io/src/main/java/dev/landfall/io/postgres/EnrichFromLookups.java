@@ -3,8 +3,10 @@ package dev.landfall.io.postgres;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import dev.landfall.transforms.values.DatasetSchemas;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -173,55 +175,13 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
         if (known != null && now - known.loadedAt < refreshMillis) {
           return known;
         }
-        StringBuilder sql = new StringBuilder("SELECT ").append(Identifiers.quote(l.on))
-            .append("::text");
-        for (String c : l.columns) {
-          sql.append(", ").append(Identifiers.quote(c)).append("::text");
-        }
-        if (l.asOf()) {
-          // Validity as epoch microseconds (timestamptz; a date or a timestamp without time
-          // zone counts as UTC).
-          sql.append(", (extract(epoch FROM ").append(Identifiers.quote(l.validFrom))
-              .append(") * 1000000)::bigint, ")
-              .append(l.validTo == null ? "NULL::bigint" : "(extract(epoch FROM "
-                  + Identifiers.quote(l.validTo) + ") * 1000000)::bigint");
-        }
-        sql.append(" FROM ").append(Identifiers.quote(schema)).append('.')
-            .append(Identifiers.quote(l.table));
-        int n = l.columns.size();
+        String sql = lookupSql(l);
         Map<String, List<Version>> byVersion = new HashMap<>();
-        Map<String, String[]> byKey = db.retrying("reading lookup table " + l.table, c -> {
-          Map<String, String[]> m = new HashMap<>();
-          byVersion.clear();
-          try (PreparedStatement s = c.prepareStatement(sql.toString());
-              ResultSet r = s.executeQuery()) {
-            while (r.next()) {
-              String[] values = new String[n];
-              for (int i = 0; i < values.length; i++) {
-                values[i] = r.getString(i + 2);
-              }
-              if (!l.asOf()) {
-                m.put(r.getString(1), values);
-                continue;
-              }
-              long from = r.getLong(n + 2);
-              from = r.wasNull() ? Long.MIN_VALUE : from;
-              long to = r.getLong(n + 3);
-              to = r.wasNull() ? Long.MAX_VALUE : to;
-              byVersion.computeIfAbsent(r.getString(1), k -> new java.util.ArrayList<>())
-                  .add(new Version(from, to, values));
-            }
-          }
-          return m;
-        });
+        Map<String, String[]> byKey = db.retrying("reading lookup table " + l.table,
+            c -> readLookup(c, l, sql, byVersion));
         Map<String, Version[]> versions = null;
         if (l.asOf()) {
-          versions = new HashMap<>();
-          for (Map.Entry<String, List<Version>> e : byVersion.entrySet()) {
-            Version[] vs = e.getValue().toArray(new Version[0]);
-            java.util.Arrays.sort(vs, java.util.Comparator.comparingLong(v -> v.from));
-            versions.put(e.getKey(), vs);
-          }
+          versions = sortedVersions(byVersion);
         }
         Loaded fresh = new Loaded(byKey, versions, System.currentTimeMillis());
         CACHE.put(cacheKey, fresh);
@@ -231,6 +191,73 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
                 : byKey.size());
         return fresh;
       }
+    }
+
+    /**
+     * The query of a lookup table: its key and its columns as text, then (for a dimension with
+     * versions) the start and end of each version's validity in epoch microseconds.
+     */
+    private String lookupSql(DatasetDefinition.Lookup l) {
+      StringBuilder sql = new StringBuilder("SELECT ").append(Identifiers.quote(l.on))
+          .append("::text");
+      for (String c : l.columns) {
+        sql.append(", ").append(Identifiers.quote(c)).append("::text");
+      }
+      if (l.asOf()) {
+        // Validity as epoch microseconds (timestamptz; a date or a timestamp without time
+        // zone counts as UTC).
+        sql.append(", (extract(epoch FROM ").append(Identifiers.quote(l.validFrom))
+            .append(") * 1000000)::bigint, ")
+            .append(l.validTo == null ? "NULL::bigint" : "(extract(epoch FROM "
+                + Identifiers.quote(l.validTo) + ") * 1000000)::bigint");
+      }
+      sql.append(" FROM ").append(Identifiers.quote(schema)).append('.')
+          .append(Identifiers.quote(l.table));
+      return sql.toString();
+    }
+
+    /**
+     * Reads a lookup table ({@code sql}) on {@code c}, one attempt of {@link Database#retrying}:
+     * returns the values by key; for a dimension with versions, returns an empty map and puts the
+     * versions of each key into {@code byVersion} (emptied first; a missing start or end is
+     * unbounded).
+     */
+    private static Map<String, String[]> readLookup(Connection c, DatasetDefinition.Lookup l,
+        String sql, Map<String, List<Version>> byVersion) throws SQLException {
+      int n = l.columns.size();
+      Map<String, String[]> m = new HashMap<>();
+      byVersion.clear();
+      try (PreparedStatement s = c.prepareStatement(sql);
+          ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          String[] values = new String[n];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = r.getString(i + 2);
+          }
+          if (!l.asOf()) {
+            m.put(r.getString(1), values);
+            continue;
+          }
+          long from = r.getLong(n + 2);
+          from = r.wasNull() ? Long.MIN_VALUE : from;
+          long to = r.getLong(n + 3);
+          to = r.wasNull() ? Long.MAX_VALUE : to;
+          byVersion.computeIfAbsent(r.getString(1), k -> new java.util.ArrayList<>())
+              .add(new Version(from, to, values));
+        }
+      }
+      return m;
+    }
+
+    /** The versions of each key as an array sorted by start. */
+    private static Map<String, Version[]> sortedVersions(Map<String, List<Version>> byVersion) {
+      Map<String, Version[]> versions = new HashMap<>();
+      for (Map.Entry<String, List<Version>> e : byVersion.entrySet()) {
+        Version[] vs = e.getValue().toArray(new Version[0]);
+        java.util.Arrays.sort(vs, java.util.Comparator.comparingLong(v -> v.from));
+        versions.put(e.getKey(), vs);
+      }
+      return versions;
     }
 
     @ProcessElement

@@ -306,6 +306,23 @@ public final class PostgresTables {
     }
   }
 
+  /** The SQL of one aggregate function {@code fn} of measure {@code measure} (quoted {@code col}). */
+  private static String measureSql(DatasetDefinition def, String measure, String col, String fn) {
+    double rank = DatasetDefinition.percentileRank(fn);
+    if (rank > 0) {
+      return "(percentile_disc(" + rank + ") WITHIN GROUP (ORDER BY " + col
+          + "))::double precision";
+    }
+    ColumnType t = def.typeOf(measure);
+    if (fn.equals("avg") && t.kind() != ColumnType.Kind.DOUBLE) {
+      // As AggregateMeasures: at least 6 decimals (the column's scale if larger), half up.
+      int scale = Math.max(AggregateMeasures.AVG_SCALE,
+          t.kind() == ColumnType.Kind.DECIMAL ? t.scale() : 0);
+      return "round(avg(" + col + "), " + scale + ")";
+    }
+    return fn + "(" + col + ")";
+  }
+
   /**
    * Recomputes the aggregate groups listed by {@code groupsQuery} (a query returning group column
    * values) from the rows table, exactly (percentiles with {@code percentile_disc}); groups left
@@ -330,21 +347,8 @@ public final class PostgresTables {
     for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
       String col = Identifiers.quote(m.getKey());
       for (String fn : m.getValue()) {
-        String name = Identifiers.quote(DatasetSchemas.measureColumn(m.getKey(), fn));
-        double rank = DatasetDefinition.percentileRank(fn);
-        names.add(name);
-        if (rank > 0) {
-          exprs.add("(percentile_disc(" + rank + ") WITHIN GROUP (ORDER BY " + col
-              + "))::double precision");
-        } else if (fn.equals("avg") && def.typeOf(m.getKey()).kind() != ColumnType.Kind.DOUBLE) {
-          // As AggregateMeasures: at least 6 decimals (the column's scale if larger), half up.
-          ColumnType t = def.typeOf(m.getKey());
-          int scale = Math.max(AggregateMeasures.AVG_SCALE,
-              t.kind() == ColumnType.Kind.DECIMAL ? t.scale() : 0);
-          exprs.add("round(avg(" + col + "), " + scale + ")");
-        } else {
-          exprs.add(fn + "(" + col + ")");
-        }
+        names.add(Identifiers.quote(DatasetSchemas.measureColumn(m.getKey(), fn)));
+        exprs.add(measureSql(def, m.getKey(), col, fn));
       }
     }
     StringBuilder sql = new StringBuilder("WITH g AS (").append(groupsQuery).append("), fresh AS (")

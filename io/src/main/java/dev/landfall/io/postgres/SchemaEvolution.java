@@ -152,54 +152,101 @@ public final class SchemaEvolution {
         throw refusal(def, hash, recorded, rows, "key", "the table has the key " + key
             + " and the new definition says " + def.key + "; a key cannot change in place");
       }
-      for (TableSpec.Column col : rows.columns) {
-        Live was = live.get(col.name);
-        String wanted = canonical(col.sqlType);
-        String column = Identifiers.quote(col.name);
-        if (was == null) {
-          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ADD COLUMN " + column + " "
-              + col.sqlType);
-          changes.add(new Change("column_added", rows.table, col.name,
-              "added as " + words(wanted) + ", NULL in the rows stored before"));
-          continue;
-        }
-        if (!was.type.equals(wanted)) {
-          String using = widening(was.type, wanted, column);
-          if (using == null) {
-            throw refusal(def, hash, recorded, rows, col.name, "the table holds "
-                + words(was.type) + " and the new definition says " + words(wanted)
-                + "; only int→long, decimal(p,s)→decimal(p',s) with p'≥p and date→timestamp"
-                + " widen in place");
-          }
-          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column + " TYPE "
-              + col.sqlType + using);
-          changes.add(new Change("type_widened", rows.table, col.name,
-              words(was.type) + " → " + words(wanted)));
-          widened = true;
-        }
-        if (was.notNull && !col.notNull) {
-          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column
-              + " DROP NOT NULL");
-          changes.add(new Change("not_null_dropped", rows.table, col.name,
-              "no longer required by the definition"));
-        }
+      widened = compareColumns(def, hash, recorded, rows, live, ddl, changes);
+      keepRemovedColumns(rows, live, newDefinition, ddl, changes);
+    }
+    boolean rebuild = compareAggregates(c, def, schema, recorded, newDefinition, live, changes);
+    if (newDefinition && recorded != null && recorded.def != null) {
+      noteCommentChanges(recorded, rows, live, changes);
+    }
+
+    if (widened || rebuild) {
+      dropViews(c, def, schema, recorded);
+    }
+    executeDdl(c, def, hash, ddl, changes);
+    if (rebuild) {
+      rebuildAggregates(c, def, schema, rows);
+    }
+    recordChanges(c, schema, def, hash, recorded, newDefinition, changes);
+    return changes;
+  }
+
+  /**
+   * Compares each column of the definition's rows table with the live one: a column that is not
+   * there yet is added, a widened type altered, a column no longer required made nullable (the
+   * statements go to {@code ddl}, what they do to {@code changes}). Throws the refusal for a type
+   * that does not widen in place. Returns whether a type was widened.
+   */
+  private static boolean compareColumns(DatasetDefinition def, String hash, Recorded recorded,
+      TableSpec rows, Map<String, Live> live, List<String> ddl, List<Change> changes) {
+    boolean widened = false;
+    for (TableSpec.Column col : rows.columns) {
+      Live was = live.get(col.name);
+      String wanted = canonical(col.sqlType);
+      String column = Identifiers.quote(col.name);
+      if (was == null) {
+        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ADD COLUMN " + column + " "
+            + col.sqlType);
+        changes.add(new Change("column_added", rows.table, col.name,
+            "added as " + words(wanted) + ", NULL in the rows stored before"));
+        continue;
       }
-      List<String> names = rows.columnNames();
-      for (Map.Entry<String, Live> was : live.entrySet()) {
-        if (names.contains(was.getKey())) {
-          continue;
+      if (!was.type.equals(wanted)) {
+        String using = widening(was.type, wanted, column);
+        if (using == null) {
+          throw refusal(def, hash, recorded, rows, col.name, "the table holds "
+              + words(was.type) + " and the new definition says " + words(wanted)
+              + "; only int→long, decimal(p,s)→decimal(p',s) with p'≥p and date→timestamp"
+              + " widen in place");
         }
-        if (was.getValue().notNull) {
-          ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN "
-              + Identifiers.quote(was.getKey()) + " DROP NOT NULL");
-        }
-        if (newDefinition || was.getValue().notNull) {
-          changes.add(new Change("column_kept", rows.table, was.getKey(),
-              "no longer in the definition: kept (nullable) with the rows stored before, no"
-                  + " longer written to Parquet"));
-        }
+        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column + " TYPE "
+            + col.sqlType + using);
+        changes.add(new Change("type_widened", rows.table, col.name,
+            words(was.type) + " → " + words(wanted)));
+        widened = true;
+      }
+      if (was.notNull && !col.notNull) {
+        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column
+            + " DROP NOT NULL");
+        changes.add(new Change("not_null_dropped", rows.table, col.name,
+            "no longer required by the definition"));
       }
     }
+    return widened;
+  }
+
+  /**
+   * Keeps the live columns the definition no longer names: a NOT NULL one is made nullable (to
+   * {@code ddl}); each is noted in {@code changes} when the definition is new or it was NOT NULL.
+   */
+  private static void keepRemovedColumns(TableSpec rows, Map<String, Live> live,
+      boolean newDefinition, List<String> ddl, List<Change> changes) {
+    List<String> names = rows.columnNames();
+    for (Map.Entry<String, Live> was : live.entrySet()) {
+      if (names.contains(was.getKey())) {
+        continue;
+      }
+      if (was.getValue().notNull) {
+        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN "
+            + Identifiers.quote(was.getKey()) + " DROP NOT NULL");
+      }
+      if (newDefinition || was.getValue().notNull) {
+        changes.add(new Change("column_kept", rows.table, was.getKey(),
+            "no longer in the definition: kept (nullable) with the rows stored before, no"
+                + " longer written to Parquet"));
+      }
+    }
+  }
+
+  /**
+   * Compares the live aggregate table (when the definition has aggregates and the rows table
+   * exists) with the definition's, columns, types and NOT NULL; notes in {@code changes} an
+   * aggregate table to rebuild, or one the new definition no longer has (kept). Returns whether
+   * the aggregate table is to be rebuilt.
+   */
+  private static boolean compareAggregates(Connection c, DatasetDefinition def, String schema,
+      Recorded recorded, boolean newDefinition, Map<String, Live> live, List<Change> changes)
+      throws SQLException {
     boolean rebuild = false;
     if (def.aggregates != null && !live.isEmpty()) {
       TableSpec agg = PostgresTables.aggregates(def, schema);
@@ -224,24 +271,44 @@ public final class SchemaEvolution {
       changes.add(new Change("aggregates_kept", def.name + "_agg", null,
           "no longer in the definition: kept as it is, no longer updated"));
     }
-    if (newDefinition && recorded != null && recorded.def != null) {
-      for (TableSpec.Column col : rows.columns) {
-        String before = PostgresTables.describe(recorded.def, col.name);
-        if (live.containsKey(col.name) && !Objects.equals(before, col.comment)) {
-          changes.add(new Change("comment_changed", rows.table, col.name,
-              "description now: " + col.comment));
-        }
-      }
-    }
+    return rebuild;
+  }
 
-    if (widened || rebuild) {
-      // A view that reads a column keeps its type: drop the definition's views (old and new) so
-      // the column can change; PostgresTables creates the new definition's views again.
-      for (String view : viewNames(def, recorded)) {
-        execute(c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "."
-            + Identifiers.quote(view));
+  /**
+   * Notes in {@code changes} each live column whose description differs from the one the recorded
+   * definition gave it (the caller checks that a recorded definition can be read).
+   */
+  private static void noteCommentChanges(Recorded recorded, TableSpec rows,
+      Map<String, Live> live, List<Change> changes) {
+    for (TableSpec.Column col : rows.columns) {
+      String before = PostgresTables.describe(recorded.def, col.name);
+      if (live.containsKey(col.name) && !Objects.equals(before, col.comment)) {
+        changes.add(new Change("comment_changed", rows.table, col.name,
+            "description now: " + col.comment));
       }
     }
+  }
+
+  /**
+   * Drops the views of the definition and of the recorded one (if any), before a column type
+   * changes or the aggregate table is rebuilt.
+   */
+  private static void dropViews(Connection c, DatasetDefinition def, String schema,
+      Recorded recorded) throws SQLException {
+    // A view that reads a column keeps its type: drop the definition's views (old and new) so
+    // the column can change; PostgresTables creates the new definition's views again.
+    for (String view : viewNames(def, recorded)) {
+      execute(c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "."
+          + Identifiers.quote(view));
+    }
+  }
+
+  /**
+   * Executes the {@code ddl} statements in order; one that PostgreSQL refuses becomes an {@link
+   * IllegalArgumentException} naming the definition and the change it was to make.
+   */
+  private static void executeDdl(Connection c, DatasetDefinition def, String hash,
+      List<String> ddl, List<Change> changes) throws SQLException {
     for (int i = 0; i < ddl.size(); i++) {
       try {
         execute(c, ddl.get(i));
@@ -254,17 +321,32 @@ public final class SchemaEvolution {
             + " another --dbSchema.", e);
       }
     }
-    if (rebuild) {
-      TableSpec agg = PostgresTables.aggregates(def, schema);
-      execute(c, "DROP TABLE IF EXISTS " + agg.qualifiedName());
-      for (String sql : agg.createStatements()) {
-        execute(c, sql);
-      }
-      String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
-          .collect(java.util.stream.Collectors.joining(", "));
-      execute(c, PostgresTables.refreshAggregatesSql(def, schema,
-          "SELECT DISTINCT " + groups + " FROM " + rows.qualifiedName()));
+  }
+
+  /**
+   * Drops and creates again the aggregate table of the definition, then computes it from the rows
+   * table, for every group stored there.
+   */
+  private static void rebuildAggregates(Connection c, DatasetDefinition def, String schema,
+      TableSpec rows) throws SQLException {
+    TableSpec agg = PostgresTables.aggregates(def, schema);
+    execute(c, "DROP TABLE IF EXISTS " + agg.qualifiedName());
+    for (String sql : agg.createStatements()) {
+      execute(c, sql);
     }
+    String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
+        .collect(java.util.stream.Collectors.joining(", "));
+    execute(c, PostgresTables.refreshAggregatesSql(def, schema,
+        "SELECT DISTINCT " + groups + " FROM " + rows.qualifiedName()));
+  }
+
+  /**
+   * Records a new definition (with its JSON) in {@code landfall_schema_changes}, then logs and
+   * records each change, in order.
+   */
+  private static void recordChanges(Connection c, String schema, DatasetDefinition def,
+      String hash, Recorded recorded, boolean newDefinition, List<Change> changes)
+      throws SQLException {
     if (newDefinition) {
       record(c, schema, def, hash, new Change("definition", null, null, recorded == null
           ? "first definition recorded" : "replaces definition " + recorded.hash), true);
@@ -273,7 +355,6 @@ public final class SchemaEvolution {
       LOG.info("dataset {}: schema change for definition {}: {}", def.name, hash, change);
       record(c, schema, def, hash, change, false);
     }
-    return changes;
   }
 
   /** The change a DDL statement makes (matched by its column), for messages. */
