@@ -20,8 +20,8 @@ import org.apache.beam.sdk.values.Row;
 /**
  * Writes the Parquet file of each input file as its rows go by, without a shuffle: the files,
  * names and contents {@link WriteParquetPartitions} writes with one shard per input file, for
- * clean rows that arrive <b>each input file's rows together</b>, as {@link
- * dev.landfall.io.csv.ReadDeduplicatedCsv} emits them (steps in between may only map rows one to
+ * clean rows that arrive <b>each input file's rows together</b>, as the CSV backfill's second
+ * pass ({@code csv.ReadDeduplicatedCsv}) emits them (steps in between may only map rows one to
  * one). The file of an input file is opened at its first row and written under a temporary name
  * ({@code .<name>.inprogress}); at the next input file's first row, or at the end of the bundle,
  * it is closed and renamed, so a reader never sees a half-written file under its final name.
