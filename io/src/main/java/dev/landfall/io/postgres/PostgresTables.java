@@ -117,6 +117,23 @@ public final class PostgresTables {
     return exprs;
   }
 
+  /** True for the index on the aggregate groups (its key is {@link #groupKey} when NULLs group). */
+  private static boolean isGroupIndex(DatasetDefinition def, List<String> cols) {
+    return def.aggregates != null && cols.equals(def.aggregates.groupBy);
+  }
+
+  /** True when index {@code i}'s key expressions are the leading ones of another index's key. */
+  private static boolean leadsAnother(List<List<String>> keys, int i) {
+    List<String> mine = keys.get(i);
+    for (int j = 0; j < keys.size(); j++) {
+      List<String> other = keys.get(j);
+      if (j != i && other.size() > mine.size() && other.subList(0, mine.size()).equals(mine)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** True when a group column may be NULL (see {@link #groupKey}). */
   public static boolean hasNullableGroups(DatasetDefinition def) {
     return def.aggregates != null
@@ -441,24 +458,29 @@ public final class PostgresTables {
     }
     // Per-file bookkeeping (ledger counts, re-ingest, watch-mode refresh and Parquet export).
     indexes.add(List.of(DatasetDefinition.SOURCE_FILE));
+    List<List<String>> keys = new ArrayList<>();
+    for (List<String> cols : indexes) {
+      keys.add(isGroupIndex(def, cols) ? groupKey(def)
+          : cols.stream().map(Identifiers::quote).collect(java.util.stream.Collectors.toList()));
+    }
     List<String> sql = new ArrayList<>();
     for (int i = 0; i < indexes.size(); i++) {
       List<String> cols = indexes.get(i);
-      if (def.key.equals(cols)) {
+      if (def.key.equals(cols) || leadsAnother(keys, i)) {
+        // The key has the primary key's index; an index whose columns lead another index (a
+        // partition column that the aggregate groups start with) is served by that one, and
+        // every row would pay for a second one.
         continue;
       }
       // The group index holds the NULL-safe group expressions that the aggregate refresh matches.
-      boolean groups = def.aggregates != null && cols.equals(def.aggregates.groupBy)
-          && hasNullableGroups(def);
+      boolean groups = isGroupIndex(def, cols) && hasNullableGroups(def);
       String name = def.name + "_by_" + String.join("_", cols) + (groups ? "_groups" : "");
       if (name.length() > 63) {
         name = def.name.substring(0, Math.min(def.name.length(), 55)) + "_idx" + i;
       }
       sql.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(name) + " ON "
           + Identifiers.quote(schema) + "." + Identifiers.quote(def.name) + " ("
-          + (groups ? String.join(", ", groupKey(def)) : cols.stream().map(Identifiers::quote)
-              .collect(java.util.stream.Collectors.joining(", ")))
-          + ")");
+          + String.join(", ", keys.get(i)) + ")");
     }
     return sql;
   }
