@@ -44,8 +44,6 @@ public final class RunPlan {
   /** Hash buckets of a CSV backfill's key pass unless --dedupeBuckets says otherwise. */
   static final int KEY_BUCKETS = 1024;
 
-  private final DatasetDefinition definition;
-  private final String dbSchema;
   private final DatasetTables tables;
   private final Set<Sink> sinks;
   private final InputFormat format;
@@ -74,9 +72,7 @@ public final class RunPlan {
   private final String webhookUrl;
 
   private RunPlan(LandfallOptions o, DatasetDefinition definition) {
-    this.definition = definition;
-    this.dbSchema = o.getDbSchema();
-    this.tables = DatasetTables.of(definition, dbSchema);
+    this.tables = DatasetTables.of(definition, o.getDbSchema());
     this.sinks = sinks(o.getSinks());
     this.format = format(o.getFormat());
     this.watch = o.getWatch();
@@ -126,8 +122,8 @@ public final class RunPlan {
   }
 
   private void checkCombinations(LandfallOptions o) {
-    if (sampleInput && !definition.name.equals("billing")) {
-      throw new IllegalArgumentException("--input is required for dataset '" + definition.name
+    if (sampleInput && !definition().name.equals("billing")) {
+      throw new IllegalArgumentException("--input is required for dataset '" + definition().name
           + "' (sample data exists for billing only)");
     }
     if (compact) {
@@ -254,12 +250,12 @@ public final class RunPlan {
   }
 
   public DatasetDefinition definition() {
-    return definition;
+    return tables.definition();
   }
 
   /** The PostgreSQL schema of the dataset's tables (checked as a safe identifier). */
   public String dbSchema() {
-    return dbSchema;
+    return tables.schema();
   }
 
   /** The dataset's tables in PostgreSQL: the definition and the schema, checked. */
@@ -290,7 +286,7 @@ public final class RunPlan {
 
   /** The folder of the sample data generated for a run without --input. */
   public Path sampleFolder() {
-    return workDir.resolve("sample-input").resolve(definition.name);
+    return workDir.resolve("sample-input").resolve(definition().name);
   }
 
   public Path workDir() {
