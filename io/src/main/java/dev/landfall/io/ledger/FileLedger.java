@@ -15,7 +15,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The durable record of which input files were ingested: table {@code landfall_files} in the
@@ -34,6 +36,8 @@ public final class FileLedger implements Serializable {
   public static final String TABLE = "landfall_files";
   public static final String CHANNEL = "landfall_status";
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Files closed per transaction after a backfill. */
+  private static final int FINISH_BATCH = 1000;
 
   /** What a claim decided. */
   public enum Claim {
@@ -368,9 +372,12 @@ public final class FileLedger implements Serializable {
         }
       }
     }
+    // Closed in transactions of up to FINISH_BATCH files: one grouped count of the rows table per
+    // batch instead of an index scan per file (a 10M-row backfill spent ~10 s counting 42 files).
     List<String> events = new java.util.ArrayList<>(paths.size());
-    for (int i = 0; i < paths.size(); i++) {
-      events.add(finish(paths.get(i), items.get(i), false));
+    for (int from = 0; from < paths.size(); from += FINISH_BATCH) {
+      int to = Math.min(paths.size(), from + FINISH_BATCH);
+      events.addAll(finishAll(paths.subList(from, to), items.subList(from, to), false));
     }
     return events;
   }
@@ -406,9 +413,13 @@ public final class FileLedger implements Serializable {
             s.execute();
           }
         }
+        Map<String, Long> valid = validRows(c, paths);
+        Map<String, RejectCounts> rejects = rejects(c, paths);
         List<String> events = new java.util.ArrayList<>(paths.size());
         for (int i = 0; i < paths.size(); i++) {
-          events.add(finish(c, paths.get(i), items.get(i)));
+          String path = paths.get(i);
+          events.add(finish(c, path, items.get(i), valid.getOrDefault(path, 0L),
+              rejects.getOrDefault(path, RejectCounts.NONE)));
         }
         c.commit();
         return events;
@@ -419,31 +430,51 @@ public final class FileLedger implements Serializable {
     });
   }
 
-  private String finish(Connection c, String path, long items) throws SQLException {
-    long valid;
-    try (PreparedStatement s = c.prepareStatement(
-        "SELECT count(*) FROM " + rowsTable() + " WHERE source_file = ?")) {
-      s.setString(1, path);
+  /** Rows each file contributed to the rows table (files without rows are absent). */
+  private Map<String, Long> validRows(Connection c, List<String> paths) throws SQLException {
+    Map<String, Long> valid = new HashMap<>();
+    try (PreparedStatement s = c.prepareStatement("SELECT source_file, count(*) FROM "
+        + rowsTable() + " WHERE source_file = ANY (?) GROUP BY source_file")) {
+      s.setArray(1, c.createArrayOf("text", paths.toArray()));
       try (ResultSet r = s.executeQuery()) {
-        r.next();
-        valid = r.getLong(1);
+        while (r.next()) {
+          valid.put(r.getString(1), r.getLong(2));
+        }
       }
     }
-    long rejectedRows;
-    long fileRejects;
-    String error;
-    try (PreparedStatement s = c.prepareStatement("SELECT count(*) FILTER (WHERE NOT whole),"
-        + " count(*) FILTER (WHERE whole), min(reason || ': ' || message) FILTER (WHERE whole)"
-        + " FROM (SELECT reason, message, reason IN ('header', 'partition', 'file') AS whole FROM "
-        + rejectsTable() + " WHERE source_file = ?) r")) {
-      s.setString(1, path);
+    return valid;
+  }
+
+  /** A file's dead letters: rejected rows, whole-file rejects, and the first whole-file error. */
+  private record RejectCounts(long rows, long fileRejects, String error) {
+    static final RejectCounts NONE = new RejectCounts(0, 0, null);
+  }
+
+  private Map<String, RejectCounts> rejects(Connection c, List<String> paths)
+      throws SQLException {
+    Map<String, RejectCounts> rejects = new HashMap<>();
+    try (PreparedStatement s = c.prepareStatement("SELECT source_file,"
+        + " count(*) FILTER (WHERE NOT whole), count(*) FILTER (WHERE whole),"
+        + " min(reason || ': ' || message) FILTER (WHERE whole)"
+        + " FROM (SELECT source_file, reason, message, reason IN ('header', 'partition', 'file')"
+        + " AS whole FROM " + rejectsTable() + " WHERE source_file = ANY (?)) r"
+        + " GROUP BY source_file")) {
+      s.setArray(1, c.createArrayOf("text", paths.toArray()));
       try (ResultSet r = s.executeQuery()) {
-        r.next();
-        rejectedRows = r.getLong(1);
-        fileRejects = r.getLong(2);
-        error = r.getString(3);
+        while (r.next()) {
+          rejects.put(r.getString(1),
+              new RejectCounts(r.getLong(2), r.getLong(3), r.getString(4)));
+        }
       }
     }
+    return rejects;
+  }
+
+  private String finish(Connection c, String path, long items, long valid, RejectCounts rejects)
+      throws SQLException {
+    long rejectedRows = rejects.rows();
+    long fileRejects = rejects.fileRejects();
+    String error = rejects.error();
     long read = Math.max(0, items - fileRejects);
     long duplicate = Math.max(0, read - valid - rejectedRows);
     String status = error == null ? "done" : "failed";

@@ -254,6 +254,39 @@ class FileLedgerTest extends PostgresTestBase {
   }
 
   @Test
+  void filesClosedTogetherAfterTheJobEachGetTheirOwnCounts() throws Exception {
+    FileLedger ledger = ledger("sm_batch");
+    Instant since = Instant.now().minusSeconds(60);
+    String rows = "/in/date=2024-01-01/rows.csv";
+    String mixed = "/in/date=2024-01-01/mixed.csv";
+    String empty = "/in/date=2024-01-02/empty.csv";
+    String header = "/in/date=2024-01-02/header.csv";
+    for (String f : List.of(rows, mixed, empty, header)) {
+      ledger.claim(f, 100, MODIFIED, null, false);
+    }
+    insertRows(db(), "sm_batch", rows, 3);
+    ledger.recordItems(rows, 3);
+    // 7 items: 4 stored, 2 rejected rows, 1 duplicate.
+    insertRows(db(), "sm_batch", mixed, 4);
+    insertReject("sm_batch", mixed, 5, "type");
+    insertReject("sm_batch", mixed, 6, "required");
+    ledger.recordItems(mixed, 7);
+    ledger.recordItems(empty, 0);
+    insertReject("sm_batch", header, 0, "header");
+    ledger.recordItems(header, 1);
+
+    List<String> events = ledger.finishRecorded(since);
+    assertThat("events in path order", events.stream()
+        .map(e -> e.replaceAll(".*\"path\":\"([^\"]*)\".*", "$1")).toList(),
+        equalTo(List.of(mixed, rows, empty, header)));
+    assertThat(query(db(), "SELECT string_agg(path || ' ' || status || ' ' || rows_read || ' '"
+        + " || rows_valid || ' ' || rows_duplicate || ' ' || rows_rejected || ' '"
+        + " || coalesce(error, '-'), ', ' ORDER BY path) FROM sm_batch.landfall_files"),
+        equalTo(List.of(mixed + " done 7 4 1 2 -, " + rows + " done 3 3 0 0 -, "
+            + empty + " done 0 0 0 0 -, " + header + " failed 0 0 0 0 header: bad")));
+  }
+
+  @Test
   void everyChangeIsNotifiedOnTheStatusChannel() throws Exception {
     FileLedger ledger = ledger("sm_notify");
     try (Connection listener = db().connect()) {
