@@ -153,7 +153,8 @@ public final class LandfallGraph {
     boolean watch = plan.watch();
     boolean countDuplicates = plan.postgres() && !plan.finishesFilesAfterJob();
     if (plan.readsTwice()) {
-      ReadDeduplicatedCsv readTwice = new ReadDeduplicatedCsv(def).inBuckets(plan.keyBuckets());
+      ReadDeduplicatedCsv readTwice = new ReadDeduplicatedCsv(def).inBuckets(plan.keyBuckets())
+          .balancedOver(plan.secondPassWorkers());
       PCollectionTuple read = files.apply("ReadAndDeduplicateCsv",
           countDuplicates ? readTwice.withDuplicateCounts() : readTwice);
       return new CleanRows(read.get(ReadDeduplicatedCsv.CLEAN),

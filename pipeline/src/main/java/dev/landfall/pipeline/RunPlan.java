@@ -1,7 +1,9 @@
 package dev.landfall.pipeline;
 
+
 import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.io.postgres.DatasetTables;
+import dev.landfall.pipeline.options.FlinkRunnerSettings;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.options.WatchOptions;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -58,6 +60,7 @@ public final class RunPlan {
   private final boolean compact;
   private final boolean detached;
   private final boolean directRunner;
+  private final int flinkParallelism;
   private final Duration pollInterval;
   private final Duration stopAfterIdle;
   private final Duration lookupRefresh;
@@ -79,6 +82,9 @@ public final class RunPlan {
     this.compact = o.getCompact();
     this.detached = FlinkDefaults.isDetached(o);
     this.directRunner = o.getRunner().getSimpleName().equals("DirectRunner");
+    Integer parallelism = o.as(FlinkRunnerSettings.class).getParallelism();
+    this.flinkParallelism =
+        FlinkDefaults.isFlink(o) && parallelism != null && parallelism > 0 ? parallelism : 0;
     this.sampleInput = o.getInput().isEmpty() && !compact;
     this.workDir = Paths.get(o.getWorkDir()).toAbsolutePath();
     this.input = sampleInput ? sampleFolder().toString() : o.getInput();
@@ -397,6 +403,14 @@ public final class RunPlan {
   /** A CSV backfill reads each file twice: keys first, then each file's winning rows. */
   public boolean readsTwice() {
     return !watch && !parquetInput();
+  }
+
+  /**
+   * The workers a CSV backfill's second pass spreads its files over ({@code --parallelism} on the
+   * FlinkRunner); 1 (files keyed by rank) on other runners or when Flink picks the parallelism.
+   */
+  public int secondPassWorkers() {
+    return Math.max(1, flinkParallelism);
   }
 
   /** Buckets of the key pass of a CSV backfill: --dedupeBuckets, with -1 resolved. */

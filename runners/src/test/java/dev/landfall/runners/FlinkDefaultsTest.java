@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.pipeline.FlinkDefaults;
 import dev.landfall.pipeline.LandfallPipeline;
+import dev.landfall.pipeline.RunPlan;
 import dev.landfall.pipeline.options.FlinkRunnerSettings;
 import dev.landfall.pipeline.options.LandfallOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -85,5 +86,21 @@ class FlinkDefaultsTest {
         equalTo(false));
     assertThat("the DirectRunner is left alone", LandfallPipeline.options()
         .as(FlinkRunnerSettings.class).getObjectReuse(), equalTo(false));
+  }
+
+  @Test
+  void theSecondPassIsSpreadOverFlinksParallelism() throws Exception {
+    assertThat(plan("--runner=FlinkRunner", "--parallelism=3").secondPassWorkers(), equalTo(3));
+    assertThat("Flink picks the parallelism: files keyed by rank",
+        plan("--runner=FlinkRunner").secondPassWorkers(), equalTo(1));
+    assertThat(plan("--parallelism=3").secondPassWorkers(), equalTo(1));
+    assertThat("read back by the FlinkRunner", parse("--runner=FlinkRunner", "--parallelism=3")
+        .getParallelism(), equalTo(3));
+  }
+
+  private static RunPlan plan(String... args) throws Exception {
+    PipelineOptionsFactory.register(LandfallOptions.class);
+    return RunPlan.from(PipelineOptionsFactory.fromArgs(args).withValidation()
+        .as(LandfallOptions.class));
   }
 }

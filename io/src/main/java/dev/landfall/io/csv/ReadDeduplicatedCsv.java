@@ -27,6 +27,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
@@ -47,7 +48,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * FindDuplicateLines} finds the lines that lose their key (the smallest {@code (source_file,
  * source_line)} wins, as in {@link DeduplicateByKey}); the second pass ({@code ReadWinners})
  * reads each file again, together with its losing lines, and emits its winning rows in line
- * order, each input file's rows together.
+ * order, each input file's rows together. Each file goes to the second pass's worker that {@link
+ * BalancedFileKeys} chose for it, so that the workers read about as many records each.
  *
  * <p>The result is the same as {@link ReadCsvFiles#validated()} followed by {@link
  * DeduplicateByKey}: outputs {@link #CLEAN} (the winners), {@link #REJECTS}, {@link #FILE_ITEMS}
@@ -76,25 +78,37 @@ public class ReadDeduplicatedCsv
   private final DatasetDefinition definition;
   private final int buckets;
   private final boolean duplicateCounts;
+  private final int workers;
 
   public ReadDeduplicatedCsv(DatasetDefinition definition) {
-    this(definition, 0, false);
+    this(definition, 0, false, 1);
   }
 
-  private ReadDeduplicatedCsv(DatasetDefinition definition, int buckets, boolean duplicateCounts) {
+  private ReadDeduplicatedCsv(DatasetDefinition definition, int buckets, boolean duplicateCounts,
+      int workers) {
     this.definition = definition;
     this.buckets = buckets;
     this.duplicateCounts = duplicateCounts;
+    this.workers = workers;
   }
 
   /** De-duplicates in {@code buckets} hash buckets (0: per key); see {@link FindDuplicateLines}. */
   public ReadDeduplicatedCsv inBuckets(int buckets) {
-    return new ReadDeduplicatedCsv(definition, buckets, duplicateCounts);
+    return new ReadDeduplicatedCsv(definition, buckets, duplicateCounts, workers);
   }
 
   /** Also emits, per input file, how many of its rows lost their key ({@link #DUPLICATES}). */
   public ReadDeduplicatedCsv withDuplicateCounts() {
-    return new ReadDeduplicatedCsv(definition, buckets, true);
+    return new ReadDeduplicatedCsv(definition, buckets, true, workers);
+  }
+
+  /**
+   * Spreads the second pass's files evenly, by their record counts, over {@code workers} workers
+   * of the FlinkRunner (its parallelism; see {@link BalancedFileKeys}); 1 (the default) keys
+   * each file by its rank.
+   */
+  public ReadDeduplicatedCsv balancedOver(int workers) {
+    return new ReadDeduplicatedCsv(definition, buckets, duplicateCounts, workers);
   }
 
   @Override
@@ -115,18 +129,29 @@ public class ReadDeduplicatedCsv
             .apply("FindDuplicateLines", FindDuplicateLines.fromPacked())
         : firstPass.get(KEYS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
             .apply("FindDuplicateLines", new FindDuplicateLines());
-    PCollection<KV<Integer, FileIO.ReadableFile>> ranked = files
-        .apply("RankFiles", ParDo.of(new RankFn(names)).withSideInputs(names))
-        .setCoder(KvCoder.of(VarIntCoder.of(), ReadableFileCoder.of()));
+    PCollection<KV<String, Long>> items = firstPass.get(FILE_ITEMS)
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
 
-    PCollection<Row> winners = KeyedPCollectionTuple.of(FILE, ranked).and(LOSING_LINES, losing)
+    // Each file and its losing lines under the key that sends them to the worker chosen for it.
+    PCollectionView<Map<String, Long>> records = items.apply("RecordsPerFile", View.asMap());
+    SecondPassKeys keys = new SecondPassKeys(names, records, workers);
+    PCollection<KV<Integer, FileIO.ReadableFile>> keyedFiles = files
+        .apply("KeyFilesForSecondPass",
+            ParDo.of(new FileKeyFn(keys)).withSideInputs(names, records))
+        .setCoder(KvCoder.of(VarIntCoder.of(), ReadableFileCoder.of()));
+    PCollection<KV<Integer, Long>> keyedLosing = losing
+        .apply("KeyLosingLinesForSecondPass",
+            ParDo.of(new LosingLineKeyFn(keys)).withSideInputs(names, records))
+        .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
+
+    PCollection<Row> winners =
+        KeyedPCollectionTuple.of(FILE, keyedFiles).and(LOSING_LINES, keyedLosing)
         .apply("FileWithItsLosingLines", CoGroupByKey.create())
         .apply("ReadWinners", ParDo.of(new ReadWinnersFn(definition)))
         .setCoder(DatasetSchemas.cleanCoder(definition));
     PCollectionTuple out = PCollectionTuple.of(CLEAN, winners)
         .and(REJECTS, firstPass.get(REJECTS).setRowSchema(DatasetSchemas.REJECT))
-        .and(FILE_ITEMS, firstPass.get(FILE_ITEMS)
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+        .and(FILE_ITEMS, items);
     if (duplicateCounts) {
       out = out.and(DUPLICATES, losing
           .apply("LosingLinesPerFile", Count.perKey())
@@ -206,15 +231,83 @@ public class ReadDeduplicatedCsv
     }
   }
 
-  static final class RankFn extends RankedFn<KV<Integer, FileIO.ReadableFile>> {
-    RankFn(PCollectionView<List<String>> names) {
-      super(names);
+  /**
+   * The second pass's grouping key of each file rank ({@link BalancedFileKeys}), built once per
+   * value of the side inputs (the sorted file names and the records per file).
+   */
+  static final class SecondPassKeys implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private final PCollectionView<List<String>> names;
+    private final PCollectionView<Map<String, Long>> records;
+    private final int workers;
+    private transient List<String> knownNames;
+    private transient Map<String, Long> knownRecords;
+    private transient Map<String, Integer> ranks;
+    private transient int[] keys;
+
+    SecondPassKeys(PCollectionView<List<String>> names, PCollectionView<Map<String, Long>> records,
+        int workers) {
+      this.names = names;
+      this.records = records;
+      this.workers = workers;
+    }
+
+    private void refresh(DoFn<?, ?>.ProcessContext c) {
+      List<String> all = c.sideInput(names);
+      Map<String, Long> counts = c.sideInput(records);
+      if (all != knownNames || counts != knownRecords) {
+        Map<String, Integer> m = new HashMap<>(all.size() * 2);
+        for (int i = 0; i < all.size(); i++) {
+          m.put(all.get(i), i);
+        }
+        keys = BalancedFileKeys.keys(all, counts, workers);
+        ranks = m;
+        knownNames = all;
+        knownRecords = counts;
+      }
+    }
+
+    int ofRank(int rank, DoFn<?, ?>.ProcessContext c) {
+      refresh(c);
+      return keys[rank];
+    }
+
+    int ofPath(String path, DoFn<?, ?>.ProcessContext c) {
+      refresh(c);
+      Integer rank = ranks.get(path);
+      if (rank == null) {
+        throw new IllegalStateException("file " + path + " is not in the run's list of files");
+      }
+      return keys[rank];
+    }
+  }
+
+  /** A file under its second-pass key. */
+  static final class FileKeyFn extends DoFn<FileIO.ReadableFile, KV<Integer, FileIO.ReadableFile>> {
+    private final SecondPassKeys keys;
+
+    FileKeyFn(SecondPassKeys keys) {
+      this.keys = keys;
     }
 
     @ProcessElement
     public void process(ProcessContext c) {
       FileIO.ReadableFile file = c.element();
-      c.output(KV.of(rankOf(file.getMetadata().resourceId().toString(), c), file));
+      c.output(KV.of(keys.ofPath(file.getMetadata().resourceId().toString(), c), file));
+    }
+  }
+
+  /** A losing line (keyed by its file's rank) under its file's second-pass key. */
+  static final class LosingLineKeyFn extends DoFn<KV<Integer, Long>, KV<Integer, Long>> {
+    private final SecondPassKeys keys;
+
+    LosingLineKeyFn(SecondPassKeys keys) {
+      this.keys = keys;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) {
+      c.output(KV.of(keys.ofRank(c.element().getKey(), c), c.element().getValue()));
     }
   }
 
@@ -323,8 +416,8 @@ public class ReadDeduplicatedCsv
     public void process(@Element KV<Integer, CoGbkResult> joined, OutputReceiver<Row> out) {
       FileIO.ReadableFile file = joined.getValue().getOnly(FILE, null);
       if (file == null) {
-        throw new IllegalStateException("losing lines for file rank " + joined.getKey()
-            + " but no such file");
+        throw new IllegalStateException("losing lines under second-pass key " + joined.getKey()
+            + " but no file");
       }
       long[] losing = sortedLines(joined.getValue().getAll(LOSING_LINES));
       String path = file.getMetadata().resourceId().toString();

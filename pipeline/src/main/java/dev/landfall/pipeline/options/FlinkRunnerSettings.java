@@ -53,4 +53,12 @@ public interface FlinkRunnerSettings extends PipelineOptions {
   boolean getAttachedMode();
 
   void setAttachedMode(boolean value);
+
+  @Description("The degree of parallelism to be used when distributing operations onto workers."
+      + " If the parallelism is not set, the configured Flink default is used, or 1 if none can be"
+      + " found.")
+  @Default.Integer(-1)
+  Integer getParallelism();
+
+  void setParallelism(Integer value);
 }
