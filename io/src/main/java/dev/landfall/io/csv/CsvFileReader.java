@@ -5,10 +5,8 @@ import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.Rejects;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Reader;
 import java.io.Serializable;
 import java.nio.channels.Channels;
 import java.util.ArrayList;
@@ -16,7 +14,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,9 +24,6 @@ import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.values.Row;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +77,8 @@ final class CsvFileReader implements Serializable {
 
   private final DatasetDefinition def;
   private final boolean counting;
-  private transient CSVFormat format;
+  private transient char delimiter;
+  private transient char quote;
   private final InputFiles.Partitions partitionValues;
   private transient Set<String> fieldNames;
 
@@ -95,13 +90,8 @@ final class CsvFileReader implements Serializable {
 
   /** Builds the parser settings; call once (a DoFn's {@code @Setup}) before {@link #read}. */
   void setup() {
-    format =
-        CSVFormat.RFC4180.builder()
-            .setDelimiter(def.csv.delimiter.charAt(0))
-            .setQuote(def.csv.quote.charAt(0))
-            .setIgnoreEmptyLines(true)
-            .setIgnoreSurroundingSpaces(true)
-            .get();
+    delimiter = def.csv.delimiter.charAt(0);
+    quote = def.csv.quote.charAt(0);
     fieldNames = new HashSet<>();
     def.fields.forEach(f -> fieldNames.add(f.name));
   }
@@ -114,17 +104,15 @@ final class CsvFileReader implements Serializable {
     }
     long lastLine = 0;
     long records = 0;
-    try (Reader reader = open(file);
-        CSVParser parser = CSVParser.builder().setReader(reader).setFormat(format).get()) {
-      Iterator<CSVRecord> it = parser.iterator();
+    try (CsvRecordReader parser = open(file)) {
       Layout layout;
       if (def.csv.header) {
-        if (!it.hasNext()) {
+        String[] header = parser.next();
+        if (header == null) {
           rejectFile(out, path, 0, Rejects.HEADER, "file is empty: no header line");
           return 1;
         }
-        CSVRecord header = it.next();
-        lastLine = parser.getCurrentLineNumber();
+        lastLine = parser.lineNumber();
         layout = headerLayout(header, path, out);
         if (layout == null) {
           return 1;
@@ -135,10 +123,10 @@ final class CsvFileReader implements Serializable {
       List<Integer> columns = layout.columns;
       List<String> names = layout.names;
       int width = layout.width;
-      while (it.hasNext()) {
-        CSVRecord record = it.next();
-        long endLine = parser.getCurrentLineNumber();
-        List<String> cells = Arrays.asList(record.values());
+      String[] record;
+      while ((record = parser.next()) != null) {
+        long endLine = parser.lineNumber();
+        List<String> cells = Arrays.asList(record);
         // A record on one line starts there; else count the line breaks inside its cells.
         long startLine = endLine == lastLine + 1 ? endLine
             : Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
@@ -206,10 +194,10 @@ final class CsvFileReader implements Serializable {
    * is refused (a name given twice, no defined column, a required column missing, an unknown
    * column the definition rejects), its dead letter already handed to {@code out}.
    */
-  private Layout headerLayout(CSVRecord header, String path, Records out) {
+  private Layout headerLayout(String[] header, String path, Records out) {
     List<Integer> columns = new ArrayList<>(def.fields.size());
     Map<String, Integer> byName = new HashMap<>();
-    List<String> headerNames = new ArrayList<>(header.size());
+    List<String> headerNames = new ArrayList<>(header.length);
     String problem = readHeaderNames(header, headerNames, byName);
     List<String> missing = new ArrayList<>();
     int known = 0;
@@ -253,7 +241,7 @@ final class CsvFileReader implements Serializable {
     if (!unknown.isEmpty() && counting) {
       noteUnknownColumns(path, unknown);
     }
-    return new Layout(Collections.unmodifiableList(columns), names, header.size());
+    return new Layout(Collections.unmodifiableList(columns), names, header.length);
   }
 
   /**
@@ -261,11 +249,11 @@ final class CsvFileReader implements Serializable {
    * each into {@code byName} (the last, for a name given twice). Returns the problem of the first
    * name given twice, or null.
    */
-  private static String readHeaderNames(CSVRecord header, List<String> names,
+  private static String readHeaderNames(String[] header, List<String> names,
       Map<String, Integer> byName) {
     String problem = null;
-    for (int i = 0; i < header.size(); i++) {
-      String name = header.get(i).strip().toLowerCase(Locale.ROOT);
+    for (int i = 0; i < header.length; i++) {
+      String name = header[i].strip().toLowerCase(Locale.ROOT);
       names.add(name);
       if (byName.put(name, i) != null && problem == null) {
         problem = "header names column '" + name + "' twice";
@@ -292,15 +280,21 @@ final class CsvFileReader implements Serializable {
     }
   }
 
-  /** The file's text, strict UTF-8, without a leading byte order mark. */
-  private static Reader open(FileIO.ReadableFile file) throws IOException {
-    BufferedReader reader =
-        new BufferedReader(new StrictUtf8Reader(Channels.newInputStream(file.open())), 1 << 16);
-    reader.mark(1);
-    if (reader.read() != '\ufeff') {
-      reader.reset();
+  /** The file's records, read as strict UTF-8 without a leading byte order mark. */
+  private CsvRecordReader open(FileIO.ReadableFile file) throws IOException {
+    CsvRecordReader parser = new CsvRecordReader(
+        new StrictUtf8Reader(Channels.newInputStream(file.open())), delimiter, quote);
+    try {
+      parser.skipByteOrderMark();
+    } catch (IOException | RuntimeException e) {
+      try {
+        parser.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
     }
-    return reader;
+    return parser;
   }
 
   /**

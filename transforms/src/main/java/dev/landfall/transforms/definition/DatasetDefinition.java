@@ -281,6 +281,13 @@ public final class DatasetDefinition implements Serializable {
     if (csv.quote == null || csv.quote.length() != 1) {
       throw new IllegalArgumentException("csv.quote must be exactly one character");
     }
+    if ("\r\n".contains(csv.delimiter) || "\r\n".contains(csv.quote)) {
+      throw new IllegalArgumentException("csv.delimiter and csv.quote cannot be line breaks");
+    }
+    if (csv.delimiter.equals(csv.quote)) {
+      throw new IllegalArgumentException(
+          "csv.delimiter and csv.quote cannot be the same character ('" + csv.quote + "')");
+    }
     if (fields == null || fields.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' declares no fields");
     }
