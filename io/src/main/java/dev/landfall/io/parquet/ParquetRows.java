@@ -394,6 +394,24 @@ public final class ParquetRows {
     }
 
     /**
+     * The unscaled value's two's-complement bytes, big-endian and as few as hold its sign: {@code
+     * unscaledValue().toByteArray()}, taken from a long when the value has at most 18 digits.
+     */
+    static byte[] unscaledBytes(BigDecimal v) {
+      if (v.precision() > 18) {
+        return v.unscaledValue().toByteArray();
+      }
+      long u = v.scale() == 0 ? v.longValue() : v.scaleByPowerOfTen(v.scale()).longValue();
+      int n = (64 - Long.numberOfLeadingZeros(u < 0 ? ~u : u)) / 8 + 1;
+      byte[] b = new byte[n];
+      for (int i = n - 1; i >= 0; i--) {
+        b[i] = (byte) u;
+        u >>= 8;
+      }
+      return b;
+    }
+
+    /**
      * A string's UTF-8 bytes as an array-backed value: the same bytes as {@code
      * Binary.fromString}, whose buffer-backed values are slower to compare and hash for the
      * column statistics and dictionaries.
@@ -422,7 +440,7 @@ public final class ParquetRows {
           break;
         case DECIMAL:
           out.addBinary(org.apache.parquet.io.api.Binary.fromConstantByteArray(
-              ((BigDecimal) v).unscaledValue().toByteArray()));
+              unscaledBytes((BigDecimal) v)));
           break;
         case DATE:
           out.addInteger((int) ((LocalDate) v).toEpochDay());

@@ -1,14 +1,11 @@
 package dev.landfall.io.postgres;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.sdk.values.Row;
 
@@ -72,71 +69,60 @@ final class CopyBinary {
 
   /** {@code rows} as one binary COPY stream: header, one tuple per row, trailer. */
   static byte[] encode(List<Row> rows, Kind[] kinds) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(rows.size() * 160 + 32);
-    DataOutputStream out = new DataOutputStream(bytes);
-    try {
-      out.write(SIGNATURE);
-      out.writeInt(0); // flags
-      out.writeInt(0); // header extension length
-      for (Row row : rows) {
-        out.writeShort(kinds.length);
-        for (int i = 0; i < kinds.length; i++) {
-          Object v = row.getValue(i);
-          if (v == null) {
-            out.writeInt(-1);
-          } else {
-            value(out, kinds[i], v);
-          }
+    Buffer out = new Buffer(rows.size() * 160 + 32);
+    out.bytes(SIGNATURE);
+    out.int32(0); // flags
+    out.int32(0); // header extension length
+    for (Row row : rows) {
+      out.int16(kinds.length);
+      for (int i = 0; i < kinds.length; i++) {
+        Object v = row.getValue(i);
+        if (v == null) {
+          out.int32(-1);
+        } else {
+          value(out, kinds[i], v);
         }
       }
-      out.writeShort(-1);
-      out.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
     }
-    return bytes.toByteArray();
+    out.int16(-1);
+    return out.toByteArray();
   }
 
-  private static void value(DataOutputStream out, Kind kind, Object v) throws IOException {
+  private static void value(Buffer out, Kind kind, Object v) {
     switch (kind) {
       case TEXT:
-        byte[] text = ((String) v).getBytes(StandardCharsets.UTF_8);
-        out.writeInt(text.length);
-        out.write(text);
+        out.text((String) v, 0);
         break;
       case JSONB:
-        byte[] json = ((String) v).getBytes(StandardCharsets.UTF_8);
-        out.writeInt(json.length + 1);
-        out.writeByte(1); // jsonb's binary format version
-        out.write(json);
+        out.text((String) v, 1); // jsonb's binary format version
         break;
       case TEXT_ARRAY:
         textArray(out, (List<?>) v);
         break;
       case INT4:
-        out.writeInt(4);
-        out.writeInt(((Number) v).intValue());
+        out.int32(4);
+        out.int32(((Number) v).intValue());
         break;
       case INT8:
-        out.writeInt(8);
-        out.writeLong(((Number) v).longValue());
+        out.int32(8);
+        out.int64(((Number) v).longValue());
         break;
       case FLOAT8:
-        out.writeInt(8);
-        out.writeDouble(((Number) v).doubleValue());
+        out.int32(8);
+        out.int64(Double.doubleToLongBits(((Number) v).doubleValue()));
         break;
       case BOOL:
-        out.writeInt(1);
-        out.writeByte((Boolean) v ? 1 : 0);
+        out.int32(1);
+        out.int8((Boolean) v ? 1 : 0);
         break;
       case DATE:
-        out.writeInt(4);
-        out.writeInt(Math.toIntExact(((LocalDate) v).toEpochDay() - PG_EPOCH_DAYS));
+        out.int32(4);
+        out.int32(Math.toIntExact(((LocalDate) v).toEpochDay() - PG_EPOCH_DAYS));
         break;
       case TIMESTAMPTZ:
         Instant t = (Instant) v;
-        out.writeInt(8);
-        out.writeLong(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
+        out.int32(8);
+        out.int64(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
             t.getNano() / 1_000) - PG_EPOCH_MICROS);
         break;
       case NUMERIC:
@@ -147,22 +133,22 @@ final class CopyBinary {
     }
   }
 
-  private static void textArray(DataOutputStream out, List<?> items) throws IOException {
+  private static void textArray(Buffer out, List<?> items) {
     byte[][] texts = new byte[items.size()][];
     int length = 20;
     for (int i = 0; i < texts.length; i++) {
       texts[i] = String.valueOf(items.get(i)).getBytes(StandardCharsets.UTF_8);
       length += 4 + texts[i].length;
     }
-    out.writeInt(length);
-    out.writeInt(1); // dimensions
-    out.writeInt(0); // no NULL items
-    out.writeInt(TEXT_OID);
-    out.writeInt(texts.length);
-    out.writeInt(1); // lower bound
+    out.int32(length);
+    out.int32(1); // dimensions
+    out.int32(0); // no NULL items
+    out.int32(TEXT_OID);
+    out.int32(texts.length);
+    out.int32(1); // lower bound
     for (byte[] text : texts) {
-      out.writeInt(text.length);
-      out.write(text);
+      out.int32(text.length);
+      out.bytes(text);
     }
   }
 
@@ -170,21 +156,33 @@ final class CopyBinary {
    * A numeric as PostgreSQL stores it: base-10000 digits around the decimal point (weight: the
    * power of 10000 of the first one), a sign and the display scale.
    */
-  static void numeric(DataOutputStream out, BigDecimal v) throws IOException {
+  static void numeric(Buffer out, BigDecimal v) {
+    numeric(out, v, v.scale() >= 0 && v.precision() + 3 <= 18);
+  }
+
+  /**
+   * As {@link #numeric(Buffer, BigDecimal)}; {@code small}: {@code v} has a scale of at least 0
+   * and at most 15 digits, so its digits are taken from a long, not a BigInteger.
+   */
+  static void numeric(Buffer out, BigDecimal v, boolean small) {
     int scale = Math.max(v.scale(), 0);
-    BigInteger unscaled = (v.scale() < 0 ? v.setScale(0) : v).unscaledValue().abs();
     // Align the fraction to whole base-10000 digits: scale rounded up to a multiple of 4.
     int fractionDigits = (scale + 3) / 4;
     int pad = fractionDigits * 4 - scale;
-    short[] digits = new short[unscaled.bitLength() / 13 + 3];
+    short[] digits;
     int n = 0;
-    if (unscaled.bitLength() < 63 && unscaled.longValue() <= Long.MAX_VALUE / POW10[pad]) {
-      long aligned = unscaled.longValue() * POW10[pad];
+    if (small) {
+      // The unscaled value without a BigInteger: the same digits moved left of the point.
+      long aligned = Math.abs(v.scale() == 0 ? v.longValue()
+          : v.scaleByPowerOfTen(v.scale()).longValue()) * POW10[pad];
+      digits = new short[6];
       while (aligned > 0) {
         digits[n++] = (short) (aligned % 10_000); // least significant first
         aligned /= 10_000;
       }
     } else {
+      BigInteger unscaled = (v.scale() < 0 ? v.setScale(0) : v).unscaledValue().abs();
+      digits = new short[unscaled.bitLength() / 13 + 3];
       BigInteger aligned = unscaled.multiply(BigInteger.TEN.pow(pad));
       while (aligned.signum() > 0) {
         BigInteger[] qr = aligned.divideAndRemainder(TEN_THOUSAND);
@@ -198,13 +196,95 @@ final class CopyBinary {
       low++;
     }
     int count = n - low;
-    out.writeInt(8 + 2 * count);
-    out.writeShort(count);
-    out.writeShort(count == 0 ? 0 : n - 1 - fractionDigits);
-    out.writeShort(count > 0 && v.signum() < 0 ? 0x4000 : 0);
-    out.writeShort(scale);
+    out.int32(8 + 2 * count);
+    out.int16(count);
+    out.int16(count == 0 ? 0 : n - 1 - fractionDigits);
+    out.int16(count > 0 && v.signum() < 0 ? 0x4000 : 0);
+    out.int16(scale);
     for (int i = n - 1; i >= low; i--) {
-      out.writeShort(digits[i]);
+      out.int16(digits[i]);
+    }
+  }
+
+  /**
+   * A growing big-endian byte array (what {@code DataOutputStream} over a {@code
+   * ByteArrayOutputStream} did, without a synchronized call per byte).
+   */
+  static final class Buffer {
+    private byte[] buf;
+    private int len;
+
+    Buffer(int capacity) {
+      buf = new byte[Math.max(capacity, 64)];
+    }
+
+    private void ensure(int more) {
+      if (len + more > buf.length) {
+        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
+      }
+    }
+
+    void int8(int v) {
+      ensure(1);
+      buf[len++] = (byte) v;
+    }
+
+    void int16(int v) {
+      ensure(2);
+      buf[len++] = (byte) (v >>> 8);
+      buf[len++] = (byte) v;
+    }
+
+    void int32(int v) {
+      ensure(4);
+      buf[len++] = (byte) (v >>> 24);
+      buf[len++] = (byte) (v >>> 16);
+      buf[len++] = (byte) (v >>> 8);
+      buf[len++] = (byte) v;
+    }
+
+    void int64(long v) {
+      int32((int) (v >>> 32));
+      int32((int) v);
+    }
+
+    void bytes(byte[] b) {
+      ensure(b.length);
+      System.arraycopy(b, 0, buf, len, b.length);
+      len += b.length;
+    }
+
+    /**
+     * A text value: its length, {@code prefix} bytes of value {@code version} (jsonb's format
+     * version; none when 0), then its UTF-8 bytes, written in place when all are ASCII.
+     */
+    void text(String s, int version) {
+      int prefix = version == 0 ? 0 : 1;
+      int n = s.length();
+      ensure(4 + prefix + n);
+      int at = len + 4 + prefix;
+      for (int i = 0; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x80) {
+          byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+          int32(utf8.length + prefix);
+          if (prefix > 0) {
+            int8(version);
+          }
+          bytes(utf8);
+          return;
+        }
+        buf[at + i] = (byte) c;
+      }
+      int32(n + prefix);
+      if (prefix > 0) {
+        int8(version);
+      }
+      len += n;
+    }
+
+    byte[] toByteArray() {
+      return Arrays.copyOf(buf, len);
     }
   }
 

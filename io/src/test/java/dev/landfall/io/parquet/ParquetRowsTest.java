@@ -79,6 +79,25 @@ class ParquetRowsTest {
   }
 
   @Test
+  void decimalBytesAreThoseOfTheUnscaledBigInteger() {
+    java.util.Random random = new java.util.Random(18);
+    List<BigDecimal> values = new ArrayList<>();
+    for (String d : new String[] {"0", "1", "-1", "127", "128", "-128", "-129", "255", "256",
+        "32767", "-32768", "999999999999999999", "-999999999999999999", "0.000001", "1E+3",
+        "-12E-3", "1234567890123456789", "-123456789012345678901234567890.5"}) {
+      values.add(new BigDecimal(d));
+    }
+    for (int i = 0; i < 100_000; i++) {
+      long unscaled = random.nextLong() % (long) Math.pow(10, 1 + random.nextInt(18));
+      values.add(BigDecimal.valueOf(unscaled, random.nextInt(20) - 2));
+    }
+    for (BigDecimal v : values) {
+      assertThat(v.toString(), ParquetRows.RowWriteSupport.unscaledBytes(v),
+          equalTo(v.unscaledValue().toByteArray()));
+    }
+  }
+
+  @Test
   void everyColumnTypeHasItsAvroTypeAndNullability() {
     Schema avro = ParquetRows.avroSchema(def);
     Map<String, String> types = new LinkedHashMap<>();

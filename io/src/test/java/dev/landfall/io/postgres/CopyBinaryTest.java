@@ -30,6 +30,27 @@ class CopyBinaryTest extends PostgresTestBase {
       "123456789012345678901234567890.123456", "1E+3", "99999999999999.9999"};
 
   @Test
+  void numericsOfUpTo15DigitsAreTheSameBytesWithoutABigInteger() {
+    java.util.Random random = new java.util.Random(15);
+    List<BigDecimal> values = new ArrayList<>();
+    for (String d : new String[] {"0", "0.000", "1", "-1", "9999", "10000", "-10000.0001",
+        "999999999999999", "-99999999999.9999", "0.000000000000001"}) {
+      values.add(new BigDecimal(d));
+    }
+    for (int i = 0; i < 100_000; i++) {
+      long unscaled = random.nextLong() % (long) Math.pow(10, 1 + random.nextInt(15));
+      values.add(BigDecimal.valueOf(unscaled, random.nextInt(16)));
+    }
+    for (BigDecimal v : values) {
+      CopyBinary.Buffer small = new CopyBinary.Buffer(16);
+      CopyBinary.Buffer big = new CopyBinary.Buffer(16);
+      CopyBinary.numeric(small, v, true);
+      CopyBinary.numeric(big, v, false);
+      assertThat(v.toString(), small.toByteArray(), equalTo(big.toByteArray()));
+    }
+  }
+
+  @Test
   void everyTypeRoundTrips() throws Exception {
     List<TableSpec.Column> cols = List.of(
         new TableSpec.Column("t", "text", false, null),
