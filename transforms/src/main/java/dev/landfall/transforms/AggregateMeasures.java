@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,12 +115,19 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
   /**
    * Adds each row to its group's running totals, kept per bundle in memory (at most {@link
    * #MAX_GROUPS_PER_BUNDLE} groups by default), and hands the totals on when the bundle ends.
+   *
+   * <p>A row finds its group by the group columns' values, read by position ({@link GroupValues}),
+   * so that the text key of the shuffle ({@link DeduplicateByKey#keyOf}) is built once per group
+   * and bundle rather than once per row. Values that are equal have the same text, so a group is
+   * never merged with another; the merge after the shuffle goes by the text key in any case.
    */
   static final class PartialTotalsTask extends RowTask<KV<String, Totals>> {
     private final List<String> groupBy;
     private final MeasuresFn measures;
     private final int maxGroups;
-    private transient Map<String, Totals> open;
+    private transient Map<GroupValues, Totals> open;
+    private transient Schema schema;
+    private transient int[] groupAt;
 
     PartialTotalsTask(DatasetDefinition def, MeasuresFn measures, int maxGroups) {
       this.groupBy = def.aggregates.groupBy;
@@ -134,24 +142,65 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
 
     @Override
     public void process(Row row, Output<KV<String, Totals>> out) {
-      String key = DeduplicateByKey.keyOf(row, groupBy);
-      Totals acc = open.get(key);
+      if (row.getSchema() != schema) {
+        schema = row.getSchema();
+        groupAt = positions(schema, groupBy);
+      }
+      GroupValues group = new GroupValues(row, groupAt);
+      Totals acc = open.get(group);
       if (acc == null) {
         if (open.size() >= maxGroups) {
           // Hand on what is held so far; the combine after the shuffle merges the parts.
-          open.forEach((k, a) -> out.output(KV.of(k, a)));
+          handOn(out);
           open.clear();
         }
         acc = measures.createAccumulator();
-        open.put(key, acc);
+        open.put(group, acc);
       }
       measures.addInput(acc, row);
     }
 
     @Override
     public void finishBundle(Output<KV<String, Totals>> out) {
-      open.forEach((k, a) -> out.output(KV.of(k, a)));
+      handOn(out);
       open = null;
+    }
+
+    private void handOn(Output<KV<String, Totals>> out) {
+      open.forEach((g, a) -> out.output(KV.of(DeduplicateByKey.keyOf(a.group, groupBy), a)));
+    }
+  }
+
+  /** The positions of {@code columns} in {@code schema}. */
+  static int[] positions(Schema schema, List<String> columns) {
+    int[] at = new int[columns.size()];
+    for (int i = 0; i < at.length; i++) {
+      at[i] = schema.indexOf(columns.get(i));
+    }
+    return at;
+  }
+
+  /** The values of a row's group columns, equal when each value is equal (NULLs too). */
+  static final class GroupValues {
+    private final Object[] values;
+    private final int hash;
+
+    GroupValues(Row row, int[] at) {
+      values = new Object[at.length];
+      for (int i = 0; i < at.length; i++) {
+        values[i] = row.getValue(at[i]);
+      }
+      hash = Arrays.hashCode(values);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof GroupValues && Arrays.equals(values, ((GroupValues) o).values);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
     }
   }
 
@@ -269,6 +318,10 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     private final boolean[] wantsSketch;
     private transient Schema groupSchema;
     private transient Schema outSchema;
+    // The positions of the group and measure columns in the last input row's schema.
+    private transient Schema rowSchema;
+    private transient int[] groupAt;
+    private transient int[] measureAt;
 
     int measureCount() {
       return measureColumns.size();
@@ -311,16 +364,21 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
 
     @Override
     public Totals addInput(Totals acc, Row row) {
+      if (row.getSchema() != rowSchema) {
+        rowSchema = row.getSchema();
+        groupAt = positions(rowSchema, def.aggregates.groupBy);
+        measureAt = positions(rowSchema, measureColumns);
+      }
       if (acc.group == null) {
-        Object[] g = new Object[def.aggregates.groupBy.size()];
+        Object[] g = new Object[groupAt.length];
         for (int i = 0; i < g.length; i++) {
-          g[i] = row.getValue(def.aggregates.groupBy.get(i));
+          g[i] = row.getValue(groupAt[i]);
         }
         acc.group = Row.withSchema(groupSchema()).attachValues(g);
       }
       acc.rows++;
       for (int i = 0; i < acc.measures.length; i++) {
-        Object v = row.getValue(measureColumns.get(i));
+        Object v = row.getValue(measureAt[i]);
         if (v == null) {
           continue;
         }

@@ -6,12 +6,18 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.landfall.transforms.definition.DatasetDefinition;
 import java.math.BigDecimal;
+import dev.landfall.transforms.values.DatasetSchemas;
+import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Random;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.junit.jupiter.api.Test;
@@ -97,5 +103,50 @@ class AggregateMeasuresTest {
       return null;
     });
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * A bundle's partial totals find a row's group by the values of its group columns (read by
+   * position, from rows of two equal schemas) and key each group by the same text as {@link
+   * DeduplicateByKey#keyOf}: one output per group, NULL apart from the text "null".
+   */
+  @Test
+  void partialTotalsGroupRowsByValueAndKeyEachGroupByItsText() throws Exception {
+    Schema other = DatasetSchemas.clean(DEF);
+    assertThat(other != DeduplicateByKeyTest.CLEAN, equalTo(true));
+    List<String> groupBy = DEF.aggregates.groupBy;
+    String[] texts = {"a", "b", "null", null};
+    Random rnd = new Random(11);
+    Map<String, Long> expected = new HashMap<>();
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      Row base = DeduplicateByKeyTest.row("e" + i, "1.0000", "/f", i);
+      List<Object> values = new ArrayList<>(base.getValues());
+      values.set(base.getSchema().indexOf("date"), LocalDate.of(2024, 1, 1 + rnd.nextInt(3)));
+      for (String g : groupBy) {
+        if (!g.equals("date")) {
+          values.set(base.getSchema().indexOf(g), texts[rnd.nextInt(texts.length)]);
+        }
+      }
+      Row row = Row.withSchema(i % 2 == 0 ? DeduplicateByKeyTest.CLEAN : other)
+          .attachValues(values);
+      rows.add(row);
+      expected.merge(DeduplicateByKey.keyOf(row, groupBy), 1L, Long::sum);
+    }
+    RowTask<KV<String, AggregateMeasures.Totals>> task = new AggregateMeasures(DEF).partialTotals();
+    Map<String, Long> got = new HashMap<>();
+    List<String> keys = new ArrayList<>();
+    RowTask.Output<KV<String, AggregateMeasures.Totals>> out = kv -> {
+      keys.add(kv.getKey());
+      got.merge(kv.getKey(), kv.getValue().rows, Long::sum);
+    };
+    task.startBundle();
+    for (Row row : rows) {
+      task.process(row, out);
+    }
+    task.finishBundle(out);
+    assertThat(got, equalTo(expected));
+    assertThat(keys.size(), equalTo(expected.size()));
+    assertThat(expected.size() > 30, equalTo(true));
   }
 }

@@ -70,6 +70,17 @@ final class CopyBinary {
   /** {@code rows} as one binary COPY stream: header, one tuple per row, trailer. */
   static byte[] encode(List<Row> rows, Kind[] kinds) {
     Buffer out = new Buffer(rows.size() * 160 + 32);
+    encode(rows, kinds, out);
+    return out.toByteArray();
+  }
+
+  /**
+   * As {@link #encode(List, Kind[])}, into {@code out} (cleared first): a writer reuses its buffers
+   * from batch to batch instead of allocating (and, past half a heap region, allocating as a
+   * humongous object) a new array of a megabyte or more per batch.
+   */
+  static void encode(List<Row> rows, Kind[] kinds, Buffer out) {
+    out.clear();
     out.bytes(SIGNATURE);
     out.int32(0); // flags
     out.int32(0); // header extension length
@@ -85,7 +96,6 @@ final class CopyBinary {
       }
     }
     out.int16(-1);
-    return out.toByteArray();
   }
 
   private static void value(Buffer out, Kind kind, Object v) {
@@ -286,6 +296,28 @@ final class CopyBinary {
     byte[] toByteArray() {
       return Arrays.copyOf(buf, len);
     }
+
+    /** The bytes written so far are {@code array()[0 .. length())}. */
+    byte[] array() {
+      return buf;
+    }
+
+    int length() {
+      return len;
+    }
+
+    /**
+     * Empties the buffer for reuse; one grown past {@link #KEEP_AT_MOST} bytes (a batch of very
+     * long rows) is given back rather than kept for the batches after it.
+     */
+    void clear() {
+      len = 0;
+      if (buf.length > KEEP_AT_MOST) {
+        buf = new byte[64];
+      }
+    }
+
+    static final int KEEP_AT_MOST = 32 << 20;
   }
 
   private static final long[] POW10 = {1L, 10L, 100L, 1_000L};

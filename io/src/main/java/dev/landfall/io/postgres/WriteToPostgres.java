@@ -95,6 +95,9 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     private final Counter mergedBatches;
     private transient int mergeOnly;
     private transient CopyBinary.Kind[] kinds;
+    /** The batch being encoded, and the one being written (reused in turn). */
+    private transient CopyBinary.Buffer filling;
+    private transient CopyBinary.Buffer sent;
     private transient Connection connection;
     private transient List<Row> batch;
     private transient long writtenHere;
@@ -168,8 +171,10 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     private List<KV<String, Long>> flush() throws Exception {
       if (kinds == null) {
         kinds = CopyBinary.kinds(spec);
+        filling = new CopyBinary.Buffer(batchSize * 160 + 32);
+        sent = new CopyBinary.Buffer(batchSize * 160 + 32);
       }
-      byte[] data = CopyBinary.encode(batch, kinds);
+      CopyBinary.encode(batch, kinds, filling);
       long n = batch.size();
       Map<String, Long> perFile = new HashMap<>();
       int fileField = batch.get(0).getSchema().hasField(SOURCE_FILE)
@@ -179,10 +184,14 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
       batch.clear();
       List<KV<String, Long>> done = awaitInFlight();
+      // The previous batch is written: its buffer is the one to fill next.
+      CopyBinary.Buffer data = filling;
+      filling = sent;
+      sent = data;
       inFlightCounts = new ArrayList<>(perFile.size());
       perFile.forEach((file, count) -> inFlightCounts.add(KV.of(file, count)));
       inFlightRows = n;
-      inFlight = writer.submit(() -> writeWithRetries(data, n));
+      inFlight = writer.submit(() -> writeWithRetries(data.array(), data.length(), n));
       return done;
     }
 
@@ -210,11 +219,11 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     }
 
     /** Writes one batch in one transaction, retrying transient failures; true if copied. */
-    private boolean writeWithRetries(byte[] data, long n) throws SQLException {
+    private boolean writeWithRetries(byte[] data, int length, long n) throws SQLException {
       try {
         return Database.RETRY.run("writing to " + spec.qualifiedName(), () -> {
           try {
-            return writeBatch(data);
+            return writeBatch(data, length);
           } catch (SQLException e) {
             closeQuietly();
             throw e;
@@ -226,7 +235,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
     }
 
-    private boolean writeBatch(byte[] data) throws SQLException {
+    private boolean writeBatch(byte[] data, int length) throws SQLException {
       if (connection == null || connection.isClosed()) {
         connection = db.connect();
         connection.setAutoCommit(false);
@@ -240,7 +249,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
           mergeOnly--;
         } else {
           try {
-            copy(spec.directCopySql(), data);
+            copy(spec.directCopySql(), data, length);
             connection.commit();
             return true;
           } catch (SQLException e) {
@@ -252,7 +261,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
             mergeOnly = MERGE_AFTER_CONFLICT;
           }
         }
-        copy(spec.copySql(), data);
+        copy(spec.copySql(), data, length);
         try (Statement s = connection.createStatement()) {
           s.executeUpdate(spec.mergeSql());
         }
@@ -268,10 +277,10 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       }
     }
 
-    private void copy(String sql, byte[] data) throws SQLException {
+    private void copy(String sql, byte[] data, int length) throws SQLException {
       CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
       try {
-        copy.writeToCopy(data, 0, data.length);
+        copy.writeToCopy(data, 0, length);
         copy.endCopy();
       } finally {
         if (copy.isActive()) {

@@ -50,6 +50,43 @@ class CopyBinaryTest extends PostgresTestBase {
     }
   }
 
+  /**
+   * A buffer reused from batch to batch (as the writer does) holds exactly the bytes of a fresh
+   * encoding of each batch: small after large, large after small, and after a batch of long rows
+   * larger than what a buffer keeps.
+   */
+  @Test
+  void aReusedBufferHoldsTheSameBytesAsAFreshEncoding() {
+    Schema schema = Schema.builder().addStringField("t").addNullableField("l", FieldType.INT64)
+        .addNullableField("n", FieldType.DECIMAL).build();
+    TableSpec spec = TableSpec.builder("binary_copy", "reuse")
+        .columns(List.of(new TableSpec.Column("t", "text", false, null),
+            new TableSpec.Column("l", "bigint", false, null),
+            new TableSpec.Column("n", "numeric", false, null)))
+        .key(List.of("t")).build();
+    CopyBinary.Kind[] kinds = CopyBinary.kinds(spec);
+    java.util.Random random = new java.util.Random(3);
+    CopyBinary.Buffer reused = new CopyBinary.Buffer(64);
+    String longText = "x".repeat(1 << 20);
+    int[] sizes = {1000, 3, 0, 10_000, 1, 40, 500};
+    for (int b = 0; b < sizes.length; b++) {
+      List<Row> batch = new ArrayList<>();
+      for (int i = 0; i < sizes[b]; i++) {
+        String t = b == 5 ? longText + i : "row " + b + "/" + i + " ä€";
+        batch.add(Row.withSchema(schema).attachValues(t,
+            i % 3 == 0 ? null : random.nextLong(),
+            i % 5 == 0 ? null : BigDecimal.valueOf(random.nextInt(), random.nextInt(8))));
+      }
+      CopyBinary.encode(batch, kinds, reused);
+      byte[] fresh = CopyBinary.encode(batch, kinds);
+      assertThat("batch " + b, Arrays.copyOf(reused.array(), reused.length()), equalTo(fresh));
+      if (b == 5) {
+        assertThat(reused.length() > CopyBinary.Buffer.KEEP_AT_MOST, equalTo(true));
+      }
+    }
+    assertThat(reused.array().length <= CopyBinary.Buffer.KEEP_AT_MOST, equalTo(true));
+  }
+
   @Test
   void everyTypeRoundTrips() throws Exception {
     List<TableSpec.Column> cols = List.of(
