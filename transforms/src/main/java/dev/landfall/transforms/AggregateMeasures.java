@@ -126,8 +126,6 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
     private final MeasuresFn measures;
     private final int maxGroups;
     private transient Map<GroupValues, Totals> open;
-    private transient Schema schema;
-    private transient int[] groupAt;
 
     PartialTotalsTask(DatasetDefinition def, MeasuresFn measures, int maxGroups) {
       this.groupBy = def.aggregates.groupBy;
@@ -142,11 +140,7 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
 
     @Override
     public void process(Row row, Output<KV<String, Totals>> out) {
-      if (row.getSchema() != schema) {
-        schema = row.getSchema();
-        groupAt = positions(schema, groupBy);
-      }
-      GroupValues group = new GroupValues(row, groupAt);
+      GroupValues group = measures.groupOf(row);
       Totals acc = open.get(group);
       if (acc == null) {
         if (open.size() >= maxGroups) {
@@ -362,13 +356,23 @@ public class AggregateMeasures extends PTransform<PCollection<Row>, PCollection<
       return acc;
     }
 
+    /** The values of {@code row}'s group columns. */
+    GroupValues groupOf(Row row) {
+      positionsIn(row.getSchema());
+      return new GroupValues(row, groupAt);
+    }
+
+    private void positionsIn(Schema schema) {
+      if (schema != rowSchema) {
+        rowSchema = schema;
+        groupAt = positions(schema, def.aggregates.groupBy);
+        measureAt = positions(schema, measureColumns);
+      }
+    }
+
     @Override
     public Totals addInput(Totals acc, Row row) {
-      if (row.getSchema() != rowSchema) {
-        rowSchema = row.getSchema();
-        groupAt = positions(rowSchema, def.aggregates.groupBy);
-        measureAt = positions(rowSchema, measureColumns);
-      }
+      positionsIn(row.getSchema());
       if (acc.group == null) {
         Object[] g = new Object[groupAt.length];
         for (int i = 0; i < g.length; i++) {
