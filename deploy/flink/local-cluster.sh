@@ -18,7 +18,8 @@
 #   FLINK_SLOTS      task slots of the TaskManager (default 2, one per core)
 #   FLINK_TM_MEMORY  TaskManager process size (default 6g); FLINK_JM_MEMORY (default 1600m)
 #   FLINK_STATE_BACKEND  hashmap (default) or rocksdb
-#   FLINK_JAVA_OPTS  extra JVM options for both processes
+#   FLINK_JAVA_OPTS  extra JVM options for both processes (the TaskManager's collector is set by
+#                    env.java.opts.taskmanager in deploy/flink/conf/config.yaml: the parallel one)
 # The processes inherit this shell's environment: export PGPASSWORD (and AWS_* for S3) before
 # `start` so the TaskManager's database (and S3) connections can authenticate.
 set -euo pipefail
@@ -108,9 +109,12 @@ start_role() { # role main-class resource-command
   if [ "$role" = taskmanager ]; then
     read -r -a dynamic <<<"$(sed -n 2p <<<"$params")"
   fi
+  # The role's own JVM options from the config (env.java.opts.<role>), as Flink's scripts add them.
+  local role_opts
+  role_opts="$(sed -n "s/^env\.java\.opts\.$role:[[:space:]]*//p" "$conf/config.yaml" | tail -n 1)"
   local log="$log_dir/flink-$role.log"
   # shellcheck disable=SC2086
-  nohup "$java" $jvm ${FLINK_JAVA_OPTS:-} \
+  nohup "$java" $jvm $role_opts ${FLINK_JAVA_OPTS:-} \
     -Dlog.file="$log" -Dlog4j.configurationFile="file:$conf/log4j.properties" \
     -Djava.io.tmpdir="$work/tmp" \
     -cp "$(classpath)" "$main" --configDir "$conf" "${dynamic[@]}" \
