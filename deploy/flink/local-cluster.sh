@@ -112,6 +112,7 @@ start_role() { # role main-class resource-command
   # The role's own JVM options from the config (env.java.opts.<role>), as Flink's scripts add them.
   local role_opts
   role_opts="$(sed -n "s/^env\.java\.opts\.$role:[[:space:]]*//p" "$conf/config.yaml" | tail -n 1)"
+  role_opts="${role_opts%[\"\']}" && role_opts="${role_opts#[\"\']}" # a quoted YAML value
   local log="$log_dir/flink-$role.log"
   # shellcheck disable=SC2086
   nohup "$java" $jvm $role_opts ${FLINK_JAVA_OPTS:-} \
