@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.InstantCoder;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -144,8 +145,9 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     private final List<String> patterns;
     /** The poll interval: how old a file must be, and how long between two listings. */
     private final long minAgeMillis;
-    /** When this instance last listed the patterns (0: never). */
-    private transient long lastListingMillis;
+    /** Whether, and when ({@link System#nanoTime}), this instance last listed the patterns. */
+    private transient boolean listed;
+    private transient long lastListingNanos;
 
     StableFilesFn(List<String> patterns, long minAgeMillis) {
       this.patterns = patterns;
@@ -160,16 +162,20 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       // the folder about 10,000 times a second, a core's worth of CPU and two log lines each
       // time. Waiting out the rest of the interval here keeps one listing per interval on every
       // runner (the wait is interrupted when the job is cancelled).
-      long wait = lastListingMillis + minAgeMillis - System.currentTimeMillis();
-      if (lastListingMillis > 0 && wait > 0) {
+      // On the monotonic clock, to the nanosecond: the wall clock can jump, and its milliseconds
+      // let two listings come up to a millisecond less than an interval apart.
+      long wait =
+          lastListingNanos + TimeUnit.MILLISECONDS.toNanos(minAgeMillis) - System.nanoTime();
+      if (listed && wait > 0) {
         try {
-          Thread.sleep(wait);
+          TimeUnit.NANOSECONDS.sleep(wait);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new java.io.InterruptedIOException("watch cancelled while waiting to poll");
         }
       }
-      lastListingMillis = System.currentTimeMillis();
+      listed = true;
+      lastListingNanos = System.nanoTime();
       Instant now = Instant.now();
       List<MatchResult.Metadata> stable = new ArrayList<>();
       for (MatchResult result : FileSystems.match(patterns, EmptyMatchTreatment.ALLOW)) {
