@@ -107,6 +107,8 @@ public final class ExportFileToParquet implements Serializable {
     c.setAutoCommit(false); // lets the driver stream with a fetch size
     try (PreparedStatement s = c.prepareStatement(sql)) {
       s.setFetchSize(5_000);
+      // Values in PostgreSQL's binary form from the first execution: no text to parse.
+      s.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(-1);
       s.setString(1, sourceFile);
       try (ResultSet r = s.executeQuery()) {
         long n = 0;
