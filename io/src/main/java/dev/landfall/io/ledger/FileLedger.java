@@ -406,12 +406,7 @@ public final class FileLedger implements Serializable {
       c.setAutoCommit(false);
       try {
         if (refreshAggregates && def.aggregates != null) {
-          try (PreparedStatement s = c.prepareStatement(PostgresTables.refreshAggregatesSql(def,
-              schema, "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
-                  + " WHERE source_file = ANY (?)"))) {
-            s.setArray(1, c.createArrayOf("text", paths.toArray()));
-            s.execute();
-          }
+          refreshGroupsOf(c, paths);
         }
         Map<String, Long> valid = validRows(c, paths);
         Map<String, RejectCounts> rejects = rejects(c, paths);
@@ -428,6 +423,42 @@ public final class FileLedger implements Serializable {
         throw e;
       }
     });
+  }
+
+  /**
+   * A refresh reads the touched groups one by one when the aggregate table holds at least this
+   * many times as many groups; otherwise they are a large part of the rows table, and one scan
+   * of it serves them all.
+   */
+  static final int GROUPS_PER_TOUCHED_GROUP = 3;
+
+  /**
+   * Recomputes the aggregate groups the rows of {@code paths} are in, one by one through the
+   * group index when they are few of the groups stored ({@link
+   * PostgresTables#refreshAggregateGroupsSql}), else in one scan of the rows table.
+   */
+  private void refreshGroupsOf(Connection c, List<String> paths) throws SQLException {
+    String touched = "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
+        + " WHERE source_file = ANY (?)";
+    boolean few;
+    try (PreparedStatement s = c.prepareStatement("SELECT (SELECT count(*) FROM (" + touched
+        + ") t), (SELECT count(*) FROM " + Identifiers.quote(schema) + "."
+        + Identifiers.quote(def.name + "_agg") + ")")) {
+      s.setArray(1, c.createArrayOf("text", paths.toArray()));
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        if (r.getLong(1) == 0) {
+          return;
+        }
+        few = r.getLong(1) * GROUPS_PER_TOUCHED_GROUP <= r.getLong(2);
+      }
+    }
+    try (PreparedStatement s = c.prepareStatement(few
+        ? PostgresTables.refreshAggregateGroupsSql(def, schema, touched)
+        : PostgresTables.refreshAggregatesSql(def, schema, touched))) {
+      s.setArray(1, c.createArrayOf("text", paths.toArray()));
+      s.execute();
+    }
   }
 
   /** Rows each file contributed to the rows table (files without rows are absent). */

@@ -104,9 +104,14 @@ public final class PostgresTables {
    * is nullable: the SQL of such datasets is unchanged.
    */
   public static List<String> groupKey(DatasetDefinition def) {
+    return groupKey(def, "");
+  }
+
+  /** {@link #groupKey(DatasetDefinition)} over the columns of {@code qualifier} (e.g. "r."). */
+  private static List<String> groupKey(DatasetDefinition def, String qualifier) {
     List<String> exprs = new ArrayList<>();
     for (String g : def.aggregates.groupBy) {
-      String col = Identifiers.quote(g);
+      String col = qualifier + Identifiers.quote(g);
       if (def.isRequired(g)) {
         exprs.add(col);
       } else {
@@ -343,11 +348,34 @@ public final class PostgresTables {
   /**
    * Recomputes the aggregate groups listed by {@code groupsQuery} (a query returning group column
    * values) from the rows table, exactly (percentiles with {@code percentile_disc}); groups left
-   * without rows are deleted. Used where aggregates must follow rows already stored: watch mode,
-   * re-ingested files, a backfill that skipped files.
+   * without rows are deleted. Used where aggregates must follow rows already stored: re-ingested
+   * files, a backfill that skipped files, a rebuilt aggregate table. The listed groups are
+   * matched with a join, which PostgreSQL plans as one scan of the rows table: the right plan
+   * when they are a large part of it.
    */
   public static String refreshAggregatesSql(DatasetDefinition def, String schema,
       String groupsQuery) {
+    return refreshAggregatesSql(def, schema, groupsQuery, false);
+  }
+
+  /**
+   * {@link #refreshAggregatesSql} for groups that are a small part of the rows table (a watch
+   * closing a day's file): each group's rows are read on their own ({@code LATERAL}), through
+   * the rows table's group index. Matching a few groups with a join made PostgreSQL scan the
+   * whole table at every closed file, so a watch got slower as its table grew; read one by one,
+   * a large group would be a scan of its own, hence the choice ({@code FileLedger}).
+   */
+  public static String refreshAggregateGroupsSql(DatasetDefinition def, String schema,
+      String groupsQuery) {
+    return refreshAggregatesSql(def, schema, groupsQuery, true);
+  }
+
+  /**
+   * The refresh, with each group's rows read on their own ({@code perGroup}) or all in one
+   * grouped scan.
+   */
+  private static String refreshAggregatesSql(DatasetDefinition def, String schema,
+      String groupsQuery, boolean perGroup) {
     String q = Identifiers.quote(schema);
     String rows = q + "." + Identifiers.quote(def.name);
     String agg = q + "." + Identifiers.quote(def.name + "_agg");
@@ -368,14 +396,32 @@ public final class PostgresTables {
         exprs.add(measureSql(def, m.getKey(), col, fn));
       }
     }
-    StringBuilder sql = new StringBuilder("WITH g AS (").append(groupsQuery).append("), fresh AS (")
-        .append("SELECT ").append(groups);
-    for (int i = 0; i < names.size(); i++) {
-      sql.append(", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
+    StringBuilder sql = new StringBuilder("WITH g AS (").append(groupsQuery).append("), fresh AS (");
+    if (perGroup) {
+      // Per group: an aggregate without GROUP BY over the group's rows (one row even when the
+      // group has none left; those are dropped here and deleted below).
+      sql.append("SELECT ").append(def.aggregates.groupBy.stream()
+              .map(g -> "g." + Identifiers.quote(g))
+              .collect(java.util.stream.Collectors.joining(", ")))
+          .append(", ").append(names.stream().map(n -> "x." + n)
+              .collect(java.util.stream.Collectors.joining(", ")))
+          .append(" FROM g CROSS JOIN LATERAL (SELECT ");
+      for (int i = 0; i < names.size(); i++) {
+        sql.append(i == 0 ? "" : ", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
+      }
+      sql.append(" FROM ").append(rows).append(" r WHERE (")
+          .append(String.join(", ", groupKey(def, "r."))).append(") = (")
+          .append(String.join(", ", groupKey(def, "g."))).append(")) x WHERE x.")
+          .append(Identifiers.quote(DatasetSchemas.ROW_COUNT)).append(" > 0");
+    } else {
+      sql.append("SELECT ").append(groups);
+      for (int i = 0; i < names.size(); i++) {
+        sql.append(", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
+      }
+      sql.append(" FROM ").append(rows).append(" WHERE (").append(match).append(") IN (SELECT ")
+          .append(match).append(" FROM g)").append(" GROUP BY ").append(groups);
     }
-    sql.append(" FROM ").append(rows).append(" WHERE (").append(match).append(") IN (SELECT ")
-        .append(match).append(" FROM g)")
-        .append(" GROUP BY ").append(groups).append("), gone AS (DELETE FROM ").append(agg)
+    sql.append("), gone AS (DELETE FROM ").append(agg)
         .append(" WHERE (").append(match).append(") IN (SELECT ").append(match)
         .append(" FROM g) AND (").append(match)
         .append(") NOT IN (SELECT ").append(match).append(" FROM fresh)) INSERT INTO ").append(agg)

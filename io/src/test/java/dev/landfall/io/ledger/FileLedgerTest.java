@@ -71,6 +71,34 @@ class FileLedgerTest extends PostgresTestBase {
   }
 
   @Test
+  void groupsFewAmongManyAreRefreshedOneByOneWithTheSameResult() throws Exception {
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    String schema = "few_groups";
+    PostgresTables.createAll(db, DatasetTables.of(DEF, schema), FileLedger::createTables);
+    FileLedger ledger = new FileLedger(db, DatasetTables.of(DEF, schema));
+    // One group per day: from the fourth day on, a file touches 1 of at least 3 stored groups,
+    // and its group is read on its own (FileLedger.GROUPS_PER_TOUCHED_GROUP).
+    for (int day = 1; day <= 5; day++) {
+      String file = "/in/date=2024-01-0" + day + "/a.csv";
+      ledger.claim(file, 100, Instant.parse("2024-01-06T00:00:00Z"), null, false);
+      insertRows(db, schema, file, 5 + day);
+      ledger.finish(file, 5 + day, true);
+    }
+    List<String> fileByFile = query(db, "SELECT string_agg(concat_ws(' ', date, service,"
+        + " currency, row_count, cost_sum, cost_min, cost_max, cost_avg, cost_p90), ', '"
+        + " ORDER BY date) FROM " + schema + ".billing_agg");
+    assertThat(fileByFile.get(0), containsString("2024-01-05 compute USD 10"));
+    try (Connection c = db.connect(); java.sql.Statement s = c.createStatement()) {
+      s.execute("TRUNCATE " + schema + ".billing_agg");
+      s.execute(PostgresTables.refreshAggregatesSql(DEF, schema,
+          "SELECT DISTINCT date, service, currency FROM " + schema + ".billing"));
+    }
+    assertThat(query(db, "SELECT string_agg(concat_ws(' ', date, service, currency, row_count,"
+        + " cost_sum, cost_min, cost_max, cost_avg, cost_p90), ', ' ORDER BY date) FROM "
+        + schema + ".billing_agg"), equalTo(fileByFile));
+  }
+
+  @Test
   void olderDefinitionsAreReadAgainOnlyWhenAsked() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
     PostgresTables.createAll(db, DatasetTables.of(DEF, "older"), FileLedger::createTables);
