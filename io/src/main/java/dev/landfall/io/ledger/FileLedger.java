@@ -257,12 +257,7 @@ public final class FileLedger implements Serializable {
   private void removeRowsOf(Connection c, String path) throws SQLException {
     boolean regroup = def.aggregates != null;
     if (regroup) {
-      try (PreparedStatement s = c.prepareStatement("CREATE TEMP TABLE landfall_regroup ON COMMIT"
-          + " DROP AS SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
-          + " WHERE source_file = ?")) {
-        s.setString(1, path);
-        s.execute();
-      }
+      collectGroupsOf(c, List.of(path));
     }
     for (String t : List.of(rowsTable(), rejectsTable())) {
       try (PreparedStatement s = c.prepareStatement("DELETE FROM " + t + " WHERE source_file = ?")) {
@@ -272,8 +267,26 @@ public final class FileLedger implements Serializable {
     }
     if (regroup) {
       try (Statement s = c.createStatement()) {
-        s.execute(PostgresTables.refreshAggregatesSql(def, schema, "SELECT * FROM landfall_regroup"));
+        s.execute(PostgresTables.refreshAggregatesSql(def, schema, REGROUP_QUERY));
       }
+    }
+  }
+
+  /** The temporary table {@link #collectGroupsOf} fills, read by the refresh. */
+  private static final String REGROUP_QUERY = "SELECT * FROM landfall_regroup";
+
+  /**
+   * Keeps, in a temporary table dropped at commit, the aggregate groups the rows of {@code
+   * paths} are in; returns how many there are. The files' rows are read once for them, whatever
+   * the refresh then does.
+   */
+  private long collectGroupsOf(Connection c, List<String> paths) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("CREATE TEMP TABLE landfall_regroup ON COMMIT"
+        + " DROP AS SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
+        + " WHERE source_file = ANY (?)")) {
+      s.setArray(1, c.createArrayOf("text", paths.toArray()));
+      s.execute();
+      return s.getUpdateCount();
     }
   }
 
@@ -438,26 +451,20 @@ public final class FileLedger implements Serializable {
    * PostgresTables#refreshAggregateGroupsSql}), else in one scan of the rows table.
    */
   private void refreshGroupsOf(Connection c, List<String> paths) throws SQLException {
-    String touched = "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
-        + " WHERE source_file = ANY (?)";
-    boolean few;
-    try (PreparedStatement s = c.prepareStatement("SELECT (SELECT count(*) FROM (" + touched
-        + ") t), (SELECT count(*) FROM " + Identifiers.quote(schema) + "."
-        + Identifiers.quote(def.name + "_agg") + ")")) {
-      s.setArray(1, c.createArrayOf("text", paths.toArray()));
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        if (r.getLong(1) == 0) {
-          return;
-        }
-        few = r.getLong(1) * GROUPS_PER_TOUCHED_GROUP <= r.getLong(2);
-      }
+    long touched = collectGroupsOf(c, paths);
+    if (touched == 0) {
+      return;
     }
-    try (PreparedStatement s = c.prepareStatement(few
-        ? PostgresTables.refreshAggregateGroupsSql(def, schema, touched)
-        : PostgresTables.refreshAggregatesSql(def, schema, touched))) {
-      s.setArray(1, c.createArrayOf("text", paths.toArray()));
-      s.execute();
+    boolean few;
+    try (Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*) FROM " + Identifiers.quote(schema) + "."
+            + Identifiers.quote(def.name + "_agg"))) {
+      r.next();
+      few = touched * GROUPS_PER_TOUCHED_GROUP <= r.getLong(1);
+    }
+    try (Statement s = c.createStatement()) {
+      s.execute(few ? PostgresTables.refreshAggregateGroupsSql(def, schema, REGROUP_QUERY)
+          : PostgresTables.refreshAggregatesSql(def, schema, REGROUP_QUERY));
     }
   }
 
