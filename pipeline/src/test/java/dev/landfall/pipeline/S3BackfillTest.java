@@ -98,6 +98,32 @@ class S3BackfillTest extends PostgresTestBase {
   }
 
   @Test
+  void aWatchAfterABackfillOfTheSameObjectsReadsNothingAndMarksNothingChanged()
+      throws Exception {
+    Path local = dir.resolve("then-watch-in");
+    new BillingSampleGenerator(1_500, 2, 2, 0.01, 0.02, 17).writeTo(local);
+    s3.upload(local, "billing-in", "then-watch");
+    String[] common = {"--workDir=" + dir.resolve("then-watch-work"),
+        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=s3_then_watch", "--dbUser=postgres"};
+    RunSummary backfill = LandfallPipeline.run(options(s3, "s3://billing-in/then-watch",
+        "s3://lake/then-watch-out", common));
+    assertThat(backfill.render(), backfill.succeeded(), equalTo(true));
+    assertThat(BackfillThenWatchTest.ledger("s3_then_watch",
+        "count(*) FILTER (WHERE modified_at IS NULL)"), equalTo("0"));
+
+    List<String> watchArgs = new ArrayList<>(List.of(common));
+    watchArgs.addAll(List.of("--watch", "--pollInterval=1s", "--stopAfterIdle=3s",
+        "--reingestChanged"));
+    RunSummary watch = LandfallPipeline.run(options(s3, "s3://billing-in/then-watch",
+        "s3://lake/then-watch-out", watchArgs.toArray(new String[0])));
+
+    assertThat(watch.render(), watch.succeeded(), equalTo(true));
+    assertThat("changed", watch.filesChanged, equalTo(0L));
+    assertThat("read", watch.filesClaimed, equalTo(0L));
+    assertThat(watch.filesAlreadyDone, equalTo(backfill.filesFinished));
+  }
+
+  @Test
   void watchModePicksUpObjectsAddedToTheBucketDuringTheRun() throws Exception {
     Path local = dir.resolve("watch-in");
     BillingSampleGenerator.Expected exp =

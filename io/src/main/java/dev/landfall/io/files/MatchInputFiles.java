@@ -143,11 +143,12 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     PCollection<MatchResult.Metadata> matched = discovery != null
         ? begin.apply("WatchFiles", discovery)
         : begin.apply("FilePatterns", Create.of(filePatterns(input, glob)))
-            .apply("MatchFiles",
-                FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
+            .apply("MatchFiles", ParDo.of(new MatchFn())).setCoder(FileMetadataCoder.of())
+            .apply("SpreadMatches", Reshuffle.viaRandomKey());
     PCollection<MatchResult.Metadata> kept =
         matched.apply("KeepInputFiles",
-            ParDo.of(new KeepCsvFn(suffixes, partitionName, since, until)));
+            ParDo.of(new KeepCsvFn(suffixes, partitionName, since, until)))
+            .setCoder(FileMetadataCoder.of());
     if (claim != null) {
       kept = kept.apply("ClaimFiles", claim);
     }
@@ -156,6 +157,29 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
       kept = kept.apply("SpreadFiles", Reshuffle.viaRandomKey());
     }
     return kept.apply("OpenFiles", FileIO.readMatches().withCompression(Compression.AUTO));
+  }
+
+  /**
+   * Lists one file pattern. As {@code FileIO.matchAll()}, but its output keeps every fact of a
+   * file ({@link FileMetadataCoder}): matchAll hands its matches through a reshuffle encoded with
+   * Beam's {@code MetadataCoder}, which drops the modification time, so the ledger of a backfill
+   * recorded none.
+   */
+  static class MatchFn extends DoFn<String, MatchResult.Metadata> {
+    private static final org.slf4j.Logger LOG =
+        org.slf4j.LoggerFactory.getLogger(MatchInputFiles.class);
+
+    @ProcessElement
+    public void process(@Element String pattern, OutputReceiver<MatchResult.Metadata> out)
+        throws java.io.IOException {
+      MatchResult match =
+          org.apache.beam.sdk.io.FileSystems.match(pattern, EmptyMatchTreatment.ALLOW);
+      List<MatchResult.Metadata> files = match.metadata();
+      LOG.info("matched {} files for pattern {}", files.size(), pattern);
+      for (MatchResult.Metadata m : files) {
+        out.output(m);
+      }
+    }
   }
 
   static class KeepCsvFn extends DoFn<MatchResult.Metadata, MatchResult.Metadata> {

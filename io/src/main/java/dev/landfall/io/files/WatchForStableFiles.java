@@ -11,7 +11,6 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.io.fs.MetadataCoderV2;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.Values;
@@ -72,7 +71,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     Watch.Growth<String, MatchResult.Metadata, MatchResult.Metadata> watch =
         Watch.growthOf(new StableFilesFn(filePatterns, pollInterval.getMillis()))
             .withPollInterval(pollInterval)
-            .withOutputCoder(MetadataCoderV2.of());
+            .withOutputCoder(FileMetadataCoder.of());
     watch = watch.withTerminationPerInput(stopAfterIdle == null
         ? Watch.Growth.never()
         : new Idle(stopAfterIdle, inFlight));

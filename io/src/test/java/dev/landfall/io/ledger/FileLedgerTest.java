@@ -238,6 +238,74 @@ class FileLedgerTest extends PostgresTestBase {
   }
 
   @Test
+  void anEntryWithoutAModificationTimeIsUnchangedAtTheSameSizeAndGetsItsTimeFilledIn()
+      throws Exception {
+    FileLedger ledger = ledger("sm_legacy");
+    // As a backfill of an earlier build recorded it: no modification time, no ETag.
+    ledger.claim(FILE, 100, null, null, false);
+    ledger.finish(FILE, 0, false);
+    assertThat(ledger.claim(FILE, 100, MODIFIED, "etag-1", false),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(query(db(), "SELECT modified_at = '" + MODIFIED + "' AND etag = 'etag-1'"
+        + " AND status = 'done' FROM sm_legacy.landfall_files"), equalTo(List.of("t")));
+    assertThat("once filled in, a new time is a change",
+        ledger.claim(FILE, 100, MODIFIED.plusSeconds(1), null, false),
+        equalTo(FileLedger.Claim.CHANGED));
+    assertThat("another size is a change whatever the ledger lacks",
+        ledger("sm_legacy2").claim(FILE, 100, null, null, false), equalTo(FileLedger.Claim.INGEST));
+    FileLedger legacy2 = ledger("sm_legacy2");
+    legacy2.finish(FILE, 0, false);
+    assertThat(legacy2.claim(FILE, 101, MODIFIED, null, false), equalTo(FileLedger.Claim.CHANGED));
+  }
+
+  @Test
+  void filesClaimedTogetherGetTheDecisionsOfFilesClaimedOneByOne() throws Exception {
+    String newFile = "/in/date=2024-01-01/new.csv";
+    String done = "/in/date=2024-01-01/done.csv";
+    String unfinished = "/in/date=2024-01-02/unfinished.csv";
+    String changed = "/in/date=2024-01-02/changed.csv";
+    String reingested = "/in/date=2024-01-03/reingested.csv";
+    List<String> results = new ArrayList<>();
+    for (String schema : List.of("claim_together", "claim_one_by_one")) {
+      FileLedger ledger = ledger(schema);
+      for (String f : List.of(done, unfinished, changed, reingested)) {
+        ledger.claim(f, 100, MODIFIED, null, false);
+      }
+      insertRows(db(), schema, reingested, 3);
+      for (String f : List.of(done, changed, reingested)) {
+        ledger.finish(f, f.equals(reingested) ? 3 : 0, false);
+      }
+      List<FileLedger.FileFacts> facts = List.of(
+          new FileLedger.FileFacts(newFile, 10, MODIFIED, null),
+          new FileLedger.FileFacts(done, 100, MODIFIED, null),
+          new FileLedger.FileFacts(unfinished, 100, MODIFIED, null),
+          new FileLedger.FileFacts(changed, 200, MODIFIED, null),
+          new FileLedger.FileFacts(reingested, 300, MODIFIED, null));
+      List<FileLedger.Claim> claims;
+      if (schema.equals("claim_together")) {
+        // Only the re-ingested file changes with --reingestChanged: claim it on its own first.
+        claims = new ArrayList<>(ledger.claimAll(facts.subList(0, 4), false, false));
+        claims.addAll(ledger.claimAll(facts.subList(4, 5), true, false));
+      } else {
+        claims = new ArrayList<>();
+        for (FileLedger.FileFacts f : facts) {
+          claims.add(ledger.claim(f.path(), f.size(), f.modified(), f.etag(),
+              f.path().equals(reingested)));
+        }
+      }
+      assertThat(claims, equalTo(List.of(FileLedger.Claim.INGEST,
+          FileLedger.Claim.ALREADY_DONE, FileLedger.Claim.INGEST, FileLedger.Claim.CHANGED,
+          FileLedger.Claim.REINGEST)));
+      results.add(query(db(), "SELECT string_agg(path || ' ' || status || ' ' || size_bytes"
+          + " || ' ' || coalesce(rows_read::text, '-'), ', ' ORDER BY path) FROM " + schema
+          + ".landfall_files").get(0));
+      results.add(query(db(), "SELECT count(*) FROM " + schema + ".billing").get(0));
+    }
+    assertThat(results.get(1), equalTo("0"));
+    assertThat(results.subList(0, 2), equalTo(results.subList(2, 4)));
+  }
+
+  @Test
   void failUnfinishedFailsTheFilesOfThisRunWhichAreThenReadAgain() throws Exception {
     FileLedger ledger = ledger("sm_unfinished");
     String earlier = "/in/date=2024-01-01/earlier.csv";
