@@ -11,11 +11,11 @@ bench_build() {
   bench=(java -cp "$cp" dev.landfall.runners.bench.BenchTool)
 }
 
-# bench_generate DIR ROWS: clean billing rows, generated once per folder.
+# bench_generate DIR ROWS [FILES]: clean billing rows (as about FILES files), generated once per folder.
 bench_generate() {
   if [ ! -d "$1" ]; then
     echo "== generating $2 rows under $1"
-    "${bench[@]}" generate "$1" "$2"
+    "${bench[@]}" generate "$1" "$2" "${3:-0}"
   fi
 }
 

@@ -12,9 +12,10 @@ import org.apache.beam.sdk.PipelineResult;
  * The ledger's work once a job this command waited for has ended: files a failed job took are
  * marked failed (the next run reads them again; the sinks are idempotent), a backfill's files are
  * closed ({@link RecordFileItems}, {@link FileLedger#finishRecorded}) and their status events
- * logged and posted, and the aggregate groups shared with earlier runs are recomputed.
+ * logged and posted, and the aggregate groups of its rows are computed from the rows table.
  */
 final class AfterJob {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AfterJob.class);
   private final RunPlan plan;
   private final FileLedger ledger;
   private final Instant runStart;
@@ -50,10 +51,18 @@ final class AfterJob {
       return 0;
     }
     long finished = plan.finishesFilesAfterJob() ? finishFiles() : 0;
-    if (!plan.watch() && storedBefore) {
-      // This run's aggregates cover only the files it read; files ingested by earlier runs
-      // share some of its groups, so recompute those groups from the rows table.
-      ledger.refreshGroupsOfFilesFinishedSince(runStart);
+    if (plan.finishesFilesAfterJob()) {
+      // The aggregates of a backfill come from the rows it stored, computed by PostgreSQL as a
+      // watch computes them: every group at once after a first backfill, else the groups of the
+      // files this run finished (files ingested by earlier runs share some of them).
+      long start = System.nanoTime();
+      if (storedBefore) {
+        ledger.refreshGroupsOfFilesFinishedSince(runStart);
+      } else {
+        ledger.refreshAllAggregates();
+      }
+      LOG.info("aggregates computed from the stored rows in {} ms",
+          (System.nanoTime() - start) / 1_000_000);
     }
     return finished;
   }

@@ -20,7 +20,6 @@ import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EnrichFromLookups;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.WriteToPostgres;
-import dev.landfall.transforms.AggregateMeasures;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.RunRowTasks;
@@ -74,9 +73,6 @@ public final class LandfallGraph {
 
   static final TupleTag<KV<String, String>> PARQUET_WRITTEN =
       new TupleTag<>("parquetWritten") {};
-
-  static final TupleTag<KV<String, AggregateMeasures.Totals>> PARTIAL_TOTALS =
-      new TupleTag<>("partialTotals") {};
 
   static final long PANE_DELAY_MILLIS = 1000;
 
@@ -248,10 +244,13 @@ public final class LandfallGraph {
   }
 
   /**
-   * Stage 4: Parquet for data scientists; PostgreSQL rows and aggregates for analysts. In a
-   * backfill the steps that take every clean row run as one step ("WriteRows", see {@link
-   * RunRowTasks}), so that each row is handed over once and not once per sink. A watch writes
-   * its Parquet files per finished file, in stage 5.
+   * Stage 4: Parquet for data scientists; PostgreSQL rows for analysts. In a backfill the steps
+   * that take every clean row run as one step ("WriteRows", see {@link RunRowTasks}), so that
+   * each row is handed over once and not once per sink. A watch writes its Parquet files per
+   * finished file, in stage 5. The aggregates are not computed here: PostgreSQL computes them
+   * from the stored rows, the same way on every path (when a watched file is closed, or after a
+   * backfill in {@link AfterJob}), so that percentiles are exact and a group's row depends only on
+   * the rows stored, not on the order in which files came.
    */
   static Written write(PCollection<Row> unique, RunPlan plan, Database db) {
     DatasetDefinition def = plan.definition();
@@ -262,8 +261,6 @@ public final class LandfallGraph {
             ? new WriteParquetPerFile(def, plan.output(), plan.rowGroupBytes()) : null;
     WriteToPostgres rowsSink = plan.postgres() ? new WriteToPostgres(db,
         plan.tables().rows(), plan.dbBatchSize()) : null;
-    AggregateMeasures aggregate =
-        plan.postgres() && def.aggregates != null && !watch ? new AggregateMeasures(def) : null;
     PCollection<KV<String, String>> parquetWritten = null;
     PCollection<KV<String, Long>> rowsStored = null;
     if (rowsSink != null && !watch) {
@@ -273,18 +270,9 @@ public final class LandfallGraph {
         tasks = tasks.and(PARQUET_WRITTEN, WriteParquetPerFile.writtenCoder(),
             parquetPerFile.asTask());
       }
-      if (aggregate != null) {
-        tasks = tasks.and(PARTIAL_TOTALS, aggregate.partialTotalsCoder(),
-            aggregate.partialTotals());
-      }
       PCollectionTuple written = unique.apply("WriteRows", tasks);
       rowsStored = written.get(ROWS_STORED);
       parquetWritten = parquetPerFile == null ? null : written.get(PARQUET_WRITTEN);
-      if (aggregate != null) {
-        written.get(PARTIAL_TOTALS).apply("Aggregate", aggregate.mergePartialTotals())
-            .apply("WriteAggregatesToPostgres", new WriteToPostgres(db,
-                plan.tables().aggregates(), plan.dbBatchSize()));
-      }
     } else {
       if (parquetPerFile != null) {
         parquetWritten = unique.apply("WriteParquet", parquetPerFile);
@@ -354,7 +342,7 @@ public final class LandfallGraph {
             ? new ExportFileToParquet(db, plan.tables(), plan.output(),
                 compaction(plan).withFolderLocks(db).compactingAfter(plan.compactAfterFiles()),
                 plan.rowGroupBytes()) : null,
-        watch, plan.webhookUrl()));
+        true, plan.webhookUrl()));
   }
 
   /** Processing-time panes for watch mode: fire about a second after data arrives. */

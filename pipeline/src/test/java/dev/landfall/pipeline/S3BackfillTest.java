@@ -201,7 +201,7 @@ class S3BackfillTest extends PostgresTestBase {
           "SELECT replace((source_file, line_number, reason, column_name, message, raw)::text, '"
               + p + "', '') FROM " + schema + ".billing_rejects",
           "SELECT (date, service, currency, row_count, cost_count, cost_sum, cost_avg, cost_min,"
-              + " cost_max)::text FROM " + schema + ".billing_agg")) {
+              + " cost_max, cost_p90)::text FROM " + schema + ".billing_agg")) {
         try (ResultSet r = s.executeQuery("SELECT count(*), md5(string_agg(t, '|' ORDER BY t))"
             + " FROM (" + q + ") AS q(t)")) {
           r.next();

@@ -16,9 +16,10 @@ class DatasetDefinitionTest {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
     assertThat(def.key, contains("event_id"));
     assertThat(DatasetSchemas.clean(def).getField(0).getName(), equalTo("date"));
-    assertThat(DatasetSchemas.aggregates(def).getFieldNames(),
-        contains("date", "service", "currency", "row_count", "cost_count", "cost_sum", "cost_avg",
-            "cost_min", "cost_max", "cost_p90"));
+    assertThat(def.aggregates.groupBy, contains("date", "service", "currency"));
+    assertThat(def.aggregates.measures.get("cost").stream()
+            .map(fn -> DatasetSchemas.measureColumn("cost", fn)).toList(),
+        contains("cost_count", "cost_sum", "cost_avg", "cost_min", "cost_max", "cost_p90"));
   }
 
   @Test

@@ -439,12 +439,19 @@ public final class FileLedger implements Serializable {
    * retried read records the same number again.
    */
   public void recordItems(String path, long items) throws SQLException, java.io.IOException {
-    db.retrying("recording the items of " + path + " in the ledger", c -> {
-      try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " SET items_read = ?"
-          + " WHERE dataset = ? AND path = ? AND status = 'processing'")) {
-        s.setLong(1, items);
-        s.setString(2, def.name);
-        s.setString(3, path);
+    recordItems(Map.of(path, items));
+  }
+
+  /** {@link #recordItems(String, long)} for several files, in one statement. */
+  public void recordItems(Map<String, Long> items) throws SQLException, java.io.IOException {
+    String what = items.size() == 1 ? items.keySet().iterator().next() : items.size() + " files";
+    db.retrying("recording the items of " + what + " in the ledger", c -> {
+      try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " AS t"
+          + " SET items_read = u.n FROM unnest(?::text[], ?::bigint[]) AS u(p, n)"
+          + " WHERE t.dataset = ? AND t.path = u.p AND t.status = 'processing'")) {
+        s.setArray(1, c.createArrayOf("text", items.keySet().toArray()));
+        s.setArray(2, c.createArrayOf("bigint", items.values().toArray()));
+        s.setString(3, def.name);
         s.executeUpdate();
       }
       return null;
@@ -680,6 +687,22 @@ public final class FileLedger implements Serializable {
       s.setTimestamp(2, Timestamp.from(since));
       s.execute();
     }
+  }
+
+  /**
+   * Recomputes every aggregate group from the rows table in one grouped scan (after a backfill
+   * that read everything stored).
+   */
+  public void refreshAllAggregates() throws SQLException, java.io.IOException {
+    if (def.aggregates == null) {
+      return;
+    }
+    db.retrying("computing the aggregates of " + def.name, c -> {
+      try (Statement s = c.createStatement()) {
+        s.execute(PostgresTables.refreshAllAggregatesSql(def, schema));
+      }
+      return null;
+    });
   }
 
   /**

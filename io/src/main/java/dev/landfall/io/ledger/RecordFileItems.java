@@ -31,16 +31,39 @@ public class RecordFileItems extends PTransform<PCollection<KV<String, Long>>, P
     return PDone.in(items.getPipeline());
   }
 
+  /** Records the counts of a bundle's files together, up to {@value #BATCH} per transaction. */
   static class RecordFn extends DoFn<KV<String, Long>, Void> {
+    static final int BATCH = 1000;
     private final FileLedger ledger;
+    private transient java.util.Map<String, Long> pending;
 
     RecordFn(FileLedger ledger) {
       this.ledger = ledger;
     }
 
+    @StartBundle
+    public void startBundle() {
+      pending = new java.util.LinkedHashMap<>();
+    }
+
     @ProcessElement
     public void process(@Element KV<String, Long> file) throws Exception {
-      ledger.recordItems(file.getKey(), file.getValue());
+      pending.put(file.getKey(), file.getValue());
+      if (pending.size() >= BATCH) {
+        flush();
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle() throws Exception {
+      flush();
+    }
+
+    private void flush() throws Exception {
+      if (!pending.isEmpty()) {
+        ledger.recordItems(pending);
+        pending.clear();
+      }
     }
   }
 }

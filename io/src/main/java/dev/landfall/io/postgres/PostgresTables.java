@@ -1,6 +1,5 @@
 package dev.landfall.io.postgres;
 
-import dev.landfall.transforms.AggregateMeasures;
 import dev.landfall.transforms.definition.ColumnType;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
@@ -161,7 +160,20 @@ public final class PostgresTables {
     }
   }
 
-  /** Aggregates per group. */
+  /** Scale of averages of decimal and integer columns, at least. */
+  public static final int AVG_SCALE = 6;
+
+  /**
+   * The start of a percentile column's comment written by builds that took percentiles from a
+   * sketch: a table that has it is recomputed once, exactly ({@link #createAll}).
+   */
+  static final String APPROXIMATE_COMMENT = "Approximate (KLL sketch";
+
+  /**
+   * Aggregates per group. The table is written only by the database itself, from the stored rows
+   * ({@link #refreshAggregatesSql}, {@link #refreshAllAggregatesSql}): every path (backfill,
+   * watch, re-ingest) computes each group the same way, percentiles exactly.
+   */
   public static TableSpec aggregates(DatasetDefinition def, String schema) {
     List<TableSpec.Column> cols = new ArrayList<>();
     for (String g : def.aggregates.groupBy) {
@@ -187,13 +199,12 @@ public final class PostgresTables {
         } else {
           sql = "numeric";
         }
-        cols.add(new TableSpec.Column(name, sql, false,
-            (percentile ? "Approximate (KLL sketch, ~1% rank error) " : "") + fn + " of "
-                + m.getKey() + " over the group's rows."));
+        cols.add(new TableSpec.Column(name, sql, false, percentile
+            ? "Exact " + fn + " of " + m.getKey() + " over the group's rows: the nearest-rank"
+                + " value (percentile_disc(" + DatasetDefinition.percentileRank(fn) + "))."
+            : fn + " of " + m.getKey() + " over the group's rows."));
         update.add(name);
-        if (!percentile) {
-          change.add(name);
-        }
+        change.add(name);
       }
     }
     TableSpec spec = TableSpec.builder(schema, def.name + "_agg").columns(cols)
@@ -268,12 +279,43 @@ public final class PostgresTables {
           lock.execute();
         }
         List<SchemaEvolution.Change> changes = SchemaEvolution.apply(c, def, schema);
+        boolean approximate = approximatePercentiles(c, def, schema);
         createMissing(c, s, def, schema, more);
+        if (approximate) {
+          // Written by a build that took percentiles from a sketch: once, every group exactly
+          // (the new comments, written above, mark the table as done).
+          org.slf4j.LoggerFactory.getLogger(PostgresTables.class).info("{}.{}_agg: recomputing"
+              + " every group from the stored rows, once, for exact percentiles", schema,
+              def.name);
+          s.execute(refreshAllAggregatesSql(def, schema));
+        }
         c.commit();
         return changes;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
+      }
+    }
+  }
+
+  /**
+   * True when the aggregate table exists and a percentile column's comment says it came from a
+   * sketch ({@link #APPROXIMATE_COMMENT}).
+   */
+  private static boolean approximatePercentiles(Connection c, DatasetDefinition def,
+      String schema) throws SQLException {
+    if (def.aggregates == null) {
+      return false;
+    }
+    try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_attribute a"
+        + " JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+        + " WHERE n.nspname = ? AND t.relname = ? AND a.attnum > 0 AND NOT a.attisdropped"
+        + " AND starts_with(coalesce(col_description(t.oid, a.attnum), ''), ?)")) {
+      q.setString(1, schema);
+      q.setString(2, def.name + "_agg");
+      q.setString(3, APPROXIMATE_COMMENT);
+      try (java.sql.ResultSet r = q.executeQuery()) {
+        return r.next();
       }
     }
   }
@@ -337,8 +379,8 @@ public final class PostgresTables {
     }
     ColumnType t = def.typeOf(measure);
     if (fn.equals("avg") && t.kind() != ColumnType.Kind.DOUBLE) {
-      // As AggregateMeasures: at least 6 decimals (the column's scale if larger), half up.
-      int scale = Math.max(AggregateMeasures.AVG_SCALE,
+      // At least 6 decimals (the column's scale if larger), half up.
+      int scale = Math.max(AVG_SCALE,
           t.kind() == ColumnType.Kind.DECIMAL ? t.scale() : 0);
       return "round(avg(" + col + "), " + scale + ")";
     }
@@ -359,6 +401,15 @@ public final class PostgresTables {
   }
 
   /**
+   * Recomputes every aggregate group from the rows table in one grouped scan, and deletes the
+   * groups that have no rows left: after a backfill that read everything stored, and once over a
+   * table written by a build that took percentiles from a sketch.
+   */
+  public static String refreshAllAggregatesSql(DatasetDefinition def, String schema) {
+    return refreshAggregatesSql(def, schema, null, false);
+  }
+
+  /**
    * {@link #refreshAggregatesSql} for groups that are a small part of the rows table (a watch
    * closing a day's file): each group's rows are read on their own ({@code LATERAL}), through
    * the rows table's group index. Matching a few groups with a join made PostgreSQL scan the
@@ -372,7 +423,7 @@ public final class PostgresTables {
 
   /**
    * The refresh, with each group's rows read on their own ({@code perGroup}) or all in one
-   * grouped scan.
+   * grouped scan; {@code groupsQuery} null: every group.
    */
   private static String refreshAggregatesSql(DatasetDefinition def, String schema,
       String groupsQuery, boolean perGroup) {
@@ -396,7 +447,12 @@ public final class PostgresTables {
         exprs.add(measureSql(def, m.getKey(), col, fn));
       }
     }
-    StringBuilder sql = new StringBuilder("WITH g AS (").append(groupsQuery).append("), fresh AS (");
+    boolean all = groupsQuery == null;
+    StringBuilder sql = new StringBuilder("WITH ");
+    if (!all) {
+      sql.append("g AS (").append(groupsQuery).append("), ");
+    }
+    sql.append("fresh AS (");
     if (perGroup) {
       // Per group: an aggregate without GROUP BY over the group's rows (one row even when the
       // group has none left; those are dropped here and deleted below).
@@ -418,12 +474,18 @@ public final class PostgresTables {
       for (int i = 0; i < names.size(); i++) {
         sql.append(", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
       }
-      sql.append(" FROM ").append(rows).append(" WHERE (").append(match).append(") IN (SELECT ")
-          .append(match).append(" FROM g)").append(" GROUP BY ").append(groups);
+      sql.append(" FROM ").append(rows);
+      if (!all) {
+        sql.append(" WHERE (").append(match).append(") IN (SELECT ").append(match)
+            .append(" FROM g)");
+      }
+      sql.append(" GROUP BY ").append(groups);
     }
-    sql.append("), gone AS (DELETE FROM ").append(agg)
-        .append(" WHERE (").append(match).append(") IN (SELECT ").append(match)
-        .append(" FROM g) AND (").append(match)
+    sql.append("), gone AS (DELETE FROM ").append(agg).append(" WHERE ");
+    if (!all) {
+      sql.append("(").append(match).append(") IN (SELECT ").append(match).append(" FROM g) AND ");
+    }
+    sql.append("(").append(match)
         .append(") NOT IN (SELECT ").append(match).append(" FROM fresh)) INSERT INTO ").append(agg)
         .append(" AS t (").append(groups).append(", ").append(String.join(", ", names))
         .append(") SELECT ").append(groups).append(", ").append(String.join(", ", names))

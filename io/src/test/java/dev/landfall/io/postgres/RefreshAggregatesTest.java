@@ -59,15 +59,72 @@ class RefreshAggregatesTest extends PostgresTestBase {
     assertThat(aggregates(db), equalTo(after));
   }
 
+  @Test
+  void theAllGroupsRefreshEqualsTheGroupedOneAndDeletesGroupsWithoutRows() throws Exception {
+    String schema = "refresh_all";
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    PostgresTables.createAll(db, DatasetTables.of(DEF, schema), (c, sch) -> { });
+    insert(db, schema, "/in/date=2024-01-01/a.csv", "2024-01-01", 300,
+        new String[] {"compute", "storage"});
+    insert(db, schema, "/in/date=2024-01-02/c.csv", "2024-01-02", 50, new String[] {"network"});
+    execute(db, PostgresTables.refreshAllAggregatesSql(DEF, schema));
+    List<String> all = aggregates(db, schema);
+    execute(db, PostgresTables.refreshAggregatesSql(DEF, schema,
+        "SELECT DISTINCT date, service, currency FROM " + schema + ".billing"));
+    assertThat(aggregates(db, schema), equalTo(all));
+    assertThat(all, hasSize(6));
+    execute(db, "DELETE FROM " + schema + ".billing WHERE date = '2024-01-02'");
+    execute(db, PostgresTables.refreshAllAggregatesSql(DEF, schema));
+    assertThat(aggregates(db, schema), hasSize(4));
+  }
+
+  @Test
+  void aTableWithSketchedPercentilesIsRecomputedOnceWhenTheTablesAreChecked() throws Exception {
+    String schema = "refresh_upgrade";
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    DatasetTables tables = DatasetTables.of(DEF, schema);
+    PostgresTables.createAll(db, tables, (c, sch) -> { });
+    insert(db, schema, "/in/date=2024-01-01/a.csv", "2024-01-01", 300,
+        new String[] {"compute", "storage"});
+    execute(db, PostgresTables.refreshAllAggregatesSql(DEF, schema));
+    List<String> exact = aggregates(db, schema);
+    // As an earlier build left it: a p90 from a sketch, and the comment that says so.
+    execute(db, "UPDATE " + schema + ".billing_agg SET cost_p90 = cost_p90 + 0.5");
+    execute(db, "COMMENT ON COLUMN " + schema + ".billing_agg.cost_p90 IS 'Approximate (KLL"
+        + " sketch, ~1% rank error) p90 of cost over the group''s rows.'");
+
+    PostgresTables.createAll(db, tables, (c, sch) -> { });
+    assertThat(aggregates(db, schema), equalTo(exact));
+    assertThat(query(db, "SELECT col_description('" + schema + ".billing_agg'::regclass,"
+        + " (SELECT attnum FROM pg_attribute WHERE attrelid = '" + schema
+        + ".billing_agg'::regclass AND attname = 'cost_p90'))"),
+        equalTo("Exact p90 of cost over the group's rows: the nearest-rank value"
+            + " (percentile_disc(0.9))."));
+    // Once: a later check of the tables leaves the table as it finds it.
+    execute(db, "UPDATE " + schema + ".billing_agg SET cost_p90 = 0");
+    PostgresTables.createAll(db, tables, (c, sch) -> { });
+    assertThat(query(db, "SELECT count(*) FROM " + schema + ".billing_agg WHERE cost_p90 = 0"),
+        equalTo(String.valueOf(exact.size())));
+  }
+
+  private static void insert(Database db, String file, String date, int n, String[] services)
+      throws Exception {
+    insert(db, SCHEMA, file, date, n, services);
+  }
+
+  private static List<String> aggregates(Database db) throws Exception {
+    return aggregates(db, SCHEMA);
+  }
+
   /**
    * {@code n} rows of {@code file} on {@code date}, spread over {@code services} and two
    * currencies, with costs that differ per row (so that sums, extremes and percentiles differ
    * per group).
    */
-  private static void insert(Database db, String file, String date, int n, String[] services)
-      throws Exception {
+  private static void insert(Database db, String schema, String file, String date, int n,
+      String[] services) throws Exception {
     try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("INSERT INTO "
-        + SCHEMA + ".billing (date, event_id, event_time, account_id, service, cost, currency,"
+        + schema + ".billing (date, event_id, event_time, account_id, service, cost, currency,"
         + " source_file, source_line) VALUES (?::date, ?, now(), 'acct', ?, ?, ?, ?, ?)")) {
       for (int i = 0; i < n; i++) {
         s.setString(1, date);
@@ -104,11 +161,11 @@ class RefreshAggregatesTest extends PostgresTestBase {
   }
 
   /** Every aggregate row, as text, in group order. */
-  private static List<String> aggregates(Database db) throws Exception {
+  private static List<String> aggregates(Database db, String schema) throws Exception {
     List<String> rows = new ArrayList<>();
     try (Connection c = db.connect(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT concat_ws(' ', date, service, currency, row_count,"
-            + " cost_count, cost_sum, cost_avg, cost_min, cost_max, cost_p90) FROM " + SCHEMA
+            + " cost_count, cost_sum, cost_avg, cost_min, cost_max, cost_p90) FROM " + schema
             + ".billing_agg ORDER BY date, service, currency")) {
       while (r.next()) {
         rows.add(r.getString(1));

@@ -31,7 +31,8 @@ public final class BenchTool {
   public static void main(String[] args) throws Exception {
     switch (args.length == 0 ? "" : args[0]) {
       case "generate":
-        generate(Paths.get(args[1]), Long.parseLong(args[2]));
+        generate(Paths.get(args[1]), Long.parseLong(args[2]),
+            args.length > 3 ? Integer.parseInt(args[3]) : 0);
         break;
       case "pg":
         postgres(Paths.get(args[1]));
@@ -109,9 +110,14 @@ public final class BenchTool {
   }
 
   /** Clean data (no bad rows, no duplicates), so that COPY can load it as is. */
-  static void generate(Path dir, long rows) throws Exception {
+  /**
+   * Generates {@code rows} clean billing rows over 7 days; {@code files} > 0: about that many
+   * files in all (the same rows as many small files), else files of at most ~250,000 rows.
+   */
+  static void generate(Path dir, long rows, int files) throws Exception {
     int days = 7;
-    int filesPerDay = (int) Math.max(2, (rows + days * 250_000L - 1) / (days * 250_000L));
+    int filesPerDay = files > 0 ? Math.max(1, files / days)
+        : (int) Math.max(2, (rows + days * 250_000L - 1) / (days * 250_000L));
     BillingSampleGenerator.Expected e =
         new BillingSampleGenerator(rows, days, filesPerDay, 0, 0, 42).writeTo(dir);
     System.out.println("generated " + e.rowsRead + " rows in " + e.files + " files");

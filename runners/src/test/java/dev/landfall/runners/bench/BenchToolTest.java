@@ -20,7 +20,7 @@ class BenchToolTest extends PostgresTestBase {
   @Test
   void copyBaselinesLoadEveryRowOnce() throws Exception {
     Path input = dir.resolve("bench-input");
-    BenchTool.generate(input, 25_000);
+    BenchTool.generate(input, 25_000, 0);
     String jdbc = postgres.jdbcUrl();
 
     BenchTool.copy(input, jdbc);

@@ -123,41 +123,4 @@ public final class DatasetSchemas {
 
   /** Name of the aggregate column that counts rows per group. */
   public static final String ROW_COUNT = "row_count";
-
-  /**
-   * Aggregates: group columns, {@code row_count}, then {@code <measure>_<fn>} per measure and
-   * function. Exact measures of decimal, int and long columns are DECIMAL; of double columns DOUBLE;
-   * counts INT64; percentiles DOUBLE.
-   */
-  public static Schema aggregates(DatasetDefinition def) {
-    Schema.Builder b = Schema.builder();
-    for (String g : def.aggregates.groupBy) {
-      b.addField(g, beamType(def.typeOf(g)).withNullable(!def.isRequired(g)));
-    }
-    b.addInt64Field(ROW_COUNT);
-    for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
-      ColumnType t = def.typeOf(m.getKey());
-      for (String fn : m.getValue()) {
-        FieldType ft;
-        if (fn.equals("count")) {
-          ft = FieldType.INT64;
-        } else if (DatasetDefinition.percentileRank(fn) > 0 || t.kind() == ColumnType.Kind.DOUBLE) {
-          ft = FieldType.DOUBLE;
-        } else {
-          ft = FieldType.DECIMAL;
-        }
-        b.addField(measureColumn(m.getKey(), fn), ft.withNullable(true));
-      }
-    }
-    return b.build();
-  }
-
-  /** The schema of the group columns alone. */
-  public static Schema groups(DatasetDefinition def) {
-    Schema.Builder b = Schema.builder();
-    for (String g : def.aggregates.groupBy) {
-      b.addField(g, beamType(def.typeOf(g)).withNullable(!def.isRequired(g)));
-    }
-    return b.build();
-  }
 }
