@@ -15,7 +15,7 @@ import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.ReadParquetFiles;
 import dev.landfall.io.parquet.ReconcileCompactedFiles;
 import dev.landfall.io.parquet.WriteParquetPartitions;
-import dev.landfall.io.parquet.WriteParquetPerFile;
+import dev.landfall.io.parquet.WriteParquetBySize;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EnrichFromLookups;
 import dev.landfall.io.postgres.PostgresTables;
@@ -255,10 +255,12 @@ public final class LandfallGraph {
   static Written write(PCollection<Row> unique, RunPlan plan, Database db) {
     DatasetDefinition def = plan.definition();
     boolean watch = plan.watch();
-    // Rows that come each input file's rows together are written without a shuffle.
-    WriteParquetPerFile parquetPerFile =
+    // Rows that come each input file's rows together are written without a shuffle, into
+    // files sized by data.
+    WriteParquetBySize parquetPerFile =
         plan.parquet() && plan.readsTwice() && plan.parquetShardsPerPartition() == 1
-            ? new WriteParquetPerFile(def, plan.output(), plan.rowGroupBytes()) : null;
+            ? new WriteParquetBySize(def, plan.output(), plan.rowGroupBytes(),
+                plan.parquetTargetFileBytes()) : null;
     WriteToPostgres rowsSink = plan.postgres() ? new WriteToPostgres(db,
         plan.tables().rows(), plan.dbBatchSize()) : null;
     PCollection<KV<String, String>> parquetWritten = null;
@@ -267,7 +269,7 @@ public final class LandfallGraph {
       RunRowTasks tasks =
           RunRowTasks.of(ROWS_STORED, WriteToPostgres.storedCoder(), rowsSink.asTask());
       if (parquetPerFile != null) {
-        tasks = tasks.and(PARQUET_WRITTEN, WriteParquetPerFile.writtenCoder(),
+        tasks = tasks.and(PARQUET_WRITTEN, WriteParquetBySize.writtenCoder(),
             parquetPerFile.asTask());
       }
       PCollectionTuple written = unique.apply("WriteRows", tasks);

@@ -21,15 +21,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --compact}: the small Parquet files of each partition are merged into one, readers see
- * the same rows, and the merged files stay exact when an input file is read again afterwards
- * (a re-run rewrites its part file) and after a merge interrupted before it deleted its inputs.
+ * A backfill's Parquet files are sized by data (one per partition here, not one per input file),
+ * {@code --compact} leaves them alone, and they stay exact when input files are read again (a
+ * Parquet-only re-run has no ledger: the newer file holding an input file wins) and when files
+ * an earlier write replaced come back.
  */
 class ParquetCompactionTest {
   @TempDir Path dir;
 
   @Test
-  void smallFilesAreMergedPerPartitionAndStayExact() throws Exception {
+  void aBackfillWritesFilesSizedByDataAndReReadsStayExact() throws Exception {
     Path input = dir.resolve("in");
     // No duplicate keys: a Parquet-only run de-duplicates only what it reads together, and this
     // test re-reads one file alone.
@@ -37,47 +38,27 @@ class ParquetCompactionTest {
         new BillingSampleGenerator(3_000, 3, 4, 0.01, 0.0, 11).writeTo(input);
     Path work = dir.resolve("work");
     Path parquet = work.resolve("parquet");
+    // 12 small input files over 3 days: one file per partition, each listing its input files.
     backfill(input, work);
-    assertThat(dataFiles(parquet), hasSize(12));
+    List<String> first = dataFiles(parquet);
+    assertThat(first, hasSize(3));
+    assertThat(first.stream().map(f -> Path.of(f).getFileName().toString())
+        .collect(Collectors.toList()), everyItem(startsWith("compact-")));
     String rows = rows(parquet);
     assertThat(rows, equalTo(exp.valid + " rows, " + exp.valid + " keys"));
     String content = content(parquet);
     Path before = dir.resolve("before");
     copyTree(parquet, before);
 
+    // Compacting changes nothing: each partition is one file already.
     RunSummary compacted = LandfallPipeline.run(EndToEndChecks.options(input, work, "",
         "--sinks=parquet", "--compact"));
     assertThat(compacted.render(), compacted.succeeded(), equalTo(true));
-    assertThat(compacted.parquetFilesMerged, equalTo(12L));
-    assertThat(compacted.parquetFilesWritten, equalTo(3L));
-    List<String> merged = dataFiles(parquet);
-    assertThat(merged, hasSize(3));
-    assertThat(merged.stream().map(f -> Path.of(f).getFileName().toString())
-        .collect(Collectors.toList()), everyItem(startsWith("compact-")));
-    assertThat(content(parquet), equalTo(content));
+    assertThat(compacted.parquetFilesMerged, equalTo(0L));
+    assertThat(dataFiles(parquet), equalTo(first));
 
-    // Compacting again changes nothing.
-    RunSummary again = LandfallPipeline.run(EndToEndChecks.options(input, work, "",
-        "--sinks=parquet", "--compact"));
-    assertThat(again.parquetFilesMerged, equalTo(0L));
-    assertThat(dataFiles(parquet), equalTo(merged));
-
-    // A merge cut off after its rename, before it deleted its inputs: the inputs (older than the
-    // merged file) are back beside it. Readers would see every row twice; the next compaction
-    // (or Parquet write into the folder) deletes them.
-    try (Stream<Path> old = Files.walk(before)) {
-      for (Path p : old.filter(p -> p.getFileName().toString().startsWith("part-"))
-          .collect(Collectors.toList())) {
-        Files.copy(p, parquet.resolve(before.relativize(p)), StandardCopyOption.COPY_ATTRIBUTES);
-      }
-    }
-    assertThat(dataFiles(parquet), hasSize(15));
-    LandfallPipeline.run(EndToEndChecks.options(input, work, "", "--sinks=parquet", "--compact"));
-    assertThat(dataFiles(parquet), equalTo(merged));
-    assertThat(content(parquet), equalTo(content));
-
-    // One input file read again (a Parquet-only re-run has no ledger): its part file is written
-    // anew and its rows leave the merged file, so they are still there once.
+    // One input file read again (a Parquet-only re-run has no ledger): it is written anew, and
+    // its rows leave the file that held them, so they are still there once.
     Path one;
     try (Stream<Path> csv = Files.walk(input)) {
       one = csv.filter(p -> p.toString().endsWith(".csv")).sorted().skip(5).findFirst()
@@ -87,9 +68,26 @@ class ParquetCompactionTest {
     assertThat(dataFiles(parquet), hasSize(4));
     assertThat(content(parquet), equalTo(content));
 
-    // Every input file read again: each merged file loses all its rows and goes away.
+    // Every input file read again: the older files lose all their rows and go away.
     backfill(input, work);
-    assertThat(dataFiles(parquet), hasSize(12));
+    List<String> again = dataFiles(parquet);
+    assertThat(again, hasSize(3));
+    assertThat(content(parquet), equalTo(content));
+
+    // Files of an earlier write that should have been replaced come back under other names (a
+    // copy, a cut-off clean-up): they are older than the files holding the same input files, so
+    // the next compaction (or Parquet write into the folder) drops their rows.
+    try (Stream<Path> old = Files.walk(before)) {
+      for (Path p : old.filter(Files::isRegularFile).collect(Collectors.toList())) {
+        String name = p.getFileName().toString().replaceAll("compact-[0-9a-f]{16}",
+            "compact-0000000000000000");
+        Files.copy(p, parquet.resolve(before.relativize(p)).resolveSibling(name),
+            StandardCopyOption.COPY_ATTRIBUTES, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    assertThat(dataFiles(parquet).size() > 3, equalTo(true));
+    LandfallPipeline.run(EndToEndChecks.options(input, work, "", "--sinks=parquet", "--compact"));
+    assertThat(dataFiles(parquet), equalTo(again));
     assertThat(content(parquet), equalTo(content));
   }
 

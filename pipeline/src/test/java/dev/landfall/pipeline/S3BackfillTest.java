@@ -93,8 +93,8 @@ class S3BackfillTest extends PostgresTestBase {
     List<String> keys = s3.keys("lake", "curated/");
     assertThat(keys, not(empty()));
     assertThat(keys, everyItem(matchesPattern(
-        "curated/billing/date=\\d{4}-\\d\\d-\\d\\d/(part-[0-9a-f]{16}-00000-of-00001\\.parquet"
-            + "|_SUCCESS)")));
+        "curated/billing/date=\\d{4}-\\d\\d-\\d\\d/(compact-[0-9a-f]{16}\\.parquet"
+            + "|_compact-[0-9a-f]{16}\\.parquet\\.members|_SUCCESS)")));
   }
 
   @Test

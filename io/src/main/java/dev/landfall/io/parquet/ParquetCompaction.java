@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -150,6 +151,28 @@ public final class ParquetCompaction implements Serializable {
     });
   }
 
+  /**
+   * What a backfill calls for each folder it wrote, once all its files are in place: reconciles
+   * the folder and, when it holds more than {@code ceil(bytes / target) + 2} data files (several
+   * workers each left a partly filled file, or files were closed early to bound memory), merges
+   * its small files.
+   */
+  public Result reconcileAndBound(ResourceId folder) throws IOException {
+    return locked(folder, () -> {
+      reconcileUnlocked(folder);
+      long bytes = 0;
+      int count = 0;
+      for (MatchResult.Metadata m : list(folder).values()) {
+        if (isData(m.resourceId().getFilename())) {
+          bytes += m.sizeBytes();
+          count++;
+        }
+      }
+      long bound = (bytes + targetBytes - 1) / targetBytes + 2;
+      return count <= bound ? new Result(0, 0, 0) : mergeSmallFiles(folder, smallFiles(folder));
+    });
+  }
+
   private List<MatchResult.Metadata> smallFiles(ResourceId folder) throws IOException {
     List<MatchResult.Metadata> small = new ArrayList<>();
     for (MatchResult.Metadata m : list(folder).values()) {
@@ -226,19 +249,37 @@ public final class ParquetCompaction implements Serializable {
 
   private void reconcileUnlocked(ResourceId folder) throws IOException {
     Map<String, MatchResult.Metadata> files = list(folder);
-    for (MatchResult.Metadata listMeta : new ArrayList<>(files.values())) {
+    // Every merged file with its member list, read once: which input files (part ids) each holds.
+    Map<String, MatchResult.Metadata> lists = new TreeMap<>();
+    Map<String, Set<String>> membersOf = new HashMap<>();
+    Map<String, Set<String>> partsOf = new HashMap<>();
+    for (MatchResult.Metadata listMeta : files.values()) {
       String listName = listMeta.resourceId().getFilename();
       if (!listName.startsWith("_" + COMPACT_PREFIX) || !listName.endsWith(MEMBERS)) {
         continue;
       }
       String compactName = listName.substring(1, listName.length() - MEMBERS.length());
-      MatchResult.Metadata compact = files.get(compactName);
-      if (compact == null) {
+      if (!files.containsKey(compactName)) {
         // Interrupted before the rename (its inputs are intact), or replaced by a newer merge.
         FileSystems.delete(List.of(listMeta.resourceId()), StandardMoveOptions.IGNORE_MISSING_FILES);
         continue;
       }
       Set<String> members = new TreeSet<>(readMembers(listMeta.resourceId()));
+      Set<String> parts = new HashSet<>();
+      for (String m : members) {
+        if (m.startsWith(PART_PREFIX)) {
+          parts.add(partId(m));
+        }
+      }
+      lists.put(compactName, listMeta);
+      membersOf.put(compactName, members);
+      partsOf.put(compactName, parts);
+    }
+    for (Map.Entry<String, MatchResult.Metadata> entry : lists.entrySet()) {
+      String compactName = entry.getKey();
+      MatchResult.Metadata listMeta = entry.getValue();
+      MatchResult.Metadata compact = files.get(compactName);
+      Set<String> members = membersOf.get(compactName);
       List<ResourceId> leftovers = new ArrayList<>();
       Set<String> rewritten = new HashSet<>();
       for (String member : members) {
@@ -252,7 +293,27 @@ public final class ParquetCompaction implements Serializable {
             leftovers.add(membersOf(folder, member));
           }
         } else if (member.startsWith(PART_PREFIX)) {
-          rewritten.add(member.substring(0, Math.min(member.length(), PART_ID_LENGTH)));
+          rewritten.add(partId(member));
+        }
+      }
+      // An input file a newer merged file holds too was written again (a re-run of a backfill
+      // that writes merged files directly): the newer file keeps its rows. Of two equally old
+      // files, the one with the greater name counts as newer, so exactly one keeps them.
+      for (Map.Entry<String, Set<String>> other : partsOf.entrySet()) {
+        MatchResult.Metadata o = files.get(other.getKey());
+        boolean newer = o.lastModifiedMillis() > compact.lastModifiedMillis()
+            || (o.lastModifiedMillis() == compact.lastModifiedMillis()
+                && other.getKey().compareTo(compactName) > 0);
+        // A file this one lists and is not older than is one it merged (a leftover, deleted
+        // above); one of the same name written since is newer and counts.
+        boolean merged = members.contains(other.getKey())
+            && o.lastModifiedMillis() <= compact.lastModifiedMillis();
+        if (newer && !merged) {
+          for (String part : partsOf.get(compactName)) {
+            if (other.getValue().contains(part)) {
+              rewritten.add(part);
+            }
+          }
         }
       }
       if (!leftovers.isEmpty()) {
@@ -265,8 +326,7 @@ public final class ParquetCompaction implements Serializable {
       }
       Set<String> kept = new TreeSet<>();
       for (String member : members) {
-        if (member.startsWith(PART_PREFIX)
-            && !rewritten.contains(member.substring(0, Math.min(member.length(), PART_ID_LENGTH)))) {
+        if (member.startsWith(PART_PREFIX) && !rewritten.contains(partId(member))) {
           kept.add(member);
         }
       }
@@ -278,6 +338,11 @@ public final class ParquetCompaction implements Serializable {
       FileSystems.delete(List.of(compact.resourceId(), listMeta.resourceId()),
           StandardMoveOptions.IGNORE_MISSING_FILES);
     }
+  }
+
+  /** The part of a {@code part-*} file name that names its input file. */
+  private static String partId(String partName) {
+    return partName.substring(0, Math.min(partName.length(), PART_ID_LENGTH));
   }
 
   /**
@@ -392,11 +457,11 @@ public final class ParquetCompaction implements Serializable {
         && (name.startsWith(PART_PREFIX) || name.startsWith(COMPACT_PREFIX));
   }
 
-  private static ResourceId membersOf(ResourceId folder, String compactName) {
+  static ResourceId membersOf(ResourceId folder, String compactName) {
     return folder.resolve("_" + compactName + MEMBERS, StandardResolveOptions.RESOLVE_FILE);
   }
 
-  private static void writeMembers(ResourceId list, Set<String> members,
+  static void writeMembers(ResourceId list, Set<String> members,
       List<MatchResult.Metadata> inputs) throws IOException {
     Set<String> lines = new TreeSet<>(members);
     for (MatchResult.Metadata in : inputs) {
@@ -435,7 +500,7 @@ public final class ParquetCompaction implements Serializable {
     return files;
   }
 
-  private static String hash(Set<String> names) {
+  static String hash(Set<String> names) {
     return WriteParquetPartitions.filePrefix(String.join("\n", names)).substring(PART_PREFIX.length());
   }
 }

@@ -13,10 +13,11 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * After a backfill's Parquet files are final, brings each partition folder they went to back in
- * line with its merged files ({@link ParquetCompaction#reconcile}): a re-read input file's rows
- * are dropped from a merged file that still held them. Input: {@code WriteFilesResult}'s
- * per-destination file names. The files are grouped by folder first, so one worker reconciles a
- * folder. Emits {@code (folder, file)} for every input file once its folder is done.
+ * line with its merged files ({@link ParquetCompaction#reconcileAndBound}): a re-read input
+ * file's rows are dropped from a merged file that still held them, and a folder left with more
+ * small files than its bytes need has them merged. Input: the (destination, file name) of every
+ * file written. The files are grouped by folder first, so one worker reconciles a folder. Emits
+ * {@code (folder, one of its files)} once per folder, when it is done.
  */
 public class ReconcileCompactedFiles
     extends PTransform<PCollection<KV<String, String>>, PCollection<KV<String, String>>> {
@@ -48,10 +49,9 @@ public class ReconcileCompactedFiles
     public void process(@Element KV<String, Iterable<String>> folder,
         OutputReceiver<KV<String, String>> out) throws Exception {
       ResourceId dir = FileSystems.matchNewResource(folder.getKey(), true);
-      compaction.reconcile(dir);
-      for (String file : folder.getValue()) {
-        out.output(KV.of(folder.getKey(), file));
-      }
+      compaction.reconcileAndBound(dir);
+      // One per folder: the folder is done.
+      out.output(KV.of(folder.getKey(), folder.getValue().iterator().next()));
     }
   }
 }

@@ -54,6 +54,11 @@ public final class RowParquetSink implements FileIO.Sink<Row> {
     writer.write(row);
   }
 
+  /** The bytes written so far plus those buffered for the current row group (an estimate). */
+  public long dataSize() {
+    return writer.getDataSize();
+  }
+
   /** Writes the footer and closes the file (Beam closes the channel). */
   @Override
   public void flush() throws IOException {

@@ -21,7 +21,10 @@ public interface OutputOptions extends PipelineOptions {
 
   void setSinks(String value);
 
-  @Description("Parquet files written per partition folder.")
+  @Description(
+      "Above 1: group a backfill's rows by input file with Beam's FileIO and write this many"
+          + " shards per input file (then merge each folder down to what its bytes need). 1: files"
+          + " sized by data, written without a shuffle.")
   @Default.Integer(1)
   Integer getParquetShardsPerPartition();
 
@@ -36,8 +39,8 @@ public interface OutputOptions extends PipelineOptions {
   void setParquetRowGroupMb(Integer value);
 
   @Description(
-      "With --compact: merge the files of each partition folder that are smaller than this many"
-          + " MB into files of about this size.")
+      "Size in MB a backfill fills its Parquet files up to; --compact and watch mode merge the"
+          + " files of a partition folder smaller than this into files of about this size.")
   @Default.Integer(128)
   Integer getParquetTargetFileMb();
 
