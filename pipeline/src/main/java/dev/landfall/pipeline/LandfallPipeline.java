@@ -90,11 +90,15 @@ public final class LandfallPipeline {
       Database db = null;
       FileLedger ledger = null;
       boolean storedBefore = false;
+      long finishedBefore = -1;
       Instant runStart = Instant.now();
       if (plan.postgres()) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
         ledger = RunSetup.prepareDatabase(plan, db);
         storedBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed") > 0;
+        if (plan.watch()) {
+          finishedBefore = ledger.countFinished();
+        }
       }
       RunSetup.checkWritable(plan, options);
       AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
@@ -117,7 +121,7 @@ public final class LandfallPipeline {
       }
       long finishedAfterJob = afterJob.ended(state);
       return RunSummary.from(result, state, plan, options, embedded,
-          (System.nanoTime() - started) / 1e9, finishedAfterJob);
+          (System.nanoTime() - started) / 1e9, finishedAfterJob, finishedBefore);
     }
   }
 

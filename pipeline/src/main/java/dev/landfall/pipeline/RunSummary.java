@@ -55,14 +55,17 @@ public final class RunSummary {
 
   private RunSummary(PipelineResult.State state, MetricQueryResults m, RunPlan plan,
       LandfallOptions o, EmbeddedPostgresServer embedded, double seconds, boolean submitted,
-      long finishedAfterJob) {
+      long finishedAfterJob, long finishedBefore) {
     DatasetDefinition def = plan.definition();
     this.state = state;
     this.submitted = submitted;
     this.filesRead = counter(m, "files-read");
     this.filesRejected = counter(m, "files-rejected");
     this.filesSkipped = counter(m, "files-skipped");
-    this.filesAlreadyDone = counter(m, "files-already-done");
+    // A watch leaves finished files out of its polls (they never reach the claim step that
+    // counts them): the ledger's count when the run started stands for them.
+    this.filesAlreadyDone = finishedBefore >= 0 ? finishedBefore
+        : counter(m, "files-already-done");
     this.filesChanged = counter(m, "files-changed");
     this.filesFinished = counter(m, "files-finished") + finishedAfterJob;
     this.filesClaimed = counter(m, "files-claimed");
@@ -92,22 +95,27 @@ public final class RunSummary {
 
   static RunSummary from(PipelineResult result, PipelineResult.State state, RunPlan plan,
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds) {
-    return from(result, state, plan, options, embedded, seconds, 0);
+    return from(result, state, plan, options, embedded, seconds, 0, -1);
   }
 
-  /** As above; {@code finishedAfterJob} files were closed in the ledger after the job ended. */
+  /**
+   * As above; {@code finishedAfterJob} files were closed in the ledger after the job ended;
+   * {@code finishedBefore} (watch mode; else -1) files were finished when the run started.
+   */
   static RunSummary from(PipelineResult result, PipelineResult.State state, RunPlan plan,
       LandfallOptions options, EmbeddedPostgresServer embedded, double seconds,
-      long finishedAfterJob) {
+      long finishedAfterJob, long finishedBefore) {
     MetricQueryResults m = result.metrics().queryMetrics(MetricsFilter.builder().build());
-    return new RunSummary(state, m, plan, options, embedded, seconds, false, finishedAfterJob);
+    return new RunSummary(state, m, plan, options, embedded, seconds, false, finishedAfterJob,
+        finishedBefore);
   }
 
   /** A job submitted to a cluster without waiting for it (no counts yet). */
   static RunSummary submitted(RunPlan plan, LandfallOptions options, double seconds) {
     MetricQueryResults none = MetricQueryResults.create(java.util.List.of(), java.util.List.of(),
         java.util.List.of(), java.util.List.of());
-    return new RunSummary(PipelineResult.State.RUNNING, none, plan, options, null, seconds, true, 0);
+    return new RunSummary(PipelineResult.State.RUNNING, none, plan, options, null, seconds, true, 0,
+        -1);
   }
 
   /** Counts of a job still running. */

@@ -3,6 +3,7 @@ package dev.landfall.runners;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -168,8 +169,10 @@ class FlinkClusterIT extends PostgresTestBase {
           + ".landfall_files WHERE status <> 'done'"), equalTo(0L));
     }
     try (Stream<Path> parquet = Files.walk(output.resolve("billing"))) {
-      assertThat("one Parquet file per input file", parquet
-          .filter(p -> p.toString().endsWith(".parquet")).count(), equalTo((long) all.size()));
+      // One per input file closed alone, one per partition for files closed together.
+      assertThat("at most one Parquet file per input file", parquet
+          .filter(p -> p.toString().endsWith(".parquet")).count(),
+          lessThanOrEqualTo((long) all.size()));
     }
   }
 

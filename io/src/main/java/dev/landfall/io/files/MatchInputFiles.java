@@ -73,9 +73,19 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
    */
   public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle,
       WatchForStableFiles.FilesInFlight inFlight) {
+    return continuously(pollInterval, stopAfterIdle, inFlight, null);
+  }
+
+  /**
+   * As {@link #continuously(Duration, Duration, WatchForStableFiles.FilesInFlight)}; files that
+   * {@code finished} holds, unchanged, are left out of every poll (null: none).
+   */
+  public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle,
+      WatchForStableFiles.FilesInFlight inFlight, WatchForStableFiles.FinishedFiles finished) {
+    WatchForStableFiles watch =
+        new WatchForStableFiles(filePatterns(input, glob), pollInterval, stopAfterIdle, inFlight);
     return new MatchInputFiles(input, glob,
-        new WatchForStableFiles(filePatterns(input, glob), pollInterval, stopAfterIdle, inFlight),
-        claim,
+        finished == null ? watch : watch.skippingFinished(finished), claim,
         partitionName, since, until).withSuffixes(suffixes);
   }
 

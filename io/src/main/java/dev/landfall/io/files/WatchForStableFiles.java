@@ -40,6 +40,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
   private final Duration pollInterval;
   private final Duration stopAfterIdle;
   private final FilesInFlight inFlight;
+  private final FinishedFiles finished;
 
   /**
    * What the watch knows of the files it has handed on: whether any of them is still being
@@ -55,21 +56,57 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
   }
 
   /**
+   * The record of the files finished (the file ledger): a listed file that is finished and
+   * unchanged is not handed to Beam's {@code Watch} at all, so a poll over many done files costs a
+   * listing and a look-up, not a hash and a state entry per file.
+   */
+  @FunctionalInterface
+  public interface FinishedFiles extends Serializable {
+    /**
+     * The files finished since {@code since} (a value this method returned, or null: all), as
+     * {@link #key}s, and the next {@code since} to ask with.
+     */
+    KV<java.time.Instant, List<Long>> finishedSince(java.time.Instant since) throws Exception;
+
+    /** A file's identity as listed: its path, size and modification time (milliseconds). */
+    static long key(String path, long size, long modifiedMillis) {
+      long h = 1125899906842597L;
+      for (int i = 0; i < path.length(); i++) {
+        h = 31 * h + path.charAt(i);
+      }
+      h = 31 * h + size;
+      h = 31 * h + modifiedMillis;
+      return h ^ (h >>> 29) * 0x9E3779B97F4A7C15L;
+    }
+  }
+
+  /**
    * @param stopAfterIdle null: watch forever
    * @param inFlight null: idle counts from the last new file only
    */
   public WatchForStableFiles(List<String> filePatterns, Duration pollInterval,
       Duration stopAfterIdle, FilesInFlight inFlight) {
+    this(filePatterns, pollInterval, stopAfterIdle, inFlight, null);
+  }
+
+  private WatchForStableFiles(List<String> filePatterns, Duration pollInterval,
+      Duration stopAfterIdle, FilesInFlight inFlight, FinishedFiles finished) {
     this.filePatterns = filePatterns;
     this.pollInterval = pollInterval;
     this.stopAfterIdle = stopAfterIdle;
     this.inFlight = inFlight;
+    this.finished = finished;
+  }
+
+  /** Leaves out of every poll the files {@code finished} holds, unchanged. */
+  public WatchForStableFiles skippingFinished(FinishedFiles finished) {
+    return new WatchForStableFiles(filePatterns, pollInterval, stopAfterIdle, inFlight, finished);
   }
 
   @Override
   public PCollection<MatchResult.Metadata> expand(PBegin begin) {
     Watch.Growth<String, MatchResult.Metadata, MatchResult.Metadata> watch =
-        Watch.growthOf(new StableFilesFn(filePatterns, pollInterval.getMillis()))
+        Watch.growthOf(new StableFilesFn(filePatterns, pollInterval.getMillis(), finished))
             .withPollInterval(pollInterval)
             .withOutputCoder(FileMetadataCoder.of());
     watch = watch.withTerminationPerInput(stopAfterIdle == null
@@ -141,16 +178,46 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
   }
 
   static class StableFilesFn extends Watch.Growth.PollFn<String, MatchResult.Metadata> {
+    private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
     private final List<String> patterns;
     /** The poll interval: how old a file must be, and how long between two listings. */
     private final long minAgeMillis;
+    private final FinishedFiles finished;
     /** Whether, and when ({@link System#nanoTime}), this instance last listed the patterns. */
     private transient boolean listed;
     private transient long lastListingNanos;
+    /** The finished files' keys seen so far, and where to ask on from (null: from the start). */
+    private transient java.util.Set<Long> finishedKeys;
+    private transient java.time.Instant finishedSince;
 
     StableFilesFn(List<String> patterns, long minAgeMillis) {
+      this(patterns, minAgeMillis, null);
+    }
+
+    StableFilesFn(List<String> patterns, long minAgeMillis, FinishedFiles finished) {
       this.patterns = patterns;
       this.minAgeMillis = minAgeMillis;
+      this.finished = finished;
+    }
+
+    /** Adds the files finished since the last call to {@link #finishedKeys}; false: unknown. */
+    private boolean refreshFinished() {
+      if (finished == null) {
+        return false;
+      }
+      try {
+        KV<java.time.Instant, List<Long>> since = finished.finishedSince(finishedSince);
+        if (finishedKeys == null) {
+          finishedKeys = new java.util.HashSet<>();
+        }
+        finishedKeys.addAll(since.getValue());
+        finishedSince = since.getKey();
+        return true;
+      } catch (Exception e) {
+        // Not knowing is not finished: hand every file on (the ledger's claim decides).
+        LOG.warn("watch: cannot read the finished files, listing them all: {}", e.getMessage());
+        return false;
+      }
     }
 
     @Override
@@ -177,18 +244,28 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       lastListingNanos = System.nanoTime();
       Instant now = Instant.now();
       List<MatchResult.Metadata> stable = new ArrayList<>();
+      boolean skipFinished = refreshFinished();
+      long skipped = 0;
       for (MatchResult result : FileSystems.match(patterns, EmptyMatchTreatment.ALLOW)) {
-        addStable(result.metadata(), now, stable);
+        skipped += addStable(result.metadata(), now, stable, skipFinished);
       }
+      LOG.debug("watch: {} finished files left out of this poll", skipped);
       return Watch.Growth.PollResult.incomplete(now, stable);
     }
 
-    private void addStable(List<MatchResult.Metadata> matched, Instant now,
-        List<MatchResult.Metadata> stable) {
+    /** Adds the stable files of {@code matched}; returns how many finished ones it left out. */
+    private long addStable(List<MatchResult.Metadata> matched, Instant now,
+        List<MatchResult.Metadata> stable, boolean skipFinished) {
+      long skipped = 0;
       for (MatchResult.Metadata m : matched) {
         String name = m.resourceId().getFilename();
         if (name == null || name.startsWith(".") || name.startsWith("_")) {
           continue;
+        }
+        if (skipFinished && finishedKeys.contains(FinishedFiles.key(m.resourceId().toString(),
+            m.sizeBytes(), m.lastModifiedMillis()))) {
+          skipped++;
+          continue; // finished and unchanged: nothing for the watch to do
         }
         long modified = m.lastModifiedMillis();
         if (modified > 0 && now.getMillis() - modified < minAgeMillis) {
@@ -196,6 +273,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
         }
         stable.add(m);
       }
+      return skipped;
     }
   }
 }

@@ -733,6 +733,53 @@ public final class FileLedger implements Serializable {
     }
   }
 
+  /**
+   * The files finished (done, or rejected as a whole) since {@code since} (null: ever), as the
+   * watch's keys of their path, size and modification time ({@link
+   * dev.landfall.io.files.WatchForStableFiles.FinishedFiles#key}), with the time to ask on from
+   * (the database's: the latest {@code finished_at} returned; rows finished at that very time are
+   * returned again next time, which a set of keys absorbs).
+   */
+  public org.apache.beam.sdk.values.KV<Instant, List<Long>> finishedSince(Instant since)
+      throws SQLException {
+    List<Long> keys = new java.util.ArrayList<>();
+    Instant next = since;
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT path, size_bytes,"
+            + " (EXTRACT(EPOCH FROM modified_at) * 1000)::bigint, finished_at FROM " + table()
+            + " WHERE dataset = ? AND modified_at IS NOT NULL AND finished_at >= ?"
+            + " AND (status = 'done' OR (status = 'failed' AND rows_read IS NOT NULL))")) {
+      s.setString(1, def.name);
+      s.setTimestamp(2, Timestamp.from(since == null ? Instant.EPOCH : since));
+      s.setFetchSize(10_000);
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          keys.add(dev.landfall.io.files.WatchForStableFiles.FinishedFiles.key(r.getString(1),
+              r.getLong(2), r.getLong(3)));
+          Instant at = r.getTimestamp(4).toInstant();
+          if (next == null || at.isAfter(next)) {
+            next = at;
+          }
+        }
+      }
+    }
+    return org.apache.beam.sdk.values.KV.of(next == null ? Instant.EPOCH : next, keys);
+  }
+
+  /** Files finished: done, or rejected as a whole (failed with counts). */
+  public long countFinished() throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT count(*) FROM " + table()
+            + " WHERE dataset = ? AND (status = 'done' OR (status = 'failed'"
+            + " AND rows_read IS NOT NULL))")) {
+      s.setString(1, def.name);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
+
   /** Files of this dataset with the given status. */
   public long count(String status) throws SQLException {
     try (Connection c = db.connect();

@@ -108,8 +108,9 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
     }
 
     /**
-     * Closes the bundle's files: each one's Parquet file, then one ledger transaction for all of
-     * them, which recomputes the aggregate groups they touch once. When files complete faster
+     * Closes the bundle's files: their Parquet (one file per partition folder for all of them),
+     * then one ledger transaction for all of them, which recomputes the aggregate groups they
+     * touch once. When files complete faster
      * than they can be closed (a stream of landings), the ones waiting are closed together.
      */
     @FinishBundle
@@ -125,9 +126,9 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
       for (Completed f : files) {
         paths.add(f.file.getKey());
         items.add(f.file.getValue());
-        if (parquet != null) {
-          parquet.export(f.file.getKey());
-        }
+      }
+      if (parquet != null) {
+        parquet.exportAll(paths);
       }
       long exported = System.nanoTime();
       List<String> events = ledger.finishAll(paths, items, refreshAggregates);

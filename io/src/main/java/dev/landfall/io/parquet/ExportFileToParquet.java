@@ -25,8 +25,8 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.values.Row;
 
 /**
- * Writes the Parquet file of one input file from the rows it contributed to the rows table: the
- * watch-mode Parquet output. PostgreSQL is the authority on which row won a key, so the file holds
+ * Writes the Parquet file of input files from the rows they contributed to the rows table: the
+ * watch-mode Parquet output (files closed together share one file per partition folder). PostgreSQL is the authority on which row won a key, so the file holds
  * exactly the input file's rows that are stored, is named as in a backfill ({@link
  * WriteParquetPartitions#fileName}), is written under a temporary name and renamed (readers never
  * see it half-written), and re-writing it after a restart gives the same file. A {@code _SUCCESS}
@@ -58,6 +58,18 @@ public final class ExportFileToParquet implements Serializable {
 
   /** Writes the file's Parquet; returns the number of rows written (0: no file). */
   public long export(String sourceFile) throws IOException, SQLException {
+    return exportAll(List.of(sourceFile));
+  }
+
+  /**
+   * Writes the Parquet of files closed together: per partition folder, one file holding the
+   * rows of all of them that went there (a {@code part-*} file, named as a backfill names it,
+   * when it holds one input file; else a merged file {@code compact-<hash>.parquet} with its
+   * member list, {@link ParquetCompaction}), then the folder's compaction and {@code _SUCCESS}
+   * once. Files are read one by one, in path order, each in line order. Returns the number of
+   * rows written.
+   */
+  public long exportAll(List<String> sourceFiles) throws IOException, SQLException {
     org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
     List<String> names = clean.getFieldNames();
     String sql = selectSql(names);
@@ -66,8 +78,93 @@ public final class ExportFileToParquet implements Serializable {
       lists[i] = def.isList(names.get(i));
     }
     ColumnType[] types = columnTypes(names);
-    return db.retrying("exporting the rows of " + sourceFile + " to Parquet",
-        c -> exportRows(c, sql, sourceFile, clean, types, lists));
+    List<String> sorted = new java.util.ArrayList<>(sourceFiles);
+    java.util.Collections.sort(sorted); // a partition's files together: one open file at a time
+    String what = sorted.size() == 1 ? sorted.get(0) : sorted.size() + " files";
+    return db.retrying("exporting the rows of " + what + " to Parquet", c -> {
+      long[] rows = {0};
+      Batch batch = null;
+      try {
+        for (String sourceFile : sorted) {
+          batch = exportRows(c, sql, sourceFile, clean, types, lists, batch, rows);
+        }
+        if (batch != null) {
+          rows[0] += batch.finish();
+        }
+        return rows[0];
+      } catch (IOException | SQLException | RuntimeException e) {
+        if (batch != null) {
+          batch.abandon();
+        }
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * The file being written into one partition folder for the files of a batch: its sink, its
+   * temporary name and the input files it holds.
+   */
+  private final class Batch {
+    final ResourceId folder;
+    final ResourceId tmp;
+    final RowParquetSink sink;
+    final List<String> sourceFiles = new java.util.ArrayList<>();
+    long rows;
+
+    Batch(ResourceId folder) throws IOException {
+      this.folder = folder;
+      this.tmp = folder.resolve("." + ParquetCompaction.COMPACT_PREFIX
+          + java.util.UUID.randomUUID() + ".inprogress", StandardResolveOptions.RESOLVE_FILE);
+      this.sink = openSink(tmp);
+    }
+
+    /**
+     * Flushes the file and renames it into place (with a member list when it holds several
+     * input files), lets the compaction see the folder, then (re)writes the folder's empty
+     * {@code _SUCCESS} marker. Returns its row count.
+     */
+    long finish() throws IOException {
+      sink.flush();
+      ResourceId target;
+      if (sourceFiles.size() == 1) {
+        target = folder.resolve(WriteParquetPartitions.fileName(sourceFiles.get(0)),
+            StandardResolveOptions.RESOLVE_FILE);
+      } else {
+        java.util.Set<String> members = new java.util.TreeSet<>();
+        for (String f : sourceFiles) {
+          members.add(WriteParquetPartitions.fileName(f));
+        }
+        String name = ParquetCompaction.COMPACT_PREFIX + ParquetCompaction.hash(members)
+            + ParquetCompaction.PARQUET;
+        target = folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
+        ParquetCompaction.writeMembers(ParquetCompaction.membersOf(folder, name), members,
+            List.of());
+      }
+      FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
+      // A merged (compacted) file may still hold these input files' earlier rows; and with
+      // --compactAfterFiles the folder's small files are merged once there are enough.
+      compaction.afterWrite(folder);
+      ResourceId marker = folder.resolve("_SUCCESS", StandardResolveOptions.RESOLVE_FILE);
+      try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {
+        // An empty marker.
+      }
+      return rows;
+    }
+
+    /** After a failure: the temporary file is deleted, never renamed. */
+    void abandon() {
+      try {
+        sink.flush();
+      } catch (IOException | RuntimeException ignored) {
+        // The write failed already; the file is deleted below either way.
+      }
+      try {
+        FileSystems.delete(List.of(tmp), StandardMoveOptions.IGNORE_MISSING_FILES);
+      } catch (IOException ignored) {
+        // A hidden temporary name: readers never see it.
+      }
+    }
   }
 
   /**
@@ -97,13 +194,14 @@ public final class ExportFileToParquet implements Serializable {
   }
 
   /**
-   * Streams the stored rows of {@code sourceFile} ({@code sql}, on {@code c}) into its Parquet
-   * file, in the partition folder of its first row, written under a temporary name; then
-   * finishes the file ({@link #finish}). Returns the number of rows written (0: no file).
+   * Streams the stored rows of {@code sourceFile} ({@code sql}, on {@code c}) into the file of
+   * its partition folder (its first row's): {@code batch} when that is the folder's, else a new
+   * one, after {@code batch} is finished (its rows added to {@code rows[0]}). Returns the batch
+   * being written (null: none yet).
    */
-  private long exportRows(Connection c, String sql, String sourceFile,
-      org.apache.beam.sdk.schemas.Schema clean, ColumnType[] types, boolean[] lists)
-      throws IOException, SQLException {
+  private Batch exportRows(Connection c, String sql, String sourceFile,
+      org.apache.beam.sdk.schemas.Schema clean, ColumnType[] types, boolean[] lists, Batch batch,
+      long[] rows) throws IOException, SQLException {
     c.setAutoCommit(false); // lets the driver stream with a fetch size
     try (PreparedStatement s = c.prepareStatement(sql)) {
       s.setFetchSize(5_000);
@@ -111,31 +209,27 @@ public final class ExportFileToParquet implements Serializable {
       s.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(-1);
       s.setString(1, sourceFile);
       try (ResultSet r = s.executeQuery()) {
-        long n = 0;
-        RowParquetSink sink = null;
-        ResourceId tmp = null;
-        ResourceId target = null;
+        boolean first = true;
         while (r.next()) {
           Object[] values = values(r, types, lists);
           // The values have the types the validator gives them (as in a backfill): no checks.
           Row row = Row.withSchema(clean).attachValues(values);
-          if (sink == null) {
+          if (first) {
+            first = false;
             ResourceId folder = partitionFolder(row);
-            target = folder.resolve(WriteParquetPartitions.fileName(sourceFile),
-                StandardResolveOptions.RESOLVE_FILE);
-            tmp = folder.resolve("." + WriteParquetPartitions.fileName(sourceFile) + ".inprogress",
-                StandardResolveOptions.RESOLVE_FILE);
-            sink = openSink(tmp);
+            if (batch == null || !batch.folder.equals(folder)) {
+              if (batch != null) {
+                rows[0] += batch.finish();
+              }
+              batch = new Batch(folder);
+            }
+            batch.sourceFiles.add(sourceFile);
           }
-          sink.write(row);
-          n++;
+          batch.sink.write(row);
+          batch.rows++;
         }
         c.commit();
-        if (sink == null) {
-          return 0L;
-        }
-        finish(sink, tmp, target);
-        return n;
+        return batch;
       }
     }
   }
@@ -161,24 +255,6 @@ public final class ExportFileToParquet implements Serializable {
     WritableByteChannel channel = FileSystems.create(tmp, "application/octet-stream");
     sink.open(channel);
     return sink;
-  }
-
-  /**
-   * Flushes {@code sink}, renames {@code tmp} to {@code target}, lets the compaction see the
-   * folder, then (re)writes the folder's empty {@code _SUCCESS} marker.
-   */
-  private void finish(RowParquetSink sink, ResourceId tmp, ResourceId target)
-      throws IOException {
-    sink.flush();
-    FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
-    // A merged (compacted) file may still hold this input file's earlier rows; and with
-    // --compactAfterFiles the folder's small files are merged once there are enough.
-    compaction.afterWrite(target.getCurrentDirectory());
-    ResourceId marker = target.getCurrentDirectory().resolve("_SUCCESS",
-        StandardResolveOptions.RESOLVE_FILE);
-    try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {
-      // An empty marker.
-    }
   }
 
   private ResourceId partitionFolder(Row row) {
