@@ -699,6 +699,12 @@ public final class FileLedger implements Serializable {
     }
     db.retrying("computing the aggregates of " + def.name, c -> {
       try (Statement s = c.createStatement()) {
+        // Right after a backfill the table has no statistics yet (autovacuum comes later);
+        // dashboards' queries want them too.
+        s.execute("ANALYZE " + rowsTable());
+        // The statement sorts every row by group (exact percentiles): a larger sort memory for
+        // this session only spills less (10M rows: 20.5 s at the default 4 MB, 16 s at 64 MB).
+        s.execute("SET work_mem = '64MB'");
         s.execute(PostgresTables.refreshAllAggregatesSql(def, schema));
       }
       return null;
