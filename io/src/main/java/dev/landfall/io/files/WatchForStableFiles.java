@@ -246,11 +246,33 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       List<MatchResult.Metadata> stable = new ArrayList<>();
       boolean skipFinished = refreshFinished();
       long skipped = 0;
-      for (MatchResult result : FileSystems.match(patterns, EmptyMatchTreatment.ALLOW)) {
-        skipped += addStable(result.metadata(), now, stable, skipFinished);
+      for (List<MatchResult.Metadata> matched : list()) {
+        skipped += addStable(matched, now, stable, skipFinished);
       }
       LOG.debug("watch: {} finished files left out of this poll", skipped);
       return Watch.Growth.PollResult.incomplete(now, stable);
+    }
+
+    /**
+     * The files of each pattern: absolute local globs through {@link LocalListing} (one stat per
+     * file), others (S3, relative paths) through Beam's file systems.
+     */
+    private List<List<MatchResult.Metadata>> list() throws IOException {
+      List<List<MatchResult.Metadata>> lists = new ArrayList<>();
+      List<String> others = new ArrayList<>();
+      for (String p : patterns) {
+        if (LocalListing.handles(p)) {
+          lists.add(LocalListing.match(p));
+        } else {
+          others.add(p);
+        }
+      }
+      if (!others.isEmpty()) {
+        for (MatchResult result : FileSystems.match(others, EmptyMatchTreatment.ALLOW)) {
+          lists.add(result.metadata());
+        }
+      }
+      return lists;
     }
 
     /** Adds the stable files of {@code matched}; returns how many finished ones it left out. */
