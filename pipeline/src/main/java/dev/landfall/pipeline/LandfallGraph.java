@@ -263,7 +263,7 @@ public final class LandfallGraph {
     boolean watch = plan.watch();
     // Rows that come each input file's rows together are written without a shuffle, into
     // files sized by data.
-    WriteParquetBySize parquetPerFile =
+    WriteParquetBySize parquetBySize =
         plan.parquet() && plan.readsTwice() && plan.parquetShardsPerPartition() == 1
             ? new WriteParquetBySize(def, plan.output(), plan.rowGroupBytes(),
                 plan.parquetTargetFileBytes()) : null;
@@ -274,16 +274,16 @@ public final class LandfallGraph {
     if (rowsSink != null && !watch) {
       RunRowTasks tasks =
           RunRowTasks.of(ROWS_STORED, WriteToPostgres.storedCoder(), rowsSink.asTask());
-      if (parquetPerFile != null) {
+      if (parquetBySize != null) {
         tasks = tasks.and(PARQUET_WRITTEN, WriteParquetBySize.writtenCoder(),
-            parquetPerFile.asTask());
+            parquetBySize.asTask());
       }
       PCollectionTuple written = unique.apply("WriteRows", tasks);
       rowsStored = written.get(ROWS_STORED);
-      parquetWritten = parquetPerFile == null ? null : written.get(PARQUET_WRITTEN);
+      parquetWritten = parquetBySize == null ? null : written.get(PARQUET_WRITTEN);
     } else {
-      if (parquetPerFile != null) {
-        parquetWritten = unique.apply("WriteParquet", parquetPerFile);
+      if (parquetBySize != null) {
+        parquetWritten = unique.apply("WriteParquet", parquetBySize);
       }
       if (rowsSink != null) {
         rowsStored = unique.apply("WriteRowsToPostgres", rowsSink);

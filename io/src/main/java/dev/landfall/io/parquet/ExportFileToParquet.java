@@ -114,8 +114,7 @@ public final class ExportFileToParquet implements Serializable {
 
     Batch(ResourceId folder) throws IOException {
       this.folder = folder;
-      this.tmp = folder.resolve("." + ParquetCompaction.COMPACT_PREFIX
-          + java.util.UUID.randomUUID() + ".inprogress", StandardResolveOptions.RESOLVE_FILE);
+      this.tmp = ParquetCompaction.temporaryFile(folder);
       this.sink = openSink(tmp);
     }
 
@@ -126,22 +125,18 @@ public final class ExportFileToParquet implements Serializable {
      */
     long finish() throws IOException {
       sink.flush();
-      ResourceId target;
       if (sourceFiles.size() == 1) {
-        target = folder.resolve(WriteParquetPartitions.fileName(sourceFiles.get(0)),
+        ResourceId target = folder.resolve(WriteParquetPartitions.fileName(sourceFiles.get(0)),
             StandardResolveOptions.RESOLVE_FILE);
+        FileSystems.rename(List.of(tmp), List.of(target),
+            StandardMoveOptions.IGNORE_MISSING_FILES);
       } else {
         java.util.Set<String> members = new java.util.TreeSet<>();
         for (String f : sourceFiles) {
           members.add(WriteParquetPartitions.fileName(f));
         }
-        String name = ParquetCompaction.COMPACT_PREFIX + ParquetCompaction.hash(members)
-            + ParquetCompaction.PARQUET;
-        target = folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
-        ParquetCompaction.writeMembers(ParquetCompaction.membersOf(folder, name), members,
-            List.of());
+        ParquetCompaction.publishMerged(folder, tmp, members);
       }
-      FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
       // A merged (compacted) file may still hold these input files' earlier rows; and with
       // --compactAfterFiles the folder's small files are merged once there are enough.
       compaction.afterWrite(folder);

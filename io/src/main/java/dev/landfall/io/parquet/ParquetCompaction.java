@@ -457,6 +457,27 @@ public final class ParquetCompaction implements Serializable {
         && (name.startsWith(PART_PREFIX) || name.startsWith(COMPACT_PREFIX));
   }
 
+  /** A hidden temporary name in {@code folder} for a merged file being written. */
+  static ResourceId temporaryFile(ResourceId folder) {
+    return folder.resolve("." + COMPACT_PREFIX + java.util.UUID.randomUUID() + ".inprogress",
+        StandardResolveOptions.RESOLVE_FILE);
+  }
+
+  /**
+   * Puts a merged file written under {@code temporary} into place as a writer does: its member
+   * list ({@code part-*} names of the input files it holds) first, then the rename to {@code
+   * compact-<hash of the members>.parquet}. Returns the final name.
+   */
+  static ResourceId publishMerged(ResourceId folder, ResourceId temporary, Set<String> members)
+      throws IOException {
+    String name = COMPACT_PREFIX + hash(members) + PARQUET;
+    ResourceId target = folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
+    writeMembers(membersOf(folder, name), members, List.of());
+    FileSystems.rename(List.of(temporary), List.of(target),
+        StandardMoveOptions.IGNORE_MISSING_FILES);
+    return target;
+  }
+
   static ResourceId membersOf(ResourceId folder, String compactName) {
     return folder.resolve("_" + compactName + MEMBERS, StandardResolveOptions.RESOLVE_FILE);
   }

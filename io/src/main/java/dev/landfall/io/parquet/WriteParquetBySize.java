@@ -7,14 +7,12 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.KV;
@@ -162,8 +160,7 @@ public class WriteParquetBySize
       if (f == null) {
         ResourceId folder = FileSystems.matchNewResource(
             datasetFolder + "/" + (partition.isEmpty() ? "" : partition + "/"), true);
-        ResourceId temporary = folder.resolve("." + ParquetCompaction.COMPACT_PREFIX
-            + java.util.UUID.randomUUID() + ".inprogress", StandardResolveOptions.RESOLVE_FILE);
+        ResourceId temporary = ParquetCompaction.temporaryFile(folder);
         RowParquetSink sink = new RowParquetSink(def, rowGroupBytes);
         sink.open(FileSystems.create(temporary, "application/octet-stream"));
         f = new OpenFile(partition, folder, temporary, sink);
@@ -213,12 +210,7 @@ public class WriteParquetBySize
     private KV<String, String> close(OpenFile f) throws IOException {
       open.remove(f.partition);
       f.sink.flush();
-      String name = ParquetCompaction.COMPACT_PREFIX + ParquetCompaction.hash(f.members)
-          + ParquetCompaction.PARQUET;
-      ResourceId target = f.folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
-      ParquetCompaction.writeMembers(ParquetCompaction.membersOf(f.folder, name), f.members,
-          List.of());
-      FileSystems.rename(List.of(f.temporary), List.of(target));
+      ResourceId target = ParquetCompaction.publishMerged(f.folder, f.temporary, f.members);
       return KV.of(f.partition, target.toString());
     }
   }
