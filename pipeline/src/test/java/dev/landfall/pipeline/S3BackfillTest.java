@@ -4,11 +4,9 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
-import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 
-import dev.landfall.io.testing.FlakyProxy;
 import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.io.testing.S3ProxyServer;
 import dev.landfall.pipeline.options.LandfallOptions;
@@ -32,8 +30,8 @@ import org.junit.jupiter.api.Test;
  * Backfill from and to S3 (S3Proxy on loopback, signature-checked) on the DirectRunner: the same
  * generated data read from a bucket gives exactly the local-folder run's tables and Parquet rows,
  * and the Parquet objects under their final names are complete files with a _SUCCESS per partition.
- * Transient store errors (503 SlowDown, connection resets) are retried. Credentials reach the job
- * only through the default provider chain (system properties here).
+ * Credentials reach the job only through the default provider chain (system properties here);
+ * network faults are {@link S3FaultsTest}'s.
  */
 class S3BackfillTest extends PostgresTestBase {
   private static S3ProxyServer s3;
@@ -155,40 +153,6 @@ class S3BackfillTest extends PostgresTestBase {
     Path copy = dir.resolve("watch-copy");
     s3.download("lake", "watched-out/", copy);
     EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), "s3_watch", copy, 0, 0);
-  }
-
-  @Test
-  void slowDownsAndConnectionResetsAreRetried() throws Exception {
-    // Arrange: every second new connection to the store answers 503 SlowDown or is reset.
-    Path local = dir.resolve("flaky-in");
-    BillingSampleGenerator.Expected exp = BillingSampleGenerator.standard(1_500, 5).writeTo(local);
-    s3.upload(local, "billing-in", "flaky");
-
-    try (FlakyProxy flaky = FlakyProxy.start(s3.endpoint(), 2, 8)) {
-      // Act
-      LandfallOptions o = options(s3, "s3://billing-in/flaky", "s3://lake/flaky-out",
-          "--sinks=parquet", "--workDir=" + dir.resolve("flaky-work"));
-      o.setS3Endpoint(flaky.endpoint().toString());
-      RunSummary summary = LandfallPipeline.run(o);
-
-      // Assert: faults happened, and the run is exact anyway.
-      assertThat(flaky.slowDowns(), greaterThan(0));
-      assertThat(flaky.resets(), greaterThan(0));
-      assertThat(summary.succeeded(), equalTo(true));
-      assertThat(summary.rowsRead, equalTo(exp.rowsRead));
-      assertThat(summary.rowsValid, equalTo(exp.valid));
-      assertThat(summary.filesRead, equalTo(exp.files));
-    }
-    Path copy = dir.resolve("flaky-copy");
-    s3.download("lake", "flaky-out/", copy);
-    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
-        Statement s = duck.createStatement();
-        ResultSet r = s.executeQuery("SELECT count(*), count(DISTINCT event_id) FROM read_parquet('"
-            + copy + "/billing/**/*.parquet')")) {
-      r.next();
-      assertThat(r.getLong(1), equalTo(exp.valid));
-      assertThat(r.getLong(2), equalTo(exp.valid));
-    }
   }
 
   /** Tables and Parquet rows with {@code prefix} removed from source_file. */

@@ -1,6 +1,7 @@
 package dev.landfall.io.csv;
 
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.io.files.ResumingReadChannel;
 import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -283,7 +284,8 @@ final class CsvFileReader implements Serializable {
   /** The file's records, read as strict UTF-8 without a leading byte order mark. */
   private CsvRecordReader open(FileIO.ReadableFile file) throws IOException {
     CsvRecordReader parser = new CsvRecordReader(
-        new StrictUtf8Reader(Channels.newInputStream(file.open())), delimiter, quote);
+        new StrictUtf8Reader(Channels.newInputStream(ResumingReadChannel.open(file))), delimiter,
+        quote);
     try {
       parser.skipByteOrderMark();
     } catch (IOException | RuntimeException e) {
@@ -304,7 +306,7 @@ final class CsvFileReader implements Serializable {
    */
   private static String checkCompressed(FileIO.ReadableFile file) {
     byte[] buffer = new byte[1 << 16];
-    try (InputStream in = Channels.newInputStream(file.open())) {
+    try (InputStream in = Channels.newInputStream(ResumingReadChannel.open(file))) {
       while (in.read(buffer) >= 0) {
         // Only the decompressor's checks matter here.
       }

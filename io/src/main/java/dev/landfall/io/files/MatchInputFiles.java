@@ -3,7 +3,6 @@ package dev.landfall.io.files;
 import java.util.List;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -135,13 +134,10 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
    */
   public static boolean hasInputFiles(String input, String glob, List<String> suffixes)
       throws java.io.IOException {
-    for (MatchResult r : org.apache.beam.sdk.io.FileSystems.match(filePatterns(input, glob),
-        EmptyMatchTreatment.ALLOW)) {
-      if (r.status() == MatchResult.Status.OK) {
-        for (MatchResult.Metadata m : r.metadata()) {
-          if (isInputFile(m.resourceId().getFilename(), suffixes)) {
-            return true;
-          }
+    for (List<MatchResult.Metadata> files : Listings.match(filePatterns(input, glob))) {
+      for (MatchResult.Metadata m : files) {
+        if (isInputFile(m.resourceId().getFilename(), suffixes)) {
+          return true;
         }
       }
     }
@@ -182,9 +178,7 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     @ProcessElement
     public void process(@Element String pattern, OutputReceiver<MatchResult.Metadata> out)
         throws java.io.IOException {
-      MatchResult match =
-          org.apache.beam.sdk.io.FileSystems.match(pattern, EmptyMatchTreatment.ALLOW);
-      List<MatchResult.Metadata> files = match.metadata();
+      List<MatchResult.Metadata> files = Listings.match(pattern);
       LOG.info("matched {} files for pattern {}", files.size(), pattern);
       for (MatchResult.Metadata m : files) {
         out.output(m);

@@ -8,8 +8,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.InstantCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -179,6 +177,8 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
 
   static class StableFilesFn extends Watch.Growth.PollFn<String, MatchResult.Metadata> {
     private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
+    private static final org.apache.beam.sdk.metrics.Counter LISTINGS_FAILED =
+        org.apache.beam.sdk.metrics.Metrics.counter(WatchForStableFiles.class, "listings-failed");
     private final List<String> patterns;
     /** The poll interval: how old a file must be, and how long between two listings. */
     private final long minAgeMillis;
@@ -246,7 +246,17 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       List<MatchResult.Metadata> stable = new ArrayList<>();
       boolean skipFinished = refreshFinished();
       long skipped = 0;
-      for (List<MatchResult.Metadata> matched : list()) {
+      List<List<MatchResult.Metadata>> lists;
+      try {
+        lists = list();
+      } catch (IOException e) {
+        // The listing failed through its retries (an outage, not a blip): this poll finds
+        // nothing new, the next one lists again; the watch goes on.
+        LISTINGS_FAILED.inc();
+        LOG.warn("watch: {}; trying again at the next poll", e.getMessage());
+        return Watch.Growth.PollResult.incomplete(now, stable);
+      }
+      for (List<MatchResult.Metadata> matched : lists) {
         skipped += addStable(matched, now, stable, skipFinished);
       }
       LOG.debug("watch: {} finished files left out of this poll", skipped);
@@ -268,9 +278,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
         }
       }
       if (!others.isEmpty()) {
-        for (MatchResult result : FileSystems.match(others, EmptyMatchTreatment.ALLOW)) {
-          lists.add(result.metadata());
-        }
+        lists.addAll(Listings.match(others));
       }
       return lists;
     }

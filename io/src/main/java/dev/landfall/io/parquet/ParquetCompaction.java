@@ -1,5 +1,7 @@
 package dev.landfall.io.parquet;
 
+import dev.landfall.io.files.Listings;
+import dev.landfall.io.files.ResumingReadChannel;
 import dev.landfall.io.postgres.Database;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,7 +26,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
@@ -117,9 +118,9 @@ public final class ParquetCompaction implements Serializable {
   public static List<String> partitionFolders(String datasetFolder) throws IOException {
     String root = datasetFolder.endsWith("/") ? datasetFolder : datasetFolder + "/";
     Set<String> folders = new TreeSet<>();
-    for (MatchResult r : FileSystems.match(List.of(root + "**" + PARQUET, root + "*" + PARQUET),
-        EmptyMatchTreatment.ALLOW)) {
-      for (MatchResult.Metadata m : r.metadata()) {
+    for (List<MatchResult.Metadata> files
+        : Listings.match(List.of(root + "**" + PARQUET, root + "*" + PARQUET))) {
+      for (MatchResult.Metadata m : files) {
         folders.add(m.resourceId().getCurrentDirectory().toString());
       }
     }
@@ -362,7 +363,7 @@ public final class ParquetCompaction implements Serializable {
       for (MatchResult.Metadata in : inputs) {
         try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                 new ReadParquetFiles.ChannelInputFile(
-                    (SeekableByteChannel) FileSystems.open(in.resourceId())))
+                    ResumingReadChannel.openSeekable(in)))
             .withDataModel(GenericData.get())
             .build()) {
           for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
@@ -414,7 +415,7 @@ public final class ParquetCompaction implements Serializable {
     for (MatchResult.Metadata in : byAge) {
       try (org.apache.parquet.hadoop.ParquetFileReader reader =
           org.apache.parquet.hadoop.ParquetFileReader.open(new ReadParquetFiles.ChannelInputFile(
-              (SeekableByteChannel) FileSystems.open(in.resourceId())))) {
+              ResumingReadChannel.openSeekable(in)))) {
         org.apache.parquet.hadoop.metadata.FileMetaData meta = reader.getFileMetaData();
         String avro = meta.getKeyValueMetaData().get("parquet.avro.schema");
         schemas.add(avro != null ? new Schema.Parser().parse(avro)
@@ -495,13 +496,20 @@ public final class ParquetCompaction implements Serializable {
 
   private static List<String> readMembers(ResourceId list) throws IOException {
     List<String> out = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(
-        Channels.newInputStream(FileSystems.open(list)), StandardCharsets.UTF_8))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (!line.isBlank()) {
-          out.add(line.trim());
+    try {
+      // A small file: read again from its start after a transient fault.
+      out.addAll(ResumingReadChannel.retrying("reading " + list, () -> {
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(
+            Channels.newInputStream(FileSystems.open(list)), StandardCharsets.UTF_8))) {
+          for (String line = r.readLine(); line != null; line = r.readLine()) {
+            if (!line.isBlank()) {
+              lines.add(line.trim());
+            }
+          }
         }
-      }
+        return lines;
+      }));
     } catch (java.io.FileNotFoundException e) {
       return out;
     }
@@ -511,9 +519,8 @@ public final class ParquetCompaction implements Serializable {
   /** The files directly in {@code folder}, by name. */
   private static Map<String, MatchResult.Metadata> list(ResourceId folder) throws IOException {
     Map<String, MatchResult.Metadata> files = new HashMap<>();
-    MatchResult r = FileSystems.match(folder.resolve("*", StandardResolveOptions.RESOLVE_FILE)
-        .toString(), EmptyMatchTreatment.ALLOW);
-    for (MatchResult.Metadata m : r.metadata()) {
+    for (MatchResult.Metadata m
+        : Listings.match(folder.resolve("*", StandardResolveOptions.RESOLVE_FILE).toString())) {
       if (m.resourceId().getFilename() != null) {
         files.put(m.resourceId().getFilename(), m);
       }

@@ -1,6 +1,7 @@
 package dev.landfall.io.parquet;
 
 import dev.landfall.io.files.HivePartitions;
+import dev.landfall.io.files.ResumingReadChannel;
 import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
@@ -102,7 +103,7 @@ public class ReadParquetFiles
       counters.bytesRead.inc(file.getMetadata().sizeBytes());
       long records = 0;
       try (ParquetReader<GenericRecord> reader =
-          AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(file.openSeekable()))
+          AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(ResumingReadChannel.openSeekable(file.getMetadata())))
               .withDataModel(GenericData.get())
               .build()) {
         GenericRecord first = reader.read();

@@ -1,5 +1,6 @@
 package dev.landfall.io.s3;
 
+import dev.landfall.io.retry.Retry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -27,6 +28,9 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * region and credentials as the job, with few retries so a dead endpoint fails in seconds.
  */
 public final class S3Preflight {
+  /** The bucket check's own attempts after the SDK's: for answers cut half-way. */
+  private static final Retry LISTING = new Retry(3, Duration.ofSeconds(1), Duration.ofSeconds(2));
+
   private final S3Options options;
   /** s3:// location by the option that names it, e.g. "--input" -> "s3://bucket/billing". */
   private final Map<String, String> locations = new LinkedHashMap<>();
@@ -103,7 +107,10 @@ public final class S3Preflight {
     String bucket = bucketOf(uri);
     String where = "S3 bucket '" + bucket + "' (" + option + "=" + uri + ", " + store() + ")";
     try {
-      s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefixOf(uri)).maxKeys(1));
+      // An answer cut half-way (an unreadable listing) is not retried by the SDK: again here.
+      LISTING.run("listing " + where, () -> s3.listObjectsV2(
+          b -> b.bucket(bucket).prefix(prefixOf(uri)).maxKeys(1)), S3Preflight::isCut,
+          S3Preflight::rootMessage);
     } catch (S3Exception e) {
       String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
       int status = e.statusCode();
@@ -125,6 +132,24 @@ public final class S3Preflight {
     } catch (SdkClientException e) {
       throw new S3AccessException(where + " cannot be reached: " + rootMessage(e));
     }
+  }
+
+  /**
+   * Whether a failed check met an answer that broke off (a network blip): a client-side failure
+   * other than an endpoint that cannot be reached at all, which the SDK has already retried.
+   */
+  private static boolean isCut(Exception e) {
+    if (!(e instanceof SdkClientException)) {
+      return false;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+          || t instanceof java.net.NoRouteToHostException
+          || t instanceof java.net.SocketTimeoutException) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The endpoint or region, without any user info an endpoint URI might carry. */

@@ -1,0 +1,45 @@
+package dev.landfall.io.files;
+
+import dev.landfall.io.retry.Retry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
+
+/**
+ * Listings of file patterns through network faults. Beam's file systems report a failed listing
+ * (on S3: a connection cut in the middle of a {@code ListObjectsV2} answer, which the AWS SDK does
+ * not retry) as a match result in error; here the whole listing is attempted again through
+ * landfall's one retry policy ({@link #LISTINGS}, a WARN line each) before the failure is
+ * rethrown with the pattern and the reason. A pattern that matches nothing gives an empty list.
+ */
+public final class Listings {
+  /** Attempts of one listing: 5 within about 15 s (1, 2, 4, 8 s apart). */
+  static final Retry LISTINGS = new Retry(5, Duration.ofSeconds(1), Duration.ofSeconds(8));
+
+  private Listings() {}
+
+  /** The files of each of {@code patterns}, in order. */
+  public static List<List<MatchResult.Metadata>> match(List<String> patterns) throws IOException {
+    try {
+      return LISTINGS.run("listing " + patterns, () -> {
+        List<List<MatchResult.Metadata>> lists = new ArrayList<>(patterns.size());
+        for (MatchResult r : FileSystems.match(patterns, EmptyMatchTreatment.ALLOW)) {
+          lists.add(r.metadata()); // throws the listing's error
+        }
+        return lists;
+      }, ResumingReadChannel::isTransient, ResumingReadChannel::describe);
+    } catch (IOException e) {
+      throw new IOException("cannot list " + patterns + " (after up to " + LISTINGS.attempts()
+          + " attempts): " + ResumingReadChannel.describe(e), e);
+    }
+  }
+
+  /** The files of {@code pattern}. */
+  public static List<MatchResult.Metadata> match(String pattern) throws IOException {
+    return match(List.of(pattern)).get(0);
+  }
+}
