@@ -2,8 +2,10 @@ package dev.landfall.pipeline;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.landfall.io.testing.FaultyS3Proxy;
 import dev.landfall.io.testing.FaultyS3Proxy.Fault;
@@ -20,6 +22,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,6 +176,29 @@ class S3FaultsTest extends PostgresTestBase {
           assertThat(r.getLong(2), equalTo((long) WatchScenario.csvFiles(local).size() - 1));
         }
       }
+    }
+  }
+
+  @Test
+  void aStoreRefusingWritesFailsTheRunWithTheReasonAndNoPartialParquet() throws Exception {
+    // Arrange: the output's partition folders refuse writes (403 AccessDenied); the write probe
+    // at the start of the run passes, so the job fails while it writes.
+    Path local = dir.resolve("refused-in");
+    new BillingSampleGenerator(600, 2, 1, 0.0, 0.0, 53).writeTo(local);
+    s3.upload(local, "faulty-in", "refused");
+    try (FaultyS3Proxy proxy = FaultyS3Proxy.start(s3.endpoint())
+        // "date=" as the SDK sends it
+        .injectOn(Fault.ACCESS_DENIED, Kind.WRITE, "/faulty-lake/refused-out/billing/date%3D")) {
+      // Act
+      Exception e = assertThrows(Exception.class, () -> LandfallPipeline.run(options(proxy,
+          "s3://faulty-in/refused", "s3://faulty-lake/refused-out", "--sinks=parquet",
+          "--workDir=" + dir.resolve("refused-work"))));
+
+      // Assert: the failure names the store's answer; no Parquet object, whole or partial.
+      assertThat(proxy.injected(Fault.ACCESS_DENIED, Kind.WRITE), greaterThan(0));
+      assertThat(String.valueOf(e), containsString("403"));
+      assertThat(s3.keys("faulty-lake", "refused-out/").stream()
+          .filter(k -> k.endsWith(".parquet")).collect(Collectors.toList()), empty());
     }
   }
 }
