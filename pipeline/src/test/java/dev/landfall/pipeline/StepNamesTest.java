@@ -1,0 +1,100 @@
+package dev.landfall.pipeline;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.landfall.io.postgres.Database;
+import dev.landfall.pipeline.options.LandfallOptions;
+import dev.landfall.pipeline.sample.BillingSampleGenerator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The watch job's step names are a contract: Beam's FlinkRunner derives each operator's uid from
+ * its step's full name, and a savepoint maps its state onto operators by uid. This test compares
+ * the names of the default watch graph (PostgreSQL and Parquet sinks, the sample definition) with
+ * the list kept in {@code deploy/flink/step-names-watch.txt}, so that renaming, adding or removing
+ * a step is a deliberate change: update the list (run this test with {@code
+ * -Dlandfall.updateStepNames=true}) and say in docs/flink.md how to upgrade a running watch.
+ */
+class StepNamesTest {
+  static final Path LIST = Paths.get("..", "deploy", "flink", "step-names-watch.txt");
+
+  @TempDir Path dir;
+
+  @Test
+  void theWatchJobHasTheListedStepNames() throws Exception {
+    BillingSampleGenerator.standard(50, 1).writeTo(dir.resolve("in"));
+    LandfallOptions options = LandfallPipeline.options("--input=" + dir.resolve("in"),
+        "--workDir=" + dir.resolve("work"), "--output=" + dir.resolve("out"), "--watch",
+        "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused", "--dbUser=postgres");
+    RunPlan plan = RunPlan.from(options);
+    Pipeline p = Pipeline.create(options);
+    LandfallGraph.build(p, plan, new Database(options.getJdbcUrl(), options.getDbUser()));
+
+    List<String> names = stepNames(p);
+
+    if (Boolean.getBoolean("landfall.updateStepNames")) {
+      Files.write(LIST, header(names.size()), StandardCharsets.UTF_8);
+      Files.write(LIST, names, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+      return;
+    }
+    List<String> listed = listed();
+    if (!names.equals(listed)) {
+      Set<String> added = new LinkedHashSet<>(names);
+      added.removeAll(listed);
+      Set<String> removed = new LinkedHashSet<>(listed);
+      removed.removeAll(names);
+      fail("The watch job's step names differ from " + LIST + " (Flink operator uids: a savepoint"
+          + " of the previous build will not map onto the changed steps).\n"
+          + "New or renamed: " + added + "\nGone: " + removed + "\n"
+          + (added.isEmpty() && removed.isEmpty() ? "Same names, another order.\n" : "")
+          + "If this is deliberate, run this test with -Dlandfall.updateStepNames=true and say in"
+          + " docs/flink.md how to upgrade a running watch across it.");
+    }
+  }
+
+  /** Every step's full name (composites and primitives), in the graph's topological order. */
+  static List<String> stepNames(Pipeline p) {
+    List<String> names = new ArrayList<>();
+    p.traverseTopologically(new Pipeline.PipelineVisitor.Defaults() {
+      @Override
+      public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+        if (!node.isRootNode()) {
+          names.add(node.getFullName());
+        }
+        return CompositeBehavior.ENTER_TRANSFORM;
+      }
+
+      @Override
+      public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+        names.add(node.getFullName());
+      }
+    });
+    return names;
+  }
+
+  private static List<String> header(int count) {
+    return List.of("# The step names of the default watch job (" + count + " steps): the uids of"
+        + " its Flink operators,",
+        "# the contract a savepoint is restored by. Checked by StepNamesTest; regenerate with",
+        "#   mvn -pl pipeline test -Dtest=StepNamesTest -Dlandfall.updateStepNames=true",
+        "# and say in docs/flink.md how to upgrade a running watch when it changes.");
+  }
+
+  private static List<String> listed() throws IOException {
+    return Files.readAllLines(LIST, StandardCharsets.UTF_8).stream()
+        .filter(l -> !l.isBlank() && !l.startsWith("#")).collect(Collectors.toList());
+  }
+}
