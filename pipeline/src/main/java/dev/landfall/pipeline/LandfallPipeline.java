@@ -103,7 +103,8 @@ public final class LandfallPipeline {
       RunSetup.checkWritable(plan, options);
       AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
       Pipeline pipeline = Pipeline.create(options);
-      LandfallGraph.build(pipeline, plan, db);
+      LandfallGraph.build(pipeline, plan, db == null ? null
+          : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())));
       PipelineResult result;
       PipelineResult.State state;
       try {

@@ -62,6 +62,7 @@ public final class RunPlan {
   private final boolean directRunner;
   private final int flinkParallelism;
   private final Duration pollInterval;
+  private final Duration dbMaxOutage;
   private final Duration stopAfterIdle;
   private final Duration lookupRefresh;
   private final boolean reingestChanged;
@@ -94,6 +95,7 @@ public final class RunPlan {
     this.inputGlob = format == InputFormat.PARQUET && o.getInputGlob().equals("**/*.csv*")
         ? "**/*.parquet" : o.getInputGlob();
     this.pollInterval = WatchOptions.parseDuration("--pollInterval", o.getPollInterval());
+    this.dbMaxOutage = WatchOptions.parseDuration("--dbMaxOutage", o.getDbMaxOutage());
     this.stopAfterIdle = o.getStopAfterIdle().isEmpty() ? null
         : WatchOptions.parseDuration("--stopAfterIdle", o.getStopAfterIdle());
     this.lookupRefresh = WatchOptions.parseDuration("--lookupRefresh", o.getLookupRefresh());
@@ -341,6 +343,11 @@ public final class RunPlan {
   /** Submitted to a Flink cluster without waiting for the job (--attachedMode=false). */
   public boolean detached() {
     return detached;
+  }
+
+  /** How long the job's database work rides out an outage ({@code --dbMaxOutage}). */
+  public Duration dbMaxOutage() {
+    return dbMaxOutage;
   }
 
   public Duration pollInterval() {

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Faults a production run meets: the database restarted in the middle of a run, the job process
- * killed with SIGKILL and started again, an output folder that cannot be written.
+ * Faults a production run meets: the database restarted in the middle of a run, or down for
+ * longer than a minute during a watch, the job process killed with SIGKILL and started again, an
+ * output folder that cannot be written.
  */
 class FaultsTest extends PostgresTestBase {
   private static long count(String sql) {
@@ -58,6 +59,44 @@ class FaultsTest extends PostgresTestBase {
     assertThat("the restart happened while rows were being written", midRun, equalTo(true));
     EndToEndChecks.assertBillingOutputs(summary, exp, postgres.jdbcUrl(), "db_restart",
         work.resolve("parquet"));
+  }
+
+  @Test
+  void aWatchRidesOutTheDatabaseBeingDownForMinutesAndLosesNothing() throws Exception {
+    // Arrange: a watch has finished its first files.
+    Path all = dir.resolve("outage-all");
+    BillingSampleGenerator.Expected exp =
+        new BillingSampleGenerator(3_000, 3, 2, 0.01, 0.02, 59).writeTo(all);
+    List<Path> files = WatchScenario.csvFiles(all);
+    Path input = dir.resolve("outage-in");
+    Path work = dir.resolve("outage-work");
+    WatchScenario.land(all, input, files.subList(0, 2), true);
+    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
+      try {
+        return LandfallPipeline.run(EndToEndChecks.options(input, work, postgres.jdbcUrl(),
+            "--dbSchema=db_outage", "--watch", "--pollInterval=1s", "--stopAfterIdle=10s"));
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    WatchScenario.await("the first files", 120,
+        () -> WatchScenario.doneFiles(postgres.jdbcUrl(), "db_outage") == 2);
+
+    // Act: the database goes away, files land, and it stays away for longer than the job's
+    // database retries used to last (about 30 s); then it comes back.
+    int port = postgres.port();
+    postgres.close();
+    WatchScenario.land(all, input, files.subList(2, files.size()), true);
+    Thread.sleep(45_000); // the outage itself, not a wait for a state
+    boolean runningThroughTheOutage = !run.isDone();
+    postgres = EmbeddedPostgresServer.start(dir.resolve("pg"), port);
+    RunSummary summary = run.get(300, TimeUnit.SECONDS);
+
+    // Assert: the watch went on, and every file was finished once.
+    assertThat("the watch ran through the outage", runningThroughTheOutage, equalTo(true));
+    assertThat(summary.render(), summary.succeeded(), equalTo(true));
+    EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), "db_outage",
+        work.resolve("parquet"), 0, 0);
   }
 
   @Test

@@ -19,13 +19,36 @@ public final class Database implements Serializable {
 
   private final String jdbcUrl;
   private final String user;
+  /** How its work is retried: {@link #RETRY}, or longer for a job's steps. */
+  private final Retry retry;
 
   public Database(String jdbcUrl, String user) {
+    this(jdbcUrl, user, RETRY);
+  }
+
+  private Database(String jdbcUrl, String user, Retry retry) {
     if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException("--jdbcUrl must start with jdbc:postgresql:");
     }
     this.jdbcUrl = jdbcUrl;
     this.user = user;
+    this.retry = retry;
+  }
+
+  /**
+   * The same database, its transient failures retried for at least {@code outage} (waits of 1,
+   * 2, 4 ... up to 30 s): what a job's steps use, so that a database restarted or unreachable for
+   * minutes holds files back instead of failing them or the run. Checks before a job keep the
+   * short policy, so a wrong host fails fast.
+   */
+  public Database toleratingOutages(Duration outage) {
+    return new Database(jdbcUrl, user,
+        Retry.lasting(outage, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+  }
+
+  /** How this database's work is retried. */
+  public Retry retry() {
+    return retry;
   }
 
   public String jdbcUrl() {
@@ -86,7 +109,7 @@ public final class Database implements Serializable {
    */
   public <T> T retrying(String what, Work<T> work) throws SQLException, IOException {
     try {
-      return RETRY.run(what, () -> {
+      return retry.run(what, () -> {
         try (Connection c = connect()) {
           return work.run(c);
         } catch (IOException e) {

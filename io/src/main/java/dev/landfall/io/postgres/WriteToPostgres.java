@@ -221,7 +221,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     /** Writes one batch in one transaction, retrying transient failures; true if copied. */
     private boolean writeWithRetries(byte[] data, int length, long n) throws SQLException {
       try {
-        return Database.RETRY.run("writing to " + spec.qualifiedName(), () -> {
+        return db.retry().run("writing to " + spec.qualifiedName(), () -> {
           try {
             return writeBatch(data, length);
           } catch (SQLException e) {

@@ -63,6 +63,22 @@ public final class Retry implements Serializable {
     this.sleeper = sleeper;
   }
 
+  /**
+   * A policy that keeps trying for at least {@code total}: the first delay, doubled each time up
+   * to {@code maxDelay}, with as many attempts as it takes for the waits to add up to {@code
+   * total} (a database down for minutes, ridden out).
+   */
+  public static Retry lasting(Duration total, Duration firstDelay, Duration maxDelay) {
+    Retry probe = new Retry(Integer.MAX_VALUE, firstDelay, maxDelay);
+    long waited = 0;
+    int attempts = 1;
+    while (waited < total.toMillis() && attempts < 10_000) {
+      waited += Math.max(1, probe.delayMillis(attempts));
+      attempts++;
+    }
+    return new Retry(attempts, firstDelay, maxDelay);
+  }
+
   /** How many times the work is run at most. */
   public int attempts() {
     return attempts;

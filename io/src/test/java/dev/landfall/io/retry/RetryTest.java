@@ -36,6 +36,20 @@ class RetryTest {
   }
 
   @Test
+  void aLastingPolicyWaitsAtLeastItsTotalAndNoMore() {
+    Retry r = Retry.lasting(java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(1),
+        java.time.Duration.ofSeconds(30));
+    long waits = 0;
+    for (int attempt = 1; attempt < r.attempts(); attempt++) {
+      waits += r.delayMillis(attempt);
+    }
+    // 1+2+4+8+16 s, then 30 s at a time: 10 min is reached after 25 waits.
+    assertThat(waits >= 600_000, equalTo(true));
+    assertThat(waits - r.delayMillis(r.attempts() - 1) < 600_000, equalTo(true));
+    assertThat(r.attempts(), equalTo(25));
+  }
+
+  @Test
   void workThatSucceedsAtOnceRunsOnceWithoutWaiting() throws IOException {
     String result = retry(6, 1000, 30_000).run("reading", () -> {
       calls.incrementAndGet();
