@@ -89,7 +89,7 @@ final class RunSetup {
       return;
     }
     FileSystems.setDefaultPipelineOptions(options);
-    if (MatchInputFiles.hasInputFiles(input, plan.inputGlob(), suffixes)) {
+    if (MatchInputFiles.hasInputFiles(input, plan.inputGlob(), suffixes, options)) {
       return;
     }
     throw new IllegalArgumentException("--input: no " + String.join(" or ", suffixes)

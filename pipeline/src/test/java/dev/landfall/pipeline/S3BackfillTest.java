@@ -108,6 +108,9 @@ class S3BackfillTest extends PostgresTestBase {
     assertThat(backfill.render(), backfill.succeeded(), equalTo(true));
     assertThat(BackfillThenWatchTest.ledger("s3_then_watch",
         "count(*) FILTER (WHERE modified_at IS NULL)"), equalTo("0"));
+    // The listing gives each object's ETag, and the ledger keeps it.
+    assertThat(BackfillThenWatchTest.ledger("s3_then_watch",
+        "count(*) FILTER (WHERE etag IS NULL OR etag !~ '^[0-9a-f]{32}$')"), equalTo("0"));
 
     List<String> watchArgs = new ArrayList<>(List.of(common));
     watchArgs.addAll(List.of("--watch", "--pollInterval=1s", "--stopAfterIdle=3s",

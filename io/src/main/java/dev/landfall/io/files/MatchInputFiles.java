@@ -132,9 +132,24 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
    * True when at least one input file (as {@link #filePatterns} and {@code suffixes} select them)
    * is under {@code input} now; lists it as a backfill would, before the job starts.
    */
-  public static boolean hasInputFiles(String input, String glob, List<String> suffixes)
-      throws java.io.IOException {
-    for (List<MatchResult.Metadata> files : Listings.match(filePatterns(input, glob))) {
+  public static boolean hasInputFiles(String input, String glob, List<String> suffixes,
+      org.apache.beam.sdk.options.PipelineOptions options) throws java.io.IOException {
+    List<String> patterns = filePatterns(input, glob);
+    software.amazon.awssdk.services.s3.S3Client s3 =
+        patterns.stream().anyMatch(dev.landfall.io.s3.S3Listing::handles)
+            ? dev.landfall.io.s3.S3Listing.client(options) : null;
+    try {
+      return hasInputFiles(Listings.match(patterns, s3), suffixes);
+    } finally {
+      if (s3 != null) {
+        s3.close();
+      }
+    }
+  }
+
+  private static boolean hasInputFiles(List<List<MatchResult.Metadata>> lists,
+      List<String> suffixes) {
+    for (List<MatchResult.Metadata> files : lists) {
       for (MatchResult.Metadata m : files) {
         if (isInputFile(m.resourceId().getFilename(), suffixes)) {
           return true;
@@ -175,13 +190,26 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     private static final org.slf4j.Logger LOG =
         org.slf4j.LoggerFactory.getLogger(MatchInputFiles.class);
 
+    private transient software.amazon.awssdk.services.s3.S3Client s3;
+
     @ProcessElement
-    public void process(@Element String pattern, OutputReceiver<MatchResult.Metadata> out)
-        throws java.io.IOException {
-      List<MatchResult.Metadata> files = Listings.match(pattern);
+    public void process(@Element String pattern, OutputReceiver<MatchResult.Metadata> out,
+        org.apache.beam.sdk.options.PipelineOptions options) throws java.io.IOException {
+      if (s3 == null && dev.landfall.io.s3.S3Listing.handles(pattern)) {
+        s3 = dev.landfall.io.s3.S3Listing.client(options);
+      }
+      List<MatchResult.Metadata> files = Listings.match(pattern, s3);
       LOG.info("matched {} files for pattern {}", files.size(), pattern);
       for (MatchResult.Metadata m : files) {
         out.output(m);
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (s3 != null) {
+        s3.close();
+        s3 = null;
       }
     }
   }

@@ -104,7 +104,8 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
   @Override
   public PCollection<MatchResult.Metadata> expand(PBegin begin) {
     Watch.Growth<String, MatchResult.Metadata, MatchResult.Metadata> watch =
-        Watch.growthOf(new StableFilesFn(filePatterns, pollInterval.getMillis(), finished))
+        Watch.growthOf(new StableFilesFn(filePatterns, pollInterval.getMillis(), finished,
+                begin.getPipeline().getOptions()))
             .withPollInterval(pollInterval)
             .withOutputCoder(FileMetadataCoder.of());
     watch = watch.withTerminationPerInput(stopAfterIdle == null
@@ -183,6 +184,9 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     /** The poll interval: how old a file must be, and how long between two listings. */
     private final long minAgeMillis;
     private final FinishedFiles finished;
+    /** Where an S3 client for the {@code s3://} patterns comes from, or null (none, or Beam's). */
+    private final dev.landfall.io.s3.S3Listing.ClientSource s3Source;
+    private transient software.amazon.awssdk.services.s3.S3Client s3;
     /** Whether, and when ({@link System#nanoTime}), this instance last listed the patterns. */
     private transient boolean listed;
     private transient long lastListingNanos;
@@ -195,9 +199,25 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     }
 
     StableFilesFn(List<String> patterns, long minAgeMillis, FinishedFiles finished) {
+      this(patterns, minAgeMillis, finished, null);
+    }
+
+    StableFilesFn(List<String> patterns, long minAgeMillis, FinishedFiles finished,
+        org.apache.beam.sdk.options.PipelineOptions options) {
       this.patterns = patterns;
       this.minAgeMillis = minAgeMillis;
       this.finished = finished;
+      this.s3Source = options == null || patterns.stream()
+          .noneMatch(dev.landfall.io.s3.S3Listing::handles)
+          ? null : new dev.landfall.io.s3.S3Listing.ClientSource(options);
+    }
+
+    /** The S3 client of the job's options for {@code s3://} patterns; null: Beam's listing. */
+    private software.amazon.awssdk.services.s3.S3Client s3() {
+      if (s3 == null && s3Source != null) {
+        s3 = s3Source.create();
+      }
+      return s3;
     }
 
     /** Adds the files finished since the last call to {@link #finishedKeys}; false: unknown. */
@@ -278,7 +298,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
         }
       }
       if (!others.isEmpty()) {
-        lists.addAll(Listings.match(others));
+        lists.addAll(Listings.match(others, s3()));
       }
       return lists;
     }

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -52,9 +53,16 @@ public final class BenchTool {
       case "evolve":
         evolve(args[1], Long.parseLong(args[2]));
         break;
+      case "ledger":
+        ledger(args[1], Long.parseLong(args[2]));
+        break;
+      case "s3list":
+        s3List(Paths.get(args[1]), Integer.parseInt(args[2]));
+        break;
       default:
         System.err.println("usage: BenchTool generate DIR ROWS | pg DATADIR | duckdb IN OUT THREADS"
-            + " | copy IN JDBCURL | copymerge|copyfirst IN JDBCURL BATCH | evolve JDBCURL ROWS");
+            + " | copy IN JDBCURL | copymerge|copyfirst IN JDBCURL BATCH | evolve JDBCURL ROWS"
+            + " | ledger JDBCURL FILES | s3list DIR OBJECTS");
         System.exit(2);
     }
   }
@@ -105,6 +113,121 @@ public final class BenchTool {
       System.out.printf("%-30s %7.1f s  %s%n", step[0], (System.nanoTime() - t) / 1e9, changes);
       if (changes.isEmpty()) {
         throw new IllegalStateException(step[0] + ": nothing changed");
+      }
+    }
+  }
+
+  /**
+   * What the ledger's work costs when it holds {@code files} finished files (filled by SQL): a
+   * claim of 1,000 new files and of 1,000 finished unchanged ones (each one transaction, as a
+   * bundle's claim is), closing 1,000 files, the finished files' keys a watch reads at its first
+   * poll, and the count a watch starts with. Prints each step's time.
+   */
+  static void ledger(String jdbcUrl, long files) throws Exception {
+    dev.landfall.io.postgres.Database db = new dev.landfall.io.postgres.Database(jdbcUrl,
+        "postgres");
+    String json;
+    try (InputStream in = BenchTool.class.getResourceAsStream("/datasets/billing.json")) {
+      json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    DatasetTables tables = DatasetTables.of(
+        dev.landfall.transforms.definition.DatasetDefinition.fromJson(json), "ledger_bench");
+    dev.landfall.io.postgres.PostgresTables.createAll(db, tables,
+        dev.landfall.io.ledger.FileLedger::createTables);
+    long t0 = System.nanoTime();
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("TRUNCATE ledger_bench.landfall_files");
+      s.execute("INSERT INTO ledger_bench.landfall_files (dataset, path, size_bytes, modified_at,"
+          + " status, rows_read, rows_valid, rows_duplicate, rows_rejected, started_at,"
+          + " finished_at) SELECT 'billing', 's3://bucket/billing/date=2024-01-' || (1 + i % 28)"
+          + " || '/part-' || i || '.csv', 20000 + i % 1000, timestamptz '2024-01-01' + i * interval"
+          + " '1 s', 'done', 100, 100, 0, 0, now() - interval '1 day', now() - interval '1 day'"
+          + " FROM generate_series(1, " + files + ") i");
+      s.execute("ANALYZE ledger_bench.landfall_files");
+    }
+    System.out.printf("ledger of %d finished files filled in %.1f s%n", files,
+        (System.nanoTime() - t0) / 1e9);
+    dev.landfall.io.ledger.FileLedger ledger = new dev.landfall.io.ledger.FileLedger(db, tables);
+    List<dev.landfall.io.ledger.FileLedger.FileFacts> fresh = new ArrayList<>();
+    List<dev.landfall.io.ledger.FileLedger.FileFacts> old = new ArrayList<>();
+    java.time.Instant base = java.time.Instant.parse("2024-01-01T00:00:00Z");
+    for (long i = 1; i <= 1000; i++) {
+      fresh.add(new dev.landfall.io.ledger.FileLedger.FileFacts(
+          "s3://bucket/billing/date=2024-02-01/new-" + i + ".csv", 20_000, base, null));
+      long j = i * (files / 1000);
+      old.add(new dev.landfall.io.ledger.FileLedger.FileFacts("s3://bucket/billing/date=2024-01-"
+          + (1 + j % 28) + "/part-" + j + ".csv", 20_000 + j % 1000, base.plusSeconds(j), null));
+    }
+    long t = System.nanoTime();
+    int claimed = ledger.claimAll(fresh, false, false).size();
+    System.out.printf("claim 1,000 new files: %.0f ms (%d claims)%n",
+        (System.nanoTime() - t) / 1e6, claimed);
+    t = System.nanoTime();
+    ledger.claimAll(old, false, false);
+    System.out.printf("claim 1,000 finished unchanged files: %.0f ms%n",
+        (System.nanoTime() - t) / 1e6);
+    List<String> paths = new ArrayList<>();
+    List<Long> items = new ArrayList<>();
+    for (dev.landfall.io.ledger.FileLedger.FileFacts f : fresh) {
+      paths.add(f.path());
+      items.add(0L);
+    }
+    t = System.nanoTime();
+    ledger.finishAll(paths, items, false);
+    System.out.printf("close 1,000 files: %.0f ms%n", (System.nanoTime() - t) / 1e6);
+    t = System.nanoTime();
+    int keys = ledger.finishedSince(null).getValue().size();
+    System.out.printf("finished files' keys (a watch's first poll): %.0f ms, %d keys%n",
+        (System.nanoTime() - t) / 1e6, keys);
+    t = System.nanoTime();
+    long n = ledger.countFinished();
+    System.out.printf("count finished files: %.0f ms (%d)%n", (System.nanoTime() - t) / 1e6, n);
+  }
+
+  /**
+   * What a listing of {@code objects} objects costs through Beam's S3 file system (a listing,
+   * then a HEAD per object) and through landfall's {@code S3Listing} (the listing alone, as the
+   * watch's polls and a backfill's discovery list), against S3Proxy on loopback started under
+   * {@code dir} (-Ds3proxy.jar names its jar): the wall time and this process's CPU time of three
+   * listings each, alternating. S3Proxy is not S3: its answers take no network round trip, so this is the client's
+   * share plus a local server's.
+   */
+  static void s3List(Path dir, int objects) throws Exception {
+    try (dev.landfall.io.testing.S3ProxyServer s3 =
+        dev.landfall.io.testing.S3ProxyServer.start(dir)) {
+      System.setProperty("aws.accessKeyId", s3.identity());
+      System.setProperty("aws.secretAccessKey", s3.credential());
+      s3.createBucket("listing");
+      long t0 = System.nanoTime();
+      for (int i = 0; i < objects; i++) {
+        String key = String.format("billing/date=2024-01-%02d/part-%06d.csv", 1 + i % 28, i);
+        s3.client().putObject(b -> b.bucket("listing").key(key),
+            software.amazon.awssdk.core.sync.RequestBody.fromString("a,b\n1,2\n"));
+      }
+      System.out.printf("%d objects put in %.1f s%n", objects, (System.nanoTime() - t0) / 1e9);
+      org.apache.beam.sdk.io.aws2.options.S3Options o =
+          org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(
+              "--endpoint=" + s3.endpoint(), "--awsRegion=us-east-1")
+              .as(org.apache.beam.sdk.io.aws2.options.S3Options.class);
+      o.setS3ClientFactoryClass(
+          dev.landfall.io.s3.LandfallS3ClientBuilderFactory.PathStyle.class);
+      org.apache.beam.sdk.io.FileSystems.setDefaultPipelineOptions(o);
+      com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      try (software.amazon.awssdk.services.s3.S3Client client =
+          dev.landfall.io.s3.S3Listing.client(o)) {
+        for (int round = 1; round <= 6; round++) {
+          // Odd rounds: Beam's S3 file system; even rounds: landfall's S3Listing.
+          boolean beam = round % 2 == 1;
+          long cpu = os.getProcessCpuTime();
+          long t = System.nanoTime();
+          int n = dev.landfall.io.files.Listings.match("s3://listing/billing/**/*.csv",
+              beam ? null : client).size();
+          double ms = (System.nanoTime() - t) / 1e6;
+          System.out.printf("%-10s %d objects in %.0f ms (%.0f ms per 1,000), client CPU"
+              + " %.0f ms%n", beam ? "Beam" : "S3Listing", n, ms, ms * 1000 / n,
+              (os.getProcessCpuTime() - cpu) / 1e6);
+        }
       }
     }
   }
