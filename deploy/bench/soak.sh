@@ -9,7 +9,7 @@
 #
 #   deploy/bench/soak.sh [MINUTES] [FILES_PER_MINUTE] [ROWS_PER_FILE]   defaults 30, 120, 200
 #
-# Needs Java 17, Maven and psql. Uses ports FLINK_REST_PORT (default 18081) and FLINK_RPC_PORT
+# Needs Java 17, Maven, psql, curl and jq. Uses ports FLINK_REST_PORT (default 18081) and FLINK_RPC_PORT
 # (default 16123); the cluster's work folder is <bench dir>/soak/flink, stopped at the end.
 set -euo pipefail
 minutes="${1:-30}"
@@ -46,7 +46,7 @@ java -jar runners/target/landfall-bundled.jar --runner=FlinkRunner \
   --flinkMaster="127.0.0.1:$FLINK_REST_PORT" --parallelism=2 --attachedMode=false \
   --input="$work/input" --output="$work/out" --jdbcUrl="$jdbc" --dbUser=postgres \
   --dbSchema=soak --watch --pollInterval=2s --checkpointingInterval=10000 > "$work/submit.log" 2>&1
-job=$(curl -s "$rest/jobs/overview" | grep -o '"jid":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+job=$(curl -s "$rest/jobs/overview" | jq -r '[.jobs[] | select(.state == "RUNNING")][0].jid // empty')
 [ -n "$job" ] || { echo "no running job:"; cat "$work/submit.log"; exit 1; }
 tm_pid=$(cat "$FLINK_WORK_DIR"/*taskmanager*.pid 2>/dev/null | head -1)
 
@@ -60,14 +60,15 @@ land() {
   printf '%s\t%s\n' "$dest" "$(date +%s.%N)" >> "$work/landed.tsv"
 }
 checkpoint_bytes() {
-  curl -s "$rest/jobs/$job/checkpoints" | tr ',' '\n' | grep -m1 -A40 '"completed":{' \
-    | grep -m1 '"state_size"' | grep -o '[0-9]*' || echo 0
+  curl -s "$rest/jobs/$job/checkpoints" | jq -r '.latest.completed.state_size // 0'
 }
+# The heap in use after a full collection: the "used" of each generation (or of G1's heap).
 heap_after_gc_mb() {
   [ -n "$tm_pid" ] || { echo "?"; return; }
   jcmd "$tm_pid" GC.run > /dev/null 2>&1 || { echo "?"; return; }
-  jcmd "$tm_pid" GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | head -1 \
-    | awk '{ sub("K", "", $2); printf "%.0f", $2 / 1024 }'
+  jcmd "$tm_pid" GC.heap_info 2>/dev/null \
+    | grep -E '^ *(PSYoungGen|ParOldGen|garbage-first heap|def new generation|tenured generation)' \
+    | grep -o 'used [0-9]*K' | awk '{ sub("K", "", $2); kb += $2 } END { printf "%.0f", kb / 1024 }'
 }
 
 : > "$work/landed.tsv"
@@ -85,8 +86,8 @@ for minute in $(seq 1 "$minutes"); do
     sleep "$interval"
   done
   since=$((start + (minute - 1) * 60))
-  stats=$(sql "SELECT count(*) FILTER (WHERE status = 'done'), coalesce(sum(rows_valid)
-      FILTER (WHERE finished_at >= to_timestamp($since)), 0) / 60, count(*)
+  stats=$(sql "SELECT count(*) FILTER (WHERE status = 'done'), (coalesce(sum(rows_valid)
+      FILTER (WHERE finished_at >= to_timestamp($since)), 0) / 60)::bigint, count(*)
       FROM soak.landfall_files" | tr '|' '\t')
   psql -X -q -A -t -F $'\t' -h 127.0.0.1 -p "$pg_port" -U postgres postgres -c "SELECT path,
       extract(epoch FROM finished_at) FROM soak.landfall_files WHERE finished_at >=
