@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# A standalone Flink 1.19.0 session cluster on this machine: one JobManager JVM and one TaskManager
-# JVM, each a separate background process with a pid file and a log. Needs only Java 17 and Maven:
-# the Flink jars come from Maven Central (deploy/flink/pom.xml), resolved once.
+# A standalone Flink 1.19.0 session cluster on this machine: one JobManager JVM and one or more
+# TaskManager JVMs, each a separate background process with a pid file and a log. Needs only Java
+# 17 and Maven: the Flink jars come from Maven Central (deploy/flink/pom.xml), resolved once.
 #
-#   deploy/flink/local-cluster.sh start     # start what is not running, wait for 1 TaskManager
+#   deploy/flink/local-cluster.sh start     # start what is not running, wait for the TaskManagers
 #   deploy/flink/local-cluster.sh status    # processes and the REST overview
-#   deploy/flink/local-cluster.sh stop      # stop both (TaskManager first)
-#   deploy/flink/local-cluster.sh stop-taskmanager | start-taskmanager
+#   deploy/flink/local-cluster.sh stop      # stop all (TaskManagers first)
+#   deploy/flink/local-cluster.sh stop-taskmanager [N] | start-taskmanager [N]   # N: 1 (default), 2, ...
 #   deploy/flink/local-cluster.sh flink run -c dev.landfall.pipeline.LandfallPipeline <jar> ...
 #                                           # Flink's own CLI, pointed at this cluster
 #
@@ -15,7 +15,8 @@
 #                    (default: <repo>/landfall-work/flink)
 #   FLINK_REST_PORT  REST API and web UI port (default 8081)
 #   FLINK_RPC_PORT   JobManager RPC port (default 6123)
-#   FLINK_SLOTS      task slots of the TaskManager (default 2, one per core)
+#   FLINK_TASKMANAGERS  how many TaskManager JVMs `start` starts (default 1)
+#   FLINK_SLOTS      task slots of each TaskManager (default 2, one per core)
 #   FLINK_TM_MEMORY  TaskManager process size (default 6g); FLINK_JM_MEMORY (default 1600m)
 #   FLINK_STATE_BACKEND  hashmap (default) or rocksdb
 #   FLINK_JAVA_OPTS  extra JVM options for both processes (the TaskManager's collector is set by
@@ -32,6 +33,7 @@ work="$(cd "$work" && pwd)"
 rest_port="${FLINK_REST_PORT:-8081}"
 rpc_port="${FLINK_RPC_PORT:-6123}"
 slots="${FLINK_SLOTS:-2}"
+taskmanager_count="${FLINK_TASKMANAGERS:-1}"
 tm_memory="${FLINK_TM_MEMORY:-6g}"
 jm_memory="${FLINK_JM_MEMORY:-1600m}"
 state_backend="${FLINK_STATE_BACKEND:-hashmap}"
@@ -96,8 +98,20 @@ resource_params() {
   echo "$lines"
 }
 
+# The role name of TaskManager N: taskmanager, taskmanager-2, taskmanager-3, ...
+tm_role() { if [ "${1:-1}" -le 1 ]; then echo taskmanager; else echo "taskmanager-$1"; fi; }
+
+# The roles of the TaskManagers that have a pid file.
+tm_roles() {
+  local f
+  for f in "$work"/taskmanager*.pid; do
+    [ -e "$f" ] && basename "$f" .pid
+  done
+}
+
 start_role() { # role main-class resource-command
   local role="$1" main="$2" cmd="$3"
+  local kind="${role%%-*}" # taskmanager-2 is a taskmanager
   if [ -n "$(pid_of "$role")" ]; then
     echo "local-cluster: $role already running (pid $(pid_of "$role"))"
     return
@@ -106,12 +120,12 @@ start_role() { # role main-class resource-command
   params="$(resource_params "$cmd")"
   jvm="$(sed -n 1p <<<"$params")"
   # The TaskManager's second line holds -D key=value settings derived from its memory budget.
-  if [ "$role" = taskmanager ]; then
+  if [ "$kind" = taskmanager ]; then
     read -r -a dynamic <<<"$(sed -n 2p <<<"$params")"
   fi
   # The role's own JVM options from the config (env.java.opts.<role>), as Flink's scripts add them.
   local role_opts
-  role_opts="$(sed -n "s/^env\.java\.opts\.$role:[[:space:]]*//p" "$conf/config.yaml" | tail -n 1)"
+  role_opts="$(sed -n "s/^env\.java\.opts\.$kind:[[:space:]]*//p" "$conf/config.yaml" | tail -n 1)"
   role_opts="${role_opts%[\"\']}" && role_opts="${role_opts#[\"\']}" # a quoted YAML value
   local log="$log_dir/flink-$role.log"
   # shellcheck disable=SC2086
@@ -160,7 +174,7 @@ wait_for_taskmanager() {
       echo "local-cluster: ready: $rest ($n TaskManager(s), $slots slots each)"
       return
     fi
-    for role in jobmanager taskmanager; do
+    for role in jobmanager $(tm_roles); do
       [ -n "$(pid_of "$role")" ] || die "$role exited; see $log_dir/flink-$role.log and .out"
     done
     sleep 0.5
@@ -173,25 +187,29 @@ case "${1:-}" in
     write_config
     start_role jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
       GET_JM_RESOURCE_PARAMS
-    start_role taskmanager org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
-      GET_TM_RESOURCE_PARAMS
-    wait_for_taskmanager 1
+    for i in $(seq 1 "$taskmanager_count"); do
+      start_role "$(tm_role "$i")" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
+        GET_TM_RESOURCE_PARAMS
+    done
+    wait_for_taskmanager "$taskmanager_count"
     ;;
   start-taskmanager)
     [ -f "$conf/config.yaml" ] || write_config
-    start_role taskmanager org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
+    start_role "$(tm_role "${2:-1}")" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
       GET_TM_RESOURCE_PARAMS
-    wait_for_taskmanager 1
+    wait_for_taskmanager "$(tm_roles | wc -l)"
     ;;
   stop-taskmanager)
-    stop_role taskmanager
+    stop_role "$(tm_role "${2:-1}")"
     ;;
   stop)
-    stop_role taskmanager
+    for role in $(tm_roles); do
+      stop_role "$role"
+    done
     stop_role jobmanager
     ;;
   status)
-    for role in jobmanager taskmanager; do
+    for role in jobmanager $(tm_roles); do
       pid="$(pid_of "$role")"
       if [ -n "$pid" ]; then echo "$role: running (pid $pid)"; else echo "$role: not running"; fi
     done

@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 
-import dev.landfall.io.testing.PostgresTestBase;
 import dev.landfall.io.testing.S3ProxyServer;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,23 +31,11 @@ import org.junit.jupiter.api.Test;
  * Credentials reach the job only through the default provider chain (system properties here);
  * network faults are {@link S3FaultsTest}'s.
  */
-class S3BackfillTest extends PostgresTestBase {
-  private static S3ProxyServer s3;
-
+class S3BackfillTest extends S3TestBase {
   @BeforeAll
-  static void startS3() throws Exception {
-    s3 = S3ProxyServer.start(dir.resolve("s3"));
-    S3Credentials.useChainCredentials(s3.identity(), s3.credential());
+  static void createBuckets() {
     s3.createBucket("billing-in");
     s3.createBucket("lake");
-  }
-
-  @AfterAll
-  static void stopS3() throws Exception {
-    S3Credentials.clear();
-    if (s3 != null) {
-      s3.close();
-    }
   }
 
   /** Options of a run, with landfall's S3 flags pointing at the test server. */

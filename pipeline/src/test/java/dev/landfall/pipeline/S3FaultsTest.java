@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.landfall.io.testing.FaultyS3Proxy;
 import dev.landfall.io.testing.FaultyS3Proxy.Fault;
 import dev.landfall.io.testing.FaultyS3Proxy.Kind;
-import dev.landfall.io.testing.PostgresTestBase;
-import dev.landfall.io.testing.S3ProxyServer;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import java.nio.file.Files;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -35,23 +32,11 @@ import org.junit.jupiter.api.Test;
  * file or the run: the results are exact. A permanent one (403 on one object) fails that file,
  * with its reason, and not the run.
  */
-class S3FaultsTest extends PostgresTestBase {
-  private static S3ProxyServer s3;
-
+class S3FaultsTest extends S3TestBase {
   @BeforeAll
-  static void startS3() throws Exception {
-    s3 = S3ProxyServer.start(dir.resolve("s3"));
-    S3Credentials.useChainCredentials(s3.identity(), s3.credential());
+  static void createBuckets() {
     s3.createBucket("faulty-in");
     s3.createBucket("faulty-lake");
-  }
-
-  @AfterAll
-  static void stopS3() throws Exception {
-    S3Credentials.clear();
-    if (s3 != null) {
-      s3.close();
-    }
   }
 
   private static LandfallOptions options(FaultyS3Proxy proxy, String input, String output,

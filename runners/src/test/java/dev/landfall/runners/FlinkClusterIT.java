@@ -38,13 +38,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The job on a separate-process Flink 1.19 cluster, as an operator runs it: the cluster started
- * with {@code deploy/flink/local-cluster.sh} (a JobManager JVM and a TaskManager JVM), the bundled
+ * with {@code deploy/flink/local-cluster.sh} (a JobManager JVM and two TaskManager JVMs of 2 slots
+ * each; the job runs at parallelism 4 over both), the bundled
  * jar submitted through the REST API with {@code java -jar landfall-bundled.jar
  * --runner=FlinkRunner --flinkMaster=...}, a real PostgreSQL.
  *
- * <p>One watch job lives through what a long run meets: files landing while it runs, the
- * TaskManager killed with {@code kill -9} and a new one started (the job recovers from its last
- * checkpoint), a stop with a savepoint ({@code POST /jobs/:id/stop}), files landing while it is
+ * <p>One watch job lives through what a long run meets: files landing while it runs, one of the
+ * TaskManagers killed with {@code kill -9} and a new one started (Flink's own failover: the job
+ * recovers from its last checkpoint), a stop with a savepoint ({@code POST /jobs/:id/stop}), files landing while it is
  * stopped, a resume from the savepoint ({@code --savepointPath}), more files, a final stop. The
  * tables, ledger and Parquet must equal the generator's totals: no file lost, none twice.
  *
@@ -59,6 +60,8 @@ class FlinkClusterIT extends PostgresTestBase {
   private static final Path JAR = MODULE.resolve("target/landfall-bundled.jar");
   private static final Path CLUSTER = MODULE.resolve("target/flink-it");
 
+  /** TaskManagers of the cluster, 2 slots each; the job runs on all the slots. */
+  private static final int TASKMANAGERS = 2;
   private static int restPort;
   private static int rpcPort;
   private static String rest;
@@ -70,7 +73,7 @@ class FlinkClusterIT extends PostgresTestBase {
     rest = "http://127.0.0.1:" + restPort;
     String out = cluster("start");
     assertThat(out, containsString("ready"));
-    assertThat(get("/overview").get("taskmanagers").asInt(), equalTo(1));
+    assertThat(get("/overview").get("taskmanagers").asInt(), equalTo(TASKMANAGERS));
   }
 
   @AfterAll
@@ -101,7 +104,7 @@ class FlinkClusterIT extends PostgresTestBase {
     List<String> args = List.of("--input=" + input, "--output=" + output,
         "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema, "--watch",
         "--pollInterval=1s", "--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort,
-        "--parallelism=2", "--checkpointingInterval=2000");
+        "--parallelism=" + (2 * TASKMANAGERS), "--checkpointingInterval=2000");
     List<String> first = new ArrayList<>(args);
     first.add("--attachedMode=false");
     ProcessResult submit = landfall(first, "submit", 180);
@@ -113,7 +116,8 @@ class FlinkClusterIT extends PostgresTestBase {
     land(pool, input, during);
     await("a file landing during the run", 60, () -> done(schema) == 5);
 
-    // 2. kill -9 the TaskManager after a checkpoint; a new one takes over from that checkpoint.
+    // 2. kill -9 one of the TaskManagers after a checkpoint; the job fails over and, once a new
+    // TaskManager gives it back all its slots, runs again from that checkpoint.
     await("a completed checkpoint", 60, () -> completedCheckpoints(job) >= 1);
     long tmPid = Long.parseLong(Files.readString(CLUSTER.resolve("taskmanager.pid")).trim());
     long killed = System.nanoTime();
@@ -185,7 +189,8 @@ class FlinkClusterIT extends PostgresTestBase {
     env.put("FLINK_WORK_DIR", CLUSTER.toString());
     env.put("FLINK_REST_PORT", Integer.toString(restPort));
     env.put("FLINK_RPC_PORT", Integer.toString(rpcPort));
-    env.put("FLINK_TM_MEMORY", "3g");
+    env.put("FLINK_TASKMANAGERS", Integer.toString(TASKMANAGERS));
+    env.put("FLINK_TM_MEMORY", "2g");
     env.put("FLINK_JM_MEMORY", "1g");
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes());

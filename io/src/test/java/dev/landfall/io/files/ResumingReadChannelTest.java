@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.landfall.io.retry.Retry;
-import dev.landfall.io.s3.LandfallS3ClientBuilderFactory;
 import dev.landfall.io.testing.FaultyS3Proxy;
 import dev.landfall.io.testing.FaultyS3Proxy.Fault;
 import dev.landfall.io.testing.FaultyS3Proxy.Kind;
@@ -21,9 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,8 +46,6 @@ class ResumingReadChannelTest {
   @BeforeAll
   static void startS3() throws Exception {
     s3 = S3ProxyServer.start(dir.resolve("s3"));
-    System.setProperty("aws.accessKeyId", s3.identity());
-    System.setProperty("aws.secretAccessKey", s3.credential());
     s3.createBucket("objects");
     object = new byte[700_000];
     new Random(7).nextBytes(object);
@@ -60,8 +55,6 @@ class ResumingReadChannelTest {
 
   @AfterAll
   static void stopS3() throws Exception {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
     if (s3 != null) {
       s3.close();
     }
@@ -70,16 +63,13 @@ class ResumingReadChannelTest {
   @BeforeEach
   void startProxy() throws IOException {
     proxy = FaultyS3Proxy.start(s3.endpoint());
-    S3Options o = PipelineOptionsFactory.fromArgs("--endpoint=" + proxy.endpoint(),
-        "--awsRegion=" + S3ProxyServer.REGION).as(S3Options.class);
-    o.setS3ClientFactoryClass(LandfallS3ClientBuilderFactory.PathStyle.class);
-    FileSystems.setDefaultPipelineOptions(o);
+    s3.useAsBeamDefault(proxy.endpoint());
   }
 
   @AfterEach
   void stopProxy() throws IOException {
     proxy.close();
-    FileSystems.setDefaultPipelineOptions(PipelineOptionsFactory.create());
+    S3ProxyServer.clearBeamDefaults();
   }
 
   private static MatchResult.Metadata listed() throws IOException {

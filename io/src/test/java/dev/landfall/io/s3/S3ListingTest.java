@@ -13,7 +13,6 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,8 +33,7 @@ class S3ListingTest {
   @BeforeAll
   static void start() throws Exception {
     s3 = S3ProxyServer.start(dir.resolve("s3"));
-    System.setProperty("aws.accessKeyId", s3.identity());
-    System.setProperty("aws.secretAccessKey", s3.credential());
+    options = s3.useAsBeamDefault(s3.endpoint());
     s3.createBucket("listed");
     for (String key : List.of("in/a.csv", "in/b.csv.gz", "in/notes.txt",
         "in/date=2024-01-01/part-0.csv", "in/date=2024-01-01/deep/part-1.csv",
@@ -46,17 +44,11 @@ class S3ListingTest {
       String key = String.format("in/date=2024-02-01/many-%04d.csv", i);
       s3.client().putObject(b -> b.bucket("listed").key(key), RequestBody.fromString("x"));
     }
-    options = PipelineOptionsFactory.fromArgs("--endpoint=" + s3.endpoint(),
-        "--awsRegion=" + S3ProxyServer.REGION).as(S3Options.class);
-    options.setS3ClientFactoryClass(LandfallS3ClientBuilderFactory.PathStyle.class);
-    FileSystems.setDefaultPipelineOptions(options);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-    FileSystems.setDefaultPipelineOptions(PipelineOptionsFactory.create());
+    S3ProxyServer.clearBeamDefaults();
     if (s3 != null) {
       s3.close();
     }

@@ -135,6 +135,30 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   /** A client with the server's credentials, path-style. */
+  /**
+   * Points Beam's file systems at {@code endpoint} (this server, or a proxy in front of it),
+   * path-style through landfall's client factory, with this server's keys in the AWS chain
+   * (system properties); returns the options. {@link #clearBeamDefaults} undoes it.
+   */
+  public org.apache.beam.sdk.io.aws2.options.S3Options useAsBeamDefault(URI endpoint) {
+    System.setProperty("aws.accessKeyId", identity());
+    System.setProperty("aws.secretAccessKey", credential());
+    org.apache.beam.sdk.io.aws2.options.S3Options o =
+        org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs("--endpoint=" + endpoint,
+            "--awsRegion=" + REGION).as(org.apache.beam.sdk.io.aws2.options.S3Options.class);
+    o.setS3ClientFactoryClass(dev.landfall.io.s3.LandfallS3ClientBuilderFactory.PathStyle.class);
+    org.apache.beam.sdk.io.FileSystems.setDefaultPipelineOptions(o);
+    return o;
+  }
+
+  /** Undoes {@link #useAsBeamDefault}. */
+  public static void clearBeamDefaults() {
+    System.clearProperty("aws.accessKeyId");
+    System.clearProperty("aws.secretAccessKey");
+    org.apache.beam.sdk.io.FileSystems.setDefaultPipelineOptions(
+        org.apache.beam.sdk.options.PipelineOptionsFactory.create());
+  }
+
   public S3Client client() {
     return client;
   }

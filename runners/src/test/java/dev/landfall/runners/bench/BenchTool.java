@@ -67,6 +67,13 @@ public final class BenchTool {
     }
   }
 
+  /** The sample billing definition, as JSON. */
+  private static String billingJson() throws java.io.IOException {
+    try (InputStream in = BenchTool.class.getResourceAsStream("/datasets/billing.json")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   /**
    * What a definition change costs on a rows table of {@code rows} billing rows (filled by SQL):
    * adding a field, widening a decimal (PostgreSQL rewrites the table) and changing a measure
@@ -75,10 +82,7 @@ public final class BenchTool {
   static void evolve(String jdbcUrl, long rows) throws Exception {
     dev.landfall.io.postgres.Database db = new dev.landfall.io.postgres.Database(jdbcUrl,
         "postgres");
-    String json;
-    try (InputStream in = BenchTool.class.getResourceAsStream("/datasets/billing.json")) {
-      json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    }
+    String json = billingJson();
     dev.landfall.transforms.definition.DatasetDefinition v1 =
         dev.landfall.transforms.definition.DatasetDefinition.fromJson(json);
     dev.landfall.io.postgres.PostgresTables.createAll(db, DatasetTables.of(v1, "evolve"),
@@ -126,10 +130,7 @@ public final class BenchTool {
   static void ledger(String jdbcUrl, long files) throws Exception {
     dev.landfall.io.postgres.Database db = new dev.landfall.io.postgres.Database(jdbcUrl,
         "postgres");
-    String json;
-    try (InputStream in = BenchTool.class.getResourceAsStream("/datasets/billing.json")) {
-      json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    }
+    String json = billingJson();
     DatasetTables tables = DatasetTables.of(
         dev.landfall.transforms.definition.DatasetDefinition.fromJson(json), "ledger_bench");
     dev.landfall.io.postgres.PostgresTables.createAll(db, tables,
