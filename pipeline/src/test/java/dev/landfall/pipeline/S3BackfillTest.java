@@ -10,7 +10,6 @@ import static org.hamcrest.Matchers.not;
 import dev.landfall.io.testing.S3ProxyServer;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -115,14 +114,9 @@ class S3BackfillTest extends S3TestBase {
     Path local = dir.resolve("watch-in");
     BillingSampleGenerator.Expected exp =
         new BillingSampleGenerator(2_000, 3, 2, 0.01, 0.02, 13).writeTo(local);
-    List<Path> files = WatchScenario.csvFiles(local);
-    Path firstPart = dir.resolve("watch-first");
-    Path rest = dir.resolve("watch-rest");
-    for (int i = 0; i < files.size(); i++) {
-      Path target = (i < 3 ? firstPart : rest).resolve(files.get(i));
-      Files.createDirectories(target.getParent());
-      Files.copy(local.resolve(files.get(i)), target);
-    }
+    Path[] parts = splitFiles(local, 3, "watch");
+    Path firstPart = parts[0];
+    Path rest = parts[1];
     s3.upload(firstPart, "billing-in", "watched");
     CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
       try {

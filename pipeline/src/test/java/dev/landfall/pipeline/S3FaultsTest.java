@@ -12,12 +12,10 @@ import dev.landfall.io.testing.FaultyS3Proxy.Fault;
 import dev.landfall.io.testing.FaultyS3Proxy.Kind;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -84,14 +82,9 @@ class S3FaultsTest extends S3TestBase {
     Path local = dir.resolve("watch-in");
     BillingSampleGenerator.Expected exp =
         new BillingSampleGenerator(2_000, 3, 2, 0.01, 0.02, 43).writeTo(local);
-    List<Path> files = WatchScenario.csvFiles(local);
-    Path firstPart = dir.resolve("watch-first");
-    Path rest = dir.resolve("watch-rest");
-    for (int i = 0; i < files.size(); i++) {
-      Path target = (i < 3 ? firstPart : rest).resolve(files.get(i));
-      Files.createDirectories(target.getParent());
-      Files.copy(local.resolve(files.get(i)), target);
-    }
+    Path[] parts = splitFiles(local, 3, "watch");
+    Path firstPart = parts[0];
+    Path rest = parts[1];
     s3.upload(firstPart, "faulty-in", "watched");
     try (FaultyS3Proxy proxy = FaultyS3Proxy.start(s3.endpoint())
         .inject(Fault.CUT_BODY, Kind.LIST, 3, 4)
