@@ -107,7 +107,8 @@ public final class LandfallPipeline {
           : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())));
       PipelineResult result;
       PipelineResult.State state;
-      try {
+      try (ProgressReporter progress = ProgressReporter.start(ledger, runStart,
+          java.time.Duration.ofMillis(plan.progressEvery().getMillis()), plan.watch())) {
         result = pipeline.run();
         if (plan.detached()) {
           // The job runs on the cluster; the ledger and the Flink UI follow it from here.

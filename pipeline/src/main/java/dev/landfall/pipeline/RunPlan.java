@@ -63,6 +63,7 @@ public final class RunPlan {
   private final int flinkParallelism;
   private final Duration pollInterval;
   private final Duration dbMaxOutage;
+  private final Duration progressEvery;
   private final Duration stopAfterIdle;
   private final Duration lookupRefresh;
   private final boolean reingestChanged;
@@ -96,6 +97,8 @@ public final class RunPlan {
         ? "**/*.parquet" : o.getInputGlob();
     this.pollInterval = WatchOptions.parseDuration("--pollInterval", o.getPollInterval());
     this.dbMaxOutage = WatchOptions.parseDuration("--dbMaxOutage", o.getDbMaxOutage());
+    this.progressEvery = o.getProgressEvery().trim().equals("0") ? Duration.ZERO
+        : WatchOptions.parseDuration("--progressEvery", o.getProgressEvery());
     this.stopAfterIdle = o.getStopAfterIdle().isEmpty() ? null
         : WatchOptions.parseDuration("--stopAfterIdle", o.getStopAfterIdle());
     this.lookupRefresh = WatchOptions.parseDuration("--lookupRefresh", o.getLookupRefresh());
@@ -343,6 +346,11 @@ public final class RunPlan {
   /** Submitted to a Flink cluster without waiting for the job (--attachedMode=false). */
   public boolean detached() {
     return detached;
+  }
+
+  /** How often a progress line is printed while the job runs; zero: never. */
+  public Duration progressEvery() {
+    return progressEvery;
   }
 
   /** How long the job's database work rides out an outage ({@code --dbMaxOutage}). */

@@ -442,6 +442,35 @@ public final class FileLedger implements Serializable {
     recordItems(Map.of(path, items));
   }
 
+  /**
+   * How far the files claimed since {@code since} have come, for progress lines while a job runs:
+   * a backfill records each file's records when it has read it ({@code items_read}) and finishes
+   * its files after the job; a watch finishes each file as it goes.
+   */
+  public record Progress(long files, long filesRead, long filesDone, long bytes, long bytesRead,
+      long records) {}
+
+  /** {@link Progress} of the files claimed (started) since {@code since}. */
+  public Progress progressSince(Instant since) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT count(*),"
+            + " count(*) FILTER (WHERE items_read IS NOT NULL OR status <> 'processing'),"
+            + " count(*) FILTER (WHERE status <> 'processing'),"
+            + " coalesce(sum(size_bytes), 0),"
+            + " coalesce(sum(size_bytes) FILTER (WHERE items_read IS NOT NULL"
+            + " OR status <> 'processing'), 0),"
+            + " coalesce(sum(coalesce(items_read, rows_read)), 0)"
+            + " FROM " + table() + " WHERE dataset = ? AND started_at >= ?")) {
+      s.setString(1, def.name);
+      s.setTimestamp(2, Timestamp.from(since));
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return new Progress(r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5),
+            r.getLong(6));
+      }
+    }
+  }
+
   /** {@link #recordItems(String, long)} for several files, in one statement. */
   public void recordItems(Map<String, Long> items) throws SQLException, java.io.IOException {
     String what = items.size() == 1 ? items.keySet().iterator().next() : items.size() + " files";
