@@ -1,6 +1,7 @@
 package dev.landfall.pipeline;
 
 import dev.landfall.io.ledger.FileLedger;
+import dev.landfall.io.ledger.RunHistory;
 import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.WriteParquetPartitions;
@@ -101,30 +102,76 @@ public final class LandfallPipeline {
         }
       }
       RunSetup.checkWritable(plan, options);
-      AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
-      Pipeline pipeline = Pipeline.create(options);
-      LandfallGraph.build(pipeline, plan, db == null ? null
-          : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())));
-      PipelineResult result;
-      PipelineResult.State state;
-      try (ProgressReporter progress = ProgressReporter.start(ledger, runStart,
-          java.time.Duration.ofMillis(plan.progressEvery().getMillis()), plan.watch())) {
-        result = pipeline.run();
-        if (plan.detached()) {
-          // The job runs on the cluster; the ledger and the Flink UI follow it from here.
-          LOG.info("submitted to the Flink cluster (detached): {}", result);
-          return RunSummary.submitted(plan, options,
-              (System.nanoTime() - started) / 1e9);
-        }
-        state = waitWithProgress(result);
-      } catch (RuntimeException e) {
-        afterJob.failed(e);
-        throw e;
+      RunHistory runs = null;
+      long runId = -1;
+      if (db != null) {
+        runs = new RunHistory(db, options.getDbSchema());
+        runId = runs.start(plan.definition().name, plan.watch() ? "watch" : "backfill",
+            options.getRunner().getSimpleName(),
+            dev.landfall.io.postgres.SchemaEvolution.hash(plan.definition()));
       }
-      long finishedAfterJob = afterJob.ended(state);
-      return RunSummary.from(result, state, plan, options, embedded,
-          (System.nanoTime() - started) / 1e9, finishedAfterJob, finishedBefore);
+      try {
+        RunSummary summary;
+        try {
+          summary = runJob(plan, options, embedded, db, ledger, runStart, storedBefore,
+              finishedBefore, started).withRunId(runId);
+        } catch (Exception e) {
+          if (runs != null) {
+            try {
+              runs.end("failed", null, rootCause(e));
+            } catch (java.sql.SQLException recording) {
+              e.addSuppressed(recording);
+            }
+          }
+          throw e;
+        }
+        if (runs != null) {
+          try {
+            runs.end(summary.submitted ? "submitted"
+                : summary.succeeded() ? "succeeded" : "failed",
+                new RunHistory.Counts(summary.filesRead, summary.filesRejected, summary.rowsRead,
+                    summary.rowsValid, summary.rowsDuplicate, summary.rowsRejected), null);
+          } catch (java.sql.SQLException e) {
+            LOG.warn("could not record the end of run #{} in landfall_runs: {}", runId,
+                e.getMessage());
+          }
+        }
+        return summary;
+      } finally {
+        if (runs != null) {
+          runs.close();
+        }
+      }
     }
+  }
+
+  /** Builds and runs the job, and the ledger's work after it; returns the run's summary. */
+  private static RunSummary runJob(RunPlan plan, LandfallOptions options,
+      EmbeddedPostgresServer embedded, Database db, FileLedger ledger, Instant runStart,
+      boolean storedBefore, long finishedBefore, long started) throws Exception {
+    AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
+    Pipeline pipeline = Pipeline.create(options);
+    LandfallGraph.build(pipeline, plan, db == null ? null
+        : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())));
+    PipelineResult result;
+    PipelineResult.State state;
+    try (ProgressReporter progress = ProgressReporter.start(ledger, runStart,
+        java.time.Duration.ofMillis(plan.progressEvery().getMillis()), plan.watch())) {
+      result = pipeline.run();
+      if (plan.detached()) {
+        // The job runs on the cluster; the ledger and the Flink UI follow it from here.
+        LOG.info("submitted to the Flink cluster (detached): {}", result);
+        return RunSummary.submitted(plan, options,
+            (System.nanoTime() - started) / 1e9);
+      }
+      state = waitWithProgress(result);
+    } catch (RuntimeException e) {
+      afterJob.failed(e);
+      throw e;
+    }
+    long finishedAfterJob = afterJob.ended(state);
+    return RunSummary.from(result, state, plan, options, embedded,
+        (System.nanoTime() - started) / 1e9, finishedAfterJob, finishedBefore);
   }
 
   /**

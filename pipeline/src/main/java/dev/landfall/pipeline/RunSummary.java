@@ -156,6 +156,19 @@ public final class RunSummary {
   }
 
   /** True when the job finished and every row read is valid, a duplicate or rejected. */
+  /** The run's id in {@code landfall_runs}, or -1 (no database). */
+  private long runId = -1;
+
+  /** This summary, naming its run's row in {@code landfall_runs}. */
+  RunSummary withRunId(long id) {
+    this.runId = id;
+    return this;
+  }
+
+  public long runId() {
+    return runId;
+  }
+
   public boolean succeeded() {
     return state == PipelineResult.State.DONE && accounted();
   }
@@ -197,6 +210,10 @@ public final class RunSummary {
     }
     sb.append(String.format(Locale.ROOT, "time      %.1f s (%.0f rows/s)%n", seconds,
         seconds > 0 ? rowsRead / seconds : 0));
+    if (runId >= 0) {
+      sb.append(String.format(Locale.ROOT, "run       #%d, recorded in %s.landfall_runs%n", runId,
+          schema));
+    }
     if (parquetFolder != null) {
       sb.append("parquet   ").append(parquetFolder).append("/\n");
     }

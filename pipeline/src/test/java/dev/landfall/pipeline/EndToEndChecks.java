@@ -73,6 +73,13 @@ public final class EndToEndChecks {
     assertThat(summary.rowsRejected, equalTo(exp.rejected));
     assertThat(summary.filesRead, equalTo(exp.files));
     assertBillingTables(exp, jdbcUrl, schema, parquet, 0, 0);
+    // The run's row in landfall_runs says how it ended and what it read.
+    assertThat(summary.runId() >= 0, equalTo(true));
+    try (Connection c = pg(jdbcUrl)) {
+      assertThat(scalar(c, "SELECT count(*) FROM " + schema + ".landfall_runs WHERE run_id = "
+          + summary.runId() + " AND status = 'succeeded' AND rows_read = " + exp.rowsRead
+          + " AND rows_valid = " + exp.valid + " AND ended_at IS NOT NULL"), equalTo(1L));
+    }
   }
 
   /**

@@ -1,0 +1,154 @@
+package dev.landfall.io.ledger;
+
+import dev.landfall.io.postgres.Database;
+import dev.landfall.transforms.definition.Identifiers;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The record of runs, {@code landfall_runs}: one row per run, written when it starts ({@code
+ * running}) and when it ends ({@code succeeded}, {@code failed}, or {@code submitted} for a job
+ * handed to a cluster), with what it read and how it ended. While a run lasts, a connection of its
+ * own holds a PostgreSQL advisory lock on its id: a run whose process died loses the lock with its
+ * connection, and the next run to start finds it gone and marks it {@code abandoned}.
+ */
+public final class RunHistory implements AutoCloseable {
+  public static final String TABLE = "landfall_runs";
+  /** The first key of the runs' advisory locks ("lf"), the second being the run's id. */
+  private static final int LOCK_SPACE = 0x6c66;
+
+  /** What a run read and stored, as its summary counts it. */
+  public record Counts(long filesRead, long filesRejected, long rowsRead, long rowsValid,
+      long rowsDuplicate, long rowsRejected) {}
+
+  private final Database db;
+  private final String table;
+  private Connection lock;
+  private long run = -1;
+
+  public RunHistory(Database db, String schema) {
+    this.db = db;
+    this.table = Identifiers.quote(Identifiers.check("--dbSchema", schema)) + "."
+        + Identifiers.quote(TABLE);
+  }
+
+  /** CREATE TABLE IF NOT EXISTS for the runs, with comments. */
+  List<String> createStatements() {
+    return List.of("CREATE TABLE IF NOT EXISTS " + table + " ("
+            + "run_id bigserial PRIMARY KEY, dataset text NOT NULL, mode text NOT NULL,"
+            + " runner text NOT NULL, definition_hash text, status text NOT NULL,"
+            + " started_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz,"
+            + " files_read bigint, files_rejected bigint, rows_read bigint, rows_valid bigint,"
+            + " rows_duplicate bigint, rows_rejected bigint, error text)",
+        "COMMENT ON TABLE " + table + " IS 'One row per landfall run: when, how (mode, runner,"
+            + " definition), what it read and stored, how it ended (running, succeeded, failed,"
+            + " submitted to a cluster, or abandoned: its process went away).'");
+  }
+
+  /**
+   * Records a run that starts, after marking {@code abandoned} the runs still {@code running}
+   * whose process is gone; returns the new run's id and holds its lock until {@link #close}.
+   */
+  public long start(String dataset, String mode, String runner, String definitionHash)
+      throws SQLException {
+    lock = db.connect();
+    try (Statement s = lock.createStatement()) {
+      for (String sql : createStatements()) {
+        s.execute(sql);
+      }
+    }
+    markAbandoned();
+    try (PreparedStatement s = lock.prepareStatement("INSERT INTO " + table
+        + " (dataset, mode, runner, definition_hash, status) VALUES (?, ?, ?, ?, 'running')"
+        + " RETURNING run_id")) {
+      s.setString(1, dataset);
+      s.setString(2, mode);
+      s.setString(3, runner);
+      s.setString(4, definitionHash);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        run = r.getLong(1);
+      }
+    }
+    try (PreparedStatement s = lock.prepareStatement("SELECT pg_advisory_lock(?, ?)")) {
+      s.setInt(1, LOCK_SPACE);
+      s.setInt(2, (int) run);
+      s.execute();
+    }
+    return run;
+  }
+
+  /** The runs still marked running whose lock nobody holds: their process is gone. */
+  private void markAbandoned() throws SQLException {
+    List<Long> running = new ArrayList<>();
+    try (Statement s = lock.createStatement();
+        ResultSet r = s.executeQuery("SELECT run_id FROM " + table
+            + " WHERE status = 'running' ORDER BY run_id")) {
+      while (r.next()) {
+        running.add(r.getLong(1));
+      }
+    }
+    for (long id : running) {
+      boolean gone;
+      try (PreparedStatement s = lock.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
+        s.setInt(1, LOCK_SPACE);
+        s.setInt(2, (int) id);
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          gone = r.getBoolean(1);
+        }
+      }
+      if (gone) {
+        try (PreparedStatement s = lock.prepareStatement("UPDATE " + table + " SET status ="
+            + " 'abandoned', ended_at = now(), error = 'the run''s process went away before it"
+            + " ended' WHERE run_id = ? AND status = 'running'");
+            PreparedStatement u = lock.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
+          s.setLong(1, id);
+          s.executeUpdate();
+          u.setInt(1, LOCK_SPACE);
+          u.setInt(2, (int) id);
+          u.execute();
+        }
+      }
+    }
+  }
+
+  /** Records how the run ended ({@code counts} null when it failed before any), then closes. */
+  public void end(String status, Counts counts, String error) throws SQLException {
+    if (run < 0) {
+      return;
+    }
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("UPDATE " + table + " SET status = ?,"
+            + " ended_at = now(), files_read = ?, files_rejected = ?, rows_read = ?,"
+            + " rows_valid = ?, rows_duplicate = ?, rows_rejected = ?, error = ?"
+            + " WHERE run_id = ?")) {
+      s.setString(1, status);
+      Long[] values = counts == null ? new Long[6] : new Long[] {counts.filesRead(),
+          counts.filesRejected(), counts.rowsRead(), counts.rowsValid(), counts.rowsDuplicate(),
+          counts.rowsRejected()};
+      for (int i = 0; i < values.length; i++) {
+        s.setObject(2 + i, values[i], java.sql.Types.BIGINT);
+      }
+      s.setString(8, error);
+      s.setLong(9, run);
+      s.executeUpdate();
+    }
+    close();
+  }
+
+  /** Lets go of the run's lock (its row keeps the status last recorded). */
+  @Override
+  public void close() throws SQLException {
+    if (lock != null) {
+      Connection c = lock;
+      lock = null;
+      c.close();
+    }
+  }
+}
