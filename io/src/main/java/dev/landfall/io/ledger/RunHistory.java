@@ -63,9 +63,13 @@ public final class RunHistory implements AutoCloseable {
       }
     }
     markAbandoned();
+    // The row and its lock in one transaction: another run starting now sees the row only once
+    // its lock is held, so it cannot take this run for a dead one.
+    lock.setAutoCommit(false);
     try (PreparedStatement s = lock.prepareStatement("INSERT INTO " + table
         + " (dataset, mode, runner, definition_hash, status) VALUES (?, ?, ?, ?, 'running')"
-        + " RETURNING run_id")) {
+        + " RETURNING run_id");
+        PreparedStatement l = lock.prepareStatement("SELECT pg_advisory_lock(?, ?)")) {
       s.setString(1, dataset);
       s.setString(2, mode);
       s.setString(3, runner);
@@ -74,11 +78,12 @@ public final class RunHistory implements AutoCloseable {
         r.next();
         run = r.getLong(1);
       }
-    }
-    try (PreparedStatement s = lock.prepareStatement("SELECT pg_advisory_lock(?, ?)")) {
-      s.setInt(1, LOCK_SPACE);
-      s.setInt(2, (int) run);
-      s.execute();
+      l.setInt(1, LOCK_SPACE);
+      l.setInt(2, (int) run);
+      l.execute();
+      lock.commit();
+    } finally {
+      lock.setAutoCommit(true);
     }
     return run;
   }
