@@ -6,9 +6,12 @@ import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
+import dev.landfall.io.postgres.DatasetTables;
+import dev.landfall.io.report.QualityReport;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.options.OptionsHelp;
+import java.nio.file.Path;
 import java.time.Instant;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -125,6 +128,9 @@ public final class LandfallPipeline {
           }
           throw e;
         }
+        if (runs != null && !summary.submitted) {
+          writeReport(plan, options, db, summary, runStart);
+        }
         if (runs != null) {
           try {
             runs.end(summary.submitted ? "submitted"
@@ -142,6 +148,30 @@ public final class LandfallPipeline {
           runs.close();
         }
       }
+    }
+  }
+
+  /**
+   * Writes the run's data-quality report ({@link QualityReport}) under {@code
+   * <workDir>/reports/} and names it in the summary; a report that cannot be written costs a
+   * warning, not the run.
+   */
+  private static void writeReport(RunPlan plan, LandfallOptions options, Database db,
+      RunSummary summary, Instant runStart) {
+    long start = System.nanoTime();
+    try {
+      Path report = QualityReport.write(db,
+          DatasetTables.of(plan.definition(), options.getDbSchema()),
+          new QualityReport.Run(summary.runId(), plan.watch() ? "watch" : "backfill",
+              options.getRunner().getSimpleName(), summary.succeeded() ? "succeeded"
+                  : "ended " + summary.state, runStart, summary.seconds, summary.rowsRead,
+              summary.rowsValid, summary.rowsDuplicate, summary.rowsRejected),
+          plan.workDir().resolve("reports"));
+      summary.withReport(report);
+      LOG.info("quality report written in {} ms: {}", (System.nanoTime() - start) / 1_000_000,
+          report);
+    } catch (java.sql.SQLException | java.io.IOException | RuntimeException e) {
+      LOG.warn("could not write the run's quality report: {}", rootCause(e));
     }
   }
 

@@ -169,6 +169,19 @@ public final class RunSummary {
     return runId;
   }
 
+  private java.nio.file.Path report;
+
+  /** This summary, naming the run's data-quality report. */
+  RunSummary withReport(java.nio.file.Path path) {
+    this.report = path;
+    return this;
+  }
+
+  /** The run's data-quality report, or null when none was written. */
+  public java.nio.file.Path report() {
+    return report;
+  }
+
   public boolean succeeded() {
     return state == PipelineResult.State.DONE && accounted();
   }
@@ -213,6 +226,9 @@ public final class RunSummary {
     if (runId >= 0) {
       sb.append(String.format(Locale.ROOT, "run       #%d, recorded in %s.landfall_runs%n", runId,
           schema));
+    }
+    if (report != null) {
+      sb.append("report    ").append(report).append('\n');
     }
     if (parquetFolder != null) {
       sb.append("parquet   ").append(parquetFolder).append("/\n");

@@ -80,6 +80,12 @@ public final class EndToEndChecks {
           + summary.runId() + " AND status = 'succeeded' AND rows_read = " + exp.rowsRead
           + " AND rows_valid = " + exp.valid + " AND ended_at IS NOT NULL"), equalTo(1L));
     }
+    // Its quality report, named in the summary, counts the same rows.
+    assertThat(summary.report() != null && java.nio.file.Files.isRegularFile(summary.report()),
+        equalTo(true));
+    assertThat(java.nio.file.Files.readString(summary.report()), org.hamcrest.Matchers
+        .containsString(String.format(java.util.Locale.ROOT, "<b>%,d</b><span>rows read",
+            exp.rowsRead)));
   }
 
   /**
