@@ -203,8 +203,8 @@ public final class RunSummary {
     sb.append("\n== landfall run: ").append(state).append(" ==\n");
     if (submitted) {
       sb.append("submitted to the Flink cluster; it runs on there (see its web UI). Progress:\n")
-          .append("          SELECT status, count(*), sum(rows_read) FROM ")
-          .append(schema).append(".landfall_files GROUP BY 1;\n");
+          .append("          bin/landfall status --jdbcUrl=").append(jdbcUrl)
+          .append(" --dbSchema=").append(schema).append('\n');
     }
     sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, skipped %d (%.1f MB)%n",
         filesRead, filesRejected, filesSkipped, bytesRead / 1e6));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A run's data-quality report over deliberately bad files: rejects by reason and column with
+ * A run's data-quality report (and {@code bin/landfall status} after it) over deliberately bad files: rejects by reason and column with
  * their example lines, duplicates, empty shares, partitions; every hostile cell, folder name and
  * stored value comes out as text; the page loads nothing from elsewhere.
  */
@@ -76,6 +76,17 @@ class QualityReportTest {
       assertThat(html, matchesPattern("(?s).*<tr><td><code>temperature</code></td>"
           + "<td>double precision</td><td class=\"n\">25\\.0%</td>.*"));
       assertThat(html, containsString("Aggregate groups this run changed"));
+
+      // bin/landfall status says the same from the database.
+      String status = LandfallStatus.render(
+          new dev.landfall.io.postgres.Database(pg.jdbcUrl(), "postgres"), "public", "db");
+      assertThat(status, matchesPattern("(?s).*runs      #" + s.runId()
+          + " +backfill +sensors +DirectRunner +succeeded .*, 8 rows read, 3 rejected\n.*"));
+      assertThat(status, containsString("\nsensors\n  files     done 2 ("));
+      assertThat(status, containsString(
+          "  rows      read 8 = stored 4 + duplicate 1 + rejected 3 (files done)\n"));
+      assertThat(status, containsString("  last min  2 files done, 8 rows read"));
+      assertThat(status, matchesPattern("(?s).*  last file .*(a|b)\\.csv \\(done .*"));
     }
   }
 }

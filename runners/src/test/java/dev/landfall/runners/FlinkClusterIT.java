@@ -115,6 +115,17 @@ class FlinkClusterIT extends PostgresTestBase {
     await("the first files", 150, () -> done(schema) == before.size());
     land(pool, input, during);
     await("a file landing during the run", 60, () -> done(schema) == 5);
+    // bin/landfall status answers for the detached job, from the database.
+    Path statusLog = dir.resolve("status.log");
+    Process st = new ProcessBuilder(MODULE.getParent().resolve("bin/landfall").toString(),
+        "status", "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema)
+        .redirectErrorStream(true).redirectOutput(statusLog.toFile()).start();
+    assertThat("status finished", st.waitFor(120, TimeUnit.SECONDS), equalTo(true));
+    String status = Files.readString(statusLog);
+    assertThat(status, st.exitValue(), equalTo(0));
+    assertThat(status, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +submitted ")
+        .matcher(status).find(), equalTo(true));
+    assertThat(status, containsString("  files     done 5 ("));
 
     // 2. kill -9 one of the TaskManagers after a checkpoint; the job fails over and, once a new
     // TaskManager gives it back all its slots, runs again from that checkpoint.

@@ -62,7 +62,7 @@ public final class RunHistory implements AutoCloseable {
         s.execute(sql);
       }
     }
-    markAbandoned();
+    markAbandoned(lock);
     // The row and its lock in one transaction: another run starting now sees the row only once
     // its lock is held, so it cannot take this run for a dead one.
     lock.setAutoCommit(false);
@@ -88,8 +88,29 @@ public final class RunHistory implements AutoCloseable {
     return run;
   }
 
-  /** The runs still marked running whose lock nobody holds: their process is gone. */
-  private void markAbandoned() throws SQLException {
+  /**
+   * Marks {@code abandoned} the runs still {@code running} whose process is gone (as a starting
+   * run does; {@code bin/landfall status} too); returns how many. Nothing when there is no runs
+   * table yet.
+   */
+  public int markAbandonedRuns() throws SQLException {
+    try (Connection c = db.connect()) {
+      try (PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        s.setString(1, table);
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          if (!r.getBoolean(1)) {
+            return 0;
+          }
+        }
+      }
+      return markAbandoned(c);
+    }
+  }
+
+  /** The runs still marked running whose lock nobody holds (tried on {@code lock}). */
+  private int markAbandoned(Connection lock) throws SQLException {
+    int marked = 0;
     List<Long> running = new ArrayList<>();
     try (Statement s = lock.createStatement();
         ResultSet r = s.executeQuery("SELECT run_id FROM " + table
@@ -114,13 +135,14 @@ public final class RunHistory implements AutoCloseable {
             + " ended' WHERE run_id = ? AND status = 'running'");
             PreparedStatement u = lock.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
           s.setLong(1, id);
-          s.executeUpdate();
+          marked += s.executeUpdate();
           u.setInt(1, LOCK_SPACE);
           u.setInt(2, (int) id);
           u.execute();
         }
       }
     }
+    return marked;
   }
 
   /** Records how the run ended ({@code counts} null when it failed before any), then closes. */
