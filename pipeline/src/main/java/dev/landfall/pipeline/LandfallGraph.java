@@ -89,7 +89,8 @@ public final class LandfallGraph {
    */
   public static void build(Pipeline pipeline, RunPlan plan, Database db) {
     FileLedger ledger = plan.postgres()
-        ? new FileLedger(db, plan.tables()) : null;
+        ? new FileLedger(db, plan.tables()).reingestingQuarantined(plan.reingestQuarantined())
+        : null;
     PCollection<FileIO.ReadableFile> files = discover(pipeline, plan, ledger);
     CleanRows read = read(files, plan);
     PCollection<Row> unique = complete(read.unique, plan, db, ledger);

@@ -99,7 +99,8 @@ public final class LandfallPipeline {
       if (plan.postgres()) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
         ledger = RunSetup.prepareDatabase(plan, db);
-        storedBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed") > 0;
+        storedBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed")
+            + ledger.count("quarantined") > 0;
         if (plan.watch()) {
           finishedBefore = ledger.countFinished();
         }

@@ -68,6 +68,7 @@ public final class RunPlan {
   private final Duration lookupRefresh;
   private final boolean reingestChanged;
   private final boolean reingestOlderDefinitions;
+  private final boolean reingestQuarantined;
   private final int rowGroupBytes;
   private final long parquetTargetFileBytes;
   private final int compactAfterFiles;
@@ -105,6 +106,7 @@ public final class RunPlan {
     Set<String> reingest = reingest(o.getReingest());
     this.reingestChanged = reingest.contains("changed") || o.getReingestChanged();
     this.reingestOlderDefinitions = reingest.contains("olderDefinitions");
+    this.reingestQuarantined = reingest.contains("quarantined");
     this.rowGroupBytes = between("--parquetRowGroupMb", o.getParquetRowGroupMb(), 1, 1024)
         * 1024 * 1024;
     this.parquetTargetFileBytes =
@@ -139,6 +141,15 @@ public final class RunPlan {
     }
     if (compact) {
       return;
+    }
+    if (parquetInput() && definition().maxRejectedShare() >= 0) {
+      throw new IllegalArgumentException("the definition's quality rules apply to CSV input;"
+          + " --format=parquet reads typed files: remove \"quality\" from the definition"
+          + " of '" + definition().name + "' for this input");
+    }
+    if (reingestQuarantined && !postgres()) {
+      throw new IllegalArgumentException("--reingest=quarantined needs the postgres output:"
+          + " the file ledger that records quarantined files lives in PostgreSQL");
     }
     if (watch && !postgres()) {
       throw new IllegalArgumentException(
@@ -216,9 +227,10 @@ public final class RunPlan {
       if (v.isBlank()) {
         continue;
       }
-      if (!v.trim().equals("changed") && !v.trim().equals("olderDefinitions")) {
+      if (!List.of("changed", "olderDefinitions", "quarantined").contains(v.trim())) {
         throw new IllegalArgumentException("--reingest: unknown value '" + v.trim()
-            + "'; use changed and/or olderDefinitions, e.g. --reingest=olderDefinitions");
+            + "'; use changed, olderDefinitions and/or quarantined, e.g."
+            + " --reingest=olderDefinitions");
       }
       values.add(v.trim());
     }
@@ -379,6 +391,11 @@ public final class RunPlan {
   /** --reingest=olderDefinitions: files ingested under an older definition are read again. */
   public boolean reingestOlderDefinitions() {
     return reingestOlderDefinitions;
+  }
+
+  /** --reingest=quarantined: files quarantined by the quality rules are read again. */
+  public boolean reingestQuarantined() {
+    return reingestQuarantined;
   }
 
   public int rowGroupBytes() {

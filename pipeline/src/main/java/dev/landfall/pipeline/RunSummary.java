@@ -23,6 +23,8 @@ public final class RunSummary {
   public final boolean submitted;
   public final long filesRead;
   public final long filesRejected;
+  /** Files over the definition's quality rules: none of their rows stored. */
+  public final long filesQuarantined;
   public final long filesSkipped;
   /** Files the ledger says were ingested by an earlier run, unchanged: not read again. */
   public final long filesAlreadyDone;
@@ -61,6 +63,7 @@ public final class RunSummary {
     this.submitted = submitted;
     this.filesRead = counter(m, "files-read");
     this.filesRejected = counter(m, "files-rejected");
+    this.filesQuarantined = counter(m, "files-quarantined");
     this.filesSkipped = counter(m, "files-skipped");
     // A watch leaves finished files out of its polls (they never reach the claim step that
     // counts them): the ledger's count when the run started stands for them.
@@ -206,8 +209,10 @@ public final class RunSummary {
           .append("          bin/landfall status --jdbcUrl=").append(jdbcUrl)
           .append(" --dbSchema=").append(schema).append('\n');
     }
-    sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, skipped %d (%.1f MB)%n",
-        filesRead, filesRejected, filesSkipped, bytesRead / 1e6));
+    sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d,%s skipped %d (%.1f MB)%n",
+        filesRead, filesRejected, filesQuarantined > 0 ? String.format(Locale.ROOT,
+            " quarantined %d (quality rules: none of their rows stored),", filesQuarantined) : "",
+        filesSkipped, bytesRead / 1e6));
     if (jdbcUrl != null) {
       sb.append(String.format(Locale.ROOT,
           "ledger    %d finished by this run; %d ingested earlier (not read again); %d changed"

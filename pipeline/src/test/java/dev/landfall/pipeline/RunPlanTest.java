@@ -67,6 +67,24 @@ class RunPlanTest {
   }
 
   @Test
+  void qualityRulesAreCheckedAndRefusedForParquetInput() throws Exception {
+    Path def = Files.writeString(dir.resolve("gated.json"), String.format(
+        QualityGateScenario.ORDERS, "1.5"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> plan("--datasetFile=" + def, "--input=" + dir));
+    assertThat(e.getMessage(), containsString("quality.maxRejectedShare 1.5: use a share"
+        + " between 0 and 1"));
+    Files.writeString(def, String.format(QualityGateScenario.ORDERS, "0.05"));
+    e = assertThrows(IllegalArgumentException.class,
+        () -> plan("--datasetFile=" + def, "--input=" + dir, "--format=parquet"));
+    assertThat(e.getMessage(), containsString("quality rules apply to CSV input"));
+    e = assertThrows(IllegalArgumentException.class,
+        () -> plan("--datasetFile=" + def, "--input=" + dir, "--sinks=parquet",
+            "--reingest=quarantined"));
+    assertThat(e.getMessage(), containsString("--reingest=quarantined needs the postgres"));
+  }
+
+  @Test
   void watchWithoutPostgresIsRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> plan("--watch=true", "--sinks=parquet", "--input=" + dir));

@@ -88,6 +88,18 @@ public final class RecordValidator implements Serializable {
     return new RecordValidator(def, false);
   }
 
+  /**
+   * Counts a record rejected by a rule outside this validator (a quarantined file's valid
+   * records), as a rejected record of {@code reason}, when this validator counts.
+   */
+  public void countRejected(String reason) {
+    if (counting) {
+      valid.dec();
+      rejected.inc();
+      Metrics.counter(ParseAndValidate.class, "rows-rejected-" + reason).inc();
+    }
+  }
+
   /** Builds the parsers; call once (a DoFn's {@code @Setup}) before {@link #validate}. */
   @SuppressWarnings("unchecked")
   public void setup() {

@@ -54,6 +54,15 @@ final class CsvFileReader implements Serializable {
     /** The dead letter of a file that cannot be read (further). */
     void fileRejected(Row deadLetter);
 
+    /**
+     * These records of a quarantined file: each valid record becomes a dead letter of reason
+     * {@link Rejects#QUARANTINED} with {@code message} and the record as CSV ({@code delimiter},
+     * {@code quote}); the others keep their own reasons.
+     */
+    default Records quarantined(String message, char delimiter, char quote) {
+      throw new UnsupportedOperationException("these records cannot be quarantined");
+    }
+
     /** Each record checked by {@code validator} into {@code rows}; file dead letters to {@code files}. */
     static Records validating(RecordValidator validator, RecordValidator.Receiver rows,
         Consumer<Row> files) {
@@ -67,6 +76,35 @@ final class CsvFileReader implements Serializable {
         @Override
         public void fileRejected(Row deadLetter) {
           files.accept(deadLetter);
+        }
+
+        @Override
+        public Records quarantined(String message, char delimiter, char quote) {
+          return new Records() {
+            @Override
+            public void record(String path, long line, List<String> cells,
+                List<Integer> columns, List<String> partitions, int width, List<String> header) {
+              validator.validate(path, line, cells, columns, partitions, width, header,
+                  new RecordValidator.Receiver() {
+                    @Override
+                    public void clean(Row row) {
+                      validator.countRejected(Rejects.QUARANTINED);
+                      rows.rejected(Rejects.of(path, line, Rejects.QUARANTINED, null, message,
+                          Rejects.toCsv(cells, delimiter, quote)));
+                    }
+
+                    @Override
+                    public void rejected(Row deadLetter) {
+                      rows.rejected(deadLetter);
+                    }
+                  });
+            }
+
+            @Override
+            public void fileRejected(Row deadLetter) {
+              files.accept(deadLetter);
+            }
+          };
         }
       };
     }
@@ -83,10 +121,26 @@ final class CsvFileReader implements Serializable {
   private final InputFiles.Partitions partitionValues;
   private transient Set<String> fieldNames;
 
+  /**
+   * With quality rules ({@link DatasetDefinition#maxRejectedShare}): a reader of the same files
+   * that counts nothing, and a validator that counts nothing, to measure a file before it is
+   * read.
+   */
+  private final CsvFileReader measuring;
+  private final RecordValidator gate;
+  private final Counter filesQuarantined = Metrics.counter(ReadCsvFiles.class,
+      "files-quarantined");
+
   CsvFileReader(DatasetDefinition def, boolean counting) {
+    this(def, counting, def.maxRejectedShare() >= 0);
+  }
+
+  private CsvFileReader(DatasetDefinition def, boolean counting, boolean gated) {
     this.def = def;
     this.counting = counting;
     this.partitionValues = new InputFiles.Partitions(def);
+    this.measuring = gated ? new CsvFileReader(def, false, false) : null;
+    this.gate = gated ? new RecordValidator(def).uncounted() : null;
   }
 
   /** Builds the parser settings; call once (a DoFn's {@code @Setup}) before {@link #read}. */
@@ -95,10 +149,66 @@ final class CsvFileReader implements Serializable {
     quote = def.csv.quote.charAt(0);
     fieldNames = new HashSet<>();
     def.fields.forEach(f -> fieldNames.add(f.name));
+    if (measuring != null) {
+      measuring.setup();
+      gate.setup();
+    }
   }
 
-  /** Reads one file; returns the number of records and dead letters it emitted. */
+  /**
+   * Reads one file; returns the number of records and dead letters it emitted. With quality
+   * rules, the file is first read and validated once, counting nothing, to measure its share of
+   * rejected records; a file over the limit is quarantined before any of its records is handed
+   * on: a dead letter for the file (line 0, reason {@link Rejects#QUARANTINED}) and one per
+   * record ({@link Records#quarantined}).
+   */
   long read(FileIO.ReadableFile file, String path, Records out) {
+    if (measuring != null) {
+      long[] counts = new long[3]; // valid, rejected, file dead letters
+      RecordValidator.Receiver tally = new RecordValidator.Receiver() {
+        @Override
+        public void clean(Row row) {
+          counts[0]++;
+        }
+
+        @Override
+        public void rejected(Row deadLetter) {
+          counts[1]++;
+        }
+      };
+      measuring.readRecords(file, path, new Records() {
+        @Override
+        public void record(String p, long line, List<String> cells, List<Integer> columns,
+            List<String> partitions, int width, List<String> header) {
+          gate.validate(p, line, cells, columns, partitions, width, header, tally);
+        }
+
+        @Override
+        public void fileRejected(Row deadLetter) {
+          counts[2]++;
+        }
+      });
+      long records = counts[0] + counts[1];
+      double limit = def.maxRejectedShare();
+      // A file rejected as a whole gets its own dead letter below, not a quarantine.
+      if (counts[2] == 0 && records > 0 && counts[1] > limit * records) {
+        String message = String.format(java.util.Locale.ROOT, "file quarantined: %d of its %d"
+            + " records (%.1f%%) were rejected, more than quality.maxRejectedShare %s allows;"
+            + " fix the file or the definition, then --reingest=quarantined", counts[1],
+            records, 100.0 * counts[1] / records, limit);
+        if (counting) {
+          filesQuarantined.inc();
+          LOG.warn("{}: {}", path, message);
+        }
+        out.fileRejected(Rejects.of(path, 0, Rejects.QUARANTINED, null, message, null));
+        return 1 + readRecords(file, path, out.quarantined(message, delimiter, quote));
+      }
+    }
+    return readRecords(file, path, out);
+  }
+
+  /** {@link #read} without the quality rules. */
+  private long readRecords(FileIO.ReadableFile file, String path, Records out) {
     List<String> partitions = checkFile(file, path, out);
     if (partitions == null) {
       return 1;

@@ -57,12 +57,29 @@ public final class FileLedger implements Serializable {
   /** The hash of the definition files are read with ({@code SchemaEvolution#hash}). */
   private final String definitionHash;
 
+  /** Whether claims read quarantined files again ({@code --reingest=quarantined}). */
+  private final boolean reingestQuarantined;
+
   /** The ledger of the files read into {@code tables}. */
   public FileLedger(Database db, DatasetTables tables) {
+    this(db, tables, false);
+  }
+
+  private FileLedger(Database db, DatasetTables tables, boolean reingestQuarantined) {
     this.db = db;
     this.def = tables.definition();
     this.definitionHash = dev.landfall.io.postgres.SchemaEvolution.hash(def);
     this.schema = tables.schema();
+    this.reingestQuarantined = reingestQuarantined;
+  }
+
+  /**
+   * This ledger, with claims that read a quarantined file again while it is unchanged (its
+   * dead letters replaced), after the definition or the file was fixed: {@code
+   * --reingest=quarantined}. A changed quarantined file follows the {@code changed} rule.
+   */
+  public FileLedger reingestingQuarantined(boolean yes) {
+    return new FileLedger(db, DatasetTables.of(def, schema), yes);
   }
 
   private String table() {
@@ -102,7 +119,8 @@ public final class FileLedger implements Serializable {
         "COMMENT ON TABLE " + t + " IS 'Input files landfall has seen: what was ingested, when,"
             + " with which counts (rows_read = rows_valid + rows_duplicate + rows_rejected).'",
         "COMMENT ON COLUMN " + t + ".status IS 'processing, done, failed (whole file rejected,"
-            + " see error) or changed (differs from what was ingested)'",
+            + " see error), changed (differs from what was ingested) or quarantined (over the"
+            + " definition''s quality rules, see error: none of its rows stored)'",
         "COMMENT ON COLUMN " + t + ".rows_valid IS 'Rows of this file stored in the rows table"
             + " (a key already stored from another file counts as a duplicate).'");
   }
@@ -210,16 +228,20 @@ public final class FileLedger implements Serializable {
         boolean same = sameFile(was, f);
         // 'failed' with counts: the file itself was rejected, and stays so while unchanged.
         // 'failed' without counts: the job failed while reading it; read it again.
-        boolean finished = status.equals("done") || (status.equals("failed") && was.counted);
+        // 'quarantined': finished, over the quality rules; read again on request or if changed.
+        boolean finished = status.equals("done") || (status.equals("failed") && was.counted)
+            || status.equals("quarantined");
+        boolean again = reingestQuarantined && status.equals("quarantined") && same;
         boolean older = reingestOlder && finished && same && !definitionHash.equals(was.hash);
         if ((status.equals("processing") || status.equals("failed")) && same && !finished) {
           // An earlier run stopped before finishing it; every sink is idempotent: read it again.
           restarted.add(f);
           claim = Claim.INGEST;
-        } else if (finished && same && !older) {
+        } else if (finished && same && !older && !again) {
           seen.add(f);
           claim = Claim.ALREADY_DONE;
-        } else if (!older && !reingest && (finished || status.equals("changed"))) {
+        } else if (!older && !again && !reingest
+            && (finished || status.equals("changed"))) {
           // Changed since it was ingested (or changed while an earlier run was reading it).
           if (!status.equals("changed")) {
             markChanged.add(f.path());
@@ -605,9 +627,13 @@ public final class FileLedger implements Serializable {
     return valid;
   }
 
-  /** A file's dead letters: rejected rows, whole-file rejects, and the first whole-file error. */
-  private record RejectCounts(long rows, long fileRejects, String error) {
-    static final RejectCounts NONE = new RejectCounts(0, 0, null);
+  /**
+   * A file's dead letters: rejected rows, whole-file dead letters, the first whole-file error,
+   * and why the file was quarantined (its line-0 dead letter of reason {@code quarantined}), if
+   * it was.
+   */
+  private record RejectCounts(long rows, long fileRejects, String error, String quarantined) {
+    static final RejectCounts NONE = new RejectCounts(0, 0, null, null);
   }
 
   private Map<String, RejectCounts> rejects(Connection c, List<String> paths)
@@ -615,15 +641,16 @@ public final class FileLedger implements Serializable {
     Map<String, RejectCounts> rejects = new HashMap<>();
     try (PreparedStatement s = c.prepareStatement("SELECT source_file,"
         + " count(*) FILTER (WHERE NOT whole), count(*) FILTER (WHERE whole),"
-        + " min(reason || ': ' || message) FILTER (WHERE whole)"
+        + " min(reason || ': ' || message) FILTER (WHERE whole AND reason <> 'quarantined'),"
+        + " min(message) FILTER (WHERE whole AND reason = 'quarantined')"
         + " FROM (SELECT source_file, reason, message, reason IN ('header', 'partition', 'file')"
-        + " AS whole FROM " + rejectsTable() + " WHERE source_file = ANY (?)) r"
-        + " GROUP BY source_file")) {
+        + " OR (reason = 'quarantined' AND line_number = 0) AS whole FROM " + rejectsTable()
+        + " WHERE source_file = ANY (?)) r GROUP BY source_file")) {
       s.setArray(1, c.createArrayOf("text", paths.toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          rejects.put(r.getString(1),
-              new RejectCounts(r.getLong(2), r.getLong(3), r.getString(4)));
+          rejects.put(r.getString(1), new RejectCounts(r.getLong(2), r.getLong(3),
+              r.getString(4), r.getString(5)));
         }
       }
     }
@@ -637,7 +664,12 @@ public final class FileLedger implements Serializable {
     String error = rejects.error();
     long read = Math.max(0, items - fileRejects);
     long duplicate = Math.max(0, read - valid - rejectedRows);
-    String status = error == null ? "done" : "failed";
+    // Quarantined: over the definition's quality rules, none of its rows stored.
+    String status = error != null ? "failed" : rejects.quarantined() != null ? "quarantined"
+        : "done";
+    if (error == null) {
+      error = rejects.quarantined();
+    }
     try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
         + " SET status = ?, rows_read = ?, rows_valid = ?, rows_duplicate = ?, rows_rejected = ?,"
         + " error = ?, finished_at = now(), last_seen = now() WHERE dataset = ? AND path = ?")) {

@@ -54,7 +54,8 @@ public interface WatchOptions extends PipelineOptions {
   @Description(
       "Files ingested before to read again, replacing their rows: 'changed' (as"
           + " --reingestChanged) and/or 'olderDefinitions' (files finished under another version"
-          + " of the dataset definition, or before versions were recorded), comma-separated.")
+          + " of the dataset definition, or before versions were recorded) and/or"
+          + " 'quarantined' (files the definition's quality rules quarantined), comma-separated.")
   @Default.String("")
   String getReingest();
 

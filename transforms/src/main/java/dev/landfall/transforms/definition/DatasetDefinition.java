@@ -165,6 +165,35 @@ public final class DatasetDefinition implements Serializable {
       com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public String unknownColumns;
 
+  /**
+   * What a file must meet to be stored ({@code "quality": {"maxRejectedShare": 0.05}}): a file
+   * whose rejected records exceed that share of the records read from it is quarantined: none of
+   * its rows is stored and none of its keys competes in de-duplication; each of its records
+   * becomes a dead letter (reason {@value dev.landfall.transforms.values.Rejects#QUARANTINED}
+   * for the valid ones). Absent from the JSON when not set, so that adding this setting left the
+   * hash of existing definitions unchanged.
+   */
+  @JsonProperty
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public Quality quality;
+
+  /** Per-file quality rules ({@link #quality}); room for more rules later. */
+  public static final class Quality implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Largest share of a file's records that may be rejected (0 to 1); null: no limit. */
+    @JsonProperty
+    @com.fasterxml.jackson.annotation.JsonInclude(
+        com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public Double maxRejectedShare;
+  }
+
+  /** The largest share of a file's records that may be rejected, or -1 without a limit. */
+  public double maxRejectedShare() {
+    return quality == null || quality.maxRejectedShare == null ? -1 : quality.maxRejectedShare;
+  }
+
   /** The column that keeps a row's unknown CSV columns when {@code unknownColumns} is rescue. */
   public static final String RESCUED = "_rescued";
 
@@ -256,6 +285,7 @@ public final class DatasetDefinition implements Serializable {
     validateDialect();
     Set<String> names = new HashSet<>(List.of(SOURCE_FILE, SOURCE_LINE, RESCUED));
     validateUnknownColumns();
+    validateQuality();
     validateColumns(names);
     validateDerived(names);
     for (Lookup l : lookups) {
@@ -290,6 +320,14 @@ public final class DatasetDefinition implements Serializable {
     }
     if (fields == null || fields.isEmpty()) {
       throw new IllegalArgumentException("dataset '" + name + "' declares no fields");
+    }
+  }
+
+  private void validateQuality() {
+    if (quality != null && quality.maxRejectedShare != null
+        && !(quality.maxRejectedShare >= 0 && quality.maxRejectedShare <= 1)) {
+      throw new IllegalArgumentException("quality.maxRejectedShare " + quality.maxRejectedShare
+          + ": use a share between 0 and 1, e.g. 0.05 for 5% of a file's records");
     }
   }
 

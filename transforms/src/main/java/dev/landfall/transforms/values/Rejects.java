@@ -24,6 +24,11 @@ public final class Rejects {
   public static final String PARTITION = "partition";
   /** A file that cannot be read as CSV (corrupt compression, broken quoting, not text). */
   public static final String FILE = "file";
+  /**
+   * A valid record of a file that failed the definition's quality rules: the file is
+   * quarantined and none of its rows is stored (its other records keep their own reasons).
+   */
+  public static final String QUARANTINED = "quarantined";
 
   public static Row of(
       String file, long line, String reason, String column, String message, String raw) {
