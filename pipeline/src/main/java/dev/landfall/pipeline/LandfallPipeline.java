@@ -90,6 +90,9 @@ public final class LandfallPipeline {
     if (plan.compact()) {
       return compact(plan, options, started);
     }
+    if (plan.dryRun()) {
+      return DryRun.run(plan, options, started);
+    }
     try (EmbeddedPostgresServer embedded = RunSetup.startEmbeddedIfNeeded(plan, options)) {
       Database db = null;
       FileLedger ledger = null;

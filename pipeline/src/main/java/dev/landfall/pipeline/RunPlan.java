@@ -69,6 +69,7 @@ public final class RunPlan {
   private final boolean reingestChanged;
   private final boolean reingestOlderDefinitions;
   private final boolean reingestQuarantined;
+  private final boolean dryRun;
   private final int rowGroupBytes;
   private final long parquetTargetFileBytes;
   private final int compactAfterFiles;
@@ -107,6 +108,7 @@ public final class RunPlan {
     this.reingestChanged = reingest.contains("changed") || o.getReingestChanged();
     this.reingestOlderDefinitions = reingest.contains("olderDefinitions");
     this.reingestQuarantined = reingest.contains("quarantined");
+    this.dryRun = o.getDryRun();
     this.rowGroupBytes = between("--parquetRowGroupMb", o.getParquetRowGroupMb(), 1, 1024)
         * 1024 * 1024;
     this.parquetTargetFileBytes =
@@ -138,6 +140,10 @@ public final class RunPlan {
     if (sampleInput && !definition().name.equals("billing")) {
       throw new IllegalArgumentException("--input is required for dataset '" + definition().name
           + "' (sample data exists for billing only)");
+    }
+    if (dryRun && (watch || compact || detached)) {
+      throw new IllegalArgumentException("--dryRun reads the files there are, once, and waits"
+          + " for its report: not with --watch, --compact or --attachedMode=false");
     }
     if (compact) {
       return;
@@ -391,6 +397,11 @@ public final class RunPlan {
   /** --reingest=olderDefinitions: files ingested under an older definition are read again. */
   public boolean reingestOlderDefinitions() {
     return reingestOlderDefinitions;
+  }
+
+  /** --dryRun: read and validate, write only the report. */
+  public boolean dryRun() {
+    return dryRun;
   }
 
   /** --reingest=quarantined: files quarantined by the quality rules are read again. */

@@ -86,7 +86,8 @@ public final class RunSummary {
     this.parquetRowsMerged = counter(m, "parquet-rows-merged");
     this.parquetFolder =
         plan.parquet() ? WriteParquetPartitions.datasetFolder(plan.output(), def) : null;
-    this.jdbcUrl = plan.postgres() ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
+    this.jdbcUrl = plan.postgres() && !o.getJdbcUrl().isEmpty()
+        ? new Database(o.getJdbcUrl(), o.getDbUser()).safeUrl() : null;
     String s = plan.dbSchema();
     this.schema = s;
     // Only the tables this definition has: the aggregates table exists only with aggregates.
@@ -173,6 +174,19 @@ public final class RunSummary {
   }
 
   private java.nio.file.Path report;
+  private dev.landfall.io.report.DryRunReport.Outcome dryRun;
+
+  /** This summary, of a dry run that found {@code outcome}. */
+  RunSummary withDryRun(dev.landfall.io.report.DryRunReport.Outcome outcome) {
+    this.dryRun = outcome;
+    this.report = outcome.page();
+    return this;
+  }
+
+  /** What a dry run found, or null for a run that wrote its outputs. */
+  public dev.landfall.io.report.DryRunReport.Outcome dryRun() {
+    return dryRun;
+  }
 
   /** This summary, naming the run's data-quality report. */
   RunSummary withReport(java.nio.file.Path path) {
@@ -186,7 +200,8 @@ public final class RunSummary {
   }
 
   public boolean succeeded() {
-    return state == PipelineResult.State.DONE && accounted();
+    return state == PipelineResult.State.DONE && accounted()
+        && (dryRun == null || dryRun.quarantined().isEmpty());
   }
 
   public boolean accounted() {
@@ -201,6 +216,25 @@ public final class RunSummary {
           "parquet   %d small files merged into %d (%d rows) in %.1f s%n", parquetFilesMerged,
           parquetFilesWritten, parquetRowsMerged, seconds));
       sb.append("folder    ").append(parquetFolder).append("/\n");
+      return sb.toString();
+    }
+    if (dryRun != null) {
+      sb.append("\n== landfall dry run: ").append(state).append(" ==\n");
+      sb.append(String.format(Locale.ROOT, "files     read %d, rejected %d, would be quarantined"
+          + " %d, skipped %d (%.1f MB)%n", filesRead, filesRejected, dryRun.quarantined().size(),
+          filesSkipped, bytesRead / 1e6));
+      sb.append(String.format(Locale.ROOT,
+          "rows      read %d = valid %d + duplicate %d + rejected %d  [%s]%n", rowsRead,
+          rowsValid, rowsDuplicate, rowsRejected, accounted() ? "all accounted for"
+              : "MISMATCH"));
+      for (var f : dryRun.quarantined()) {
+        sb.append("quarantine ").append(f.path()).append(": ").append(f.quarantined())
+            .append('\n');
+      }
+      sb.append(String.format(Locale.ROOT, "time      %.1f s (%.0f rows/s)%n", seconds,
+          seconds > 0 ? rowsRead / seconds : 0));
+      sb.append("report    ").append(report).append('\n');
+      sb.append("written   nothing else: no table, no Parquet, no ledger entry\n");
       return sb.toString();
     }
     sb.append("\n== landfall run: ").append(state).append(" ==\n");

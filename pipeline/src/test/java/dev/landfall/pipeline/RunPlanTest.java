@@ -85,6 +85,13 @@ class RunPlanTest {
   }
 
   @Test
+  void aDryRunIsNotAWatch() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> plan("--dryRun=true", "--watch=true", "--input=" + dir));
+    assertThat(e.getMessage(), containsString("--dryRun reads the files there are"));
+  }
+
+  @Test
   void watchWithoutPostgresIsRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> plan("--watch=true", "--sinks=parquet", "--input=" + dir));

@@ -59,18 +59,22 @@ public final class FileLedger implements Serializable {
 
   /** Whether claims read quarantined files again ({@code --reingest=quarantined}). */
   private final boolean reingestQuarantined;
+  /** Whether claims are decided and then rolled back, leaving the ledger as it was. */
+  private final boolean readOnly;
 
   /** The ledger of the files read into {@code tables}. */
   public FileLedger(Database db, DatasetTables tables) {
-    this(db, tables, false);
+    this(db, tables, false, false);
   }
 
-  private FileLedger(Database db, DatasetTables tables, boolean reingestQuarantined) {
+  private FileLedger(Database db, DatasetTables tables, boolean reingestQuarantined,
+      boolean readOnly) {
     this.db = db;
     this.def = tables.definition();
     this.definitionHash = dev.landfall.io.postgres.SchemaEvolution.hash(def);
     this.schema = tables.schema();
     this.reingestQuarantined = reingestQuarantined;
+    this.readOnly = readOnly;
   }
 
   /**
@@ -79,7 +83,27 @@ public final class FileLedger implements Serializable {
    * --reingest=quarantined}. A changed quarantined file follows the {@code changed} rule.
    */
   public FileLedger reingestingQuarantined(boolean yes) {
-    return new FileLedger(db, DatasetTables.of(def, schema), yes);
+    return new FileLedger(db, DatasetTables.of(def, schema), yes, readOnly);
+  }
+
+  /**
+   * This ledger for a dry run: {@link #claimAll} decides as it would, inside a transaction that
+   * is rolled back, so nothing is recorded, no row or reject removed and no event sent.
+   */
+  public FileLedger readOnly() {
+    return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, true);
+  }
+
+  /** Whether the ledger's table exists in the schema (a database no run has used has none). */
+  public boolean exists() throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      s.setString(1, table());
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getBoolean(1);
+      }
+    }
   }
 
   private String table() {
@@ -176,7 +200,11 @@ public final class FileLedger implements Serializable {
       c.setAutoCommit(false);
       try {
         List<Claim> claims = claimAll(c, files, reingest, reingestOlder);
-        c.commit();
+        if (readOnly) {
+          c.rollback();
+        } else {
+          c.commit();
+        }
         return claims;
       } catch (SQLException | RuntimeException e) {
         c.rollback();

@@ -109,8 +109,8 @@ public final class QualityReport {
     return html.toString();
   }
 
-  private void head(DatasetDefinition def) {
-    String title = "landfall run #" + run.id() + ": " + def.name;
+  /** The page's start: doctype, title, inline style, up to the opening {@code <main>}. */
+  static void page(StringBuilder html, String title) {
     html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         .append("<title>").append(esc(title)).append("</title><style>")
@@ -131,6 +131,11 @@ public final class QualityReport {
         .append("code{font:12px ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;")
         .append("word-break:break-all}.muted{color:#5a6375}svg{display:block;margin:6px 0}")
         .append("</style></head><body><main>\n");
+  }
+
+  private void head(DatasetDefinition def) {
+    String title = "landfall run #" + run.id() + ": " + def.name;
+    page(html, title);
     html.append("<h1>").append(esc(title)).append("</h1>\n<p class=\"sub\">")
         .append(esc(run.mode())).append(" on the ").append(esc(run.runner())).append(", started ")
         .append(esc(run.started().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())).append(", ")
@@ -173,6 +178,11 @@ public final class QualityReport {
   }
 
   private void kpi(String cls, long value, String label) {
+    kpi(html, cls, value, label);
+  }
+
+  /** One key figure: {@code cls} is "", "ok", "warn" or "bad". */
+  static void kpi(StringBuilder html, String cls, long value, String label) {
     html.append("<div class=\"kpi ").append(cls).append("\"><b>")
         .append(String.format(Locale.ROOT, "%,d", value)).append("</b><span>")
         .append(esc(label)).append("</span></div>");
@@ -462,6 +472,11 @@ public final class QualityReport {
 
   /** A horizontal bar chart as inline SVG: one bar per label, widths relative to the largest. */
   private void bars(List<String> labels, List<Long> values, String colour) {
+    bars(html, labels, values, colour);
+  }
+
+  /** {@link #bars(List, List, String)} into {@code html}. */
+  static void bars(StringBuilder html, List<String> labels, List<Long> values, String colour) {
     long max = Math.max(1, values.stream().mapToLong(Long::longValue).max().orElse(1));
     int row = 20;
     int labelWidth = 260;
@@ -490,7 +505,7 @@ public final class QualityReport {
   }
 
   /** A small bar for a share between 0 and 1. */
-  private static String meter(double share) {
+  static String meter(double share) {
     int w = (int) Math.round(share * 100);
     return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"102\" height=\"12\">"
         + "<rect x=\"0.5\" y=\"0.5\" width=\"101\" height=\"11\" fill=\"#fff\" stroke=\"#d8dce3\"/>"
@@ -498,17 +513,17 @@ public final class QualityReport {
         + (share > 0.5 ? "#d14343" : "#e0a030") + "\"/></svg>";
   }
 
-  private static String num(Object v) {
+  static String num(Object v) {
     return "<td class=\"n\">" + (v == null ? "" : v instanceof Long || v instanceof Integer
         ? String.format(Locale.ROOT, "%,d", ((Number) v).longValue()) : esc(v.toString()))
         + "</td>";
   }
 
-  private static String share(long part, long whole) {
+  static String share(long part, long whole) {
     return whole == 0 ? "0%" : String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
   }
 
-  private static String clip(String s) {
+  static String clip(String s) {
     if (s == null) {
       return "";
     }

@@ -64,6 +64,16 @@ public interface OutputOptions extends PipelineOptions {
   void setCompact(Boolean value);
 
   @Description(
+      "Reads and validates the input against the definition (quality rules included) and writes"
+          + " only a report, <workDir>/reports/dry-run-<time>.html: no table, no Parquet, no"
+          + " ledger entry, no embedded database. With --jdbcUrl it reads the ledger to leave"
+          + " out files already done. Exits with 1 when a file would be quarantined, naming it.")
+  @Default.Boolean(false)
+  Boolean getDryRun();
+
+  void setDryRun(Boolean value);
+
+  @Description(
       "Local working folder: generated sample input, the embedded PostgreSQL data, default Parquet"
           + " output.")
   @Default.String("landfall-work")
