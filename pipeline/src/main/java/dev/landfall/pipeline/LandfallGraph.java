@@ -88,8 +88,14 @@ public final class LandfallGraph {
    * (null when the plan writes Parquet only).
    */
   public static void build(Pipeline pipeline, RunPlan plan, Database db) {
+    build(pipeline, plan, db, -1);
+  }
+
+  /** {@link #build(Pipeline, RunPlan, Database)} for run {@code runId} of landfall_runs. */
+  public static void build(Pipeline pipeline, RunPlan plan, Database db, long runId) {
     FileLedger ledger = plan.postgres()
         ? new FileLedger(db, plan.tables()).reingestingQuarantined(plan.reingestQuarantined())
+            .forRun(runId)
         : null;
     PCollection<FileIO.ReadableFile> files = discover(pipeline, plan, ledger);
     CleanRows read = read(files, plan);

@@ -120,7 +120,7 @@ public final class LandfallPipeline {
       try {
         RunSummary summary;
         try {
-          summary = runJob(plan, options, embedded, db, ledger, runStart, storedBefore,
+          summary = runJob(plan, options, embedded, db, ledger, runId, runStart, storedBefore,
               finishedBefore, started).withRunId(runId);
         } catch (Exception e) {
           if (runs != null) {
@@ -181,12 +181,14 @@ public final class LandfallPipeline {
 
   /** Builds and runs the job, and the ledger's work after it; returns the run's summary. */
   private static RunSummary runJob(RunPlan plan, LandfallOptions options,
-      EmbeddedPostgresServer embedded, Database db, FileLedger ledger, Instant runStart,
+      EmbeddedPostgresServer embedded, Database db, FileLedger ledger, long runId,
+      Instant runStart,
       boolean storedBefore, long finishedBefore, long started) throws Exception {
     AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
     Pipeline pipeline = Pipeline.create(options);
     LandfallGraph.build(pipeline, plan, db == null ? null
-        : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())));
+        : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())),
+        runId);
     PipelineResult result;
     PipelineResult.State state;
     try (ProgressReporter progress = ProgressReporter.start(ledger, runStart,

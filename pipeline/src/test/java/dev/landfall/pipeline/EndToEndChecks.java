@@ -79,6 +79,9 @@ public final class EndToEndChecks {
       assertThat(scalar(c, "SELECT count(*) FROM " + schema + ".landfall_runs WHERE run_id = "
           + summary.runId() + " AND status = 'succeeded' AND rows_read = " + exp.rowsRead
           + " AND rows_valid = " + exp.valid + " AND ended_at IS NOT NULL"), equalTo(1L));
+      // Every file it read names it in the ledger.
+      assertThat(scalar(c, "SELECT count(*) FROM " + schema + ".landfall_files WHERE run_id = "
+          + summary.runId()), equalTo(exp.files));
     }
     // Its quality report, named in the summary, counts the same rows.
     assertThat(summary.report() != null && java.nio.file.Files.isRegularFile(summary.report()),

@@ -61,20 +61,32 @@ public final class FileLedger implements Serializable {
   private final boolean reingestQuarantined;
   /** Whether claims are decided and then rolled back, leaving the ledger as it was. */
   private final boolean readOnly;
+  /** The run ({@code landfall_runs}) whose claims these are; -1: none recorded. */
+  private final long runId;
 
   /** The ledger of the files read into {@code tables}. */
   public FileLedger(Database db, DatasetTables tables) {
-    this(db, tables, false, false);
+    this(db, tables, false, false, -1);
   }
 
   private FileLedger(Database db, DatasetTables tables, boolean reingestQuarantined,
-      boolean readOnly) {
+      boolean readOnly, long runId) {
     this.db = db;
     this.def = tables.definition();
     this.definitionHash = dev.landfall.io.postgres.SchemaEvolution.hash(def);
     this.schema = tables.schema();
     this.reingestQuarantined = reingestQuarantined;
     this.readOnly = readOnly;
+    this.runId = runId;
+  }
+
+  /**
+   * This ledger, claiming files for run {@code runId} of {@code landfall_runs}: each file it
+   * reads names that run in {@code run_id} (negative: none).
+   */
+  public FileLedger forRun(long runId) {
+    return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, readOnly,
+        runId);
   }
 
   /**
@@ -83,7 +95,7 @@ public final class FileLedger implements Serializable {
    * --reingest=quarantined}. A changed quarantined file follows the {@code changed} rule.
    */
   public FileLedger reingestingQuarantined(boolean yes) {
-    return new FileLedger(db, DatasetTables.of(def, schema), yes, readOnly);
+    return new FileLedger(db, DatasetTables.of(def, schema), yes, readOnly, runId);
   }
 
   /**
@@ -91,7 +103,7 @@ public final class FileLedger implements Serializable {
    * is rolled back, so nothing is recorded, no row or reject removed and no event sent.
    */
   public FileLedger readOnly() {
-    return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, true);
+    return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, true, runId);
   }
 
   /** Whether the ledger's table exists in the schema (a database no run has used has none). */
@@ -134,6 +146,9 @@ public final class FileLedger implements Serializable {
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS etag text",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS items_read bigint",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS definition_hash text",
+        "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS run_id bigint",
+        "COMMENT ON COLUMN " + t + ".run_id IS 'The run (landfall_runs.run_id) that last read"
+            + " this file; empty for files read before runs were recorded.'",
         "COMMENT ON COLUMN " + t + ".definition_hash IS 'Hash of the dataset definition the file"
             + " was last read with (see landfall_schema_changes); --reingest=olderDefinitions"
             + " reads the files of other definitions again.'",
@@ -373,11 +388,12 @@ public final class FileLedger implements Serializable {
       return;
     }
     try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
-        + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash)"
-        + " SELECT ?, u.p, u.s, u.m, u.e, 'processing', now(), ? FROM " + FACTS)) {
+        + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash,"
+        + " run_id) SELECT ?, u.p, u.s, u.m, u.e, 'processing', now(), ?, ? FROM " + FACTS)) {
       s.setString(1, def.name);
       s.setString(2, definitionHash);
-      bindFacts(c, s, 3, files);
+      s.setObject(3, runId < 0 ? null : runId, java.sql.Types.BIGINT);
+      bindFacts(c, s, 4, files);
       s.executeUpdate();
     }
   }
@@ -391,10 +407,11 @@ public final class FileLedger implements Serializable {
         + " SET size_bytes = u.s, modified_at = u.m, etag = u.e, status = 'processing',"
         + " last_seen = now(), started_at = now(), finished_at = NULL, error = NULL,"
         + " rows_read = NULL, rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL,"
-        + " items_read = NULL, definition_hash = ? FROM " + FACTS
+        + " items_read = NULL, definition_hash = ?, run_id = ? FROM " + FACTS
         + " WHERE t.dataset = ? AND t.path = u.p")) {
       s.setString(1, definitionHash);
-      int at = bindFacts(c, s, 2, files);
+      s.setObject(2, runId < 0 ? null : runId, java.sql.Types.BIGINT);
+      int at = bindFacts(c, s, 3, files);
       s.setString(at, def.name);
       s.executeUpdate();
     }

@@ -30,10 +30,10 @@ import java.util.Map;
  * few example lines each, duplicates, each column's share of empty values with its minimum and
  * maximum, the largest and slowest files, and the aggregate groups the run changed.
  *
- * <p>The run's files are those it claimed in the ledger ({@code started_at} at or after the
- * run's start); the column profile reads the rows those files stored (one grouped scan of the
- * rows table; above {@link #PROFILE_ROWS} rows, a sample of about that many). Every value that comes from the input (cells, file and folder names, messages) is
- * escaped: file contents are hostile.
+ * <p>The run's files are those the ledger says it read ({@code run_id}); the column profile
+ * reads the rows those files stored (one grouped scan of the rows table; above {@link
+ * #PROFILE_ROWS} rows, a sample of about that many). Every value that comes from the input
+ * (cells, file and folder names, messages) is escaped: file contents are hostile.
  */
 public final class QualityReport {
   /** Example lines shown per reason and column. */
@@ -80,14 +80,14 @@ public final class QualityReport {
     return tables.qualified(FileLedger.TABLE);
   }
 
-  /** The run's files, as a condition on a {@code path} column (two parameters: dataset, start). */
+  /** The run's files, as a condition on a {@code path} column (two parameters: dataset, run). */
   private String runFiles() {
-    return "SELECT path FROM " + ledger() + " WHERE dataset = ? AND started_at >= ?";
+    return "SELECT path FROM " + ledger() + " WHERE dataset = ? AND run_id = ?";
   }
 
   private void bindRun(PreparedStatement s, int from) throws SQLException {
     s.setString(from, tables.definition().name);
-    s.setTimestamp(from + 1, Timestamp.from(run.started()));
+    s.setLong(from + 1, run.id());
   }
 
   private String render() throws SQLException {
@@ -149,7 +149,7 @@ public final class QualityReport {
   private void summary(Connection c) throws SQLException {
     Map<String, Long> byStatus = new LinkedHashMap<>();
     try (PreparedStatement s = c.prepareStatement("SELECT status, count(*) FROM " + ledger()
-        + " WHERE dataset = ? AND started_at >= ? GROUP BY 1 ORDER BY 1")) {
+        + " WHERE dataset = ? AND run_id = ? GROUP BY 1 ORDER BY 1")) {
       bindRun(s, 1);
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
@@ -199,7 +199,7 @@ public final class QualityReport {
         + " WITH ORDINALITY AS p(x, i) WHERE x LIKE '%=%' AND i < cardinality("
         + "string_to_array(path, '/')) ORDER BY i), '/'), ''), '(none)') AS part,"
         + " rows_valid, rows_rejected, rows_duplicate FROM " + ledger()
-        + " WHERE dataset = ? AND started_at >= ?) SELECT part, count(*),"
+        + " WHERE dataset = ? AND run_id = ?) SELECT part, count(*),"
         + " coalesce(sum(rows_valid), 0), coalesce(sum(rows_rejected), 0),"
         + " coalesce(sum(rows_duplicate), 0), count(*) OVER () FROM f GROUP BY part"
         + " ORDER BY part LIMIT " + PARTITIONS)) {
@@ -328,7 +328,7 @@ public final class QualityReport {
     double tableRows = 0;
     try (PreparedStatement s = c.prepareStatement("SELECT coalesce(sum(rows_valid), 0), (SELECT"
         + " reltuples FROM pg_class WHERE oid = ?::regclass) FROM " + ledger()
-        + " WHERE dataset = ? AND started_at >= ?")) {
+        + " WHERE dataset = ? AND run_id = ?")) {
       s.setString(1, tables.qualified(tables.definition().name));
       bindRun(s, 2);
       try (ResultSet r = s.executeQuery()) {
@@ -400,7 +400,7 @@ public final class QualityReport {
     try (PreparedStatement s = c.prepareStatement("SELECT path, status, size_bytes, rows_read,"
         + " rows_valid, rows_duplicate, rows_rejected, round(EXTRACT(EPOCH FROM finished_at"
         + " - started_at)::numeric, 3), error, count(*) OVER () FROM " + ledger()
-        + " WHERE dataset = ? AND started_at >= ? AND " + where + " ORDER BY " + order
+        + " WHERE dataset = ? AND run_id = ? AND " + where + " ORDER BY " + order
         + " LIMIT " + TOP)) {
       bindRun(s, 1);
       // A backfill closes its files together after the job: no time per file to show.
