@@ -19,6 +19,8 @@
 #   FLINK_SLOTS      task slots of each TaskManager (default 2, one per core)
 #   FLINK_TM_MEMORY  TaskManager process size (default 6g); FLINK_JM_MEMORY (default 1600m)
 #   FLINK_STATE_BACKEND  hashmap (default) or rocksdb
+#   FLINK_PROMETHEUS_PORTS  ports the Prometheus reporter may take, one per process (default
+#                    9249-9259: http://127.0.0.1:9249/metrics is the first process started)
 #   FLINK_JAVA_OPTS  extra JVM options for both processes (the TaskManager's collector is set by
 #                    env.java.opts.taskmanager in deploy/flink/conf/config.yaml: the parallel one)
 # The processes inherit this shell's environment: export PGPASSWORD (and AWS_* for S3) before
@@ -37,6 +39,7 @@ taskmanager_count="${FLINK_TASKMANAGERS:-1}"
 tm_memory="${FLINK_TM_MEMORY:-6g}"
 jm_memory="${FLINK_JM_MEMORY:-1600m}"
 state_backend="${FLINK_STATE_BACKEND:-hashmap}"
+prometheus_ports="${FLINK_PROMETHEUS_PORTS:-9249-9259}"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 conf="$work/conf"
 log_dir="$work/log"
@@ -59,7 +62,7 @@ classpath() {
 write_config() {
   mkdir -p "$conf" "$log_dir" "$work/checkpoints" "$work/savepoints" "$work/tmp" "$work/web-upload"
   {
-    grep -v -E '^(state\.backend\.type|taskmanager\.numberOfTaskSlots|taskmanager\.memory\.process\.size|jobmanager\.memory\.process\.size):' \
+    grep -v -E '^(state\.backend\.type|taskmanager\.numberOfTaskSlots|taskmanager\.memory\.process\.size|jobmanager\.memory\.process\.size|metrics\.reporter\.prom\.port):' \
       "$here/conf/config.yaml"
     echo ""
     echo "# Added by local-cluster.sh"
@@ -69,6 +72,7 @@ write_config() {
     echo "taskmanager.memory.process.size: $tm_memory"
     echo "jobmanager.memory.process.size: $jm_memory"
     echo "state.backend.type: $state_backend"
+    echo "metrics.reporter.prom.port: $prometheus_ports"
     echo "state.checkpoints.dir: file://$work/checkpoints"
     echo "state.savepoints.dir: file://$work/savepoints"
     echo "io.tmp.dirs: $work/tmp"

@@ -64,12 +64,16 @@ class FlinkClusterIT extends PostgresTestBase {
   private static final int TASKMANAGERS = 2;
   private static int restPort;
   private static int rpcPort;
+  /** The first of the ports the cluster's Prometheus reporters take, one per process. */
+  private static int prometheusPort;
+  private static final int PROMETHEUS_PORTS = 6;
   private static String rest;
 
   @BeforeAll
   static void startCluster() throws Exception {
     restPort = freePort();
     rpcPort = freePort();
+    prometheusPort = freePorts(PROMETHEUS_PORTS);
     rest = "http://127.0.0.1:" + restPort;
     String out = cluster("start");
     assertThat(out, containsString("ready"));
@@ -126,6 +130,9 @@ class FlinkClusterIT extends PostgresTestBase {
     assertThat(status, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +submitted ")
         .matcher(status).find(), equalTo(true));
     assertThat(status, containsString("  files     done 5 ("));
+    // Prometheus: a TaskManager's reporter serves landfall's counters.
+    await("landfall's counters on a TaskManager's /metrics", 60,
+        () -> prometheusMetrics().contains("rows_read"));
 
     // 2. kill -9 one of the TaskManagers after a checkpoint; the job fails over and, once a new
     // TaskManager gives it back all its slots, runs again from that checkpoint.
@@ -193,6 +200,22 @@ class FlinkClusterIT extends PostgresTestBase {
 
   // ---- the cluster and the job, through the script and the REST API ----
 
+  /** What the reporters of the cluster's processes serve, all of them together. */
+  private static String prometheusMetrics() {
+    StringBuilder all = new StringBuilder();
+    for (int port = prometheusPort; port < prometheusPort + PROMETHEUS_PORTS; port++) {
+      try {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        all.append(r.body());
+      } catch (IOException | InterruptedException e) {
+        // no reporter on this port
+      }
+    }
+    return all.toString();
+  }
+
   private static String cluster(String command) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString(), command)
         .redirectErrorStream(true);
@@ -200,6 +223,8 @@ class FlinkClusterIT extends PostgresTestBase {
     env.put("FLINK_WORK_DIR", CLUSTER.toString());
     env.put("FLINK_REST_PORT", Integer.toString(restPort));
     env.put("FLINK_RPC_PORT", Integer.toString(rpcPort));
+    env.put("FLINK_PROMETHEUS_PORTS",
+        prometheusPort + "-" + (prometheusPort + PROMETHEUS_PORTS - 1));
     env.put("FLINK_TASKMANAGERS", Integer.toString(TASKMANAGERS));
     env.put("FLINK_TM_MEMORY", "2g");
     env.put("FLINK_JM_MEMORY", "1g");
@@ -399,6 +424,30 @@ class FlinkClusterIT extends PostgresTestBase {
       }
       Thread.sleep(250);
     }
+  }
+
+  /** The first of {@code n} consecutive ports that are free now (other than rest and RPC). */
+  private static int freePorts(int n) throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = freePort();
+      boolean free = base + n < 65536;
+      for (int p = base; free && p < base + n; p++) {
+        if (p == restPort || p == rpcPort) {
+          free = false;
+          break;
+        }
+        try (ServerSocket s = new ServerSocket(p, 1,
+            java.net.InetAddress.getLoopbackAddress())) {
+          s.setReuseAddress(true);
+        } catch (IOException taken) {
+          free = false;
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IOException("no " + n + " consecutive free ports");
   }
 
   private static int freePort() throws IOException {
