@@ -30,7 +30,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  */
 class DeployManifestsTest {
   private static final Path DEPLOY = Paths.get("").toAbsolutePath().getParent().resolve("deploy");
-  private static final String JAR_IN_IMAGE = "/opt/flink/usrlib/landfall-bundled.jar";
+  private static final String JAR_IN_IMAGE = "/opt/flink/usrlib/landfall-cluster.jar";
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> yaml(String file) throws Exception {
@@ -71,10 +71,12 @@ class DeployManifestsTest {
   void theJarIsBuiltAndBakedWhereTheManifestsLookForIt() throws Exception {
     String pom = Files.readString(DEPLOY.getParent().resolve("runners/pom.xml"));
     assertThat(pom, containsString("<finalName>landfall-bundled</finalName>"));
+    assertThat(pom, containsString(
+        "<outputFile>${project.build.directory}/landfall-cluster.jar</outputFile>"));
     assertThat(pom, containsString("<mainClass>" + LandfallPipeline.class.getName()));
     String docker = Files.readString(DEPLOY.resolve("Dockerfile"));
     assertThat(docker, containsString("FROM flink:" + EnvironmentInformation.getVersion() + "-"));
-    assertThat(docker, containsString("COPY runners/target/landfall-bundled.jar " + JAR_IN_IMAGE));
+    assertThat(docker, containsString("COPY runners/target/landfall-cluster.jar " + JAR_IN_IMAGE));
     assertThat("the jar targets Flink 1.19", EnvironmentInformation.getVersion(),
         startsWith("1.19."));
   }
@@ -89,7 +91,7 @@ class DeployManifestsTest {
       assertThat(s, String.valueOf(svc.get("image")),
           startsWith("flink:" + EnvironmentInformation.getVersion() + "-"));
       assertThat(s, list(svc.get("volumes")),
-          hasItem("../runners/target/landfall-bundled.jar:" + JAR_IN_IMAGE + ":ro"));
+          hasItem("../runners/target/landfall-cluster.jar:" + JAR_IN_IMAGE + ":ro"));
     }
     assertThat("the TaskManager opens the database connections",
         map(services, "taskmanager", "environment").get("PGPASSWORD"), equalTo("${PGPASSWORD}"));

@@ -108,6 +108,8 @@ class FlinkClusterIT extends PostgresTestBase {
     List<String> args = List.of("--input=" + input, "--output=" + output,
         "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema, "--watch",
         "--pollInterval=1s", "--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort,
+        // What bin/landfall stages: the slim jar, the cluster providing Flink's runtime.
+        "--filesToStage=" + MODULE.resolve("target/landfall-cluster.jar"),
         "--parallelism=" + (2 * TASKMANAGERS), "--checkpointingInterval=2000");
     List<String> first = new ArrayList<>(args);
     first.add("--attachedMode=false");
