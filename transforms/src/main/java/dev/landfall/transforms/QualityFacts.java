@@ -158,6 +158,37 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     return s;
   }
 
+  /**
+   * A combination of rows into a small {@link Serializable} accumulator that is also its output,
+   * both encoded with {@link SerializableCoder} (they are few: one per file, reason or run).
+   */
+  abstract static class Accumulating<A extends Serializable> extends Combine.CombineFn<Row, A, A> {
+    private final Class<A> type;
+
+    Accumulating(Class<A> type) {
+      this.type = type;
+    }
+
+    @Override
+    public A extractOutput(A acc) {
+      return acc;
+    }
+
+    @Override
+    public org.apache.beam.sdk.coders.Coder<A> getAccumulatorCoder(
+        org.apache.beam.sdk.coders.CoderRegistry registry,
+        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
+      return SerializableCoder.of(type);
+    }
+
+    @Override
+    public org.apache.beam.sdk.coders.Coder<A> getDefaultOutputCoder(
+        org.apache.beam.sdk.coders.CoderRegistry registry,
+        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
+      return SerializableCoder.of(type);
+    }
+  }
+
   /** A file's dead letters. */
   static final class FileRejects implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -167,7 +198,11 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     String error;
   }
 
-  static final class FileRejectsFn extends Combine.CombineFn<Row, FileRejects, FileRejects> {
+  static final class FileRejectsFn extends Accumulating<FileRejects> {
+    FileRejectsFn() {
+      super(FileRejects.class);
+    }
+
     @Override
     public FileRejects createAccumulator() {
       return new FileRejects();
@@ -204,25 +239,6 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
       }
       return m;
     }
-
-    @Override
-    public FileRejects extractOutput(FileRejects acc) {
-      return acc;
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<FileRejects> getAccumulatorCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry,
-        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
-      return SerializableCoder.of(FileRejects.class);
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<FileRejects> getDefaultOutputCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry,
-        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
-      return SerializableCoder.of(FileRejects.class);
-    }
   }
 
   /** A reason's count and its first examples (file, line, message, raw), by file and line. */
@@ -243,7 +259,11 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     }
   }
 
-  static final class ExamplesFn extends Combine.CombineFn<Row, Examples, Examples> {
+  static final class ExamplesFn extends Accumulating<Examples> {
+    ExamplesFn() {
+      super(Examples.class);
+    }
+
     @Override
     public Examples createAccumulator() {
       return new Examples();
@@ -267,25 +287,6 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
         a.examples.forEach(m::add);
       }
       return m;
-    }
-
-    @Override
-    public Examples extractOutput(Examples acc) {
-      return acc;
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<Examples> getAccumulatorCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry,
-        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
-      return SerializableCoder.of(Examples.class);
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<Examples> getDefaultOutputCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry,
-        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
-      return SerializableCoder.of(Examples.class);
     }
   }
 
@@ -334,10 +335,11 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     }
   }
 
-  static final class ProfileFn extends Combine.CombineFn<Row, Profile, Profile> {
+  static final class ProfileFn extends Accumulating<Profile> {
     private final List<String> columns;
 
     ProfileFn(List<String> columns) {
+      super(Profile.class);
       this.columns = new ArrayList<>(columns);
     }
 
@@ -368,25 +370,6 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
         }
       }
       return m;
-    }
-
-    @Override
-    public Profile extractOutput(Profile acc) {
-      return acc;
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<Profile> getAccumulatorCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry,
-        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
-      return SerializableCoder.of(Profile.class);
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<Profile> getDefaultOutputCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry,
-        org.apache.beam.sdk.coders.Coder<Row> inputCoder) {
-      return SerializableCoder.of(Profile.class);
     }
   }
 }
