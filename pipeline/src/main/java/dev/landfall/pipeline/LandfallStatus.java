@@ -82,7 +82,9 @@ public final class LandfallStatus {
   /** The status of every dataset in {@code schema}, as printed. */
   static String render(Database db, String schema, String where) throws SQLException {
     String q = Identifiers.quote(Identifiers.checkSchema("--dbSchema", schema));
-    int abandoned = new RunHistory(db, schema).markAbandonedRuns();
+    RunHistory history = new RunHistory(db, schema);
+    int abandoned = history.markAbandonedRuns();
+    int ended = history.closeFinishedSubmissions();
     StringBuilder out = new StringBuilder();
     try (Connection c = db.connect()) {
       Instant now = scalarTime(c, "SELECT now()");
@@ -90,6 +92,11 @@ public final class LandfallStatus {
           .append("  at ").append(TIME.format(now)).append('\n');
       if (exists(c, schema, RunHistory.TABLE)) {
         runs(c, q + "." + Identifiers.quote(RunHistory.TABLE), now, out);
+        if (ended > 0) {
+          out.append(String.format(Locale.ROOT, "          (%d backfill%s submitted to a cluster"
+              + " recorded as ended now: all %s files are finished)%n", ended,
+              ended == 1 ? "" : "s", ended == 1 ? "its" : "their"));
+        }
         if (abandoned > 0) {
           out.append(String.format(Locale.ROOT, "          (%d run%s marked abandoned now:"
               + " %s process went away)%n", abandoned, abandoned == 1 ? "" : "s",

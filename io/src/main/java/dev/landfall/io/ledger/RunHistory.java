@@ -28,6 +28,8 @@ public final class RunHistory implements AutoCloseable {
 
   private final Database db;
   private final String table;
+  /** The file ledger of the same schema ({@link FileLedger#TABLE}). */
+  private final String files;
   private Connection lock;
   private long run = -1;
 
@@ -35,6 +37,7 @@ public final class RunHistory implements AutoCloseable {
     this.db = db;
     this.table = Identifiers.quote(Identifiers.check("--dbSchema", schema)) + "."
         + Identifiers.quote(TABLE);
+    this.files = Identifiers.quote(schema) + "." + Identifiers.quote(FileLedger.TABLE);
   }
 
   /** CREATE TABLE IF NOT EXISTS for the runs, with comments. */
@@ -105,6 +108,43 @@ public final class RunHistory implements AutoCloseable {
         }
       }
       return markAbandoned(c);
+    }
+  }
+
+  /**
+   * Records the end of backfills submitted to a cluster ({@code submitted}) whose files are all
+   * finished: such a job closes its files itself, so when none of the files naming the run is
+   * still {@code processing}, the run is over. It becomes {@code succeeded}, ended when its last
+   * file was, with the files' counts (a file rejected as a whole counts as a rejected file, as in
+   * a run's summary). A watch submitted to a cluster runs until it is stopped and stays {@code
+   * submitted}. Returns how many runs were closed; nothing without the two tables.
+   */
+  public int closeFinishedSubmissions() throws SQLException {
+    try (Connection c = db.connect()) {
+      try (PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL"
+          + " AND to_regclass(?) IS NOT NULL")) {
+        s.setString(1, table);
+        s.setString(2, files);
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          if (!r.getBoolean(1)) {
+            return 0;
+          }
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        return s.executeUpdate("WITH over AS (SELECT r.run_id, max(f.finished_at) AS ended,"
+            + " count(*) AS files, count(*) FILTER (WHERE f.status = 'failed') AS rejected,"
+            + " sum(f.rows_read) AS rr, sum(f.rows_valid) AS rv, sum(f.rows_duplicate) AS rd,"
+            + " sum(f.rows_rejected) AS rj FROM " + table + " r JOIN " + files + " f"
+            + " ON f.run_id = r.run_id AND f.dataset = r.dataset"
+            + " WHERE r.status = 'submitted' AND r.mode = 'backfill' GROUP BY r.run_id"
+            + " HAVING count(*) FILTER (WHERE f.status = 'processing') = 0)"
+            + " UPDATE " + table + " AS t SET status = 'succeeded', ended_at = over.ended,"
+            + " files_read = over.files, files_rejected = over.rejected, rows_read = over.rr,"
+            + " rows_valid = over.rv, rows_duplicate = over.rd, rows_rejected = over.rj"
+            + " FROM over WHERE t.run_id = over.run_id");
+      }
     }
   }
 

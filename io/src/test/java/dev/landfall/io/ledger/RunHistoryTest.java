@@ -48,4 +48,38 @@ class RunHistoryTest extends PostgresTestBase {
     next.end("failed", null, "IOException: boom");
     assertThat(row(db, nextRun), equalTo("failed backfill null null error=true ended=true"));
   }
+
+  @Test
+  void aSubmittedBackfillEndsWhenItsFilesAreFinishedAndASubmittedWatchDoesNot() throws Exception {
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA IF NOT EXISTS runs_test");
+      for (String sql : FileLedger.createStatements("runs_test")) {
+        s.execute(sql);
+      }
+    }
+    RunHistory backfill = new RunHistory(db, "runs_test");
+    long b = backfill.start("billing", "backfill", "FlinkRunner", "h1");
+    backfill.end("submitted", new RunHistory.Counts(0, 0, 0, 0, 0, 0), null);
+    RunHistory watch = new RunHistory(db, "runs_test");
+    long w = watch.start("billing", "watch", "FlinkRunner", "h1");
+    watch.end("submitted", new RunHistory.Counts(0, 0, 0, 0, 0, 0), null);
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO runs_test.landfall_files (dataset, path, size_bytes, status,"
+          + " rows_read, rows_valid, rows_duplicate, rows_rejected, finished_at, run_id) VALUES"
+          + " ('billing', 'a.csv', 1, 'done', 10, 8, 1, 1, now(), " + b + "),"
+          + " ('billing', 'b.csv', 1, 'processing', NULL, NULL, NULL, NULL, NULL, " + b + "),"
+          + " ('billing', 'c.csv', 1, 'done', 5, 5, 0, 0, now(), " + w + ")");
+    }
+    RunHistory status = new RunHistory(db, "runs_test");
+    assertThat(status.closeFinishedSubmissions(), equalTo(0));
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("UPDATE runs_test.landfall_files SET status = 'done', rows_read = 4,"
+          + " rows_valid = 4, rows_duplicate = 0, rows_rejected = 0, finished_at = now()"
+          + " WHERE path = 'b.csv'");
+    }
+    assertThat(status.closeFinishedSubmissions(), equalTo(1));
+    assertThat(row(db, b), equalTo("succeeded backfill 14 12 error=false ended=true"));
+    assertThat(row(db, w), equalTo("submitted watch 0 0 error=false ended=true"));
+  }
 }
