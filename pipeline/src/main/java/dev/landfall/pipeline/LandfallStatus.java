@@ -224,13 +224,7 @@ public final class LandfallStatus {
   }
 
   private static boolean exists(Connection c, String schema, String table) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      s.setString(1, Identifiers.quote(schema) + "." + Identifiers.quote(table));
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return r.getBoolean(1);
-      }
-    }
+    return Database.tablesExist(c, Identifiers.quote(schema) + "." + Identifiers.quote(table));
   }
 
   private static Instant scalarTime(Connection c, String sql) throws SQLException {

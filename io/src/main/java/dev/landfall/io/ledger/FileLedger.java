@@ -108,13 +108,8 @@ public final class FileLedger implements Serializable {
 
   /** Whether the ledger's table exists in the schema (a database no run has used has none). */
   public boolean exists() throws SQLException {
-    try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      s.setString(1, table());
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return r.getBoolean(1);
-      }
+    try (Connection c = db.connect()) {
+      return Database.tablesExist(c, table());
     }
   }
 

@@ -98,14 +98,8 @@ public final class RunHistory implements AutoCloseable {
    */
   public int markAbandonedRuns() throws SQLException {
     try (Connection c = db.connect()) {
-      try (PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-        s.setString(1, table);
-        try (ResultSet r = s.executeQuery()) {
-          r.next();
-          if (!r.getBoolean(1)) {
-            return 0;
-          }
-        }
+      if (!Database.tablesExist(c, table)) {
+        return 0;
       }
       return markAbandoned(c);
     }
@@ -121,16 +115,8 @@ public final class RunHistory implements AutoCloseable {
    */
   public int closeFinishedSubmissions() throws SQLException {
     try (Connection c = db.connect()) {
-      try (PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL"
-          + " AND to_regclass(?) IS NOT NULL")) {
-        s.setString(1, table);
-        s.setString(2, files);
-        try (ResultSet r = s.executeQuery()) {
-          r.next();
-          if (!r.getBoolean(1)) {
-            return 0;
-          }
-        }
+      if (!Database.tablesExist(c, table, files)) {
+        return 0;
       }
       try (Statement s = c.createStatement()) {
         return s.executeUpdate("WITH over AS (SELECT r.run_id, max(f.finished_at) AS ended,"

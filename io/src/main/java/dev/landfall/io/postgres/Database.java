@@ -133,6 +133,22 @@ public final class Database implements Serializable {
         : e.toString();
   }
 
+  /** Whether every table named (quoted, schema-qualified) exists, asked on {@code c}. */
+  public static boolean tablesExist(Connection c, String... qualifiedTables) throws SQLException {
+    for (String t : qualifiedTables) {
+      try (java.sql.PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        s.setString(1, t);
+        try (java.sql.ResultSet r = s.executeQuery()) {
+          r.next();
+          if (!r.getBoolean(1)) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
   /** Connection problems (08xxx), serialization failures and deadlocks, server shutdown. */
   public static boolean isTransient(SQLException e) {
     String state = e.getSQLState();
