@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # A burst of small files into a watch over many done files: backfills FILES small files (ROWS
 # clean billing rows), starts a watch (FlinkRunner, parallelism = cores, --pollInterval=2s) over
-# the same folder, waits until it idles, then lands BURST more small files at once (written
-# under hidden names and renamed, one minute old, as a landing zone's copy would leave them) and
-# prints the time from the landing to the last of them `done` in the ledger, and the watch's CPU
-# per minute while idle over the done files. Writes <work>/burst.json.
+# the same folder, waits until it idles, then ROUNDS times lands BURST more small files of new
+# rows at once (written in a folder beside the input, one minute old, and renamed into it by one
+# process, as a landing zone's copy would leave them) and prints the time from the landing to the
+# last of them `done` in the ledger, and the watch's CPU per minute while idle over the done
+# files. Writes <work>/burst.json.
 #
-#   deploy/bench/burst.sh [ROWS [FILES [BURST]]]     default 1000000 rows as 20000 files, 400 more
+#   deploy/bench/burst.sh [ROWS [FILES [BURST [ROUNDS]]]]   default 1000000 rows as 20000 files,
+#                                                            then 3 bursts of 400 more
 set -euo pipefail
 rows="${1:-1000000}"
 files="${2:-20000}"
 burst="${3:-400}"
+rounds="${4:-3}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="${BENCH_DIR:-$root/landfall-work/bench}/burst-$rows-$files-$burst"
 cores="$(nproc)"
@@ -21,7 +24,7 @@ cd "$root"
 . "$root/deploy/bench/common.sh"
 bench_build
 pool="$work/pool"
-# The burst's files: the same layout, about the same file size, other keys and days' files.
+# The burst's files: the same layout and about the same file size; each round renames their keys.
 burst_rows=$(( rows * burst / files ))
 bench_generate "$pool" "$rows" "$files"
 bench_generate "$work/burst-pool" "$burst_rows" "$burst"
@@ -53,33 +56,48 @@ idle_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf 
 echo "   idle: $idle_cpu CPU s per minute"
 changed=$(sql "SELECT count(*) FROM burst.landfall_files WHERE status = 'changed'")
 
-echo "== landing $burst files at once"
+# ROUNDS bursts, one after the other (the poll's phase moves each by up to one interval).
 mapfile -t fresh < <(cd "$work/burst-pool" && find . -name '*.csv*' | sort)
-stage="$work/stage"
-rm -rf "$stage"
-for f in "${fresh[@]}"; do
-  # Another name in the same partitions: burst-<n>.csv beside the backfilled files.
-  dest="$stage/$(dirname "${f#./}")/burst-$(basename "$f")"
-  mkdir -p "$(dirname "$dest")"
-  cp "$work/burst-pool/$f" "$dest"
-  touch -d '1 minute ago' "$dest"
+total=$(find "$pool" -name '*.csv*' | wc -l)
+times=()
+for round in $(seq 1 "$rounds"); do
+  echo "== burst $round of $rounds: $burst files landing at once"
+  stage="$work/stage"
+  rm -rf "$stage"
+  for f in "${fresh[@]}"; do
+    # Another name in the same partitions, beside the backfilled files, and keys of its own
+    # (the generator numbers each day's events from 0, so the pool's keys are the backfill's).
+    dest="$stage/$(dirname "${f#./}")/burst$round-$(basename "$f")"
+    mkdir -p "$(dirname "$dest")"
+    case "$f" in
+      *.gz) gzip -dc "$work/burst-pool/$f" | sed "s/^ev-/ev-b$round-/" | gzip > "$dest" ;;
+      *) sed "s/^ev-/ev-b$round-/" "$work/burst-pool/$f" > "$dest" ;;
+    esac
+    touch -d '1 minute ago' "$dest"
+  done
+  # All renames in one process, as a copy tool finishing its files would leave them (a shell
+  # loop forking mkdir and mv per file spreads the landing itself over ~1.5 s).
+  landed=$(date +%s.%N)
+  (cd "$stage" && find . -name '*.csv*' -print0 | DEST="$work/input" perl -0 \
+    -MFile::Path=make_path -MFile::Basename -ne 'chomp; make_path("$ENV{DEST}/" . dirname($_));
+      rename($_, "$ENV{DEST}/$_") or die "$_: $!\n"')
+  landing=$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  total=$(( total + ${#fresh[@]} ))
+  until [ "$(sql "SELECT count(*) FROM burst.landfall_files WHERE status = 'done'")" -ge "$total" ]; do
+    kill -0 "$job" 2>/dev/null || { echo "the watch job ended early:"; tail -n 30 "$work/watch.log"; exit 1; }
+    sleep 0.2
+  done
+  took=$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  echo "   landing (all renames) $landing s; landing -> all $burst done: $took s"
+  times+=("$took")
+  sleep 3
 done
-landed=$(date +%s.%N)
-(cd "$stage" && find . -name '*.csv*' | while read -r f; do
-  mkdir -p "$work/input/$(dirname "$f")"
-  mv "$f" "$work/input/$f"
-done)
-total=$(( $(find "$pool" -name '*.csv*' | wc -l) + ${#fresh[@]} ))
-until [ "$(sql "SELECT count(*) FROM burst.landfall_files WHERE status = 'done'")" -ge "$total" ]; do
-  kill -0 "$job" 2>/dev/null || { echo "the watch job ended early:"; tail -n 30 "$work/watch.log"; exit 1; }
-  sleep 0.2
-done
-took=$(awk -v a="$landed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 pkill -TERM -P "$job" || true
 wait "$job" || true
-echo "   $burst files landing -> all done: $took s"
 echo "   files marked changed by the watch: $changed"
+stored=$(sql "SELECT count(*) FROM burst.billing")
+echo "   rows stored: $stored (the backfill's $rows and $rounds x $burst_rows of the bursts)"
 parquet=$(find "$work/out" -name '*.parquet' | wc -l)
 echo "   Parquet files: $parquet"
-printf '{"files": %d, "burst": %d, "burst_s": %s, "idle_cpu_s_per_min": %s, "changed": %d, "parquet_files": %d}\n' \
-  "$files" "$burst" "$took" "$idle_cpu" "$changed" "$parquet" | tee "$work/burst.json"
+printf '{"files": %d, "burst": %d, "burst_s": [%s], "idle_cpu_s_per_min": %s, "changed": %d, "parquet_files": %d}\n' \
+  "$files" "$burst" "$(IFS=,; echo "${times[*]}")" "$idle_cpu" "$changed" "$parquet" | tee "$work/burst.json"
