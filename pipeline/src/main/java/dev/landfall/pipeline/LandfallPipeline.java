@@ -17,6 +17,7 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.joda.time.Duration;
+import dev.landfall.pipeline.logging.LogFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +83,15 @@ public final class LandfallPipeline {
     // S3 flags onto Beam's options (the definition may live in S3), then every setting checked.
     S3Setup.configure(options);
     RunPlan plan = RunPlan.from(options);
+    // Every line of every library, with thread names, to <workDir>/logs/ while the run lasts.
+    try (LogFile log = LogFile.start(plan.workDir())) {
+      return run(plan, options, started).withLogFile(log.path());
+    }
+  }
+
+  /** {@link #run(LandfallOptions)} once the command is checked. */
+  private static RunSummary run(RunPlan plan, LandfallOptions options, long started)
+      throws Exception {
     // Every s3:// bucket checked before anything else runs.
     S3Setup.check(options);
     // A watch run on Flink checkpoints unless told otherwise.

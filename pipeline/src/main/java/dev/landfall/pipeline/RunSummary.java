@@ -194,6 +194,19 @@ public final class RunSummary {
     return this;
   }
 
+  private java.nio.file.Path logFile;
+
+  /** This summary, naming the run's full log file (null: none). */
+  RunSummary withLogFile(java.nio.file.Path path) {
+    this.logFile = path;
+    return this;
+  }
+
+  /** The run's full log file under {@code <workDir>/logs}, or null when there is none. */
+  public java.nio.file.Path logFile() {
+    return logFile;
+  }
+
   /** The run's data-quality report, or null when none was written. */
   public java.nio.file.Path report() {
     return report;
@@ -216,6 +229,7 @@ public final class RunSummary {
           "parquet   %d small files merged into %d (%d rows) in %.1f s%n", parquetFilesMerged,
           parquetFilesWritten, parquetRowsMerged, seconds));
       sb.append("folder    ").append(parquetFolder).append("/\n");
+      appendLog(sb);
       return sb.toString();
     }
     if (dryRun != null) {
@@ -235,6 +249,7 @@ public final class RunSummary {
           seconds > 0 ? rowsRead / seconds : 0));
       sb.append("report    ").append(report).append('\n');
       sb.append("written   nothing else: no table, no Parquet, no ledger entry\n");
+      appendLog(sb);
       return sb.toString();
     }
     sb.append("\n== landfall run: ").append(state).append(" ==\n");
@@ -269,6 +284,7 @@ public final class RunSummary {
     if (report != null) {
       sb.append("report    ").append(report).append('\n');
     }
+    appendLog(sb);
     if (parquetFolder != null) {
       sb.append("parquet   ").append(parquetFolder).append("/\n");
     }
@@ -282,5 +298,11 @@ public final class RunSummary {
           .append("/**/*.parquet', hive_partitioning = true) LIMIT 10;\n");
     }
     return sb.toString();
+  }
+
+  private void appendLog(StringBuilder sb) {
+    if (logFile != null) {
+      sb.append("log       ").append(logFile).append("  (every line, with thread names)\n");
+    }
   }
 }

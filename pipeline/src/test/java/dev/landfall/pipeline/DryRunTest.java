@@ -52,13 +52,16 @@ class DryRunTest extends PostgresTestBase {
     assertThat(out, containsString("would be quarantined 1"));
     assertThat(out, containsString("a.csv: file quarantined: 3 of its 5 records (60.0%)"));
 
-    // Only the report (and its facts) under the work folder: no database, no Parquet.
+    // Only the report (and its facts) and the run's log under the work folder: no database, no
+    // Parquet.
     assertThat(Files.exists(work.resolve("pgdata")), equalTo(false));
     assertThat(Files.exists(work.resolve("parquet")), equalTo(false));
     try (var listing = Files.list(work)) {
-      assertThat(listing.map(p -> p.getFileName().toString()).toList(),
-          equalTo(List.of("reports")));
+      assertThat(listing.map(p -> p.getFileName().toString()).sorted().toList(),
+          equalTo(List.of("logs", "reports")));
     }
+    assertThat(s.logFile().getParent(), equalTo(work.resolve("logs")));
+    assertThat(out, containsString("log       " + s.logFile()));
     String html = Files.readString(s.report());
     assertThat(s.report().getParent(), equalTo(work.resolve("reports")));
     assertThat(html, containsString("Files that would be quarantined"));

@@ -89,6 +89,16 @@ public final class EndToEndChecks {
     assertThat(java.nio.file.Files.readString(summary.report()), org.hamcrest.Matchers
         .containsString(String.format(java.util.Locale.ROOT, "<b>%,d</b><span>rows read",
             exp.rowsRead)));
+    // Its full log, named in the summary: every line, with thread names, including the
+    // runner's own lines that the console leaves out.
+    assertThat(summary.logFile() != null && java.nio.file.Files.isRegularFile(summary.logFile()),
+        equalTo(true));
+    String log = java.nio.file.Files.readString(summary.logFile());
+    assertThat(log, org.hamcrest.Matchers.containsString("INFO  ["));
+    assertThat(log, org.hamcrest.Matchers.containsString(
+        "dev.landfall.io.csv.ReadCsvFiles - read "));
+    assertThat(summary.render(), org.hamcrest.Matchers.containsString(
+        "log       " + summary.logFile()));
   }
 
   /**
