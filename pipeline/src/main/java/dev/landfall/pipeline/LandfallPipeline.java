@@ -147,6 +147,10 @@ public final class LandfallPipeline {
         }
         if (runs != null) {
           try {
+            if (summary.submitted) {
+              // The name the cluster knows the job by: bin/landfall status --flinkMaster asks it.
+              runs.recordFlinkJob(options.getJobName());
+            }
             runs.end(summary.submitted ? "submitted"
                 : summary.succeeded() ? "succeeded" : "failed",
                 new RunHistory.Counts(summary.filesRead, summary.filesRejected, summary.rowsRead,

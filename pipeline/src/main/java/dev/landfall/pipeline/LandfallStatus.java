@@ -46,9 +46,12 @@ public final class LandfallStatus {
       PipelineOptionsFactory.register(LandfallOptions.class);
       LandfallOptions options = PipelineOptionsFactory.fromArgs(args).withValidation()
           .as(LandfallOptions.class);
+      String master = FlinkJobs.master(options);
+      java.util.Map<String, RunHistory.JobEnd> jobs = master == null ? java.util.Map.of()
+          : FlinkJobs.ended(master);
       if (!options.getJdbcUrl().isEmpty()) {
         System.out.print(render(new Database(options.getJdbcUrl(), options.getDbUser()),
-            options.getDbSchema(), options.getJdbcUrl()));
+            options.getDbSchema(), options.getJdbcUrl(), jobs));
         return;
       }
       Path data = Paths.get(options.getWorkDir()).toAbsolutePath().resolve("pgdata");
@@ -64,14 +67,15 @@ public final class LandfallStatus {
         List<String> lines = Files.readAllLines(pid);
         if (lines.size() > 3 && lines.get(3).trim().matches("[0-9]{1,5}")) {
           String url = "jdbc:postgresql://127.0.0.1:" + lines.get(3).trim() + "/postgres";
-          System.out.print(render(new Database(url, "postgres"), options.getDbSchema(), url));
+          System.out.print(render(new Database(url, "postgres"), options.getDbSchema(), url,
+              jobs));
           return;
         }
       }
       try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(data,
           options.getEmbeddedPgPort())) {
         System.out.print(render(new Database(pg.jdbcUrl(), pg.user()), options.getDbSchema(),
-            pg.jdbcUrl()));
+            pg.jdbcUrl(), jobs));
       }
     } catch (Exception e) {
       System.err.println("landfall status: " + LandfallPipeline.rootCause(e));
@@ -81,10 +85,20 @@ public final class LandfallStatus {
 
   /** The status of every dataset in {@code schema}, as printed. */
   static String render(Database db, String schema, String where) throws SQLException {
+    return render(db, schema, where, java.util.Map.of());
+  }
+
+  /**
+   * The status of every dataset in {@code schema}, as printed, after recording the end of the
+   * submitted runs whose Flink job {@code flinkJobs} (by job name) says has ended.
+   */
+  static String render(Database db, String schema, String where,
+      java.util.Map<String, RunHistory.JobEnd> flinkJobs) throws SQLException {
     String q = Identifiers.quote(Identifiers.checkSchema("--dbSchema", schema));
     RunHistory history = new RunHistory(db, schema);
     int abandoned = history.markAbandonedRuns();
     int ended = history.closeFinishedSubmissions();
+    int jobsEnded = history.closeEndedFlinkJobs(flinkJobs::get);
     StringBuilder out = new StringBuilder();
     try (Connection c = db.connect()) {
       Instant now = scalarTime(c, "SELECT now()");
@@ -96,6 +110,11 @@ public final class LandfallStatus {
           out.append(String.format(Locale.ROOT, "          (%d backfill%s submitted to a cluster"
               + " recorded as ended now: all %s files are finished)%n", ended,
               ended == 1 ? "" : "s", ended == 1 ? "its" : "their"));
+        }
+        if (jobsEnded > 0) {
+          out.append(String.format(Locale.ROOT, "          (%d run%s submitted to the cluster"
+              + " recorded as ended now, as the cluster tells)%n", jobsEnded,
+              jobsEnded == 1 ? "" : "s"));
         }
         if (abandoned > 0) {
           out.append(String.format(Locale.ROOT, "          (%d run%s marked abandoned now:"

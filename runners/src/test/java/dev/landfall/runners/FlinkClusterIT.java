@@ -160,6 +160,17 @@ class FlinkClusterIT extends PostgresTestBase {
     // 3. Stop with a savepoint; files land while the job is stopped.
     String savepoint = stopWithSavepoint(job);
     land(pool, input, whileStopped);
+    // bin/landfall status, given the cluster, records how the detached job ended.
+    Process st2 = new ProcessBuilder(MODULE.getParent().resolve("bin/landfall").toString(),
+        "status", "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema,
+        "--flinkMaster=127.0.0.1:" + restPort)
+        .redirectErrorStream(true).redirectOutput(statusLog.toFile()).start();
+    assertThat("status finished", st2.waitFor(120, TimeUnit.SECONDS), equalTo(true));
+    String status2 = Files.readString(statusLog);
+    assertThat(status2, st2.exitValue(), equalTo(0));
+    assertThat(status2, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +succeeded ")
+        .matcher(status2).find(), equalTo(true));
+    assertThat(status2, containsString("recorded as ended now, as the cluster tells"));
     long doneAtStop = done(schema);
     assertThat(doneAtStop, equalTo(6L));
 

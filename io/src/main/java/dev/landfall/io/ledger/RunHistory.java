@@ -50,7 +50,88 @@ public final class RunHistory implements AutoCloseable {
             + " rows_duplicate bigint, rows_rejected bigint, error text)",
         "COMMENT ON TABLE " + table + " IS 'One row per landfall run: when, how (mode, runner,"
             + " definition), what it read and stored, how it ended (running, succeeded, failed,"
-            + " submitted to a cluster, or abandoned: its process went away).'");
+            + " submitted to a cluster, cancelled on the cluster, or abandoned: its process went"
+            + " away).'",
+        // Added after the table's first release: the Flink job a submission became.
+        "ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS flink_job text",
+        "COMMENT ON COLUMN " + table + ".flink_job IS 'The name of the Flink job a run submitted"
+            + " to a cluster became (its --jobName); bin/landfall status --flinkMaster=... asks"
+            + " the cluster how it ended.'");
+  }
+
+  /** Records the name of the Flink job this run submitted to a cluster. */
+  public void recordFlinkJob(String jobName) throws SQLException {
+    if (run < 0) {
+      return;
+    }
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("UPDATE " + table + " SET flink_job = ?"
+            + " WHERE run_id = ?")) {
+      s.setString(1, jobName);
+      s.setLong(2, run);
+      s.executeUpdate();
+    }
+  }
+
+  /** How a Flink job ended, as the cluster tells it. */
+  public record JobEnd(String state, java.time.Instant endedAt) {}
+
+  /**
+   * Records the end of runs still {@code submitted} whose Flink job has ended, as {@code
+   * jobEnds} (by job name; null: not known to the cluster, or still running) tells it: {@code
+   * FINISHED} becomes {@code succeeded} (a watch stopped with a savepoint included), {@code
+   * CANCELED} {@code cancelled}, {@code FAILED} {@code failed}, each ended when the job did.
+   * Returns how many runs were closed; nothing without the runs table.
+   */
+  public int closeEndedFlinkJobs(java.util.function.Function<String, JobEnd> jobEnds)
+      throws SQLException {
+    try (Connection c = db.connect()) {
+      if (!Database.tablesExist(c, table)) {
+        return 0;
+      }
+      try (Statement s = c.createStatement()) {
+        for (String sql : createStatements()) {
+          s.execute(sql);
+        }
+      }
+      List<Long> ids = new ArrayList<>();
+      List<String> jobs = new ArrayList<>();
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SELECT run_id, flink_job FROM " + table
+              + " WHERE status = 'submitted' AND flink_job IS NOT NULL ORDER BY run_id")) {
+        while (r.next()) {
+          ids.add(r.getLong(1));
+          jobs.add(r.getString(2));
+        }
+      }
+      int closed = 0;
+      for (int i = 0; i < ids.size(); i++) {
+        JobEnd end = jobEnds.apply(jobs.get(i));
+        if (end == null) {
+          continue;
+        }
+        String status = switch (end.state()) {
+          case "FINISHED" -> "succeeded";
+          case "CANCELED" -> "cancelled";
+          case "FAILED" -> "failed";
+          default -> null;
+        };
+        if (status == null) {
+          continue;
+        }
+        try (PreparedStatement u = c.prepareStatement("UPDATE " + table + " SET status = ?,"
+            + " ended_at = ?, error = ? WHERE run_id = ? AND status = 'submitted'")) {
+          u.setString(1, status);
+          u.setObject(2, java.time.OffsetDateTime.ofInstant(end.endedAt(),
+              java.time.ZoneOffset.UTC));
+          u.setString(3, status.equals("succeeded") ? null
+              : "the Flink job " + jobs.get(i) + " ended " + end.state());
+          u.setLong(4, ids.get(i));
+          closed += u.executeUpdate();
+        }
+      }
+      return closed;
+    }
   }
 
   /**

@@ -82,4 +82,37 @@ class RunHistoryTest extends PostgresTestBase {
     assertThat(row(db, b), equalTo("succeeded backfill 14 12 error=false ended=true"));
     assertThat(row(db, w), equalTo("submitted watch 0 0 error=false ended=true"));
   }
+
+  @Test
+  void aSubmittedJobEndsAsTheClusterTells() throws Exception {
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA IF NOT EXISTS runs_test");
+    }
+    long[] runs = new long[3];
+    String[] jobs = {"lf-cancelled", "lf-running", "lf-stopped"};
+    for (int i = 0; i < runs.length; i++) {
+      RunHistory h = new RunHistory(db, "runs_test");
+      runs[i] = h.start("billing", "watch", "FlinkRunner", "h1");
+      h.recordFlinkJob(jobs[i]);
+      h.end("submitted", new RunHistory.Counts(0, 0, 0, 0, 0, 0), null);
+    }
+    java.time.Instant ended = java.time.Instant.parse("2026-12-07T10:00:00Z");
+    java.util.Map<String, RunHistory.JobEnd> cluster = java.util.Map.of(
+        "lf-cancelled", new RunHistory.JobEnd("CANCELED", ended),
+        "lf-stopped", new RunHistory.JobEnd("FINISHED", ended));
+    RunHistory status = new RunHistory(db, "runs_test");
+    assertThat(status.closeEndedFlinkJobs(cluster::get), equalTo(2));
+    assertThat(row(db, runs[0]), equalTo("cancelled watch 0 0 error=true ended=true"));
+    assertThat(row(db, runs[1]), equalTo("submitted watch 0 0 error=false ended=true"));
+    assertThat(row(db, runs[2]), equalTo("succeeded watch 0 0 error=false ended=true"));
+    try (Connection c = db.connect(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT ended_at = '2026-12-07T10:00:00Z', error"
+            + " FROM runs_test.landfall_runs WHERE run_id = " + runs[0])) {
+      r.next();
+      assertThat(r.getBoolean(1), equalTo(true));
+      assertThat(r.getString(2), equalTo("the Flink job lf-cancelled ended CANCELED"));
+    }
+    assertThat("closed once", status.closeEndedFlinkJobs(cluster::get), equalTo(0));
+  }
 }
