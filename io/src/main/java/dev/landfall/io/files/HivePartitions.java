@@ -24,21 +24,29 @@ public final class HivePartitions {
     }
   }
 
+  /**
+   * The raw (decoded, untyped) value of partition {@code name} in {@code path}: from the last of
+   * its folders named {@code name=<value>} (the file name is not a folder), %-decoded; null when
+   * it has none.
+   */
+  public static String valueOf(String path, String name) {
+    String prefix = name + "=";
+    String[] segments = path.split("/");
+    for (int i = segments.length - 2; i >= 0; i--) {
+      if (segments[i].startsWith(prefix)) {
+        return URLDecoder.decode(segments[i].substring(prefix.length()), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+
   /** The raw (decoded, untyped) partition values of {@code path}, in definition order. */
   public static List<String> valuesOf(String path, List<DatasetDefinition.Partition> partitions)
       throws MissingPartition {
-    String[] segments = path.split("/");
     List<String> values = new ArrayList<>(partitions.size());
     for (DatasetDefinition.Partition p : partitions) {
       String prefix = p.name + "=";
-      String value = null;
-      // Folders only: the last segment is the file name.
-      for (int i = segments.length - 2; i >= 0; i--) {
-        if (segments[i].startsWith(prefix)) {
-          value = URLDecoder.decode(segments[i].substring(prefix.length()), StandardCharsets.UTF_8);
-          break;
-        }
-      }
+      String value = valueOf(path, p.name);
       if (value == null) {
         throw new MissingPartition("path has no folder '" + prefix + "<value>'");
       }

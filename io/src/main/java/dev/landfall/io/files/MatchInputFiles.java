@@ -232,20 +232,17 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
       this.until = until == null ? "" : until;
     }
 
-    private boolean inRange(String path) {
+    /**
+     * Whether the file's partition value (decoded, as the partition column gets it) lies in the
+     * range; a file without the partition folder passes (the reader rejects it with its reason).
+     */
+    boolean inRange(String path) {
       if (partition == null || (since.isEmpty() && until.isEmpty())) {
         return true;
       }
-      String prefix = partition + "=";
-      String[] segments = path.split("/");
-      for (int i = segments.length - 2; i >= 0; i--) {
-        if (segments[i].startsWith(prefix)) {
-          String v = segments[i].substring(prefix.length());
-          return (since.isEmpty() || v.compareTo(since) >= 0)
-              && (until.isEmpty() || v.compareTo(until) <= 0);
-        }
-      }
-      return true; // no partition folder: the reader rejects it with its reason
+      String v = HivePartitions.valueOf(path, partition);
+      return v == null || (since.isEmpty() || v.compareTo(since) >= 0)
+          && (until.isEmpty() || v.compareTo(until) <= 0);
     }
 
     @ProcessElement
