@@ -122,13 +122,7 @@ class FlinkClusterIT extends PostgresTestBase {
     land(pool, input, during);
     await("a file landing during the run", 60, () -> done(schema) == 5);
     // bin/landfall status answers for the detached job, from the database.
-    Path statusLog = dir.resolve("status.log");
-    Process st = new ProcessBuilder(MODULE.getParent().resolve("bin/landfall").toString(),
-        "status", "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema)
-        .redirectErrorStream(true).redirectOutput(statusLog.toFile()).start();
-    assertThat("status finished", st.waitFor(120, TimeUnit.SECONDS), equalTo(true));
-    String status = Files.readString(statusLog);
-    assertThat(status, st.exitValue(), equalTo(0));
+    String status = status(schema);
     assertThat(status, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +submitted ")
         .matcher(status).find(), equalTo(true));
     assertThat(status, containsString("  files     done 5 ("));
@@ -161,13 +155,7 @@ class FlinkClusterIT extends PostgresTestBase {
     String savepoint = stopWithSavepoint(job);
     land(pool, input, whileStopped);
     // bin/landfall status, given the cluster, records how the detached job ended.
-    Process st2 = new ProcessBuilder(MODULE.getParent().resolve("bin/landfall").toString(),
-        "status", "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema,
-        "--flinkMaster=127.0.0.1:" + restPort)
-        .redirectErrorStream(true).redirectOutput(statusLog.toFile()).start();
-    assertThat("status finished", st2.waitFor(120, TimeUnit.SECONDS), equalTo(true));
-    String status2 = Files.readString(statusLog);
-    assertThat(status2, st2.exitValue(), equalTo(0));
+    String status2 = status(schema, "--flinkMaster=127.0.0.1:" + restPort);
     assertThat(status2, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +succeeded ")
         .matcher(status2).find(), equalTo(true));
     assertThat(status2, containsString("recorded as ended now, as the cluster tells"));
@@ -212,6 +200,21 @@ class FlinkClusterIT extends PostgresTestBase {
   }
 
   // ---- the cluster and the job, through the script and the REST API ----
+
+  /** The output of {@code bin/landfall status} for {@code schema} (with {@code extra} flags). */
+  private String status(String schema, String... extra) throws Exception {
+    Path log = dir.resolve("status.log");
+    List<String> command = new ArrayList<>(List.of(
+        MODULE.getParent().resolve("bin/landfall").toString(), "status",
+        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema));
+    command.addAll(List.of(extra));
+    Process st = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+    assertThat("status finished", st.waitFor(120, TimeUnit.SECONDS), equalTo(true));
+    String out = Files.readString(log);
+    assertThat(out, st.exitValue(), equalTo(0));
+    return out;
+  }
 
   /** What the reporters of the cluster's processes serve, all of them together. */
   private static String prometheusMetrics() {
