@@ -145,6 +145,17 @@ class FileLedgerTest extends PostgresTestBase {
     return new Database(postgres.jdbcUrl(), "postgres");
   }
 
+  /** The database's clock once it reads later than {@code t} (asked until it does). */
+  private static Instant databaseClockAfter(Instant t) throws Exception {
+    while (true) {
+      Instant now = Instant.parse(query(db(), "SELECT to_char(clock_timestamp() AT TIME ZONE"
+          + " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").get(0));
+      if (now.isAfter(t)) {
+        return now;
+      }
+    }
+  }
+
   /** The file's ledger row: status, size, rows_read, error (null shown as "-"). */
   private static String row(String schema, String path) throws Exception {
     List<String> r = query(db(), "SELECT status || ' ' || size_bytes || ' '"
@@ -310,9 +321,11 @@ class FileLedgerTest extends PostgresTestBase {
     FileLedger ledger = ledger("sm_unfinished");
     String earlier = "/in/date=2024-01-01/earlier.csv";
     ledger.claim(earlier, 10, MODIFIED, null, false);
-    Thread.sleep(20);
-    Instant runStart = Instant.now(); // the embedded server shares this machine's clock
-    Thread.sleep(20);
+    // The run starts on the database's clock after the earlier claim, and claims after that.
+    Instant runStart = databaseClockAfter(Instant.parse(query(db(), "SELECT to_char(started_at"
+        + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM sm_unfinished"
+        + ".landfall_files WHERE path = '" + earlier + "'").get(0)));
+    databaseClockAfter(runStart);
     ledger.claim(FILE, 100, MODIFIED, null, false);
     String done = "/in/date=2024-01-02/done.csv";
     ledger.claim(done, 50, MODIFIED, null, false);
