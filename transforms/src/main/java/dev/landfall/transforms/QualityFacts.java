@@ -73,7 +73,7 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     PCollection<KV<String, FileRejects>> perFileRejects = rejects
         .apply("RejectFiles", MapElements
             .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
-            .via((Row r) -> KV.of(r.getString("source_file"), r)))
+            .via((Row r) -> KV.of(r.getString(DatasetSchemas.RAW_FILE), r)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), rejects.getCoder()))
         .apply("RejectsPerFile", Combine.perKey(new FileRejectsFn()));
     TupleTag<Long> itemsTag = new TupleTag<Long>() {};
@@ -273,7 +273,7 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     public Examples addInput(Examples acc, Row r) {
       acc.count++;
       String raw = r.getString("raw");
-      acc.add(new String[] {r.getString("source_file"), Long.toString(r.getInt64("line_number")),
+      acc.add(new String[] {r.getString(DatasetSchemas.RAW_FILE), Long.toString(r.getInt64("line_number")),
           r.getString("message"), raw == null ? null
               : raw.length() > 300 ? raw.substring(0, 300) + "\u2026" : raw});
       return acc;

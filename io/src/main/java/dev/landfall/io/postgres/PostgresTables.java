@@ -219,7 +219,7 @@ public final class PostgresTables {
   /** Dead letters: rejected rows and files. */
   public static TableSpec rejects(DatasetDefinition def, String schema) {
     List<TableSpec.Column> cols = List.of(
-        new TableSpec.Column("source_file", "text", true, "Input file."),
+        new TableSpec.Column(DatasetDefinition.SOURCE_FILE, "text", true, "Input file."),
         new TableSpec.Column("line_number", "bigint", true,
             "Line where the rejected record starts (0: the whole file)."),
         new TableSpec.Column("reason", "text", true,
@@ -228,7 +228,7 @@ public final class PostgresTables {
         new TableSpec.Column("message", "text", true, "What is wrong."),
         new TableSpec.Column("raw", "text", false, "The record as read (re-encoded as CSV)."));
     return TableSpec.builder(schema, def.name + "_rejects").columns(cols)
-        .key(List.of("source_file", "line_number"))
+        .key(List.of(DatasetDefinition.SOURCE_FILE, "line_number"))
         .extraColumnsDdl(List.of("\"ingested_at\" timestamptz NOT NULL DEFAULT now()"))
         .comment("Rows and files of " + def.name + " that were rejected, with the reason.")
         .build();

@@ -85,7 +85,7 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
 
   static class CopyMergeTask extends RowTask<KV<String, Long>> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteToPostgres.class);
-    private static final String SOURCE_FILE = "source_file";
+    private static final String SOURCE_FILE = dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
 
     private final Database db;
     private final TableSpec spec;

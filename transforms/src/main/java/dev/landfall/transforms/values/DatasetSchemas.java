@@ -15,7 +15,7 @@ public final class DatasetSchemas {
   private DatasetSchemas() {}
 
   /** Raw record fields. */
-  public static final String RAW_FILE = "source_file";
+  public static final String RAW_FILE = dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
 
   public static final String RAW_LINE = "line_number";
   public static final String RAW_CELLS = "cells";
@@ -41,7 +41,7 @@ public final class DatasetSchemas {
   /** A dead letter: one rejected row, or one rejected file (line 0 or its header line). */
   public static final Schema REJECT =
       Schema.builder()
-          .addStringField("source_file")
+          .addStringField(RAW_FILE)
           .addInt64Field("line_number")
           .addStringField("reason")
           .addNullableField("column_name", FieldType.STRING)
