@@ -59,6 +59,15 @@ public final class RunHistory implements AutoCloseable {
             + " the cluster how it ended.'");
   }
 
+  /** Creates the runs table, or adds to one of an older build what it lacks. */
+  private void createOrUpdate(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String sql : createStatements()) {
+        s.execute(sql);
+      }
+    }
+  }
+
   /** Records the name of the Flink job this run submitted to a cluster. */
   public void recordFlinkJob(String jobName) throws SQLException {
     if (run < 0) {
@@ -89,11 +98,8 @@ public final class RunHistory implements AutoCloseable {
       if (!Database.tablesExist(c, table)) {
         return 0;
       }
-      try (Statement s = c.createStatement()) {
-        for (String sql : createStatements()) {
-          s.execute(sql);
-        }
-      }
+      // A table of an older build gets the flink_job column.
+      createOrUpdate(c);
       List<Long> ids = new ArrayList<>();
       List<String> jobs = new ArrayList<>();
       try (Statement s = c.createStatement();
@@ -141,11 +147,7 @@ public final class RunHistory implements AutoCloseable {
   public long start(String dataset, String mode, String runner, String definitionHash)
       throws SQLException {
     lock = db.connect();
-    try (Statement s = lock.createStatement()) {
-      for (String sql : createStatements()) {
-        s.execute(sql);
-      }
-    }
+    createOrUpdate(lock);
     markAbandoned(lock);
     // The row and its lock in one transaction: another run starting now sees the row only once
     // its lock is held, so it cannot take this run for a dead one.

@@ -26,12 +26,18 @@ class RunHistoryTest extends PostgresTestBase {
     }
   }
 
-  @Test
-  void runsAreRecordedAndDeadOnesMarkedAbandonedByTheNext() throws Exception {
+  /** The test database, with the schema {@code runs_test}. */
+  private static Database schema() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA IF NOT EXISTS runs_test");
     }
+    return db;
+  }
+
+  @Test
+  void runsAreRecordedAndDeadOnesMarkedAbandonedByTheNext() throws Exception {
+    Database db = schema();
     RunHistory dead = new RunHistory(db, "runs_test");
     long deadRun = dead.start("billing", "watch", "FlinkRunner", "h1");
     RunHistory alive = new RunHistory(db, "runs_test");
@@ -51,9 +57,8 @@ class RunHistoryTest extends PostgresTestBase {
 
   @Test
   void aSubmittedBackfillEndsWhenItsFilesAreFinishedAndASubmittedWatchDoesNot() throws Exception {
-    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    Database db = schema();
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
-      s.execute("CREATE SCHEMA IF NOT EXISTS runs_test");
       for (String sql : FileLedger.createStatements("runs_test")) {
         s.execute(sql);
       }
@@ -85,10 +90,7 @@ class RunHistoryTest extends PostgresTestBase {
 
   @Test
   void aSubmittedJobEndsAsTheClusterTells() throws Exception {
-    Database db = new Database(postgres.jdbcUrl(), "postgres");
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
-      s.execute("CREATE SCHEMA IF NOT EXISTS runs_test");
-    }
+    Database db = schema();
     long[] runs = new long[3];
     String[] jobs = {"lf-cancelled", "lf-running", "lf-stopped"};
     for (int i = 0; i < runs.length; i++) {
