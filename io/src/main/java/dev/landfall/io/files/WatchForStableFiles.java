@@ -5,14 +5,11 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.InstantCoder;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.Values;
-import org.apache.beam.sdk.transforms.Watch;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -32,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * FilesInFlight}) no file still being processed, for that long. The idle clock starts at the start
  * of the watch, and is reset by every new file and by every file that finishes. All patterns are
  * listed in one poll, so they share one idle clock.
+ *
+ * <p>The watch's state (in Flink, in every checkpoint) is the files it has emitted that the
+ * {@link FinishedFiles} record has not yet reported finished ({@link PollFilesFn}), so it is
+ * bounded by the files in flight, not by every file ever seen as Beam's {@code Watch} is. Without
+ * a record of finished files (no ledger), it keeps every file emitted, as Beam's {@code Watch}.
  */
 public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchResult.Metadata>> {
   private final List<String> filePatterns;
@@ -55,8 +57,8 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
 
   /**
    * The record of the files finished (the file ledger): a listed file that is finished and
-   * unchanged is not handed to Beam's {@code Watch} at all, so a poll over many done files costs a
-   * listing and a look-up, not a hash and a state entry per file.
+   * unchanged is not handed on at all, so a poll over many done files costs a listing and a
+   * look-up; and a file handed on leaves the watch's state once it is finished.
    */
   @FunctionalInterface
   public interface FinishedFiles extends Serializable {
@@ -103,18 +105,18 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
 
   @Override
   public PCollection<MatchResult.Metadata> expand(PBegin begin) {
-    Watch.Growth<String, MatchResult.Metadata, MatchResult.Metadata> watch =
-        Watch.growthOf(new StableFilesFn(filePatterns, pollInterval.getMillis(), finished,
-                begin.getPipeline().getOptions()))
-            .withPollInterval(pollInterval)
-            .withOutputCoder(FileMetadataCoder.of());
-    watch = watch.withTerminationPerInput(stopAfterIdle == null
-        ? Watch.Growth.never()
-        : new Idle(stopAfterIdle, inFlight));
+    StableFilesFn poll = new StableFilesFn(filePatterns, pollInterval.getMillis(), finished,
+        begin.getPipeline().getOptions());
     return begin
         .apply("FilePatterns", Create.of(String.join(" + ", filePatterns)))
-        .apply("PollForStableFiles", watch)
-        .apply("Files", Values.create());
+        .apply("PollForStableFiles", ParDo.of(new PollFilesFn(poll, pollInterval,
+            stopAfterIdle == null ? null : new Idle(stopAfterIdle, inFlight))))
+        .setCoder(FileMetadataCoder.of())
+        // Hands the files to the next steps through a shuffle, as Beam's Watch did (its
+        // PollResultSplit is a keyed step). Chained to the poll, the next steps never finished a
+        // bundle on Flink once the pattern's source had ended (--stopAfterIdle): the operator's
+        // end runs the poll's timers in a loop until the watch stops, and no bundle timer runs.
+        .apply("SpreadNewFiles", Reshuffle.viaRandomKey());
   }
 
   /**
@@ -124,7 +126,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
    * watch that has seen no file at all, which would keep an empty input waiting forever, and knows
    * nothing of files still being processed.) The state is (start of the watch, last new file).
    */
-  static class Idle implements Watch.Growth.TerminationCondition<String, KV<Instant, Instant>> {
+  static class Idle implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
     private final Duration idle;
     private final FilesInFlight inFlight;
@@ -134,23 +136,15 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       this.inFlight = inFlight;
     }
 
-    @Override
-    public Coder<KV<Instant, Instant>> getStateCoder() {
-      return KvCoder.of(InstantCoder.of(), InstantCoder.of());
-    }
-
-    @Override
-    public KV<Instant, Instant> forNewInput(Instant now, String input) {
+    KV<Instant, Instant> forNewInput(Instant now, String input) {
       return KV.of(now, now);
     }
 
-    @Override
-    public KV<Instant, Instant> onSeenNewOutput(Instant now, KV<Instant, Instant> state) {
+    KV<Instant, Instant> onSeenNewOutput(Instant now, KV<Instant, Instant> state) {
       return KV.of(state.getKey(), now);
     }
 
-    @Override
-    public boolean canStopPolling(Instant now, KV<Instant, Instant> state) {
+    boolean canStopPolling(Instant now, KV<Instant, Instant> state) {
       if (!new Duration(state.getValue(), now).isLongerThan(idle)) {
         return false;
       }
@@ -168,15 +162,14 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       }
       return quiet == null || quiet.toMillis() > idle.getMillis();
     }
-
-    @Override
-    public String toString(KV<Instant, Instant> state) {
-      return "Idle{idle=" + idle + ", started=" + state.getKey() + ", lastNewFile="
-          + state.getValue() + "}";
-    }
   }
 
-  static class StableFilesFn extends Watch.Growth.PollFn<String, MatchResult.Metadata> {
+  /**
+   * One listing of the patterns: the stable files the ledger does not hold as finished and
+   * unchanged. It keeps, per worker and outside Flink's state, the keys of the finished files (a
+   * cache of the ledger, filled again after a restart).
+   */
+  static class StableFilesFn implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
     private static final org.apache.beam.sdk.metrics.Counter LISTINGS_FAILED =
         org.apache.beam.sdk.metrics.Metrics.counter(WatchForStableFiles.class, "listings-failed");
@@ -240,12 +233,14 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       }
     }
 
-    @Override
-    public Watch.Growth.PollResult<MatchResult.Metadata> apply(String label, Context c)
-        throws IOException {
-      // Beam's Watch asks to be called again after the poll interval. The DirectRunner does so;
-      // the FlinkRunner (Beam 2.62, Flink 1.19) calls again at once, and an idle watch listed
-      // the folder about 10,000 times a second, a core's worth of CPU and two log lines each
+    /**
+     * The files of one poll: listed, stable, and not finished as far as the ledger has said; an
+     * empty list when the listing failed through its retries.
+     */
+    List<MatchResult.Metadata> poll() throws IOException {
+      // The poll asks to be called again after the poll interval. The DirectRunner does so;
+      // the FlinkRunner (Beam 2.62, Flink 1.19) called Beam's Watch again at once, and an idle
+      // watch listed the folder about 10,000 times a second, a core's worth of CPU and two log lines each
       // time. Waiting out the rest of the interval here keeps one listing per interval on every
       // runner (the wait is interrupted when the job is cancelled).
       // On the monotonic clock, to the nanosecond: the wall clock can jump, and its milliseconds
@@ -264,7 +259,8 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       lastListingNanos = System.nanoTime();
       Instant now = Instant.now();
       List<MatchResult.Metadata> stable = new ArrayList<>();
-      boolean skipFinished = refreshFinished();
+      // The keys known so far serve even when this refresh fails.
+      boolean skipFinished = refreshFinished() || finishedKeys != null;
       long skipped = 0;
       List<List<MatchResult.Metadata>> lists;
       try {
@@ -274,13 +270,18 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
         // nothing new, the next one lists again; the watch goes on.
         LISTINGS_FAILED.inc();
         LOG.warn("watch: {}; trying again at the next poll", e.getMessage());
-        return Watch.Growth.PollResult.incomplete(now, stable);
+        return stable;
       }
       for (List<MatchResult.Metadata> matched : lists) {
         skipped += addStable(matched, now, stable, skipFinished);
       }
       LOG.debug("watch: {} finished files left out of this poll", skipped);
-      return Watch.Growth.PollResult.incomplete(now, stable);
+      return stable;
+    }
+
+    /** Whether the ledger has said that the file listed as {@code key} is finished. */
+    boolean isFinished(long key) {
+      return finishedKeys != null && finishedKeys.contains(key);
     }
 
     /**

@@ -19,7 +19,7 @@ class WatchPollingTest {
         new WatchForStableFiles.StableFilesFn(List.of(dir + "/*.csv"), interval);
     long start = System.nanoTime();
     for (int i = 0; i < 3; i++) {
-      poll.apply("input", null);
+      poll.poll();
     }
     long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
     // Three polls called at once (as the FlinkRunner does) take at least two intervals.
