@@ -171,6 +171,11 @@ class FlinkClusterIT extends PostgresTestBase {
     await("the files that landed while stopped", 180, () -> done(schema) == 7);
     land(pool, input, resumed);
     await("the files that landed after the resume", 60, () -> done(schema) == all.size());
+    // Discovery's state holds the files in flight, not every file seen: empty once all are done.
+    await("the watch's state empty once every file is done", 60, () -> {
+      List<Double> files = gauge(prometheusMetrics(), "watch_state_files");
+      return !files.isEmpty() && files.stream().allMatch(n -> n == 0.0);
+    });
     String job2 = runningJob();
     assertThat("a new job", job2, not(equalTo(job)));
     stopWithSavepoint(job2);
@@ -214,6 +219,17 @@ class FlinkClusterIT extends PostgresTestBase {
     String out = Files.readString(log);
     assertThat(out, st.exitValue(), equalTo(0));
     return out;
+  }
+
+  /** The values of the Prometheus series whose name contains {@code name}. */
+  private static List<Double> gauge(String metrics, String name) {
+    List<Double> values = new ArrayList<>();
+    for (String line : metrics.split("\n")) {
+      if (!line.startsWith("#") && line.contains(name)) {
+        values.add(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+      }
+    }
+    return values;
   }
 
   /** What the reporters of the cluster's processes serve, all of them together. */
