@@ -3,6 +3,7 @@ package dev.landfall.runners;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
 
@@ -47,7 +48,8 @@ import org.junit.jupiter.api.Test;
  * TaskManagers killed with {@code kill -9} and a new one started (Flink's own failover: the job
  * recovers from its last checkpoint), a stop with a savepoint ({@code POST /jobs/:id/stop}), files landing while it is
  * stopped, a resume from the savepoint ({@code --savepointPath}), more files, a final stop. The
- * tables, ledger and Parquet must equal the generator's totals: no file lost, none twice.
+ * tables, ledger and Parquet must equal the generator's totals: no file lost, none twice. A
+ * backfill loses a TaskManager while it runs and ends with the generator's totals too.
  *
  * <p>Runs in {@code mvn verify} (failsafe, after {@code package} has built the bundled jar).
  */
@@ -201,6 +203,46 @@ class FlinkClusterIT extends PostgresTestBase {
       assertThat("at most one Parquet file per input file", parquet
           .filter(p -> p.toString().endsWith(".parquet")).count(),
           lessThanOrEqualTo((long) all.size()));
+    }
+  }
+
+  /**
+   * A backfill at parallelism 4 over both TaskManagers loses one of them while it runs: Flink's
+   * restart strategy runs the job again once a new TaskManager gives it its slots back, and the
+   * run (attached) ends with exactly the generator's totals.
+   */
+  @Test
+  void aBackfillSurvivesATaskManagerKill() throws Exception {
+    String schema = "cluster_backfill";
+    Path input = dir.resolve("bf-in");
+    Path output = dir.resolve("bf-parquet");
+    BillingSampleGenerator.Expected exp =
+        new BillingSampleGenerator(200_000, 4, 3, 0.01, 0.02, 31).writeTo(input);
+    List<String> args = List.of("--input=" + input, "--output=" + output,
+        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema, "--runner=FlinkRunner",
+        "--flinkMaster=127.0.0.1:" + restPort,
+        "--filesToStage=" + MODULE.resolve("target/landfall-cluster.jar"),
+        "--parallelism=" + (2 * TASKMANAGERS));
+    Path log = dir.resolve("backfill.log");
+    Process run = start(args, log);
+    String job = runningJob();
+    // Mid-run: the job has claimed its files and is reading them.
+    await("the backfill's files claimed", 120, () -> processing(schema) > 0);
+    long tmPid = Long.parseLong(Files.readString(CLUSTER.resolve("taskmanager.pid")).trim());
+    new ProcessBuilder("kill", "-9", Long.toString(tmPid)).start().waitFor();
+    await("the TaskManager process gone", 30, () -> !alive(tmPid));
+    assertThat(cluster("start-taskmanager"), containsString("taskmanager started"));
+    assertThat("the backfill ends", run.waitFor(300, TimeUnit.SECONDS), equalTo(true));
+    String out = Files.readString(log);
+    assertThat(out, run.exitValue(), equalTo(0));
+    assertThat(out, containsString("== landfall run: DONE =="));
+    assertThat("the job failed over at least once (the kill came while it ran)",
+        get("/jobs/" + job + "/exceptions").get("exceptionHistory").get("entries").size(),
+        greaterThanOrEqualTo(1));
+    EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), schema, output, 0, 0);
+    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
+      assertThat("every file done", EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema
+          + ".landfall_files WHERE status <> 'done'"), equalTo(0L));
     }
   }
 
@@ -435,6 +477,15 @@ class FlinkClusterIT extends PostgresTestBase {
       Files.copy(from.resolve(rel), tmp);
       Files.setLastModifiedTime(tmp, FileTime.from(Instant.now().minusSeconds(60)));
       Files.move(tmp, target);
+    }
+  }
+
+  private static long processing(String schema) {
+    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
+      return EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema + ".landfall_files"
+          + " WHERE status = 'processing'");
+    } catch (Exception e) {
+      return -1;
     }
   }
 
