@@ -211,7 +211,7 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     @Override
     public FileRejects addInput(FileRejects acc, Row r) {
       String reason = r.getString("reason");
-      long line = r.getInt64("line_number");
+      long line = r.getInt64(DatasetSchemas.RAW_LINE);
       if (reason.equals(Rejects.QUARANTINED) && line == 0) {
         acc.files++;
         acc.quarantined = r.getString("message");
@@ -273,7 +273,7 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     public Examples addInput(Examples acc, Row r) {
       acc.count++;
       String raw = r.getString("raw");
-      acc.add(new String[] {r.getString(DatasetSchemas.RAW_FILE), Long.toString(r.getInt64("line_number")),
+      acc.add(new String[] {r.getString(DatasetSchemas.RAW_FILE), Long.toString(r.getInt64(DatasetSchemas.RAW_LINE)),
           r.getString("message"), raw == null ? null
               : raw.length() > 300 ? raw.substring(0, 300) + "\u2026" : raw});
       return acc;

@@ -1,6 +1,6 @@
 package dev.landfall.io.ledger;
 
-import dev.landfall.io.postgres.CopyText;
+import dev.landfall.io.postgres.SqlText;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
@@ -189,7 +189,7 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
         for (int k = 0; k < keyIndexes.length; k++) {
           String[] values = new String[batch.size()];
           for (int i = 0; i < values.length; i++) {
-            values[i] = CopyText.sqlText(batch.get(i).getValue(keyIndexes[k]));
+            values[i] = SqlText.sqlText(batch.get(i).getValue(keyIndexes[k]));
           }
           Array array = c.createArrayOf("text", values);
           s.setArray(k + 1, array);

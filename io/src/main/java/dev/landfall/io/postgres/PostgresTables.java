@@ -216,19 +216,26 @@ public final class PostgresTables {
     return hasNullableGroups(def) ? spec.uniqueOn(groupKey(def)) : spec;
   }
 
-  /** Dead letters: rejected rows and files. */
+  /** Dead letters: rejected rows and files, with the columns of {@link DatasetSchemas#REJECT}. */
   public static TableSpec rejects(DatasetDefinition def, String schema) {
-    List<TableSpec.Column> cols = List.of(
-        new TableSpec.Column(DatasetDefinition.SOURCE_FILE, "text", true, "Input file."),
-        new TableSpec.Column("line_number", "bigint", true,
-            "Line where the rejected record starts (0: the whole file)."),
-        new TableSpec.Column("reason", "text", true,
-            "column_count, type, required, constraint, header, partition or file."),
-        new TableSpec.Column("column_name", "text", false, "Offending column, if any."),
-        new TableSpec.Column("message", "text", true, "What is wrong."),
-        new TableSpec.Column("raw", "text", false, "The record as read (re-encoded as CSV)."));
+    List<TableSpec.Column> cols = new ArrayList<>();
+    for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.REJECT.getFields()) {
+      String type;
+      switch (f.getType().getTypeName()) {
+        case STRING:
+          type = "text";
+          break;
+        case INT64:
+          type = "bigint";
+          break;
+        default:
+          throw new IllegalStateException("no SQL type for the rejects' column " + f.getName());
+      }
+      cols.add(new TableSpec.Column(f.getName(), type, !f.getType().getNullable(),
+          f.getDescription()));
+    }
     return TableSpec.builder(schema, def.name + "_rejects").columns(cols)
-        .key(List.of(DatasetDefinition.SOURCE_FILE, "line_number"))
+        .key(List.of(DatasetDefinition.SOURCE_FILE, DatasetSchemas.RAW_LINE))
         .extraColumnsDdl(List.of("\"ingested_at\" timestamptz NOT NULL DEFAULT now()"))
         .comment("Rows and files of " + def.name + " that were rejected, with the reason.")
         .build();

@@ -17,6 +17,7 @@ public final class DatasetSchemas {
   /** Raw record fields. */
   public static final String RAW_FILE = dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
 
+  /** The line where a record starts; {@code source_line} in the rows table. */
   public static final String RAW_LINE = "line_number";
   public static final String RAW_CELLS = "cells";
   public static final String RAW_COLUMNS = "columns";
@@ -38,15 +39,25 @@ public final class DatasetSchemas {
           .addInt32Field(RAW_WIDTH)
           .build();
 
-  /** A dead letter: one rejected row, or one rejected file (line 0 or its header line). */
+  /**
+   * A dead letter: one rejected row, or one rejected file (line 0 or its header line). The one
+   * list of the rejects' columns: the rejects table ({@code PostgresTables.rejects}) is made from
+   * it, with these descriptions as its column comments. Its {@link #RAW_LINE} and the rows'
+   * {@code source_line} are the same fact, the line where the record starts, under the two
+   * public names the tables have always had.
+   */
   public static final Schema REJECT =
       Schema.builder()
-          .addStringField(RAW_FILE)
-          .addInt64Field("line_number")
-          .addStringField("reason")
-          .addNullableField("column_name", FieldType.STRING)
-          .addStringField("message")
-          .addNullableField("raw", FieldType.STRING)
+          .addField(Schema.Field.of(RAW_FILE, FieldType.STRING).withDescription("Input file."))
+          .addField(Schema.Field.of(RAW_LINE, FieldType.INT64)
+              .withDescription("Line where the rejected record starts (0: the whole file)."))
+          .addField(Schema.Field.of("reason", FieldType.STRING).withDescription(
+              "column_count, type, required, constraint, header, partition or file."))
+          .addField(Schema.Field.nullable("column_name", FieldType.STRING)
+              .withDescription("Offending column, if any."))
+          .addField(Schema.Field.of("message", FieldType.STRING).withDescription("What is wrong."))
+          .addField(Schema.Field.nullable("raw", FieldType.STRING)
+              .withDescription("The record as read (re-encoded as CSV)."))
           .build();
 
   /** The Beam type holding values of a column type. */

@@ -8,16 +8,16 @@ import java.time.LocalDate;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class CopyTextTest {
+class SqlTextTest {
   private static String instant(Instant t) {
     StringBuilder sb = new StringBuilder("x");
-    CopyText.appendInstant(sb, t);
+    SqlText.appendInstant(sb, t);
     return sb.toString();
   }
 
   private static String date(LocalDate d) {
     StringBuilder sb = new StringBuilder("x");
-    CopyText.appendLocalDate(sb, d);
+    SqlText.appendLocalDate(sb, d);
     return sb.toString();
   }
 

@@ -10,12 +10,12 @@ import java.time.LocalDate;
  * (ISO-8601, the fraction in groups of three digits, UTC as {@code Z}), without their formatter's
  * per-call work. Years outside 1..9999 go through {@code toString()} itself.
  */
-public final class CopyText {
+public final class SqlText {
   /** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in epoch seconds. */
   private static final long FIRST_SECOND = -62_135_596_800L;
   private static final long PAST_LAST_SECOND = 253_402_300_800L;
 
-  private CopyText() {}
+  private SqlText() {}
 
   /**
    * A value as PostgreSQL reads it back from text: decimals without exponent, instants and dates
