@@ -233,10 +233,13 @@ public final class LandfallGraph {
     return unique;
   }
 
-  /** True when earlier runs left rows in the rows table (files done, or changed since). */
+  /**
+   * True when earlier runs may have left rows in the rows table ({@link
+   * FileLedger#storedBefore}).
+   */
   static boolean storedBefore(FileLedger ledger) {
     try {
-      return ledger.count("done") + ledger.count("changed") > 0;
+      return ledger.storedBefore();
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException("cannot read the file ledger: " + e.getMessage(), e);
     }

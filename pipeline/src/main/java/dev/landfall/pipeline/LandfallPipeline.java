@@ -112,8 +112,7 @@ public final class LandfallPipeline {
       if (plan.postgres()) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
         ledger = RunSetup.prepareDatabase(plan, db);
-        storedBefore = ledger.count("done") + ledger.count("failed") + ledger.count("changed")
-            + ledger.count("quarantined") > 0;
+        storedBefore = ledger.storedBefore();
         if (plan.watch()) {
           finishedBefore = ledger.countFinished();
         }

@@ -238,11 +238,12 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
      * empty list when the listing failed through its retries.
      */
     List<MatchResult.Metadata> poll() throws IOException {
-      // The poll asks to be called again after the poll interval. The DirectRunner does so;
-      // the FlinkRunner (Beam 2.62, Flink 1.19) called Beam's Watch again at once, and an idle
-      // watch listed the folder about 10,000 times a second, a core's worth of CPU and two log lines each
-      // time. Waiting out the rest of the interval here keeps one listing per interval on every
-      // runner (the wait is interrupted when the job is cancelled).
+      // The poll asks to be called again after the poll interval. The DirectRunner does so; the
+      // FlinkRunner (Beam 2.62, Flink 1.19) calls again at once once the patterns' source has
+      // ended (with --stopAfterIdle: the operator's end runs its pending timers in a loop), and
+      // an idle watch listed the folder about 10,000 times a second. Waiting out the rest of the
+      // interval here keeps one listing per interval on every runner (the wait is interrupted
+      // when the job is cancelled).
       // On the monotonic clock, to the nanosecond: the wall clock can jump, and its milliseconds
       // let two listings come up to a millisecond less than an interval apart.
       long wait =

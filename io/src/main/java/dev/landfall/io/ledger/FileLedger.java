@@ -39,6 +39,30 @@ public final class FileLedger implements Serializable {
   /** Files closed per transaction after a backfill. */
   private static final int FINISH_BATCH = 1000;
 
+  /** A file's status, as the ledger's {@code status} column and the status events write it. */
+  public enum Status {
+    /** Claimed by a run, being read (or left so by a run that stopped). */
+    PROCESSING,
+    /** Every record stored, counted as a duplicate or rejected. */
+    DONE,
+    /** Rejected as a whole (with counts), or left unfinished by a failed run (without). */
+    FAILED,
+    /** Differs from the file that was ingested; not read again without --reingestChanged. */
+    CHANGED,
+    /** Over the definition's quality rules: none of its rows stored. */
+    QUARANTINED;
+
+    /** The status as the column holds it: {@code done}, {@code failed}, ... */
+    public String text() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The status a column value names. */
+    public static Status of(String text) {
+      return valueOf(text.toUpperCase(java.util.Locale.ROOT));
+    }
+  }
+
   /** What a claim decided. */
   public enum Claim {
     /** New, or left unfinished by an earlier run: read it. */
@@ -262,16 +286,16 @@ public final class FileLedger implements Serializable {
         inserted.add(f);
         claim = Claim.INGEST;
       } else {
-        String status = was.status;
+        Status status = was.status;
         boolean same = sameFile(was, f);
         // 'failed' with counts: the file itself was rejected, and stays so while unchanged.
         // 'failed' without counts: the job failed while reading it; read it again.
         // 'quarantined': finished, over the quality rules; read again on request or if changed.
-        boolean finished = status.equals("done") || (status.equals("failed") && was.counted)
-            || status.equals("quarantined");
-        boolean again = reingestQuarantined && status.equals("quarantined") && same;
+        boolean finished = status == Status.DONE || (status == Status.FAILED && was.counted)
+            || status == Status.QUARANTINED;
+        boolean again = reingestQuarantined && status == Status.QUARANTINED && same;
         boolean older = reingestOlder && finished && same && !definitionHash.equals(was.hash);
-        if ((status.equals("processing") || status.equals("failed")) && same && !finished) {
+        if ((status == Status.PROCESSING || status == Status.FAILED) && same && !finished) {
           // An earlier run stopped before finishing it; every sink is idempotent: read it again.
           restarted.add(f);
           claim = Claim.INGEST;
@@ -279,9 +303,9 @@ public final class FileLedger implements Serializable {
           seen.add(f);
           claim = Claim.ALREADY_DONE;
         } else if (!older && !again && !reingest
-            && (finished || status.equals("changed"))) {
+            && (finished || status == Status.CHANGED)) {
           // Changed since it was ingested (or changed while an earlier run was reading it).
-          if (!status.equals("changed")) {
+          if (status != Status.CHANGED) {
             markChanged.add(f.path());
           }
           claim = Claim.CHANGED;
@@ -315,7 +339,7 @@ public final class FileLedger implements Serializable {
       }
     }
     for (String path : markChanged) {
-      events.add(event(path, "changed", "size or modification time differs from the"
+      events.add(event(path, Status.CHANGED.text(), "size or modification time differs from the"
           + " ingested file; run with --reingestChanged to replace its rows"));
     }
     notifyEach(c, events);
@@ -328,7 +352,7 @@ public final class FileLedger implements Serializable {
 
   /** What the ledger holds about one file, read by {@link #entries}. */
   static final class Entry {
-    String status;
+    Status status;
     long size;
     Timestamp mtime;
     String etag;
@@ -349,7 +373,7 @@ public final class FileLedger implements Serializable {
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
           Entry e = new Entry();
-          e.status = r.getString(2);
+          e.status = Status.of(r.getString(2));
           e.size = r.getLong(3);
           e.mtime = r.getTimestamp(4);
           e.etag = r.getString(5);
@@ -485,7 +509,7 @@ public final class FileLedger implements Serializable {
       s.setTimestamp(3, Timestamp.from(since));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          notify(c, event(r.getString(1), "failed", error));
+          notify(c, event(r.getString(1), Status.FAILED.text(), error));
         }
       }
     } catch (SQLException e) {
@@ -705,8 +729,8 @@ public final class FileLedger implements Serializable {
     long read = Math.max(0, items - fileRejects);
     long duplicate = Math.max(0, read - valid - rejectedRows);
     // Quarantined: over the definition's quality rules, none of its rows stored.
-    String status = error != null ? "failed" : rejects.quarantined() != null ? "quarantined"
-        : "done";
+    String status = (error != null ? Status.FAILED
+        : rejects.quarantined() != null ? Status.QUARANTINED : Status.DONE).text();
     if (error == null) {
       error = rejects.quarantined();
     }
@@ -887,13 +911,30 @@ public final class FileLedger implements Serializable {
     }
   }
 
+  /**
+   * Whether earlier runs may have stored rows of this dataset: any file they finished, rejected,
+   * left failed, found changed or quarantined (one rule for every caller).
+   */
+  public boolean storedBefore() throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + table()
+            + " WHERE dataset = ? AND status <> ?)")) {
+      s.setString(1, def.name);
+      s.setString(2, Status.PROCESSING.text());
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getBoolean(1);
+      }
+    }
+  }
+
   /** Files of this dataset with the given status. */
-  public long count(String status) throws SQLException {
+  public long count(Status status) throws SQLException {
     try (Connection c = db.connect();
         PreparedStatement s = c.prepareStatement(
             "SELECT count(*) FROM " + table() + " WHERE dataset = ? AND status = ?")) {
       s.setString(1, def.name);
-      s.setString(2, status);
+      s.setString(2, status.text());
       try (ResultSet r = s.executeQuery()) {
         r.next();
         return r.getLong(1);

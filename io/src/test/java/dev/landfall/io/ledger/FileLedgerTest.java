@@ -169,11 +169,11 @@ class FileLedgerTest extends PostgresTestBase {
     FileLedger ledger = ledger("sm_new");
     assertThat(ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.INGEST));
     assertThat(row("sm_new", FILE), equalTo("processing 100 - -"));
-    assertThat(ledger.count("processing"), equalTo(1L));
-    assertThat(ledger.count("done"), equalTo(0L));
+    assertThat(ledger.count(FileLedger.Status.PROCESSING), equalTo(1L));
+    assertThat(ledger.count(FileLedger.Status.DONE), equalTo(0L));
     // Claimed again before it was finished (an earlier run stopped): read it again.
     assertThat(ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.INGEST));
-    assertThat(ledger.count("processing"), equalTo(1L));
+    assertThat(ledger.count(FileLedger.Status.PROCESSING), equalTo(1L));
   }
 
   @Test
@@ -193,7 +193,7 @@ class FileLedgerTest extends PostgresTestBase {
         equalTo(FileLedger.Claim.ALREADY_DONE));
     assertThat("reingest applies to changed files only",
         ledger.claim(FILE, 100, MODIFIED, null, true), equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat(ledger.count("done"), equalTo(1L));
+    assertThat(ledger.count(FileLedger.Status.DONE), equalTo(1L));
   }
 
   @Test
@@ -206,7 +206,7 @@ class FileLedgerTest extends PostgresTestBase {
     assertThat(row("sm_failed", FILE), equalTo("failed 100 0 header: bad"));
     assertThat("a failed file with counts is not read again while unchanged",
         ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat(ledger.count("failed"), equalTo(1L));
+    assertThat(ledger.count(FileLedger.Status.FAILED), equalTo(1L));
   }
 
   @Test
