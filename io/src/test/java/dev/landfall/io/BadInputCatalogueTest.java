@@ -52,10 +52,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The bad-input catalogue (issue 7): one test per case, each on a file generated into a temporary
  * folder and run through the pipeline's reading half ({@link MatchInputFiles}, then {@link
- * ReadDeduplicatedCsv} as in a backfill) on the DirectRunner. Every test checks the
- * rows kept, every dead letter (file, line, reason, column) and that the run accounts for every row
- * read: {@code rows-read = rows-valid + rows-duplicate + rows-rejected}. The README table "Bad
- * input: what happens" lists the same cases.
+ * ReadDeduplicatedCsv} as in a backfill) on the DirectRunner. Every test checks the rows kept,
+ * every dead letter (file, line, reason, column) and that the run accounts for every row read:
+ * {@code rows-read = rows-valid + rows-duplicate + rows-rejected}. The README table "Bad input:
+ * what happens" lists the same cases.
  */
 class BadInputCatalogueTest {
   static final DatasetDefinition BILLING = DatasetDefinition.builtIn("billing");
@@ -65,6 +65,7 @@ class BadInputCatalogueTest {
 
   @TempDir Path dir;
   String glob = "**/*.csv*";
+
   /** How the files are read: as a backfill reads CSV files, unless a test says otherwise. */
   enum Reading {
     /** A backfill: keys first, then each file's winners ({@code ReadDeduplicatedCsv}). */
@@ -79,26 +80,43 @@ class BadInputCatalogueTest {
 
   @Test
   void everyWayOfReadingGivesTheSameRowsDeadLettersAndCounts() throws Exception {
-    write(DAY + "mixed.csv", HEADER + "\n"
-        + row("e1") + "\n"
-        + "e2,not-a-time,a,compute,r,x,1,1,2,USD\n"
-        + "e3,2024-01-01T00:00:00Z,,compute,r,x,1,1,2,USD\n"
-        + "e4,2024-01-01T00:00:00Z,a,compute\n"
-        + row("e1") + "\n"
-        + row("e5") + "\n");
-    write(DAY + "no-cost.csv", HEADER.replace(",cost,", ",") + "\n"
-        + "e6,2024-01-01T00:00:00Z,a,compute,r,x,1,1,USD\n");
+    write(
+        DAY + "mixed.csv",
+        HEADER
+            + "\n"
+            + row("e1")
+            + "\n"
+            + "e2,not-a-time,a,compute,r,x,1,1,2,USD\n"
+            + "e3,2024-01-01T00:00:00Z,,compute,r,x,1,1,2,USD\n"
+            + "e4,2024-01-01T00:00:00Z,a,compute\n"
+            + row("e1")
+            + "\n"
+            + row("e5")
+            + "\n");
+    write(
+        DAY + "no-cost.csv",
+        HEADER.replace(",cost,", ",") + "\n" + "e6,2024-01-01T00:00:00Z,a,compute,r,x,1,1,USD\n");
     write("date=2024-13-01/bad-partition.csv", HEADER + "\n" + row("e7") + "\n");
     List<String> kept = List.of(DAY + "mixed.csv:2:e1", DAY + "mixed.csv:7:e5");
-    List<String> rejects = List.of(DAY + "mixed.csv:3:type:event_time",
-        DAY + "mixed.csv:4:required:account_id", DAY + "mixed.csv:5:column_count:null",
-        DAY + "no-cost.csv:1:header:null", "date=2024-13-01/bad-partition.csv:0:partition:null");
+    List<String> rejects =
+        List.of(
+            DAY + "mixed.csv:3:type:event_time",
+            DAY + "mixed.csv:4:required:account_id",
+            DAY + "mixed.csv:5:column_count:null",
+            DAY + "no-cost.csv:1:header:null",
+            "date=2024-13-01/bad-partition.csv:0:partition:null");
     Map<String, Long> counts = new HashMap<>();
     for (Reading way : Reading.values()) {
       reading = way;
       Counts c = run(BILLING, kept, rejects, "header lacks required column(s) [cost]");
-      for (String name : List.of("rows-read", "rows-valid", "rows-duplicate", "rows-rejected",
-          "files-read", "files-rejected")) {
+      for (String name :
+          List.of(
+              "rows-read",
+              "rows-valid",
+              "rows-duplicate",
+              "rows-rejected",
+              "files-read",
+              "files-rejected")) {
         Long before = counts.putIfAbsent(name, c.get(name));
         if (before != null) {
           assertThat(name, c.get(name), equalTo(before));
@@ -116,9 +134,12 @@ class BadInputCatalogueTest {
   void emptyFileIsRejectedOnceAsHeader() throws Exception {
     write(DAY + "empty.csv", "");
     write(DAY + "blank-lines.csv", "\n\r\n\n");
-    Counts c = run(BILLING, List.of(),
-        List.of(DAY + "empty.csv:0:header:null", DAY + "blank-lines.csv:0:header:null"),
-        "file is empty");
+    Counts c =
+        run(
+            BILLING,
+            List.of(),
+            List.of(DAY + "empty.csv:0:header:null", DAY + "blank-lines.csv:0:header:null"),
+            "file is empty");
     assertThat(c.get("rows-read"), equalTo(0L));
     assertThat(c.get("files-rejected"), equalTo(2L));
   }
@@ -139,46 +160,77 @@ class BadInputCatalogueTest {
       sb.append(row("e" + i)).append('\n');
     }
     write(DAY + "no-header.csv", sb.toString());
-    Counts c = run(BILLING, List.of(), List.of(DAY + "no-header.csv:1:header:null"),
-        "names none of the defined columns");
+    Counts c =
+        run(
+            BILLING,
+            List.of(),
+            List.of(DAY + "no-header.csv:1:header:null"),
+            "names none of the defined columns");
     assertThat(c.get("rows-read"), equalTo(0L));
     assertThat(c.get("files-rejected"), equalTo(1L));
   }
 
   @Test
   void headerColumnsInAnotherOrderAreMatchedByName() throws Exception {
-    write(DAY + "reordered.csv",
+    write(
+        DAY + "reordered.csv",
         "Currency , COST,service,account_id,event_time,event_id\n"
             + "EUR,2.5,storage,acct,2024-01-01T10:00:00Z,e1\n");
-    run(BILLING, kept(r -> r.getString("event_id") + "/" + r.getString("currency") + "/"
-            + r.getDecimal("cost").toPlainString() + "/" + r.getString("region")),
-        List.of("e1/EUR/2.5000/null"), List.of());
+    run(
+        BILLING,
+        kept(
+            r ->
+                r.getString("event_id")
+                    + "/"
+                    + r.getString("currency")
+                    + "/"
+                    + r.getDecimal("cost").toPlainString()
+                    + "/"
+                    + r.getString("region")),
+        List.of("e1/EUR/2.5000/null"),
+        List.of());
   }
 
   @Test
   void extraUnknownColumnsAreIgnoredAndCountedOncePerFile() throws Exception {
-    write(DAY + "extra.csv", "notes," + HEADER + ",internal_flag\n"
-        + "hello," + row("e1") + ",x\n"
-        + "world," + row("e2") + ",y\n");
+    write(
+        DAY + "extra.csv",
+        "notes,"
+            + HEADER
+            + ",internal_flag\n"
+            + "hello,"
+            + row("e1")
+            + ",x\n"
+            + "world,"
+            + row("e2")
+            + ",y\n");
     write(DAY + "plain.csv", HEADER + "\n" + row("e3") + "\n");
-    Counts c = run(BILLING,
-        List.of(DAY + "extra.csv:2:e1", DAY + "extra.csv:3:e2", DAY + "plain.csv:2:e3"), List.of());
+    Counts c =
+        run(
+            BILLING,
+            List.of(DAY + "extra.csv:2:e1", DAY + "extra.csv:3:e2", DAY + "plain.csv:2:e3"),
+            List.of());
     assertThat(c.get("files-with-unknown-columns"), equalTo(1L));
     assertThat(c.get("files-rejected"), equalTo(0L));
   }
 
   @Test
   void requiredColumnMissingFromHeaderRejectsTheFile() throws Exception {
-    write(DAY + "no-cost.csv", HEADER.replace(",cost,", ",") + "\n"
-        + "e1,2024-01-01T00:00:00Z,a,compute,r,x,1,1,USD\n");
-    run(BILLING, List.of(), List.of(DAY + "no-cost.csv:1:header:null"),
+    write(
+        DAY + "no-cost.csv",
+        HEADER.replace(",cost,", ",") + "\n" + "e1,2024-01-01T00:00:00Z,a,compute,r,x,1,1,USD\n");
+    run(
+        BILLING,
+        List.of(),
+        List.of(DAY + "no-cost.csv:1:header:null"),
         "header lacks required column(s) [cost]");
   }
 
   @Test
   void utf8BomIsSkippedEvenBeforeAQuotedHeader() throws Exception {
     write(DAY + "bom.csv", "\ufeff" + HEADER + "\n" + row("e1") + "\n");
-    write(DAY + "bom-quoted.csv",
+    write(
+        DAY + "bom-quoted.csv",
         "\ufeff\"event_id\",\"event_time\",\"account_id\",\"service\",\"cost\",\"currency\"\n"
             + "\"e2\",\"2024-01-01T00:00:00Z\",\"a\",\"compute\",\"1\",\"USD\"\n");
     run(BILLING, List.of(DAY + "bom.csv:2:e1", DAY + "bom-quoted.csv:2:e2"), List.of());
@@ -186,39 +238,71 @@ class BadInputCatalogueTest {
 
   @Test
   void crlfLfAndLoneCrLineEndingsKeepTheirLineNumbers() throws Exception {
-    write(DAY + "endings.csv", HEADER + "\r\n"
-        + row("e2") + "\r\n"
-        + row("e3") + "\n"
-        + row("e4") + "\r"
-        + "\r\n"
-        + row("e6").replace(",USD", ",GBP") + "\n"
-        + row("e7"));
-    run(BILLING, List.of(DAY + "endings.csv:2:e2", DAY + "endings.csv:3:e3",
-            DAY + "endings.csv:4:e4", DAY + "endings.csv:7:e7"),
+    write(
+        DAY + "endings.csv",
+        HEADER
+            + "\r\n"
+            + row("e2")
+            + "\r\n"
+            + row("e3")
+            + "\n"
+            + row("e4")
+            + "\r"
+            + "\r\n"
+            + row("e6").replace(",USD", ",GBP")
+            + "\n"
+            + row("e7"));
+    run(
+        BILLING,
+        List.of(
+            DAY + "endings.csv:2:e2",
+            DAY + "endings.csv:3:e3",
+            DAY + "endings.csv:4:e4",
+            DAY + "endings.csv:7:e7"),
         List.of(DAY + "endings.csv:6:constraint:currency"));
   }
 
   @Test
   void quotedDelimitersDoubledQuotesAndLineBreaksInsideQuotes() throws Exception {
-    write(DAY + "quoting.csv", HEADER + "\n"
-        + "e2,2024-01-01T00:00:00Z,a,compute,r,\"x, \"\"y\"\"\",1,1,1,USD\n"
-        + "e3,2024-01-01T00:00:00Z,a,compute,r,\"two\nlines\r\nthree\",1,1,1,USD\n"
-        + "e6,2024-01-01T00:00:00Z,a,compute,r,z,1,1,-1,USD\n");
-    run(BILLING, kept(r -> r.getString("event_id") + "@" + r.getInt64("source_line") + "="
-            + r.getString("resource_id")),
+    write(
+        DAY + "quoting.csv",
+        HEADER
+            + "\n"
+            + "e2,2024-01-01T00:00:00Z,a,compute,r,\"x, \"\"y\"\"\",1,1,1,USD\n"
+            + "e3,2024-01-01T00:00:00Z,a,compute,r,\"two\nlines\r\nthree\",1,1,1,USD\n"
+            + "e6,2024-01-01T00:00:00Z,a,compute,r,z,1,1,-1,USD\n");
+    run(
+        BILLING,
+        kept(
+            r ->
+                r.getString("event_id")
+                    + "@"
+                    + r.getInt64("source_line")
+                    + "="
+                    + r.getString("resource_id")),
         List.of("e2@2=x, \"y\"", "e3@3=two\nlines\r\nthree"),
         List.of(DAY + "quoting.csv:6:constraint:cost"));
   }
 
   @Test
   void unterminatedQuoteAtEndOfFileKeepsEarlierRowsAndNamesTheLine() throws Exception {
-    write(DAY + "open-quote.csv", HEADER + "\n"
-        + row("e2") + "\n"
-        + row("e3") + "\n"
-        + "e4,2024-01-01T00:00:00Z,a,compute,r,\"never closed,1,1,1,USD\n"
-        + row("e5") + "\n");
-    Counts c = run(BILLING, List.of(DAY + "open-quote.csv:2:e2", DAY + "open-quote.csv:3:e3"),
-        List.of(DAY + "open-quote.csv:4:file:null"), "cannot read past line 3");
+    write(
+        DAY + "open-quote.csv",
+        HEADER
+            + "\n"
+            + row("e2")
+            + "\n"
+            + row("e3")
+            + "\n"
+            + "e4,2024-01-01T00:00:00Z,a,compute,r,\"never closed,1,1,1,USD\n"
+            + row("e5")
+            + "\n");
+    Counts c =
+        run(
+            BILLING,
+            List.of(DAY + "open-quote.csv:2:e2", DAY + "open-quote.csv:3:e3"),
+            List.of(DAY + "open-quote.csv:4:file:null"),
+            "cannot read past line 3");
     assertThat(c.get("rows-read"), equalTo(2L));
   }
 
@@ -246,21 +330,33 @@ class BadInputCatalogueTest {
       w.write(row("") + "\n");
       w.write(row("e6").replace(",compute,", "," + "s".repeat(501) + ",") + "\n");
     }
-    run(BILLING, kept(r -> r.getString("event_id") + "@" + r.getInt64("source_line") + ":"
-            + r.getString("resource_id").length()),
-        List.of("e2@2:" + size, "e4@4:1"), List.of(DAY + "long-line.csv:3:column_count:null",
-            DAY + "long-line.csv:5:constraint:event_id", DAY + "long-line.csv:6:constraint:service"),
+    run(
+        BILLING,
+        kept(
+            r ->
+                r.getString("event_id")
+                    + "@"
+                    + r.getInt64("source_line")
+                    + ":"
+                    + r.getString("resource_id").length()),
+        List.of("e2@2:" + size, "e4@4:1"),
+        List.of(
+            DAY + "long-line.csv:3:column_count:null",
+            DAY + "long-line.csv:5:constraint:event_id",
+            DAY + "long-line.csv:6:constraint:service"),
         "value is longer than 500 characters");
     Pipeline p = pipeline();
     PCollection<Row> rejects = readAndCheck(p, BILLING).get(ParseAndValidate.REJECTED);
-    PAssert.that(rejects.apply(MapElements.into(TypeDescriptors.integers())
-            .via(r -> r.getString("raw").length())))
-        .satisfies(lengths -> {
-          for (int n : lengths) {
-            assertThat(n, lessThan(70_000));
-          }
-          return null;
-        });
+    PAssert.that(
+            rejects.apply(
+                MapElements.into(TypeDescriptors.integers()).via(r -> r.getString("raw").length())))
+        .satisfies(
+            lengths -> {
+              for (int n : lengths) {
+                assertThat(n, lessThan(70_000));
+              }
+              return null;
+            });
     p.run().waitUntilFinish();
   }
 
@@ -292,9 +388,12 @@ class BadInputCatalogueTest {
     writeBytes(DAY + "cut-trailer.csv.gz", Arrays.copyOf(gz, gz.length - 8));
     writeBytes(DAY + "cut-half.csv.gz", Arrays.copyOf(gz, gz.length / 2));
     writeBytes(DAY + "good.csv.gz", gzip(HEADER + "\n" + row("g1") + "\n", 6));
-    Counts c = run(BILLING, List.of(DAY + "good.csv.gz:2:g1"),
-        List.of(DAY + "cut-trailer.csv.gz:0:file:null", DAY + "cut-half.csv.gz:0:file:null"),
-        "corrupt or truncated gzip");
+    Counts c =
+        run(
+            BILLING,
+            List.of(DAY + "good.csv.gz:2:g1"),
+            List.of(DAY + "cut-trailer.csv.gz:0:file:null", DAY + "cut-half.csv.gz:0:file:null"),
+            "corrupt or truncated gzip");
     assertThat(c.get("rows-read"), equalTo(1L));
     assertThat(c.get("files-rejected"), equalTo(2L));
   }
@@ -307,9 +406,13 @@ class BadInputCatalogueTest {
     int at = text.indexOf("e10,");
     gz[at + 1] = (byte) '9'; // e10 becomes e90, a wrong but well-formed row
     writeBytes(DAY + "bad-crc.csv.gz", gz);
-    writeBytes(DAY + "not-gzip.csv.gz", "PK\u0003\u0004garbage".getBytes(StandardCharsets.ISO_8859_1));
-    Counts c = run(BILLING, List.of(), List.of(DAY + "bad-crc.csv.gz:0:file:null",
-        DAY + "not-gzip.csv.gz:1:header:null"));
+    writeBytes(
+        DAY + "not-gzip.csv.gz", "PK\u0003\u0004garbage".getBytes(StandardCharsets.ISO_8859_1));
+    Counts c =
+        run(
+            BILLING,
+            List.of(),
+            List.of(DAY + "bad-crc.csv.gz:0:file:null", DAY + "not-gzip.csv.gz:1:header:null"));
     assertThat(c.get("rows-read"), equalTo(0L));
   }
 
@@ -321,9 +424,13 @@ class BadInputCatalogueTest {
     System.arraycopy(magic, 0, png, 0, magic.length);
     writeBytes(DAY + "image.csv", png);
     writeBytes(DAY + "zeros.csv", new byte[100_000]);
-    Counts c = run(BILLING, List.of(),
-        List.of(DAY + "image.csv:1:file:null", DAY + "zeros.csv:1:header:null"),
-        "not valid UTF-8", "names none of the defined columns");
+    Counts c =
+        run(
+            BILLING,
+            List.of(),
+            List.of(DAY + "image.csv:1:file:null", DAY + "zeros.csv:1:header:null"),
+            "not valid UTF-8",
+            "names none of the defined columns");
     assertThat(c.get("rows-read"), equalTo(0L));
   }
 
@@ -337,10 +444,18 @@ class BadInputCatalogueTest {
     write("date=%2E%2E/c.csv", HEADER + "\n" + row("e3") + "\n");
     write("date=2024-01-01%2F..%2Fx/d.csv", HEADER + "\n" + row("e4") + "\n");
     write("date=/e.csv", HEADER + "\n" + row("e5") + "\n");
-    Counts c = run(BILLING, List.of(), List.of("date=notadate/a.csv:0:partition:null",
-        "date=../b.csv:0:partition:null", "date=%2E%2E/c.csv:0:partition:null",
-        "date=2024-01-01%2F..%2Fx/d.csv:0:partition:null", "date=/e.csv:0:partition:null"),
-        "not an ISO date", "unusable value");
+    Counts c =
+        run(
+            BILLING,
+            List.of(),
+            List.of(
+                "date=notadate/a.csv:0:partition:null",
+                "date=../b.csv:0:partition:null",
+                "date=%2E%2E/c.csv:0:partition:null",
+                "date=2024-01-01%2F..%2Fx/d.csv:0:partition:null",
+                "date=/e.csv:0:partition:null"),
+            "not an ISO date",
+            "unusable value");
     assertThat(c.get("rows-read"), equalTo(0L));
   }
 
@@ -353,15 +468,24 @@ class BadInputCatalogueTest {
     write("date=2024-01-01.csv", HEADER + "\n" + row("e4") + "\n");
     // Files directly under --input are listed too (the default glob **/*.csv* alone would need a
     // folder) and rejected for lacking the partition folder, like any file outside the layout.
-    Counts c = run(BILLING, List.of(DAY + "sub/nested.csv:2:e2"),
-        List.of("misc/other.csv:0:partition:null", "stray.csv:0:partition:null",
-            "date=2024-01-01.csv:0:partition:null"), "path has no folder 'date=<value>'");
+    Counts c =
+        run(
+            BILLING,
+            List.of(DAY + "sub/nested.csv:2:e2"),
+            List.of(
+                "misc/other.csv:0:partition:null",
+                "stray.csv:0:partition:null",
+                "date=2024-01-01.csv:0:partition:null"),
+            "path has no folder 'date=<value>'");
     assertThat(c.get("files-skipped"), equalTo(1L));
     assertThat(c.get("files-matched"), equalTo(4L));
     // A glob that reaches them rejects them the same way.
     glob = "*.csv";
-    run(BILLING, List.of(), List.of("stray.csv:0:partition:null",
-        "date=2024-01-01.csv:0:partition:null"), "path has no folder 'date=<value>'");
+    run(
+        BILLING,
+        List.of(),
+        List.of("stray.csv:0:partition:null", "date=2024-01-01.csv:0:partition:null"),
+        "path has no folder 'date=<value>'");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -369,101 +493,190 @@ class BadInputCatalogueTest {
 
   @Test
   void whitespaceAroundValuesAndAroundQuotesIsTrimmed() throws Exception {
-    write(DAY + "spaces.csv", " event_id , event_time ,account_id,service,cost,currency,resource_id\n"
-        + "  e1 ,\t2024-01-01 10:00:00 , a , compute ,  1.5  , USD , \"x, y\" \n"
-        + "e2,2024-01-01T10:00:00Z,   ,compute,1,USD,\n");
-    run(BILLING, kept(r -> "[" + r.getString("event_id") + "][" + r.getString("account_id") + "]["
-            + r.getString("currency") + "][" + r.getDecimal("cost").toPlainString() + "]["
-            + r.getString("resource_id") + "]"),
-        List.of("[e1][a][USD][1.5000][x, y]"), List.of(DAY + "spaces.csv:3:required:account_id"));
+    write(
+        DAY + "spaces.csv",
+        " event_id , event_time ,account_id,service,cost,currency,resource_id\n"
+            + "  e1 ,\t2024-01-01 10:00:00 , a , compute ,  1.5  , USD , \"x, y\" \n"
+            + "e2,2024-01-01T10:00:00Z,   ,compute,1,USD,\n");
+    run(
+        BILLING,
+        kept(
+            r ->
+                "["
+                    + r.getString("event_id")
+                    + "]["
+                    + r.getString("account_id")
+                    + "]["
+                    + r.getString("currency")
+                    + "]["
+                    + r.getDecimal("cost").toPlainString()
+                    + "]["
+                    + r.getString("resource_id")
+                    + "]"),
+        List.of("[e1][a][USD][1.5000][x, y]"),
+        List.of(DAY + "spaces.csv:3:required:account_id"));
   }
 
   @Test
   void exponentsAndThousandsSeparatorsAreRejectedForDecimalsAndIntegers() throws Exception {
     DatasetDefinition def = numbers();
-    write(DAY + "numbers.csv", "id,amount,n,ratio\n"
-        + "a,1.5,1,1.5e3\n"
-        + "b,1e3,1,1\n"
-        + "c,\"1,000.00\",1,1\n"
-        + "d,1,\"1,000\",1\n"
-        + "e,1,1e3,1\n"
-        + "f,1,\uff11,1\n"
-        + "g,1,1,\"1,5\"\n"
-        + "h,1 000,1,1\n");
-    run(def, kept(r -> r.getString("id") + "=" + r.getDouble("ratio")), List.of("a=1500.0"),
-        List.of(DAY + "numbers.csv:3:type:amount", DAY + "numbers.csv:4:type:amount",
-            DAY + "numbers.csv:5:type:n", DAY + "numbers.csv:6:type:n",
-            DAY + "numbers.csv:7:type:n", DAY + "numbers.csv:8:type:ratio",
+    write(
+        DAY + "numbers.csv",
+        "id,amount,n,ratio\n"
+            + "a,1.5,1,1.5e3\n"
+            + "b,1e3,1,1\n"
+            + "c,\"1,000.00\",1,1\n"
+            + "d,1,\"1,000\",1\n"
+            + "e,1,1e3,1\n"
+            + "f,1,\uff11,1\n"
+            + "g,1,1,\"1,5\"\n"
+            + "h,1 000,1,1\n");
+    run(
+        def,
+        kept(r -> r.getString("id") + "=" + r.getDouble("ratio")),
+        List.of("a=1500.0"),
+        List.of(
+            DAY + "numbers.csv:3:type:amount",
+            DAY + "numbers.csv:4:type:amount",
+            DAY + "numbers.csv:5:type:n",
+            DAY + "numbers.csv:6:type:n",
+            DAY + "numbers.csv:7:type:n",
+            DAY + "numbers.csv:8:type:ratio",
             DAY + "numbers.csv:9:type:amount"));
   }
 
   @Test
   void nanAndInfinityAreRejected() throws Exception {
-    write(DAY + "nan.csv", "id,amount,n,ratio\n"
-        + "a,1,1,0.5\n"
-        + "b,1,1,NaN\n"
-        + "c,1,1,Infinity\n"
-        + "d,1,1,-Infinity\n"
-        + "e,1,1,1e999\n"
-        + "f,NaN,1,1\n"
-        + "g,1,1,nan\n");
-    run(numbers(), kept(r -> r.getString("id")), List.of("a"),
-        List.of(DAY + "nan.csv:3:type:ratio", DAY + "nan.csv:4:type:ratio",
-            DAY + "nan.csv:5:type:ratio", DAY + "nan.csv:6:type:ratio",
-            DAY + "nan.csv:7:type:amount", DAY + "nan.csv:8:type:ratio"),
+    write(
+        DAY + "nan.csv",
+        "id,amount,n,ratio\n"
+            + "a,1,1,0.5\n"
+            + "b,1,1,NaN\n"
+            + "c,1,1,Infinity\n"
+            + "d,1,1,-Infinity\n"
+            + "e,1,1,1e999\n"
+            + "f,NaN,1,1\n"
+            + "g,1,1,nan\n");
+    run(
+        numbers(),
+        kept(r -> r.getString("id")),
+        List.of("a"),
+        List.of(
+            DAY + "nan.csv:3:type:ratio",
+            DAY + "nan.csv:4:type:ratio",
+            DAY + "nan.csv:5:type:ratio",
+            DAY + "nan.csv:6:type:ratio",
+            DAY + "nan.csv:7:type:amount",
+            DAY + "nan.csv:8:type:ratio"),
         "not a finite double");
   }
 
   @Test
   void decimalsOverTheDeclaredPrecisionOrScaleAreRejected() throws Exception {
     // cost is decimal(14,4): at most 10 digits before the point and 4 after.
-    write(DAY + "precision.csv", HEADER + "\n"
-        + row("e2").replace(",1.5,", ",9999999999.9999,") + "\n"
-        + row("e3").replace(",1.5,", ",1.50000000,") + "\n"
-        + row("e4").replace(",1.5,", ",1.23456,") + "\n"
-        + row("e5").replace(",1.5,", ",10000000000,") + "\n"
-        + row("e6").replace(",1.5,", ",0000000000001.5,") + "\n");
-    run(BILLING, kept(r -> r.getString("event_id") + "=" + r.getDecimal("cost").toPlainString()),
+    write(
+        DAY + "precision.csv",
+        HEADER
+            + "\n"
+            + row("e2").replace(",1.5,", ",9999999999.9999,")
+            + "\n"
+            + row("e3").replace(",1.5,", ",1.50000000,")
+            + "\n"
+            + row("e4").replace(",1.5,", ",1.23456,")
+            + "\n"
+            + row("e5").replace(",1.5,", ",10000000000,")
+            + "\n"
+            + row("e6").replace(",1.5,", ",0000000000001.5,")
+            + "\n");
+    run(
+        BILLING,
+        kept(r -> r.getString("event_id") + "=" + r.getDecimal("cost").toPlainString()),
         List.of("e2=9999999999.9999", "e3=1.5000", "e6=1.5000"),
         List.of(DAY + "precision.csv:4:type:cost", DAY + "precision.csv:5:type:cost"),
-        "has more than 4 digits after the point", "too many digits before the point");
+        "has more than 4 digits after the point",
+        "too many digits before the point");
   }
 
   @Test
   void timestampsWithOffsetsAreConvertedToUtcAndWithoutZoneTakenAsUtc() throws Exception {
-    write(DAY + "times.csv", HEADER + "\n"
-        + row("e2").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00+02:00") + "\n"
-        + row("e3").replace("2024-01-01T00:00:00Z", "2024-01-01 10:00:00") + "\n"
-        + row("e4").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00.123456789-0530") + "\n"
-        + row("e5").replace("2024-01-01T00:00:00Z", "2024-01-01T23:30:00-01") + "\n"
-        + row("e6").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00 CET") + "\n"
-        + row("e7").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00+25:00") + "\n"
-        + row("e8").replace("2024-01-01T00:00:00Z", "1704103200") + "\n");
-    run(BILLING, kept(r -> r.getString("event_id") + "=" + r.getValue("event_time") + "/h"
-            + r.getInt32("event_hour")),
-        List.of("e2=2024-01-01T08:00:00Z/h8", "e3=2024-01-01T10:00:00Z/h10",
-            "e4=2024-01-01T15:30:00.123456Z/h15", "e5=2024-01-02T00:30:00Z/h0"),
-        List.of(DAY + "times.csv:6:type:event_time", DAY + "times.csv:7:type:event_time",
+    write(
+        DAY + "times.csv",
+        HEADER
+            + "\n"
+            + row("e2").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00+02:00")
+            + "\n"
+            + row("e3").replace("2024-01-01T00:00:00Z", "2024-01-01 10:00:00")
+            + "\n"
+            + row("e4").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00.123456789-0530")
+            + "\n"
+            + row("e5").replace("2024-01-01T00:00:00Z", "2024-01-01T23:30:00-01")
+            + "\n"
+            + row("e6").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00 CET")
+            + "\n"
+            + row("e7").replace("2024-01-01T00:00:00Z", "2024-01-01T10:00:00+25:00")
+            + "\n"
+            + row("e8").replace("2024-01-01T00:00:00Z", "1704103200")
+            + "\n");
+    run(
+        BILLING,
+        kept(
+            r ->
+                r.getString("event_id")
+                    + "="
+                    + r.getValue("event_time")
+                    + "/h"
+                    + r.getInt32("event_hour")),
+        List.of(
+            "e2=2024-01-01T08:00:00Z/h8",
+            "e3=2024-01-01T10:00:00Z/h10",
+            "e4=2024-01-01T15:30:00.123456Z/h15",
+            "e5=2024-01-02T00:30:00Z/h0"),
+        List.of(
+            DAY + "times.csv:6:type:event_time",
+            DAY + "times.csv:7:type:event_time",
             DAY + "times.csv:8:type:event_time"));
   }
 
   @Test
   void duplicateKeysWithDifferentContentKeepTheSmallestFileAndLine() throws Exception {
-    write("date=2024-01-02/b.csv", HEADER + "\n"
-        + row("k1").replace(",1.5,", ",9,") + "\n"
-        + row("k2").replace(",1.5,", ",2,") + "\n");
-    write("date=2024-01-01/a.csv", HEADER + "\n"
-        + row("k3") + "\n"
-        + row("k1").replace(",1.5,", ",1,") + "\n"
-        + row(" k1 ").replace(",1.5,", ",7,") + "\n"
-        + row("k2").replace(",1.5,", ",-2,") + "\n");
+    write(
+        "date=2024-01-02/b.csv",
+        HEADER
+            + "\n"
+            + row("k1").replace(",1.5,", ",9,")
+            + "\n"
+            + row("k2").replace(",1.5,", ",2,")
+            + "\n");
+    write(
+        "date=2024-01-01/a.csv",
+        HEADER
+            + "\n"
+            + row("k3")
+            + "\n"
+            + row("k1").replace(",1.5,", ",1,")
+            + "\n"
+            + row(" k1 ").replace(",1.5,", ",7,")
+            + "\n"
+            + row("k2").replace(",1.5,", ",-2,")
+            + "\n");
     // k2 on a.csv:5 is rejected (negative cost), so b.csv's k2 is the only valid one and wins.
-    Counts c = run(BILLING, kept(r -> r.getString("event_id") + "="
-            + r.getDecimal("cost").stripTrailingZeros().toPlainString() + "@"
-            + rel(r.getString("source_file")) + ":" + r.getInt64("source_line")),
-        List.of("k1=1@date=2024-01-01/a.csv:3", "k2=2@date=2024-01-02/b.csv:3",
-            "k3=1.5@date=2024-01-01/a.csv:2"),
-        List.of("date=2024-01-01/a.csv:5:constraint:cost"));
+    Counts c =
+        run(
+            BILLING,
+            kept(
+                r ->
+                    r.getString("event_id")
+                        + "="
+                        + r.getDecimal("cost").stripTrailingZeros().toPlainString()
+                        + "@"
+                        + rel(r.getString("source_file"))
+                        + ":"
+                        + r.getInt64("source_line")),
+            List.of(
+                "k1=1@date=2024-01-01/a.csv:3",
+                "k2=2@date=2024-01-02/b.csv:3",
+                "k3=1.5@date=2024-01-01/a.csv:2"),
+            List.of("date=2024-01-01/a.csv:5:constraint:cost"));
     assertThat(c.get("rows-duplicate"), equalTo(2L));
     assertThat(c.get("rows-valid"), equalTo(3L));
   }
@@ -487,22 +700,24 @@ class BadInputCatalogueTest {
 
   /** A small definition with a decimal, an int and a double column. */
   static DatasetDefinition numbers() {
-    return DatasetDefinition.fromJson("{\"name\": \"numbers\","
-        + "\"partitions\": [{\"name\": \"date\", \"type\": \"date\"}],"
-        + "\"fields\": [{\"name\": \"id\", \"type\": \"string\"},"
-        + "{\"name\": \"amount\", \"type\": \"decimal(10,2)\"},"
-        + "{\"name\": \"n\", \"type\": \"int\"},"
-        + "{\"name\": \"ratio\", \"type\": \"double\"}],"
-        + "\"key\": [\"id\"]}");
+    return DatasetDefinition.fromJson(
+        "{\"name\": \"numbers\","
+            + "\"partitions\": [{\"name\": \"date\", \"type\": \"date\"}],"
+            + "\"fields\": [{\"name\": \"id\", \"type\": \"string\"},"
+            + "{\"name\": \"amount\", \"type\": \"decimal(10,2)\"},"
+            + "{\"name\": \"n\", \"type\": \"int\"},"
+            + "{\"name\": \"ratio\", \"type\": \"double\"}],"
+            + "\"key\": [\"id\"]}");
   }
 
   static byte[] gzip(String text, int level) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (OutputStream out = new GZIPOutputStream(bytes) {
-      {
-        def.setLevel(level);
-      }
-    }) {
+    try (OutputStream out =
+        new GZIPOutputStream(bytes) {
+          {
+            def.setLevel(level);
+          }
+        }) {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     }
     return bytes.toByteArray();
@@ -577,10 +792,11 @@ class BadInputCatalogueTest {
       PCollectionTuple checked =
           read.get(InputFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
       clean = checked.get(ParseAndValidate.CLEAN);
-      rejects = PCollectionList.of(read.get(InputFiles.FILE_REJECTS))
-          .and(checked.get(ParseAndValidate.REJECTED))
-          .apply("CollectRejects", Flatten.pCollections())
-          .setRowSchema(DatasetSchemas.REJECT);
+      rejects =
+          PCollectionList.of(read.get(InputFiles.FILE_REJECTS))
+              .and(checked.get(ParseAndValidate.REJECTED))
+              .apply("CollectRejects", Flatten.pCollections())
+              .setRowSchema(DatasetSchemas.REJECT);
     } else {
       PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
       clean = read.get(ReadCsvFiles.CLEAN);
@@ -591,11 +807,20 @@ class BadInputCatalogueTest {
         .and(ParseAndValidate.REJECTED, rejects);
   }
 
-  private Counts run(DatasetDefinition def, List<String> kept, List<String> rejects,
-      String... messageParts) {
+  private Counts run(
+      DatasetDefinition def, List<String> kept, List<String> rejects, String... messageParts) {
     String key = def.key.get(0);
-    return run(def, kept(r -> rel(r.getString(DatasetDefinition.SOURCE_FILE)) + ":"
-        + r.getInt64(DatasetDefinition.SOURCE_LINE) + ":" + r.getString(key)), kept, rejects,
+    return run(
+        def,
+        kept(
+            r ->
+                rel(r.getString(DatasetDefinition.SOURCE_FILE))
+                    + ":"
+                    + r.getInt64(DatasetDefinition.SOURCE_LINE)
+                    + ":"
+                    + r.getString(key)),
+        kept,
+        rejects,
         messageParts);
   }
 
@@ -604,28 +829,48 @@ class BadInputCatalogueTest {
    * described), the dead letters ({@code file:line:reason:column}), that some dead letter's message
    * contains each of {@code messageParts}, and that every row read is accounted for.
    */
-  private Counts run(DatasetDefinition def, KeptBy describe, List<String> kept,
-      List<String> rejects, String... messageParts) {
+  private Counts run(
+      DatasetDefinition def,
+      KeptBy describe,
+      List<String> kept,
+      List<String> rejects,
+      String... messageParts) {
     Pipeline p = pipeline();
     PCollectionTuple out = readAndCheck(p, def);
-    PAssert.that(out.get(ParseAndValidate.CLEAN)
-            .apply("DescribeKept", MapElements.into(TypeDescriptors.strings()).via(describe.describe)))
+    PAssert.that(
+            out.get(ParseAndValidate.CLEAN)
+                .apply(
+                    "DescribeKept",
+                    MapElements.into(TypeDescriptors.strings()).via(describe.describe)))
         .containsInAnyOrder(kept);
     PCollection<Row> dead = out.get(ParseAndValidate.REJECTED);
-    PAssert.that(dead.apply("DescribeRejects", MapElements.into(TypeDescriptors.strings())
-            .via(r -> rel(r.getString("source_file")) + ":" + r.getInt64("line_number") + ":"
-                + r.getString("reason") + ":" + r.getString("column_name"))))
+    PAssert.that(
+            dead.apply(
+                "DescribeRejects",
+                MapElements.into(TypeDescriptors.strings())
+                    .via(
+                        r ->
+                            rel(r.getString("source_file"))
+                                + ":"
+                                + r.getInt64("line_number")
+                                + ":"
+                                + r.getString("reason")
+                                + ":"
+                                + r.getString("column_name"))))
         .containsInAnyOrder(rejects);
     List<String> parts = List.of(messageParts);
-    PAssert.that(dead.apply("Messages", MapElements.into(TypeDescriptors.strings())
-            .via(r -> r.getString("message"))))
-        .satisfies(messages -> {
-          String all = String.join("\n", messages);
-          for (String part : parts) {
-            assertThat(all, containsString(part));
-          }
-          return null;
-        });
+    PAssert.that(
+            dead.apply(
+                "Messages",
+                MapElements.into(TypeDescriptors.strings()).via(r -> r.getString("message"))))
+        .satisfies(
+            messages -> {
+              String all = String.join("\n", messages);
+              for (String part : parts) {
+                assertThat(all, containsString(part));
+              }
+              return null;
+            });
     PipelineResult result = p.run();
     result.waitUntilFinish();
     Counts c = new Counts();
@@ -633,9 +878,10 @@ class BadInputCatalogueTest {
         result.metrics().queryMetrics(MetricsFilter.builder().build()).getCounters()) {
       c.byName.merge(m.getName().getName(), JobCounters.value(m), Long::sum);
     }
-    assertThat("rows-read = rows-valid + rows-duplicate + rows-rejected " + c.byName,
-        c.get("rows-read"), equalTo(c.get("rows-valid") + c.get("rows-duplicate")
-            + c.get("rows-rejected")));
+    assertThat(
+        "rows-read = rows-valid + rows-duplicate + rows-rejected " + c.byName,
+        c.get("rows-read"),
+        equalTo(c.get("rows-valid") + c.get("rows-duplicate") + c.get("rows-rejected")));
     assertThat("rows kept", c.get("rows-valid"), equalTo((long) kept.size()));
     return c;
   }

@@ -30,14 +30,20 @@ class MatchInputFilesTest {
     touch("misc/loose.csv");
     Pipeline p = ReadCsvFilesTest.pipeline();
     String root = dir.toString();
-    PAssert.that(p.apply(new MatchInputFiles(root, "**/*.csv*")
-                .inRange("date", "2024-01-02", "2024-01-03"))
-            .apply(MapElements.into(TypeDescriptors.strings()).via((FileIO.ReadableFile f) ->
-                Path.of(root).relativize(Path.of(f.getMetadata().resourceId().toString()))
-                    .toString())))
+    PAssert.that(
+            p.apply(
+                    new MatchInputFiles(root, "**/*.csv*")
+                        .inRange("date", "2024-01-02", "2024-01-03"))
+                .apply(
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            (FileIO.ReadableFile f) ->
+                                Path.of(root)
+                                    .relativize(Path.of(f.getMetadata().resourceId().toString()))
+                                    .toString())))
         // A file outside the layout is kept: the reader rejects it with its reason.
-        .containsInAnyOrder("date=2024-01-02/part-0.csv", "date=2024-01-03/part-0.csv",
-            "misc/loose.csv");
+        .containsInAnyOrder(
+            "date=2024-01-02/part-0.csv", "date=2024-01-03/part-0.csv", "misc/loose.csv");
     p.run().waitUntilFinish();
   }
 
@@ -47,14 +53,24 @@ class MatchInputFilesTest {
       touch("date=" + d + "/part-0.csv");
     }
     Pipeline p = ReadCsvFilesTest.pipeline();
-    PAssert.that(p.apply("Since", new MatchInputFiles(dir.toString(), "**/*.csv*")
-                .inRange("date", "2024-01-02", ""))
-            .apply("NameSince", MapElements.into(TypeDescriptors.strings())
-                .via((FileIO.ReadableFile f) -> f.getMetadata().resourceId().getFilename())))
+    PAssert.that(
+            p.apply(
+                    "Since",
+                    new MatchInputFiles(dir.toString(), "**/*.csv*")
+                        .inRange("date", "2024-01-02", ""))
+                .apply(
+                    "NameSince",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            (FileIO.ReadableFile f) -> f.getMetadata().resourceId().getFilename())))
         .containsInAnyOrder("part-0.csv");
-    PAssert.that(p.apply("All", new MatchInputFiles(dir.toString(), "**/*.csv*"))
-            .apply("NameAll", MapElements.into(TypeDescriptors.strings())
-                .via((FileIO.ReadableFile f) -> f.getMetadata().resourceId().getFilename())))
+    PAssert.that(
+            p.apply("All", new MatchInputFiles(dir.toString(), "**/*.csv*"))
+                .apply(
+                    "NameAll",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            (FileIO.ReadableFile f) -> f.getMetadata().resourceId().getFilename())))
         .containsInAnyOrder("part-0.csv", "part-0.csv");
     p.run().waitUntilFinish();
   }

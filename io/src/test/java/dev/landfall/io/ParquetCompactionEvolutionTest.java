@@ -26,24 +26,26 @@ import org.junit.jupiter.api.io.TempDir;
  * types converted, a removed column left out, an added column NULL in the older rows.
  */
 class ParquetCompactionEvolutionTest {
-  private static final String V1 = "{\"name\": \"orders\","
-      + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}], \"fields\": ["
-      + "{\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
-      + "{\"name\": \"qty\", \"type\": \"int\"},"
-      + "{\"name\": \"amount\", \"type\": \"decimal(10,2)\"},"
-      + "{\"name\": \"shipped\", \"type\": \"date\"},"
-      + "{\"name\": \"note\", \"type\": \"string\", \"required\": true}],"
-      + " \"structs\": [{\"name\": \"usage\", \"fields\": {\"qty\": \"qty\", \"amount\": \"amount\"}}],"
-      + " \"key\": [\"order_id\"]}";
-  private static final String V2 = "{\"name\": \"orders\","
-      + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}], \"fields\": ["
-      + "{\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
-      + "{\"name\": \"qty\", \"type\": \"long\"},"
-      + "{\"name\": \"amount\", \"type\": \"decimal(14,2)\"},"
-      + "{\"name\": \"shipped\", \"type\": \"timestamp\"},"
-      + "{\"name\": \"region\", \"type\": \"string\", \"required\": true}],"
-      + " \"structs\": [{\"name\": \"usage\", \"fields\": {\"qty\": \"qty\", \"amount\": \"amount\"}}],"
-      + " \"key\": [\"order_id\"]}";
+  private static final String V1 =
+      "{\"name\": \"orders\","
+          + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}], \"fields\": ["
+          + "{\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
+          + "{\"name\": \"qty\", \"type\": \"int\"},"
+          + "{\"name\": \"amount\", \"type\": \"decimal(10,2)\"},"
+          + "{\"name\": \"shipped\", \"type\": \"date\"},"
+          + "{\"name\": \"note\", \"type\": \"string\", \"required\": true}],"
+          + " \"structs\": [{\"name\": \"usage\", \"fields\": {\"qty\": \"qty\", \"amount\": \"amount\"}}],"
+          + " \"key\": [\"order_id\"]}";
+  private static final String V2 =
+      "{\"name\": \"orders\","
+          + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}], \"fields\": ["
+          + "{\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
+          + "{\"name\": \"qty\", \"type\": \"long\"},"
+          + "{\"name\": \"amount\", \"type\": \"decimal(14,2)\"},"
+          + "{\"name\": \"shipped\", \"type\": \"timestamp\"},"
+          + "{\"name\": \"region\", \"type\": \"string\", \"required\": true}],"
+          + " \"structs\": [{\"name\": \"usage\", \"fields\": {\"qty\": \"qty\", \"amount\": \"amount\"}}],"
+          + " \"key\": [\"order_id\"]}";
 
   @TempDir Path dir;
 
@@ -52,10 +54,16 @@ class ParquetCompactionEvolutionTest {
     DatasetDefinition v1 = DatasetDefinition.fromJson(V1);
     DatasetDefinition v2 = DatasetDefinition.fromJson(V2);
     Path folder = Files.createDirectories(dir.resolve("orders/day=2024-03-01"));
-    Path older = write(v1, folder.resolve("part-00000000000000a1.parquet"),
-        "o1,3,2.50,2024-03-02,first", "o2,,,,second");
+    Path older =
+        write(
+            v1,
+            folder.resolve("part-00000000000000a1.parquet"),
+            "o1,3,2.50,2024-03-02,first",
+            "o2,,,,second");
     Files.setLastModifiedTime(older, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
-    write(v2, folder.resolve("part-00000000000000b2.parquet"),
+    write(
+        v2,
+        folder.resolve("part-00000000000000b2.parquet"),
         "o3,5000000000,123456789012.34,2024-03-03T10:00:00Z,eu");
 
     ParquetCompaction.Result result =
@@ -66,24 +74,42 @@ class ParquetCompactionEvolutionTest {
         Statement s = c.createStatement()) {
       s.execute("SET TimeZone = 'UTC'");
       String file = folder.resolve("compact-*.parquet").toString();
-      assertThat(rows(s, "SELECT column_name || ' ' || column_type FROM (DESCRIBE SELECT *"
-          + " FROM read_parquet('" + file + "', hive_partitioning = false))"),
-          equalTo(List.of("order_id VARCHAR", "usage STRUCT(qty BIGINT, amount DECIMAL(14,2))",
-              "shipped TIMESTAMP WITH TIME ZONE",
-              "region VARCHAR", "source_file VARCHAR", "source_line BIGINT")));
-      assertThat(rows(s, "SELECT order_id || ' ' || coalesce(usage.qty::text, '-') || ' '"
-          + " || coalesce(usage.amount::text, '-') || ' ' || coalesce(shipped::text, '-') || ' '"
-          + " || coalesce(region, '-') FROM read_parquet('" + file + "') ORDER BY order_id"),
-          equalTo(List.of("o1 3 2.50 2024-03-02 00:00:00+00 -", "o2 - - - -",
-              "o3 5000000000 123456789012.34 2024-03-03 10:00:00+00 eu")));
+      assertThat(
+          rows(
+              s,
+              "SELECT column_name || ' ' || column_type FROM (DESCRIBE SELECT *"
+                  + " FROM read_parquet('"
+                  + file
+                  + "', hive_partitioning = false))"),
+          equalTo(
+              List.of(
+                  "order_id VARCHAR",
+                  "usage STRUCT(qty BIGINT, amount DECIMAL(14,2))",
+                  "shipped TIMESTAMP WITH TIME ZONE",
+                  "region VARCHAR",
+                  "source_file VARCHAR",
+                  "source_line BIGINT")));
+      assertThat(
+          rows(
+              s,
+              "SELECT order_id || ' ' || coalesce(usage.qty::text, '-') || ' '"
+                  + " || coalesce(usage.amount::text, '-') || ' ' || coalesce(shipped::text, '-') || ' '"
+                  + " || coalesce(region, '-') FROM read_parquet('"
+                  + file
+                  + "') ORDER BY order_id"),
+          equalTo(
+              List.of(
+                  "o1 3 2.50 2024-03-02 00:00:00+00 -",
+                  "o2 - - - -",
+                  "o3 5000000000 123456789012.34 2024-03-03 10:00:00+00 eu")));
     }
   }
 
   private static Path write(DatasetDefinition def, Path file, String... lines) throws Exception {
     List<Row> rows = RowParquetSinkTest.rows(def, lines);
     RowParquetSink sink = new RowParquetSink(def, 1 << 20);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       sink.open(ch);
       for (Row r : rows) {
         sink.write(r);

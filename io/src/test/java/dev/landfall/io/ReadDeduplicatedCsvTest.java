@@ -3,13 +3,13 @@ package dev.landfall.io;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.metrics.JobCounters;
-import dev.landfall.io.csv.ReadCsvFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +37,10 @@ class ReadDeduplicatedCsvTest {
   private void write(String relative, String... ids) throws Exception {
     StringBuilder sb = new StringBuilder(HEADER).append('\n');
     for (String id : ids) {
-      sb.append(id.equals("bad") ? "x,not-a-time,a,compute,r,z,1,1,1,USD"
-          : id + ",2024-01-01T00:00:00Z,a,compute,r,z,1,1," + relative.length() + ",USD")
+      sb.append(
+              id.equals("bad")
+                  ? "x,not-a-time,a,compute,r,z,1,1,1,USD"
+                  : id + ",2024-01-01T00:00:00Z,a,compute,r,z,1,1," + relative.length() + ",USD")
           .append('\n');
     }
     Path p = dir.resolve(relative);
@@ -48,8 +50,7 @@ class ReadDeduplicatedCsvTest {
 
   @ParameterizedTest(name = "buckets={0}")
   @ValueSource(ints = {0, 3})
-  void theSmallestFileAndLineWinsAcrossFilesAndEveryRowIsCountedOnce(int buckets)
-      throws Exception {
+  void theSmallestFileAndLineWinsAcrossFilesAndEveryRowIsCountedOnce(int buckets) throws Exception {
     write("date=2024-01-02/b.csv", "e1", "e2", "e2", "bad", "e4");
     write("date=2024-01-01/a.csv", "e3", "e1");
     write("date=2024-01-01/c.csv", "e4", "e3", "e5");
@@ -57,27 +58,56 @@ class ReadDeduplicatedCsvTest {
     PipelineOptions o = PipelineOptionsFactory.create();
     o.setRunner(DirectRunner.class);
     Pipeline p = Pipeline.create(o);
-    PCollectionTuple out = p.apply(new MatchInputFiles(dir.toString(), "**/*.csv"))
-        .apply(new ReadDeduplicatedCsv(DEF).inBuckets(buckets).withDuplicateCounts());
-    PAssert.that(out.get(ReadDeduplicatedCsv.CLEAN)
-            .apply("Describe", MapElements.into(TypeDescriptors.strings())
-                .via(r -> r.getString(DatasetDefinition.SOURCE_FILE).substring(root) + ":"
-                    + r.getInt64(DatasetDefinition.SOURCE_LINE) + ":" + r.getString("event_id"))))
-        .containsInAnyOrder("date=2024-01-01/a.csv:2:e3", "date=2024-01-01/a.csv:3:e1",
-            "date=2024-01-02/b.csv:3:e2", "date=2024-01-01/c.csv:2:e4",
+    PCollectionTuple out =
+        p.apply(new MatchInputFiles(dir.toString(), "**/*.csv"))
+            .apply(new ReadDeduplicatedCsv(DEF).inBuckets(buckets).withDuplicateCounts());
+    PAssert.that(
+            out.get(ReadDeduplicatedCsv.CLEAN)
+                .apply(
+                    "Describe",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            r ->
+                                r.getString(DatasetDefinition.SOURCE_FILE).substring(root)
+                                    + ":"
+                                    + r.getInt64(DatasetDefinition.SOURCE_LINE)
+                                    + ":"
+                                    + r.getString("event_id"))))
+        .containsInAnyOrder(
+            "date=2024-01-01/a.csv:2:e3",
+            "date=2024-01-01/a.csv:3:e1",
+            "date=2024-01-02/b.csv:3:e2",
+            "date=2024-01-01/c.csv:2:e4",
             "date=2024-01-01/c.csv:4:e5");
-    PAssert.that(out.get(ReadDeduplicatedCsv.DUPLICATES)
-            .apply("DuplicatesPerFile", MapElements.into(TypeDescriptors.strings())
-                .via((KV<String, Long> kv) -> kv.getKey().substring(root) + "=" + kv.getValue())))
+    PAssert.that(
+            out.get(ReadDeduplicatedCsv.DUPLICATES)
+                .apply(
+                    "DuplicatesPerFile",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            (KV<String, Long> kv) ->
+                                kv.getKey().substring(root) + "=" + kv.getValue())))
         .containsInAnyOrder("date=2024-01-02/b.csv=3", "date=2024-01-01/c.csv=1");
-    PAssert.that(out.get(ReadDeduplicatedCsv.FILE_ITEMS)
-            .apply("ItemsPerFile", MapElements.into(TypeDescriptors.strings())
-                .via((KV<String, Long> kv) -> kv.getKey().substring(root) + "=" + kv.getValue())))
-        .containsInAnyOrder("date=2024-01-02/b.csv=5", "date=2024-01-01/a.csv=2",
-            "date=2024-01-01/c.csv=3");
-    PAssert.that(out.get(ReadDeduplicatedCsv.REJECTS)
-            .apply("Rejects", MapElements.into(TypeDescriptors.strings())
-                .via(r -> r.getString("source_file").substring(root) + ":" + r.getInt64("line_number"))))
+    PAssert.that(
+            out.get(ReadDeduplicatedCsv.FILE_ITEMS)
+                .apply(
+                    "ItemsPerFile",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            (KV<String, Long> kv) ->
+                                kv.getKey().substring(root) + "=" + kv.getValue())))
+        .containsInAnyOrder(
+            "date=2024-01-02/b.csv=5", "date=2024-01-01/a.csv=2", "date=2024-01-01/c.csv=3");
+    PAssert.that(
+            out.get(ReadDeduplicatedCsv.REJECTS)
+                .apply(
+                    "Rejects",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            r ->
+                                r.getString("source_file").substring(root)
+                                    + ":"
+                                    + r.getInt64("line_number"))))
         .containsInAnyOrder("date=2024-01-02/b.csv:5");
     PipelineResult result = p.run();
     result.waitUntilFinish();

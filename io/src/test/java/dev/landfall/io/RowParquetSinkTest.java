@@ -41,22 +41,23 @@ import org.junit.jupiter.api.io.TempDir;
  * distinct columns without a dictionary.
  */
 class RowParquetSinkTest {
-  static final String ORDERS = "{\"name\": \"orders\","
-      + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}],"
-      + " \"fields\": ["
-      + "  {\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
-      + "  {\"name\": \"ordered_at\", \"type\": \"timestamp\", \"required\": true},"
-      + "  {\"name\": \"shipped_on\", \"type\": \"date\"},"
-      + "  {\"name\": \"quantity\", \"type\": \"decimal(10,2)\"},"
-      + "  {\"name\": \"unit_price\", \"type\": \"decimal(20,4)\"},"
-      + "  {\"name\": \"items\", \"type\": \"int\"},"
-      + "  {\"name\": \"weight\", \"type\": \"double\"},"
-      + "  {\"name\": \"views\", \"type\": \"long\"},"
-      + "  {\"name\": \"gift\", \"type\": \"boolean\"},"
-      + "  {\"name\": \"tags\", \"type\": \"string\", \"split\": \"|\"}],"
-      + " \"structs\": [{\"name\": \"usage\","
-      + "   \"fields\": {\"quantity\": \"quantity\", \"unit_price\": \"unit_price\"}}],"
-      + " \"key\": [\"order_id\"]}";
+  static final String ORDERS =
+      "{\"name\": \"orders\","
+          + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}],"
+          + " \"fields\": ["
+          + "  {\"name\": \"order_id\", \"type\": \"string\", \"required\": true},"
+          + "  {\"name\": \"ordered_at\", \"type\": \"timestamp\", \"required\": true},"
+          + "  {\"name\": \"shipped_on\", \"type\": \"date\"},"
+          + "  {\"name\": \"quantity\", \"type\": \"decimal(10,2)\"},"
+          + "  {\"name\": \"unit_price\", \"type\": \"decimal(20,4)\"},"
+          + "  {\"name\": \"items\", \"type\": \"int\"},"
+          + "  {\"name\": \"weight\", \"type\": \"double\"},"
+          + "  {\"name\": \"views\", \"type\": \"long\"},"
+          + "  {\"name\": \"gift\", \"type\": \"boolean\"},"
+          + "  {\"name\": \"tags\", \"type\": \"string\", \"split\": \"|\"}],"
+          + " \"structs\": [{\"name\": \"usage\","
+          + "   \"fields\": {\"quantity\": \"quantity\", \"unit_price\": \"unit_price\"}}],"
+          + " \"key\": [\"order_id\"]}";
 
   @TempDir Path dir;
 
@@ -71,8 +72,14 @@ class RowParquetSinkTest {
     long line = 1;
     for (String l : lines) {
       List<String> cells = Arrays.asList(l.split(",", -1));
-      validator.validate("/in/day=2024-03-01/a.csv", ++line, cells, columns,
-          List.of("2024-03-01"), cells.size(), new RecordValidator.Receiver() {
+      validator.validate(
+          "/in/day=2024-03-01/a.csv",
+          ++line,
+          cells,
+          columns,
+          List.of("2024-03-01"),
+          cells.size(),
+          new RecordValidator.Receiver() {
             @Override
             public void clean(Row row) {
               rows.add(row);
@@ -89,21 +96,23 @@ class RowParquetSinkTest {
 
   @Test
   void theTypedWriterWritesWhatTheAvroWriterWrote() throws Exception {
-    DatasetDefinition def = DatasetDefinition.load(
-        new ByteArrayInputStream(ORDERS.getBytes(StandardCharsets.UTF_8)));
-    List<Row> rows = rows(def,
-        "o1,2024-03-01T10:00:00.123456Z,2024-03-02,2.50,12345678901234.5678,3,1.5,9000000000,true,"
-            + "new|gift",
-        "o2,1969-12-31T23:59:59.5Z,,,,,,,,",
-        "o3,2024-03-01 12:00:00,2024-03-03,-4.00,0.0001,-1,-0.0,0,false,solo");
+    DatasetDefinition def =
+        DatasetDefinition.load(new ByteArrayInputStream(ORDERS.getBytes(StandardCharsets.UTF_8)));
+    List<Row> rows =
+        rows(
+            def,
+            "o1,2024-03-01T10:00:00.123456Z,2024-03-02,2.50,12345678901234.5678,3,1.5,9000000000,true,"
+                + "new|gift",
+            "o2,1969-12-31T23:59:59.5Z,,,,,,,,",
+            "o3,2024-03-01 12:00:00,2024-03-03,-4.00,0.0001,-1,-0.0,0,false,solo");
     assertThat(rows, hasSize(3));
     Schema avro = ParquetRows.avroSchema(def);
 
     Path viaAvro = dir.resolve("avro.parquet");
     ParquetIO.Sink avroSink = ParquetRows.sink(avro, 1 << 20);
     ParquetRows.Converter converter = new ParquetRows.Converter(def, avro);
-    try (FileChannel ch = FileChannel.open(viaAvro, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(viaAvro, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       avroSink.open(ch);
       for (Row r : rows) {
         avroSink.write(converter.apply(r));
@@ -112,8 +121,8 @@ class RowParquetSinkTest {
     }
     Path typed = dir.resolve("typed.parquet");
     RowParquetSink sink = new RowParquetSink(def, 1 << 20);
-    try (FileChannel ch = FileChannel.open(typed, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(typed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       sink.open(ch);
       for (Row r : rows) {
         sink.write(r);
@@ -124,7 +133,8 @@ class RowParquetSinkTest {
     FileMetaData a = footer(viaAvro);
     FileMetaData b = footer(typed);
     assertThat(b.getSchema(), equalTo(a.getSchema()));
-    assertThat(b.getKeyValueMetaData().get("parquet.avro.schema"),
+    assertThat(
+        b.getKeyValueMetaData().get("parquet.avro.schema"),
         equalTo(a.getKeyValueMetaData().get("parquet.avro.schema")));
     List<String> expected = read(viaAvro);
     assertThat(expected, hasSize(3));
@@ -133,17 +143,17 @@ class RowParquetSinkTest {
 
   @Test
   void mostlyDistinctColumnsAreWrittenWithoutADictionary() throws Exception {
-    DatasetDefinition def = DatasetDefinition.load(
-        new ByteArrayInputStream(ORDERS.getBytes(StandardCharsets.UTF_8)));
-    assertThat(ParquetRows.plainColumns(def),
-        contains("order_id", "ordered_at", "weight", "source_line"));
+    DatasetDefinition def =
+        DatasetDefinition.load(new ByteArrayInputStream(ORDERS.getBytes(StandardCharsets.UTF_8)));
+    assertThat(
+        ParquetRows.plainColumns(def), contains("order_id", "ordered_at", "weight", "source_line"));
     // The same values over and over: a dictionary would pay for every column.
     String[] lines = new String[500];
     Arrays.fill(lines, "o1,2024-03-01T10:00:00Z,2024-03-02,1.00,1.0000,3,1.5,9,true,x");
     Path typed = dir.resolve("repeated.parquet");
     RowParquetSink sink = new RowParquetSink(def, 1 << 20);
-    try (FileChannel ch = FileChannel.open(typed, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(typed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       sink.open(ch);
       for (Row r : rows(def, lines)) {
         sink.write(r);
@@ -153,14 +163,17 @@ class RowParquetSinkTest {
     Map<String, Boolean> dictionary = new HashMap<>();
     try (ParquetFileReader r = ParquetFileReader.open(input(typed))) {
       for (ColumnChunkMetaData c : r.getFooter().getBlocks().get(0).getColumns()) {
-        dictionary.put(c.getPath().toDotString(), c.getEncodings().contains(Encoding.RLE_DICTIONARY)
-            || c.getEncodings().contains(Encoding.PLAIN_DICTIONARY));
+        dictionary.put(
+            c.getPath().toDotString(),
+            c.getEncodings().contains(Encoding.RLE_DICTIONARY)
+                || c.getEncodings().contains(Encoding.PLAIN_DICTIONARY));
       }
     }
     for (String plain : List.of("order_id", "ordered_at", "weight", "source_line")) {
       assertThat(plain, dictionary.get(plain), is(false));
     }
-    for (String coded : List.of("shipped_on", "items", "views", "source_file", "usage.unit_price")) {
+    for (String coded :
+        List.of("shipped_on", "items", "views", "source_file", "usage.unit_price")) {
       assertThat(coded, dictionary.get(coded), is(true));
     }
   }
@@ -183,7 +196,7 @@ class RowParquetSinkTest {
   }
 
   private static HadoopInputFile input(Path file) throws Exception {
-    return HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.toUri()),
-        new Configuration());
+    return HadoopInputFile.fromPath(
+        new org.apache.hadoop.fs.Path(file.toUri()), new Configuration());
   }
 }

@@ -24,24 +24,26 @@ class StatusWebhookTest {
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     List<String> accepted = Collections.synchronizedList(new ArrayList<>());
     HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    http.createContext("/hook", ex -> {
-      String body;
-      try (InputStream in = ex.getRequestBody()) {
-        body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-      if (calls.incrementAndGet() == 1) {
-        try {
-          release.await(30, TimeUnit.SECONDS); // hold the first attempt until the test says
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        ex.sendResponseHeaders(503, -1); // first attempt: unavailable
-      } else {
-        accepted.add(ex.getRequestHeaders().getFirst("Content-Type") + " " + body);
-        ex.sendResponseHeaders(204, -1);
-      }
-      ex.close();
-    });
+    http.createContext(
+        "/hook",
+        ex -> {
+          String body;
+          try (InputStream in = ex.getRequestBody()) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+          }
+          if (calls.incrementAndGet() == 1) {
+            try {
+              release.await(30, TimeUnit.SECONDS); // hold the first attempt until the test says
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            ex.sendResponseHeaders(503, -1); // first attempt: unavailable
+          } else {
+            accepted.add(ex.getRequestHeaders().getFirst("Content-Type") + " " + body);
+            ex.sendResponseHeaders(204, -1);
+          }
+          ex.close();
+        });
     http.start();
     try {
       String url = "http://127.0.0.1:" + http.getAddress().getPort() + "/hook";

@@ -45,8 +45,8 @@ class WriteToPostgresTest extends PostgresTestBase {
   }
 
   /**
-   * New keys go by plain COPY; a batch meeting stored keys falls back to the staging merge, and
-   * the table ends the same: the old rows kept, the new ones added, each key once.
+   * New keys go by plain COPY; a batch meeting stored keys falls back to the staging merge, and the
+   * table ends the same: the old rows kept, the new ones added, each key once.
    */
   @Test
   void batchesOfNewKeysAreCopiedAndBatchesMeetingStoredKeysAreMerged() throws Exception {
@@ -66,10 +66,13 @@ class WriteToPostgresTest extends PostgresTestBase {
     assertThat(counter(one, "batches-merged-billing_rejects"), equalTo(0L));
     org.apache.beam.sdk.PipelineResult two = write(spec, second);
     assertThat(counter(two, "batches-merged-billing_rejects") >= 1, equalTo(true));
-    try (Connection c = db.connect(); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT count(*), count(DISTINCT line_number),"
-            + " count(*) FILTER (WHERE message LIKE 'first%'),"
-            + " count(*) FILTER (WHERE message LIKE 'second%') FROM sink_paths.billing_rejects")) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT count(*), count(DISTINCT line_number),"
+                    + " count(*) FILTER (WHERE message LIKE 'first%'),"
+                    + " count(*) FILTER (WHERE message LIKE 'second%') FROM sink_paths.billing_rejects")) {
       r.next();
       assertThat(r.getLong(1), equalTo(60L));
       assertThat(r.getLong(2), equalTo(60L));
@@ -89,14 +92,23 @@ class WriteToPostgresTest extends PostgresTestBase {
     TableSpec spec = PostgresTables.rejects(def, "sink_test");
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      rows.add(Rejects.of("/f.csv", i, "type", "cost", "bad \"value\", it's\nmulti-line",
-          i % 2 == 0 ? null : "'); DROP TABLE sink_test.billing; --"));
+      rows.add(
+          Rejects.of(
+              "/f.csv",
+              i,
+              "type",
+              "cost",
+              "bad \"value\", it's\nmulti-line",
+              i % 2 == 0 ? null : "'); DROP TABLE sink_test.billing; --"));
     }
     write(spec, rows);
     write(spec, rows);
-    try (Connection c = db.connect(); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT count(*), count(raw), min(message), max(raw),"
-            + " (SELECT count(*) FROM sink_test.billing) FROM sink_test.billing_rejects")) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT count(*), count(raw), min(message), max(raw),"
+                    + " (SELECT count(*) FROM sink_test.billing) FROM sink_test.billing_rejects")) {
       r.next();
       assertThat(r.getLong(1), equalTo(50L));
       assertThat(r.getLong(2), equalTo(25L));

@@ -1,8 +1,8 @@
 package dev.landfall.pipeline;
 
 import dev.landfall.io.ledger.FileLedger;
-import dev.landfall.io.ledger.RecordFileItems;
 import dev.landfall.io.ledger.FileStatusEvents;
+import dev.landfall.io.ledger.RecordFileItems;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -22,8 +22,8 @@ final class AfterJob {
   private final boolean storedBefore;
 
   /**
-   * @param ledger the run's file ledger, or null without the postgres output (then there is
-   *     nothing to do)
+   * @param ledger the run's file ledger, or null without the postgres output (then there is nothing
+   *     to do)
    * @param runStart when the run began claiming files
    * @param storedBefore true when earlier runs had finished files before this one started
    */
@@ -61,7 +61,8 @@ final class AfterJob {
       } else {
         ledger.refreshAllAggregates();
       }
-      LOG.info("aggregates computed from the stored rows in {} ms",
+      LOG.info(
+          "aggregates computed from the stored rows in {} ms",
           (System.nanoTime() - start) / 1_000_000);
     }
     return finished;

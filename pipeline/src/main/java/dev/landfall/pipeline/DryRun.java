@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * de-duplicated within the files read, and nothing written but a report: {@link QualityFacts}
  * computes what the report needs in the job, into {@code <workDir>/reports/dry-run-<time>.jsonl},
  * and {@link DryRunReport} turns it into {@code dry-run-<time>.html} beside it. No embedded
- * database is started; with {@code --jdbcUrl} the ledger is read (its claims rolled back) to
- * leave out the files already done.
+ * database is started; with {@code --jdbcUrl} the ledger is read (its claims rolled back) to leave
+ * out the files already done.
  */
 final class DryRun {
   private static final Logger LOG = LoggerFactory.getLogger(DryRun.class);
@@ -37,8 +37,9 @@ final class DryRun {
   static RunSummary run(RunPlan plan, LandfallOptions options, long started) throws Exception {
     FileLedger ledger = null;
     if (!options.getJdbcUrl().isEmpty() && plan.postgres()) {
-      FileLedger readOnly = new FileLedger(new Database(options.getJdbcUrl(),
-          options.getDbUser()), plan.tables()).readOnly();
+      FileLedger readOnly =
+          new FileLedger(new Database(options.getJdbcUrl(), options.getDbUser()), plan.tables())
+              .readOnly();
       if (readOnly.exists()) {
         ledger = readOnly.reingestingQuarantined(plan.reingestQuarantined());
       }
@@ -53,15 +54,20 @@ final class DryRun {
         .and(QualityFacts.REJECTS, read.rejects)
         .and(QualityFacts.FILE_ITEMS, read.fileItems)
         .apply("QualityFacts", new QualityFacts(plan.definition()))
-        .apply("WriteQualityFacts", TextIO.write().to(reports.resolve(name).toString())
-            .withSuffix(".jsonl").withoutSharding());
+        .apply(
+            "WriteQualityFacts",
+            TextIO.write()
+                .to(reports.resolve(name).toString())
+                .withSuffix(".jsonl")
+                .withoutSharding());
     PipelineResult result = pipeline.run();
     PipelineResult.State state = LandfallPipeline.waitWithProgress(result);
     double seconds = (System.nanoTime() - started) / 1e9;
     RunSummary summary = RunSummary.from(result, state, plan, options, null, seconds);
     if (state == PipelineResult.State.DONE) {
-      DryRunReport.Outcome outcome = DryRunReport.write(reports.resolve(name + ".jsonl"),
-          plan.definition().name, plan.input(), seconds);
+      DryRunReport.Outcome outcome =
+          DryRunReport.write(
+              reports.resolve(name + ".jsonl"), plan.definition().name, plan.input(), seconds);
       for (DryRunReport.FileFacts f : outcome.quarantined()) {
         LOG.warn("would be quarantined: {}: {}", f.path(), f.quarantined());
       }

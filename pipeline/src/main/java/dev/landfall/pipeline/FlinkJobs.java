@@ -26,14 +26,23 @@ final class FlinkJobs {
    */
   static Map<String, RunHistory.JobEnd> ended(String master)
       throws IOException, InterruptedException {
-    String base = master.startsWith("http://") || master.startsWith("https://") ? master
-        : "http://" + master;
+    String base =
+        master.startsWith("http://") || master.startsWith("https://") ? master : "http://" + master;
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/jobs/overview"))
-        .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/jobs/overview"))
+                .timeout(Duration.ofSeconds(30))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
-      throw new IOException("the Flink cluster at " + master + " answered " + r.statusCode()
-          + " to GET /jobs/overview");
+      throw new IOException(
+          "the Flink cluster at "
+              + master
+              + " answered "
+              + r.statusCode()
+              + " to GET /jobs/overview");
     }
     Map<String, RunHistory.JobEnd> ended = new HashMap<>();
     Map<String, Long> startedAt = new HashMap<>();
@@ -46,8 +55,8 @@ final class FlinkJobs {
       startedAt.put(name, start);
       long end = job.path("end-time").asLong(-1);
       if (end > 0) {
-        ended.put(name, new RunHistory.JobEnd(job.path("state").asText(),
-            Instant.ofEpochMilli(end)));
+        ended.put(
+            name, new RunHistory.JobEnd(job.path("state").asText(), Instant.ofEpochMilli(end)));
       } else {
         ended.remove(name);
       }
@@ -60,8 +69,8 @@ final class FlinkJobs {
     try {
       @SuppressWarnings("unchecked")
       Class<? extends org.apache.beam.sdk.options.PipelineOptions> flink =
-          (Class<? extends org.apache.beam.sdk.options.PipelineOptions>) Class.forName(
-              "org.apache.beam.runners.flink.FlinkPipelineOptions");
+          (Class<? extends org.apache.beam.sdk.options.PipelineOptions>)
+              Class.forName("org.apache.beam.runners.flink.FlinkPipelineOptions");
       Object value = flink.getMethod("getFlinkMaster").invoke(options.as(flink));
       String master = value == null ? "" : value.toString();
       return master.isEmpty() || master.startsWith("[") ? null : master;

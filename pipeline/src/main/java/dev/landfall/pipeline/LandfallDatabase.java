@@ -14,11 +14,12 @@ public final class LandfallDatabase {
 
   /**
    * For the generated billing sample: fills the {@code accounts} lookup with names, teams and cost
-   * centres for most sample accounts (acct-45 to acct-49 are left out, to show how unknown keys
-   * are counted). Existing rows are kept.
+   * centres for most sample accounts (acct-45 to acct-49 are left out, to show how unknown keys are
+   * counted). Existing rows are kept.
    */
-  static void fillSampleLookups(dev.landfall.io.postgres.Database db,
-      dev.landfall.io.postgres.DatasetTables tables) throws java.sql.SQLException {
+  static void fillSampleLookups(
+      dev.landfall.io.postgres.Database db, dev.landfall.io.postgres.DatasetTables tables)
+      throws java.sql.SQLException {
     dev.landfall.transforms.definition.DatasetDefinition def = tables.definition();
     String schema = tables.schema();
     for (dev.landfall.transforms.definition.DatasetDefinition.Lookup l : def.lookups) {
@@ -27,9 +28,12 @@ public final class LandfallDatabase {
       }
       String[] teams = {"platform", "data", "web", "mobile", "research"};
       try (java.sql.Connection c = db.connect();
-          java.sql.PreparedStatement s = c.prepareStatement("INSERT INTO "
-              + dev.landfall.transforms.definition.Identifiers.quote(schema) + ".accounts"
-              + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+          java.sql.PreparedStatement s =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + dev.landfall.transforms.definition.Identifiers.quote(schema)
+                      + ".accounts"
+                      + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
         for (int i = 0; i < 45; i++) {
           s.setString(1, "acct-" + i);
           s.setString(2, "Account " + i);
@@ -52,14 +56,17 @@ public final class LandfallDatabase {
     }
     EmbeddedPostgresServer server = EmbeddedPostgresServer.start(data, port);
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        server.close();
-      } catch (Exception e) {
-        System.err.println("stopping PostgreSQL: " + e.getMessage());
-      }
-      stop.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    server.close();
+                  } catch (Exception e) {
+                    System.err.println("stopping PostgreSQL: " + e.getMessage());
+                  }
+                  stop.countDown();
+                }));
     System.out.println("PostgreSQL is running (Ctrl-C stops it): " + server.psqlCommand());
     System.out.println("JDBC: " + server.jdbcUrl() + " (user postgres, no password)");
     stop.await();

@@ -14,11 +14,10 @@ import dev.landfall.io.parquet.MarkPartitionsComplete;
 import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.ReadParquetFiles;
 import dev.landfall.io.parquet.ReconcileCompactedFiles;
-import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.parquet.WriteParquetBySize;
+import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EnrichFromLookups;
-import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.io.postgres.WriteToPostgres;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
@@ -44,8 +43,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The landfall graph, built from a checked {@link RunPlan} in five stages, each a method of its
- * own and each made of named composites (the names show in the Flink UI):
+ * The landfall graph, built from a checked {@link RunPlan} in five stages, each a method of its own
+ * and each made of named composites (the names show in the Flink UI):
  *
  * <ol>
  *   <li>{@link #discover}: the input files, all at once (backfill) or as they land (watch), passed
@@ -62,8 +61,8 @@ import org.slf4j.LoggerFactory;
  *       FinishFiles}).
  * </ol>
  *
- * <p>In watch mode every grouping fires on processing-time panes ({@link #inPanes}), applied
- * where a stage's outputs meet.
+ * <p>In watch mode every grouping fires on processing-time panes ({@link #inPanes}), applied where
+ * a stage's outputs meet.
  */
 public final class LandfallGraph {
   private static final Logger LOG = LoggerFactory.getLogger(LandfallGraph.class);
@@ -71,13 +70,12 @@ public final class LandfallGraph {
   /** The outputs of a backfill's "WriteRows" step: one per sink of clean rows. */
   static final TupleTag<KV<String, Long>> ROWS_STORED = new TupleTag<>("rowsStored") {};
 
-  static final TupleTag<KV<String, String>> PARQUET_WRITTEN =
-      new TupleTag<>("parquetWritten") {};
+  static final TupleTag<KV<String, String>> PARQUET_WRITTEN = new TupleTag<>("parquetWritten") {};
 
   /**
-   * How long a watch-mode pane waits after its first element. Several groupings follow each
-   * other (de-duplication, the closing of files), so this is paid a few times per file: 1 s made
-   * a burst of 400 small files wait about 3 s in panes alone.
+   * How long a watch-mode pane waits after its first element. Several groupings follow each other
+   * (de-duplication, the closing of files), so this is paid a few times per file: 1 s made a burst
+   * of 400 small files wait about 3 s in panes alone.
    */
   static final long PANE_DELAY_MILLIS = 250;
 
@@ -93,10 +91,12 @@ public final class LandfallGraph {
 
   /** {@link #build(Pipeline, RunPlan, Database)} for run {@code runId} of landfall_runs. */
   public static void build(Pipeline pipeline, RunPlan plan, Database db, long runId) {
-    FileLedger ledger = plan.postgres()
-        ? new FileLedger(db, plan.tables()).reingestingQuarantined(plan.reingestQuarantined())
-            .forRun(runId)
-        : null;
+    FileLedger ledger =
+        plan.postgres()
+            ? new FileLedger(db, plan.tables())
+                .reingestingQuarantined(plan.reingestQuarantined())
+                .forRun(runId)
+            : null;
     PCollection<FileIO.ReadableFile> files = discover(pipeline, plan, ledger);
     CleanRows read = read(files, plan);
     PCollection<Row> unique = complete(read.unique, plan, db, ledger);
@@ -110,18 +110,26 @@ public final class LandfallGraph {
   static PCollection<FileIO.ReadableFile> discover(
       Pipeline pipeline, RunPlan plan, FileLedger ledger) {
     DatasetDefinition def = plan.definition();
-    MatchInputFiles discover = new MatchInputFiles(plan.input(), plan.inputGlob())
-        .withSuffixes(plan.inputSuffixes())
-        .inRange(def.partitions.isEmpty() ? null : def.partitions.get(0).name,
-            plan.since(), plan.until());
+    MatchInputFiles discover =
+        new MatchInputFiles(plan.input(), plan.inputGlob())
+            .withSuffixes(plan.inputSuffixes())
+            .inRange(
+                def.partitions.isEmpty() ? null : def.partitions.get(0).name,
+                plan.since(),
+                plan.until());
     if (plan.watch()) {
-      discover = discover.continuously(plan.pollInterval(), plan.stopAfterIdle(),
-          ledger == null ? null : ledger::quietFor,
-          ledger == null ? null : ledger::finishedSince);
+      discover =
+          discover.continuously(
+              plan.pollInterval(),
+              plan.stopAfterIdle(),
+              ledger == null ? null : ledger::quietFor,
+              ledger == null ? null : ledger::finishedSince);
     }
     if (ledger != null) {
-      discover = discover.claimingWith(new ClaimFiles(ledger, plan.reingestChanged())
-          .reingestingOlderDefinitions(plan.reingestOlderDefinitions()));
+      discover =
+          discover.claimingWith(
+              new ClaimFiles(ledger, plan.reingestChanged())
+                  .reingestingOlderDefinitions(plan.reingestOlderDefinitions()));
     }
     PCollection<FileIO.ReadableFile> files = pipeline.apply("DiscoverFiles", discover);
     // Unbounded input: every grouping below fires on processing-time panes, so each new file
@@ -133,15 +141,21 @@ public final class LandfallGraph {
   static final class CleanRows {
     /** The clean rows, one per key. */
     final PCollection<Row> unique;
+
     /** Dead letters (file and row level). */
     final PCollection<Row> rejects;
+
     /** Per file, how many items (rows and file rejects) it holds. */
     final PCollection<KV<String, Long>> fileItems;
+
     /** Per file, rows that lost their key (null when no step after the job needs them). */
     final PCollection<KV<String, Long>> duplicates;
 
-    CleanRows(PCollection<Row> unique, PCollection<Row> rejects,
-        PCollection<KV<String, Long>> fileItems, PCollection<KV<String, Long>> duplicates) {
+    CleanRows(
+        PCollection<Row> unique,
+        PCollection<Row> rejects,
+        PCollection<KV<String, Long>> fileItems,
+        PCollection<KV<String, Long>> duplicates) {
       this.unique = unique;
       this.rejects = rejects;
       this.fileItems = fileItems;
@@ -150,24 +164,30 @@ public final class LandfallGraph {
   }
 
   /**
-   * Stage 2: records read, typed and validated, then one row per key (and, for the file ledger,
-   * per file the rows that lost). CSV files are validated as they are read, in one step: handing
-   * raw records to a step of their own would serialize each of them once per output on Flink.
-   * A backfill of CSV files reads them twice instead: keys first, then each file's winning rows,
-   * so that no whole row is shuffled ({@link ReadDeduplicatedCsv}). A watch of CSV files packs
-   * each file's rows per hash bucket as it reads them, so that de-duplication groups chunks.
+   * Stage 2: records read, typed and validated, then one row per key (and, for the file ledger, per
+   * file the rows that lost). CSV files are validated as they are read, in one step: handing raw
+   * records to a step of their own would serialize each of them once per output on Flink. A
+   * backfill of CSV files reads them twice instead: keys first, then each file's winning rows, so
+   * that no whole row is shuffled ({@link ReadDeduplicatedCsv}). A watch of CSV files packs each
+   * file's rows per hash bucket as it reads them, so that de-duplication groups chunks.
    */
   static CleanRows read(PCollection<FileIO.ReadableFile> files, RunPlan plan) {
     DatasetDefinition def = plan.definition();
     boolean watch = plan.watch();
     boolean countDuplicates = plan.postgres() && !plan.finishesFilesAfterJob();
     if (plan.readsTwice()) {
-      ReadDeduplicatedCsv readTwice = new ReadDeduplicatedCsv(def).inBuckets(plan.keyBuckets())
-          .balancedOver(plan.secondPassWorkers());
-      PCollectionTuple read = files.apply("ReadAndDeduplicateCsv",
-          countDuplicates ? readTwice.withDuplicateCounts() : readTwice);
-      return new CleanRows(read.get(ReadDeduplicatedCsv.CLEAN),
-          read.get(ReadCsvFiles.REJECTS), read.get(InputFiles.FILE_ITEMS),
+      ReadDeduplicatedCsv readTwice =
+          new ReadDeduplicatedCsv(def)
+              .inBuckets(plan.keyBuckets())
+              .balancedOver(plan.secondPassWorkers());
+      PCollectionTuple read =
+          files.apply(
+              "ReadAndDeduplicateCsv",
+              countDuplicates ? readTwice.withDuplicateCounts() : readTwice);
+      return new CleanRows(
+          read.get(ReadDeduplicatedCsv.CLEAN),
+          read.get(ReadCsvFiles.REJECTS),
+          read.get(InputFiles.FILE_ITEMS),
           countDuplicates ? read.get(DeduplicateByKey.DUPLICATES) : null);
     }
     if (plan.parquetInput()) {
@@ -179,8 +199,8 @@ public final class LandfallGraph {
               .and(panes(watch, "RowRejectPanes", checked.get(ParseAndValidate.REJECTED)))
               .apply("CollectRejects", Flatten.pCollections())
               .setRowSchema(DatasetSchemas.REJECT);
-      return deduplicated(checked.get(ParseAndValidate.CLEAN), rejects,
-          read.get(InputFiles.FILE_ITEMS), plan);
+      return deduplicated(
+          checked.get(ParseAndValidate.CLEAN), rejects, read.get(InputFiles.FILE_ITEMS), plan);
     }
     int packBuckets = watch ? plan.watchBuckets() : 0;
     if (packBuckets > 0) {
@@ -188,54 +208,65 @@ public final class LandfallGraph {
           files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).packedInBuckets(packBuckets));
       PCollectionTuple deduplicated =
           read.get(ReadCsvFiles.PACKED).apply("Deduplicate", DeduplicateByKey.packed(def));
-      return new CleanRows(deduplicated.get(DeduplicateByKey.UNIQUE),
-          read.get(ReadCsvFiles.REJECTS), read.get(InputFiles.FILE_ITEMS),
+      return new CleanRows(
+          deduplicated.get(DeduplicateByKey.UNIQUE),
+          read.get(ReadCsvFiles.REJECTS),
+          read.get(InputFiles.FILE_ITEMS),
           deduplicated.get(DeduplicateByKey.DUPLICATES));
     }
     PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
-    return deduplicated(read.get(ReadCsvFiles.CLEAN), read.get(ReadCsvFiles.REJECTS),
-        read.get(InputFiles.FILE_ITEMS), plan);
+    return deduplicated(
+        read.get(ReadCsvFiles.CLEAN),
+        read.get(ReadCsvFiles.REJECTS),
+        read.get(InputFiles.FILE_ITEMS),
+        plan);
   }
 
   /** One row per key of validated rows (Parquet input, or a CSV watch with --dedupeBuckets=0). */
-  private static CleanRows deduplicated(PCollection<Row> clean, PCollection<Row> rejects,
-      PCollection<KV<String, Long>> fileItems, RunPlan plan) {
+  private static CleanRows deduplicated(
+      PCollection<Row> clean,
+      PCollection<Row> rejects,
+      PCollection<KV<String, Long>> fileItems,
+      RunPlan plan) {
     DeduplicateByKey dedupe =
         new DeduplicateByKey(plan.definition()).inBuckets(plan.dedupeBuckets());
     if (plan.postgres() && !plan.finishesFilesAfterJob()) {
       PCollectionTuple deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
-      return new CleanRows(deduplicated.get(DeduplicateByKey.UNIQUE), rejects, fileItems,
+      return new CleanRows(
+          deduplicated.get(DeduplicateByKey.UNIQUE),
+          rejects,
+          fileItems,
           deduplicated.get(DeduplicateByKey.DUPLICATES));
     }
     return new CleanRows(clean.apply("Deduplicate", dedupe), rejects, fileItems, null);
   }
 
   /**
-   * Stage 3: dimension attributes from the definition's lookup tables (they live in PostgreSQL);
-   * in a backfill after earlier runs, the keys the rows table holds from an earlier run are left
-   * out, so that the Parquet files do not get a second row for them.
+   * Stage 3: dimension attributes from the definition's lookup tables (they live in PostgreSQL); in
+   * a backfill after earlier runs, the keys the rows table holds from an earlier run are left out,
+   * so that the Parquet files do not get a second row for them.
    */
   static PCollection<Row> complete(
       PCollection<Row> unique, RunPlan plan, Database db, FileLedger ledger) {
     DatasetDefinition def = plan.definition();
     if (!def.lookups.isEmpty()) {
       if (db != null) {
-        unique = unique.apply("Enrich", new EnrichFromLookups(db, plan.tables(),
-            plan.lookupRefresh().getMillis()));
+        unique =
+            unique.apply(
+                "Enrich",
+                new EnrichFromLookups(db, plan.tables(), plan.lookupRefresh().getMillis()));
       } else {
         LOG.warn("no database: the lookup columns of {} stay empty", def.name);
       }
     }
     if (!plan.watch() && ledger != null && plan.parquet() && storedBefore(ledger)) {
-      unique = unique.apply("DropKeysStoredBefore",
-          new DropKeysStoredBefore(db, plan.tables()));
+      unique = unique.apply("DropKeysStoredBefore", new DropKeysStoredBefore(db, plan.tables()));
     }
     return unique;
   }
 
   /**
-   * True when earlier runs may have left rows in the rows table ({@link
-   * FileLedger#storedBefore}).
+   * True when earlier runs may have left rows in the rows table ({@link FileLedger#storedBefore}).
    */
   static boolean storedBefore(FileLedger ledger) {
     try {
@@ -249,11 +280,12 @@ public final class LandfallGraph {
   static final class Written {
     /** Per file, rows stored in PostgreSQL (null without the postgres output). */
     final PCollection<KV<String, Long>> rowsStored;
+
     /** The final Parquet files of a backfill (null in watch mode or without Parquet). */
     final PCollection<KV<String, String>> parquetFiles;
 
-    Written(PCollection<KV<String, Long>> rowsStored,
-        PCollection<KV<String, String>> parquetFiles) {
+    Written(
+        PCollection<KV<String, Long>> rowsStored, PCollection<KV<String, String>> parquetFiles) {
       this.rowsStored = rowsStored;
       this.parquetFiles = parquetFiles;
     }
@@ -261,12 +293,12 @@ public final class LandfallGraph {
 
   /**
    * Stage 4: Parquet for data scientists; PostgreSQL rows for analysts. In a backfill the steps
-   * that take every clean row run as one step ("WriteRows", see {@link RunRowTasks}), so that
-   * each row is handed over once and not once per sink. A watch writes its Parquet files per
-   * finished file, in stage 5. The aggregates are not computed here: PostgreSQL computes them
-   * from the stored rows, the same way on every path (when a watched file is closed, or after a
-   * backfill in {@link AfterJob}), so that percentiles are exact and a group's row depends only on
-   * the rows stored, not on the order in which files came.
+   * that take every clean row run as one step ("WriteRows", see {@link RunRowTasks}), so that each
+   * row is handed over once and not once per sink. A watch writes its Parquet files per finished
+   * file, in stage 5. The aggregates are not computed here: PostgreSQL computes them from the
+   * stored rows, the same way on every path (when a watched file is closed, or after a backfill in
+   * {@link AfterJob}), so that percentiles are exact and a group's row depends only on the rows
+   * stored, not on the order in which files came.
    */
   static Written write(PCollection<Row> unique, RunPlan plan, Database db) {
     DatasetDefinition def = plan.definition();
@@ -275,18 +307,19 @@ public final class LandfallGraph {
     // files sized by data.
     WriteParquetBySize parquetBySize =
         plan.parquet() && plan.readsTwice() && plan.parquetShardsPerPartition() == 1
-            ? new WriteParquetBySize(def, plan.output(), plan.rowGroupBytes(),
-                plan.parquetTargetFileBytes()) : null;
-    WriteToPostgres rowsSink = plan.postgres() ? new WriteToPostgres(db,
-        plan.tables().rows(), plan.dbBatchSize()) : null;
+            ? new WriteParquetBySize(
+                def, plan.output(), plan.rowGroupBytes(), plan.parquetTargetFileBytes())
+            : null;
+    WriteToPostgres rowsSink =
+        plan.postgres() ? new WriteToPostgres(db, plan.tables().rows(), plan.dbBatchSize()) : null;
     PCollection<KV<String, String>> parquetWritten = null;
     PCollection<KV<String, Long>> rowsStored = null;
     if (rowsSink != null && !watch) {
       RunRowTasks tasks =
           RunRowTasks.of(ROWS_STORED, WriteToPostgres.storedCoder(), rowsSink.asTask());
       if (parquetBySize != null) {
-        tasks = tasks.and(PARQUET_WRITTEN, WriteParquetBySize.writtenCoder(),
-            parquetBySize.asTask());
+        tasks =
+            tasks.and(PARQUET_WRITTEN, WriteParquetBySize.writtenCoder(), parquetBySize.asTask());
       }
       PCollectionTuple written = unique.apply("WriteRows", tasks);
       rowsStored = written.get(ROWS_STORED);
@@ -302,15 +335,25 @@ public final class LandfallGraph {
     if (!plan.parquet() || watch) {
       return new Written(rowsStored, null);
     }
-    PCollection<KV<String, String>> parquetFiles = (parquetWritten != null ? parquetWritten
-        : unique
-            .apply("WriteParquet", new WriteParquetPartitions(def, plan.output(),
-                plan.parquetShardsPerPartition(), plan.rowGroupBytes()))
-            .getPerDestinationOutputFilenames())
-        .apply("ReconcileCompactedFiles", new ReconcileCompactedFiles(
-            db == null ? compaction(plan) : compaction(plan).withFolderLocks(db)));
-    parquetFiles.apply("MarkPartitionsComplete", new MarkPartitionsComplete(
-        WriteParquetPartitions.datasetFolder(plan.output(), def)));
+    PCollection<KV<String, String>> parquetFiles =
+        (parquetWritten != null
+                ? parquetWritten
+                : unique
+                    .apply(
+                        "WriteParquet",
+                        new WriteParquetPartitions(
+                            def,
+                            plan.output(),
+                            plan.parquetShardsPerPartition(),
+                            plan.rowGroupBytes()))
+                    .getPerDestinationOutputFilenames())
+            .apply(
+                "ReconcileCompactedFiles",
+                new ReconcileCompactedFiles(
+                    db == null ? compaction(plan) : compaction(plan).withFolderLocks(db)));
+    parquetFiles.apply(
+        "MarkPartitionsComplete",
+        new MarkPartitionsComplete(WriteParquetPartitions.datasetFolder(plan.output(), def)));
     return new Written(rowsStored, parquetFiles);
   }
 
@@ -320,20 +363,21 @@ public final class LandfallGraph {
   }
 
   /**
-   * Stage 5 (with the postgres output): rejects stored; a backfill records each file's item
-   * count and {@link AfterJob} closes the files when the job is done. Otherwise each file is
-   * closed in the ledger once every one of its records is stored or counted as a duplicate (and,
-   * in a backfill, once the Parquet files are final); a watch also exports the file's rows to
-   * Parquet then.
+   * Stage 5 (with the postgres output): rejects stored; a backfill records each file's item count
+   * and {@link AfterJob} closes the files when the job is done. Otherwise each file is closed in
+   * the ledger once every one of its records is stored or counted as a duplicate (and, in a
+   * backfill, once the Parquet files are final); a watch also exports the file's rows to Parquet
+   * then.
    */
   static void closeFiles(
       CleanRows read, Written written, RunPlan plan, Database db, FileLedger ledger) {
     DatasetDefinition def = plan.definition();
     boolean watch = plan.watch();
-    PCollection<KV<String, Long>> rejectsStored = panes(watch, "RejectPanes", read.rejects)
-        .apply("WriteRejectsToPostgres",
-        new WriteToPostgres(db, plan.tables().rejects(),
-            plan.dbBatchSize()));
+    PCollection<KV<String, Long>> rejectsStored =
+        panes(watch, "RejectPanes", read.rejects)
+            .apply(
+                "WriteRejectsToPostgres",
+                new WriteToPostgres(db, plan.tables().rejects(), plan.dbBatchSize()));
     if (plan.finishesFilesAfterJob()) {
       // Joining the item counts with counts taken after the sinks, as below, would make Flink's
       // batch execution write every record to disk before validating it.
@@ -348,26 +392,36 @@ public final class LandfallGraph {
             .and(panes(watch, "DuplicatePanes", read.duplicates))
             .apply("CollectAccounted", Flatten.pCollections());
     PCollection<KV<String, Long>> completed =
-        PCollectionTuple.of(TrackFileCompletion.EXPECTED,
-                panes(watch, "FileItemPanes", read.fileItems))
+        PCollectionTuple.of(
+                TrackFileCompletion.EXPECTED, panes(watch, "FileItemPanes", read.fileItems))
             .and(TrackFileCompletion.ACCOUNTED, accounted)
             .apply("TrackFiles", new TrackFileCompletion());
     if (written.parquetFiles != null) {
       completed = completed.apply("AfterParquetIsFinal", Wait.on(written.parquetFiles));
     }
-    completed.apply("FinishFiles", new FinishFiles(ledger,
-        watch && plan.parquet()
-            ? new ExportFileToParquet(db, plan.tables(), plan.output(),
-                compaction(plan).withFolderLocks(db).compactingAfter(plan.compactAfterFiles()),
-                plan.rowGroupBytes()) : null,
-        true, plan.webhookUrl()));
+    completed.apply(
+        "FinishFiles",
+        new FinishFiles(
+            ledger,
+            watch && plan.parquet()
+                ? new ExportFileToParquet(
+                    db,
+                    plan.tables(),
+                    plan.output(),
+                    compaction(plan).withFolderLocks(db).compactingAfter(plan.compactAfterFiles()),
+                    plan.rowGroupBytes())
+                : null,
+            true,
+            plan.webhookUrl()));
   }
 
   /** Processing-time panes for watch mode: fire a quarter of a second after data arrives. */
   static <T> Window<T> inPanes() {
     return Window.<T>configure()
-        .triggering(Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane()
-            .plusDelayOf(Duration.millis(PANE_DELAY_MILLIS))))
+        .triggering(
+            Repeatedly.forever(
+                AfterProcessingTime.pastFirstElementInPane()
+                    .plusDelayOf(Duration.millis(PANE_DELAY_MILLIS))))
         .discardingFiredPanes()
         .withAllowedLateness(Duration.ZERO)
         .withOnTimeBehavior(Window.OnTimeBehavior.FIRE_IF_NON_EMPTY);

@@ -7,8 +7,9 @@ import dev.landfall.io.parquet.ParquetCompaction;
 import dev.landfall.io.parquet.WriteParquetPartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.DatasetTables;
-import dev.landfall.io.report.QualityReport;
 import dev.landfall.io.postgres.EmbeddedPostgresServer;
+import dev.landfall.io.report.QualityReport;
+import dev.landfall.pipeline.logging.LogFile;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.options.OptionsHelp;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.joda.time.Duration;
-import dev.landfall.pipeline.logging.LogFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +46,8 @@ public final class LandfallPipeline {
       options = options(args);
       summary = run(options);
     } catch (Throwable e) {
-      System.exit(UserErrors.report(e, args, options == null ? null : options.getWorkDir(),
-          System.err));
+      System.exit(
+          UserErrors.report(e, args, options == null ? null : options.getWorkDir(), System.err));
       return;
     }
     System.out.println(summary.render());
@@ -122,15 +122,29 @@ public final class LandfallPipeline {
       long runId = -1;
       if (db != null) {
         runs = new RunHistory(db, options.getDbSchema());
-        runId = runs.start(plan.definition().name, plan.watch() ? "watch" : "backfill",
-            options.getRunner().getSimpleName(),
-            dev.landfall.io.postgres.SchemaEvolution.hash(plan.definition()));
+        runId =
+            runs.start(
+                plan.definition().name,
+                plan.watch() ? "watch" : "backfill",
+                options.getRunner().getSimpleName(),
+                dev.landfall.io.postgres.SchemaEvolution.hash(plan.definition()));
       }
       try {
         RunSummary summary;
         try {
-          summary = runJob(plan, options, embedded, db, ledger, runId, runStart, storedBefore,
-              finishedBefore, started).withRunId(runId);
+          summary =
+              runJob(
+                      plan,
+                      options,
+                      embedded,
+                      db,
+                      ledger,
+                      runId,
+                      runStart,
+                      storedBefore,
+                      finishedBefore,
+                      started)
+                  .withRunId(runId);
         } catch (Exception e) {
           if (runs != null) {
             try {
@@ -150,13 +164,19 @@ public final class LandfallPipeline {
               // The name the cluster knows the job by: bin/landfall status --flinkMaster asks it.
               runs.recordFlinkJob(options.getJobName());
             }
-            runs.end(summary.submitted ? "submitted"
-                : summary.succeeded() ? "succeeded" : "failed",
-                new RunHistory.Counts(summary.filesRead, summary.filesRejected, summary.rowsRead,
-                    summary.rowsValid, summary.rowsDuplicate, summary.rowsRejected), null);
+            runs.end(
+                summary.submitted ? "submitted" : summary.succeeded() ? "succeeded" : "failed",
+                new RunHistory.Counts(
+                    summary.filesRead,
+                    summary.filesRejected,
+                    summary.rowsRead,
+                    summary.rowsValid,
+                    summary.rowsDuplicate,
+                    summary.rowsRejected),
+                null);
           } catch (java.sql.SQLException e) {
-            LOG.warn("could not record the end of run #{} in landfall_runs: {}", runId,
-                e.getMessage());
+            LOG.warn(
+                "could not record the end of run #{} in landfall_runs: {}", runId, e.getMessage());
           }
         }
         return summary;
@@ -169,49 +189,72 @@ public final class LandfallPipeline {
   }
 
   /**
-   * Writes the run's data-quality report ({@link QualityReport}) under {@code
-   * <workDir>/reports/} and names it in the summary; a report that cannot be written costs a
-   * warning, not the run.
+   * Writes the run's data-quality report ({@link QualityReport}) under {@code <workDir>/reports/}
+   * and names it in the summary; a report that cannot be written costs a warning, not the run.
    */
-  private static void writeReport(RunPlan plan, LandfallOptions options, Database db,
-      RunSummary summary, Instant runStart) {
+  private static void writeReport(
+      RunPlan plan, LandfallOptions options, Database db, RunSummary summary, Instant runStart) {
     long start = System.nanoTime();
     try {
-      Path report = QualityReport.write(db,
-          DatasetTables.of(plan.definition(), options.getDbSchema()),
-          new QualityReport.Run(summary.runId(), plan.watch() ? "watch" : "backfill",
-              options.getRunner().getSimpleName(), summary.succeeded() ? "succeeded"
-                  : "ended " + summary.state, runStart, summary.seconds, summary.rowsRead,
-              summary.rowsValid, summary.rowsDuplicate, summary.rowsRejected),
-          plan.workDir().resolve("reports"));
+      Path report =
+          QualityReport.write(
+              db,
+              DatasetTables.of(plan.definition(), options.getDbSchema()),
+              new QualityReport.Run(
+                  summary.runId(),
+                  plan.watch() ? "watch" : "backfill",
+                  options.getRunner().getSimpleName(),
+                  summary.succeeded() ? "succeeded" : "ended " + summary.state,
+                  runStart,
+                  summary.seconds,
+                  summary.rowsRead,
+                  summary.rowsValid,
+                  summary.rowsDuplicate,
+                  summary.rowsRejected),
+              plan.workDir().resolve("reports"));
       summary.withReport(report);
-      LOG.info("quality report written in {} ms: {}", (System.nanoTime() - start) / 1_000_000,
-          report);
+      LOG.info(
+          "quality report written in {} ms: {}", (System.nanoTime() - start) / 1_000_000, report);
     } catch (java.sql.SQLException | java.io.IOException | RuntimeException e) {
       LOG.warn("could not write the run's quality report: {}", rootCause(e));
     }
   }
 
   /** Builds and runs the job, and the ledger's work after it; returns the run's summary. */
-  private static RunSummary runJob(RunPlan plan, LandfallOptions options,
-      EmbeddedPostgresServer embedded, Database db, FileLedger ledger, long runId,
+  private static RunSummary runJob(
+      RunPlan plan,
+      LandfallOptions options,
+      EmbeddedPostgresServer embedded,
+      Database db,
+      FileLedger ledger,
+      long runId,
       Instant runStart,
-      boolean storedBefore, long finishedBefore, long started) throws Exception {
+      boolean storedBefore,
+      long finishedBefore,
+      long started)
+      throws Exception {
     AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
     Pipeline pipeline = Pipeline.create(options);
-    LandfallGraph.build(pipeline, plan, db == null ? null
-        : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())),
+    LandfallGraph.build(
+        pipeline,
+        plan,
+        db == null
+            ? null
+            : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())),
         runId);
     PipelineResult result;
     PipelineResult.State state;
-    try (ProgressReporter progress = ProgressReporter.start(ledger, runStart,
-        java.time.Duration.ofMillis(plan.progressEvery().getMillis()), plan.watch())) {
+    try (ProgressReporter progress =
+        ProgressReporter.start(
+            ledger,
+            runStart,
+            java.time.Duration.ofMillis(plan.progressEvery().getMillis()),
+            plan.watch())) {
       result = pipeline.run();
       if (plan.detached()) {
         // The job runs on the cluster; the ledger and the Flink UI follow it from here.
         LOG.info("submitted to the Flink cluster (detached): {}", result);
-        return RunSummary.submitted(plan, options,
-            (System.nanoTime() - started) / 1e9);
+        return RunSummary.submitted(plan, options, (System.nanoTime() - started) / 1e9);
       }
       state = waitWithProgress(result);
     } catch (RuntimeException e) {
@@ -219,8 +262,15 @@ public final class LandfallPipeline {
       throw e;
     }
     long finishedAfterJob = afterJob.ended(state);
-    return RunSummary.from(result, state, plan, options, embedded,
-        (System.nanoTime() - started) / 1e9, finishedAfterJob, finishedBefore);
+    return RunSummary.from(
+        result,
+        state,
+        plan,
+        options,
+        embedded,
+        (System.nanoTime() - started) / 1e9,
+        finishedAfterJob,
+        finishedBefore);
   }
 
   /**
@@ -232,15 +282,17 @@ public final class LandfallPipeline {
     ParquetCompaction compaction = LandfallGraph.compaction(plan);
     if (!options.getJdbcUrl().isEmpty()) {
       // A watch job writing into the same folders takes the same locks.
-      compaction = compaction.withFolderLocks(new Database(options.getJdbcUrl(), options.getDbUser()));
+      compaction =
+          compaction.withFolderLocks(new Database(options.getJdbcUrl(), options.getDbUser()));
     }
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply("CompactParquet", new CompactParquetPartitions(
-        WriteParquetPartitions.datasetFolder(plan.output(), plan.definition()), compaction));
+    pipeline.apply(
+        "CompactParquet",
+        new CompactParquetPartitions(
+            WriteParquetPartitions.datasetFolder(plan.output(), plan.definition()), compaction));
     PipelineResult result = pipeline.run();
     PipelineResult.State state = waitWithProgress(result);
-    return RunSummary.from(result, state, plan, options, null,
-        (System.nanoTime() - started) / 1e9);
+    return RunSummary.from(result, state, plan, options, null, (System.nanoTime() - started) / 1e9);
   }
 
   /** The innermost cause of a failure, as "Type: message". */
@@ -261,12 +313,14 @@ public final class LandfallPipeline {
       }
       try {
         RunSummary.Progress p = RunSummary.progress(result);
-        LOG.info("progress: {} files, {} rows read, {} rejected so far", p.files, p.rowsRead,
+        LOG.info(
+            "progress: {} files, {} rows read, {} rejected so far",
+            p.files,
+            p.rowsRead,
             p.rowsRejected);
       } catch (UnsupportedOperationException | IllegalStateException e) {
         LOG.info("still running");
       }
     }
   }
-
 }

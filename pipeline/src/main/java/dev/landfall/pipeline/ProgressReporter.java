@@ -9,12 +9,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One progress line every {@code --progressEvery} while a job runs, read from the file ledger:
- * files read of files claimed, records read, megabytes read of megabytes to read, the rate over
- * the last interval and the time left at that rate. The job's own metrics are no use here: on
- * both runners {@code pipeline.run()} returns when the job has ended. A backfill's file counts as
- * read once the reader has recorded its records in the ledger; when all are read the line says
- * so until the job ends (the sinks, then the ledger and the aggregates). A watch prints a line
- * only when something moved.
+ * files read of files claimed, records read, megabytes read of megabytes to read, the rate over the
+ * last interval and the time left at that rate. The job's own metrics are no use here: on both
+ * runners {@code pipeline.run()} returns when the job has ended. A backfill's file counts as read
+ * once the reader has recorded its records in the ledger; when all are read the line says so until
+ * the job ends (the sinks, then the ledger and the aggregates). A watch prints a line only when
+ * something moved.
  */
 final class ProgressReporter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LandfallPipeline.class);
@@ -72,20 +72,33 @@ final class ProgressReporter implements AutoCloseable {
    * The progress line for {@code now}, with rates over the {@code seconds} since {@code before}
    * (null: the first line, rates since the start are not known).
    */
-  static String line(FileLedger.Progress before, FileLedger.Progress now, double seconds,
-      boolean watch) {
+  static String line(
+      FileLedger.Progress before, FileLedger.Progress now, double seconds, boolean watch) {
     StringBuilder sb = new StringBuilder("progress: ");
-    double rows = before == null || seconds <= 0 ? -1 : (now.records() - before.records()) / seconds;
+    double rows =
+        before == null || seconds <= 0 ? -1 : (now.records() - before.records()) / seconds;
     if (watch) {
-      sb.append(String.format(Locale.ROOT, "%,d files done of %,d claimed, %,d rows",
-          now.filesDone(), now.files(), now.records()));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%,d files done of %,d claimed, %,d rows",
+              now.filesDone(),
+              now.files(),
+              now.records()));
       if (rows >= 0) {
         sb.append(String.format(Locale.ROOT, ", %,.0f rows/s", rows));
       }
       return sb.toString();
     }
-    sb.append(String.format(Locale.ROOT, "%,d of %,d files read, %,d rows, %s of %s",
-        now.filesRead(), now.files(), now.records(), mb(now.bytesRead()), mb(now.bytes())));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%,d of %,d files read, %,d rows, %s of %s",
+            now.filesRead(),
+            now.files(),
+            now.records(),
+            mb(now.bytesRead()),
+            mb(now.bytes())));
     if (now.bytes() > 0) {
       sb.append(String.format(Locale.ROOT, " (%d%%)", now.bytesRead() * 100 / now.bytes()));
     }

@@ -1,6 +1,5 @@
 package dev.landfall.pipeline;
 
-
 import dev.landfall.io.files.MatchInputFiles;
 import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.pipeline.options.FlinkRunnerSettings;
@@ -24,8 +23,8 @@ import org.joda.time.Duration;
 /**
  * What one landfall command will do, read once from its options and checked as a whole before
  * anything starts: no server, table, folder or job exists yet when a bad flag is reported here.
- * Later steps ({@link LandfallPipeline#run}, the graph, the work after the job) read their
- * settings from this value rather than parsing option strings again.
+ * Later steps ({@link LandfallPipeline#run}, the graph, the work after the job) read their settings
+ * from this value rather than parsing option strings again.
  *
  * <p>Built by {@link #from}; immutable. The dataset definition is loaded here (from {@code
  * --datasetFile} or the built-in {@code --dataset}), so a definition error is a plan error too.
@@ -95,28 +94,35 @@ public final class RunPlan {
     this.output = o.getOutput().isEmpty() ? workDir.resolve("parquet").toString() : o.getOutput();
     this.since = o.getSince();
     this.until = o.getUntil();
-    this.inputGlob = format == InputFormat.PARQUET && o.getInputGlob().equals("**/*.csv*")
-        ? "**/*.parquet" : o.getInputGlob();
+    this.inputGlob =
+        format == InputFormat.PARQUET && o.getInputGlob().equals("**/*.csv*")
+            ? "**/*.parquet"
+            : o.getInputGlob();
     this.pollInterval = WatchOptions.parseDuration("--pollInterval", o.getPollInterval());
     this.dbMaxOutage = WatchOptions.parseDuration("--dbMaxOutage", o.getDbMaxOutage());
-    this.progressEvery = o.getProgressEvery().trim().equals("0") ? Duration.ZERO
-        : WatchOptions.parseDuration("--progressEvery", o.getProgressEvery());
-    this.stopAfterIdle = o.getStopAfterIdle().isEmpty() ? null
-        : WatchOptions.parseDuration("--stopAfterIdle", o.getStopAfterIdle());
+    this.progressEvery =
+        o.getProgressEvery().trim().equals("0")
+            ? Duration.ZERO
+            : WatchOptions.parseDuration("--progressEvery", o.getProgressEvery());
+    this.stopAfterIdle =
+        o.getStopAfterIdle().isEmpty()
+            ? null
+            : WatchOptions.parseDuration("--stopAfterIdle", o.getStopAfterIdle());
     this.lookupRefresh = WatchOptions.parseDuration("--lookupRefresh", o.getLookupRefresh());
     Set<String> reingest = reingest(o.getReingest());
     this.reingestChanged = reingest.contains("changed") || o.getReingestChanged();
     this.reingestOlderDefinitions = reingest.contains("olderDefinitions");
     this.reingestQuarantined = reingest.contains("quarantined");
     this.dryRun = o.getDryRun();
-    this.rowGroupBytes = between("--parquetRowGroupMb", o.getParquetRowGroupMb(), 1, 1024)
-        * 1024 * 1024;
+    this.rowGroupBytes =
+        between("--parquetRowGroupMb", o.getParquetRowGroupMb(), 1, 1024) * 1024 * 1024;
     this.parquetTargetFileBytes =
         between("--parquetTargetFileMb", o.getParquetTargetFileMb(), 1, 1 << 20) * 1024L * 1024L;
     this.compactAfterFiles =
         between("--compactAfterFiles", o.getCompactAfterFiles(), 0, Integer.MAX_VALUE);
-    this.parquetShardsPerPartition = between("--parquetShardsPerPartition",
-        o.getParquetShardsPerPartition(), 1, Integer.MAX_VALUE);
+    this.parquetShardsPerPartition =
+        between(
+            "--parquetShardsPerPartition", o.getParquetShardsPerPartition(), 1, Integer.MAX_VALUE);
     this.dedupeBuckets = between("--dedupeBuckets", o.getDedupeBuckets(), -1, 1 << 20);
     this.dbBatchSize = between("--dbBatchSize", o.getDbBatchSize(), 1, Integer.MAX_VALUE);
     this.webhookUrl = webhook(o.getWebhookUrl());
@@ -124,9 +130,9 @@ public final class RunPlan {
   }
 
   /**
-   * Reads and checks every setting of a run: the flags that name outputs, formats, durations,
-   * sizes and buckets, the database schema, the dataset definition, and the combinations that
-   * cannot work. Starts nothing and writes nothing.
+   * Reads and checks every setting of a run: the flags that name outputs, formats, durations, sizes
+   * and buckets, the database schema, the dataset definition, and the combinations that cannot
+   * work. Starts nothing and writes nothing.
    *
    * @throws IllegalArgumentException naming the flag and what it accepts
    */
@@ -138,24 +144,31 @@ public final class RunPlan {
 
   private void checkCombinations(LandfallOptions o) {
     if (sampleInput && !definition().name.equals("billing")) {
-      throw new IllegalArgumentException("--input is required for dataset '" + definition().name
-          + "' (sample data exists for billing only)");
+      throw new IllegalArgumentException(
+          "--input is required for dataset '"
+              + definition().name
+              + "' (sample data exists for billing only)");
     }
     if (dryRun && (watch || compact || detached)) {
-      throw new IllegalArgumentException("--dryRun reads the files there are, once, and waits"
-          + " for its report: not with --watch, --compact or --attachedMode=false");
+      throw new IllegalArgumentException(
+          "--dryRun reads the files there are, once, and waits"
+              + " for its report: not with --watch, --compact or --attachedMode=false");
     }
     if (compact) {
       return;
     }
     if (parquetInput() && definition().maxRejectedShare() >= 0) {
-      throw new IllegalArgumentException("the definition's quality rules apply to CSV input;"
-          + " --format=parquet reads typed files: remove \"quality\" from the definition"
-          + " of '" + definition().name + "' for this input");
+      throw new IllegalArgumentException(
+          "the definition's quality rules apply to CSV input;"
+              + " --format=parquet reads typed files: remove \"quality\" from the definition"
+              + " of '"
+              + definition().name
+              + "' for this input");
     }
     if (reingestQuarantined && !postgres()) {
-      throw new IllegalArgumentException("--reingest=quarantined needs the postgres output:"
-          + " the file ledger that records quarantined files lives in PostgreSQL");
+      throw new IllegalArgumentException(
+          "--reingest=quarantined needs the postgres output:"
+              + " the file ledger that records quarantined files lives in PostgreSQL");
     }
     if (watch && !postgres()) {
       throw new IllegalArgumentException(
@@ -163,8 +176,9 @@ public final class RunPlan {
               + " makes each file count once lives in PostgreSQL");
     }
     if (detached && postgres() && o.getJdbcUrl().isEmpty()) {
-      throw new IllegalArgumentException("--attachedMode=false needs --jdbcUrl: the embedded"
-          + " PostgreSQL stops when this command returns, while the job goes on on the cluster");
+      throw new IllegalArgumentException(
+          "--attachedMode=false needs --jdbcUrl: the embedded"
+              + " PostgreSQL stops when this command returns, while the job goes on on the cluster");
     }
   }
 
@@ -185,14 +199,20 @@ public final class RunPlan {
         throw new IllegalArgumentException("the file does not exist");
       }
       FileSystems.setDefaultPipelineOptions(options);
-      try (InputStream in = java.nio.channels.Channels.newInputStream(
-          FileSystems.open(FileSystems.matchSingleFileSpec(file).resourceId()))) {
+      try (InputStream in =
+          java.nio.channels.Channels.newInputStream(
+              FileSystems.open(FileSystems.matchSingleFileSpec(file).resourceId()))) {
         return DatasetDefinition.load(in);
       }
     } catch (IllegalArgumentException | IOException e) {
       // The definition's own checks name the field; say which file they are about.
-      throw new IllegalArgumentException("--datasetFile=" + file + ": "
-          + e.getMessage().replaceAll("\\s+", " ") + " (the format is in docs/definition.md)", e);
+      throw new IllegalArgumentException(
+          "--datasetFile="
+              + file
+              + ": "
+              + e.getMessage().replaceAll("\\s+", " ")
+              + " (the format is in docs/definition.md)",
+          e);
     }
   }
 
@@ -234,9 +254,11 @@ public final class RunPlan {
         continue;
       }
       if (!List.of("changed", "olderDefinitions", "quarantined").contains(v.trim())) {
-        throw new IllegalArgumentException("--reingest: unknown value '" + v.trim()
-            + "'; use changed, olderDefinitions and/or quarantined, e.g."
-            + " --reingest=olderDefinitions");
+        throw new IllegalArgumentException(
+            "--reingest: unknown value '"
+                + v.trim()
+                + "'; use changed, olderDefinitions and/or quarantined, e.g."
+                + " --reingest=olderDefinitions");
       }
       values.add(v.trim());
     }
@@ -249,9 +271,14 @@ public final class RunPlan {
 
   private static long between(String flag, long value, long min, long max) {
     if (value < min || value > max) {
-      throw new IllegalArgumentException(flag + " must be "
-          + (max == Integer.MAX_VALUE || max == Long.MAX_VALUE ? "at least " + min
-              : "between " + min + " and " + max) + ", not " + value);
+      throw new IllegalArgumentException(
+          flag
+              + " must be "
+              + (max == Integer.MAX_VALUE || max == Long.MAX_VALUE
+                  ? "at least " + min
+                  : "between " + min + " and " + max)
+              + ", not "
+              + value);
     }
     return value;
   }
@@ -470,9 +497,9 @@ public final class RunPlan {
   }
 
   /**
-   * Buckets of a CSV watch's de-duplication of packed rows: --dedupeBuckets, with -1 resolved
-   * (64 on the DirectRunner, which runs each bucket of a pane as a bundle of its own; 1024
-   * elsewhere); 0 de-duplicates rows per key, unpacked.
+   * Buckets of a CSV watch's de-duplication of packed rows: --dedupeBuckets, with -1 resolved (64
+   * on the DirectRunner, which runs each bucket of a pane as a bundle of its own; 1024 elsewhere);
+   * 0 de-duplicates rows per key, unpacked.
    */
   public int watchBuckets() {
     if (dedupeBuckets >= 0) {

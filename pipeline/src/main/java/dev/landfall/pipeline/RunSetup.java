@@ -35,9 +35,9 @@ final class RunSetup {
   private RunSetup() {}
 
   /**
-   * Generates the sample data when the plan asks for it (once per size: a second run finds the
-   * same files, and the ledger skips them), points the options at the plan's input and output,
-   * and checks the input.
+   * Generates the sample data when the plan asks for it (once per size: a second run finds the same
+   * files, and the ledger skips them), points the options at the plan's input and output, and
+   * checks the input.
    */
   static void prepareInput(RunPlan plan, LandfallOptions options) throws IOException {
     if (plan.sampleInput()) {
@@ -67,9 +67,9 @@ final class RunSetup {
   }
 
   /**
-   * Fails fast, naming the path, when --input does not exist or (in a backfill) holds no input
-   * file at all: a typo must not look like a successful run. A watch run may start on an empty
-   * folder and wait for files, but the folder must exist.
+   * Fails fast, naming the path, when --input does not exist or (in a backfill) holds no input file
+   * at all: a typo must not look like a successful run. A watch run may start on an empty folder
+   * and wait for files, but the folder must exist.
    */
   static void checkInput(RunPlan plan, LandfallOptions options) throws IOException {
     String input = plan.input();
@@ -77,12 +77,20 @@ final class RunSetup {
     if (!input.contains("://")) {
       Path folder = Paths.get(input).toAbsolutePath();
       if (!Files.exists(folder)) {
-        throw new IllegalArgumentException("--input: " + folder + " does not exist; give the"
-            + " folder that holds the partition folders, e.g. --input=/data/billing");
+        throw new IllegalArgumentException(
+            "--input: "
+                + folder
+                + " does not exist; give the"
+                + " folder that holds the partition folders, e.g. --input=/data/billing");
       }
       if (!Files.isDirectory(folder)) {
-        throw new IllegalArgumentException("--input: " + folder + " is a file; give the folder"
-            + " that holds the partition folders (" + folder.getParent() + "?)");
+        throw new IllegalArgumentException(
+            "--input: "
+                + folder
+                + " is a file; give the folder"
+                + " that holds the partition folders ("
+                + folder.getParent()
+                + "?)");
       }
     }
     if (plan.watch()) {
@@ -92,9 +100,14 @@ final class RunSetup {
     if (MatchInputFiles.hasInputFiles(input, plan.inputGlob(), suffixes, options)) {
       return;
     }
-    throw new IllegalArgumentException("--input: no " + String.join(" or ", suffixes)
-        + " files under " + input + " (matching --inputGlob=" + plan.inputGlob()
-        + "); check the path, or --format for Parquet input");
+    throw new IllegalArgumentException(
+        "--input: no "
+            + String.join(" or ", suffixes)
+            + " files under "
+            + input
+            + " (matching --inputGlob="
+            + plan.inputGlob()
+            + "); check the path, or --format for Parquet input");
   }
 
   /**
@@ -108,15 +121,17 @@ final class RunSetup {
     FileSystems.setDefaultPipelineOptions(options);
     String folder = WriteParquetPartitions.datasetFolder(plan.output(), plan.definition());
     try {
-      ResourceId probe = FileSystems.matchNewResource(folder, true)
-          .resolve(".landfall-write-probe", ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
+      ResourceId probe =
+          FileSystems.matchNewResource(folder, true)
+              .resolve(".landfall-write-probe", ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
       try (WritableByteChannel ch = FileSystems.create(probe, "application/octet-stream")) {
         ch.write(ByteBuffer.wrap(new byte[] {1}));
       }
       FileSystems.delete(List.of(probe));
     } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("--output: cannot write Parquet under " + folder + ": "
-          + LandfallPipeline.rootCause(e), e);
+      throw new IllegalArgumentException(
+          "--output: cannot write Parquet under " + folder + ": " + LandfallPipeline.rootCause(e),
+          e);
     }
   }
 
@@ -129,18 +144,18 @@ final class RunSetup {
     if (!plan.postgres() || !options.getJdbcUrl().isEmpty()) {
       return null;
     }
-    EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(
-        plan.workDir().resolve("pgdata"), options.getEmbeddedPgPort());
+    EmbeddedPostgresServer embedded =
+        EmbeddedPostgresServer.start(plan.workDir().resolve("pgdata"), options.getEmbeddedPgPort());
     options.setJdbcUrl(embedded.jdbcUrl());
     options.setDbUser(embedded.user());
-    LOG.info("embedded PostgreSQL started on port {} (data in {})", embedded.port(),
-        embedded.dataDir());
+    LOG.info(
+        "embedded PostgreSQL started on port {} (data in {})", embedded.port(), embedded.dataDir());
     return embedded;
   }
 
   /**
-   * Creates (or evolves) the dataset's tables and the file ledger, fills the sample's lookup
-   * tables for a sample run, and returns the ledger.
+   * Creates (or evolves) the dataset's tables and the file ledger, fills the sample's lookup tables
+   * for a sample run, and returns the ledger.
    */
   static FileLedger prepareDatabase(RunPlan plan, Database db) throws Exception {
     DatasetDefinition def = plan.definition();

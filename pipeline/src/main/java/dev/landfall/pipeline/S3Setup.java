@@ -21,7 +21,8 @@ final class S3Setup {
 
   /** True if the run reads or writes S3. */
   static boolean usesS3(LandfallOptions o) {
-    return S3Preflight.isS3(o.getInput()) || S3Preflight.isS3(o.getOutput())
+    return S3Preflight.isS3(o.getInput())
+        || S3Preflight.isS3(o.getOutput())
         || S3Preflight.isS3(o.getDatasetFile());
   }
 
@@ -29,9 +30,10 @@ final class S3Setup {
   static void configure(LandfallOptions o) {
     if (o.getAwsCredentialsProvider() instanceof StaticCredentialsProvider) {
       // Beam serialises this option (keys included) into the job's options: runner UIs show it.
-      throw new IllegalArgumentException("--awsCredentialsProvider with static keys is refused:"
-          + " keys would travel in the job's options. Use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
-          + " a profile (AWS_PROFILE) or an instance role.");
+      throw new IllegalArgumentException(
+          "--awsCredentialsProvider with static keys is refused:"
+              + " keys would travel in the job's options. Use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
+              + " a profile (AWS_PROFILE) or an instance role.");
     }
     String endpoint = o.getS3Endpoint().trim();
     if (!endpoint.isEmpty()) {
@@ -39,23 +41,27 @@ final class S3Setup {
       try {
         uri = URI.create(endpoint);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--s3Endpoint is not a URI; use e.g."
-            + " --s3Endpoint=http://localhost:9000");
+        throw new IllegalArgumentException(
+            "--s3Endpoint is not a URI; use e.g." + " --s3Endpoint=http://localhost:9000");
       }
-      if (uri.getHost() == null || !("http".equals(uri.getScheme())
-          || "https".equals(uri.getScheme())) || uri.getUserInfo() != null) {
-        throw new IllegalArgumentException("--s3Endpoint must be http(s)://host[:port] without"
-            + " user info (credentials come from the AWS provider chain); e.g."
-            + " --s3Endpoint=http://localhost:9000");
+      if (uri.getHost() == null
+          || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getUserInfo() != null) {
+        throw new IllegalArgumentException(
+            "--s3Endpoint must be http(s)://host[:port] without"
+                + " user info (credentials come from the AWS provider chain); e.g."
+                + " --s3Endpoint=http://localhost:9000");
       }
       o.setEndpoint(uri);
     }
     if (o.getS3ClientFactoryClass().equals(DefaultS3ClientBuilderFactory.class)
-        || o.getS3ClientFactoryClass().getName().startsWith(
-            LandfallS3ClientBuilderFactory.class.getName())) {
-      o.setS3ClientFactoryClass(o.getS3PathStyle()
-          ? LandfallS3ClientBuilderFactory.PathStyle.class
-          : LandfallS3ClientBuilderFactory.class);
+        || o.getS3ClientFactoryClass()
+            .getName()
+            .startsWith(LandfallS3ClientBuilderFactory.class.getName())) {
+      o.setS3ClientFactoryClass(
+          o.getS3PathStyle()
+              ? LandfallS3ClientBuilderFactory.PathStyle.class
+              : LandfallS3ClientBuilderFactory.class);
     }
     if (!usesS3(o)) {
       // Beam builds its S3 client configuration for every run; with no region set it would probe
@@ -65,8 +71,9 @@ final class S3Setup {
     }
     if (o.getAwsRegion() == null) {
       if (o.getEndpoint() == null) {
-        throw new IllegalArgumentException("no AWS region for the s3:// locations: pass"
-            + " --awsRegion=eu-west-1 (or set AWS_REGION, or a region in the AWS profile)");
+        throw new IllegalArgumentException(
+            "no AWS region for the s3:// locations: pass"
+                + " --awsRegion=eu-west-1 (or set AWS_REGION, or a region in the AWS profile)");
       }
       o.setAwsRegion(ENDPOINT_DEFAULT_REGION);
     }

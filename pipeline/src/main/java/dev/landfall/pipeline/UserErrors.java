@@ -16,16 +16,17 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 /**
  * How the command line reports a failure: one line on stderr saying what is wrong and what to do,
  * and the stack trace in {@code <workDir>/last-error.log} (on stderr too with {@code
- * LANDFALL_DEBUG=1}). landfall's own checks already throw messages written for a person (they
- * name the flag, the path or the server); this class adds the flag to Beam's parse errors and a
- * hint to the errors that come from elsewhere.
+ * LANDFALL_DEBUG=1}). landfall's own checks already throw messages written for a person (they name
+ * the flag, the path or the server); this class adds the flag to Beam's parse errors and a hint to
+ * the errors that come from elsewhere.
  */
 final class UserErrors {
-  private static final Pattern NOT_A_VALUE = Pattern.compile(
-      "Cannot deserialize value of type `(?:java\\.lang\\.)?(\\w+)` from String \"([^\"]*)\"");
-  private static final Pattern UNKNOWN_FLAG = Pattern.compile(
-      "missing a property named '([^']+)'");
-  private static final Pattern UNKNOWN_RUNNER = Pattern.compile("Unknown 'runner' specified '([^']*)'");
+  private static final Pattern NOT_A_VALUE =
+      Pattern.compile(
+          "Cannot deserialize value of type `(?:java\\.lang\\.)?(\\w+)` from String \"([^\"]*)\"");
+  private static final Pattern UNKNOWN_FLAG = Pattern.compile("missing a property named '([^']+)'");
+  private static final Pattern UNKNOWN_RUNNER =
+      Pattern.compile("Unknown 'runner' specified '([^']*)'");
 
   private UserErrors() {}
 
@@ -35,8 +36,9 @@ final class UserErrors {
    */
   static int report(Throwable e, String[] args, String workDir, PrintStream err) {
     String line = explain(e, args);
-    Path log = Paths.get(workDir == null || workDir.isEmpty() ? "landfall-work" : workDir)
-        .resolve("last-error.log");
+    Path log =
+        Paths.get(workDir == null || workDir.isEmpty() ? "landfall-work" : workDir)
+            .resolve("last-error.log");
     StringWriter trace = new StringWriter();
     e.printStackTrace(new PrintWriter(trace));
     String where;
@@ -64,12 +66,18 @@ final class UserErrors {
     Matcher value = NOT_A_VALUE.matcher(all);
     if (value.find()) {
       String bad = offendingArgument(args);
-      return (bad == null ? "" : bad + ": ") + "'" + value.group(2) + "' is not "
-          + typeName(value.group(1)) + "; bin/landfall --help lists the options";
+      return (bad == null ? "" : bad + ": ")
+          + "'"
+          + value.group(2)
+          + "' is not "
+          + typeName(value.group(1))
+          + "; bin/landfall --help lists the options";
     }
     Matcher runner = UNKNOWN_RUNNER.matcher(all);
     if (runner.find()) {
-      return "--runner=" + runner.group(1) + " is not a runner here; use DirectRunner or"
+      return "--runner="
+          + runner.group(1)
+          + " is not a runner here; use DirectRunner or"
           + " FlinkRunner";
     }
     String message = innermostMessage(e);
@@ -89,7 +97,8 @@ final class UserErrors {
   /** Errors about the command line itself: an unknown flag or a value of the wrong type. */
   private static boolean isCommandLine(Throwable e) {
     String all = chainMessages(e);
-    return UNKNOWN_FLAG.matcher(all).find() || NOT_A_VALUE.matcher(all).find()
+    return UNKNOWN_FLAG.matcher(all).find()
+        || NOT_A_VALUE.matcher(all).find()
         || UNKNOWN_RUNNER.matcher(all).find();
   }
 
@@ -108,15 +117,16 @@ final class UserErrors {
   }
 
   /**
-   * The message a person should read: landfall's own message where one was thrown (the outermost
-   * of them: it names the flag or the thing), else the innermost cause's.
+   * The message a person should read: landfall's own message where one was thrown (the outermost of
+   * them: it names the flag or the thing), else the innermost cause's.
    */
   static String innermostMessage(Throwable e) {
     Throwable own = null;
     Throwable t = e;
     for (int depth = 0; t != null && depth < 20; depth++, t = t.getCause()) {
-      boolean landfall = t.getStackTrace().length > 0
-          && t.getStackTrace()[0].getClassName().startsWith("dev.landfall.");
+      boolean landfall =
+          t.getStackTrace().length > 0
+              && t.getStackTrace()[0].getClassName().startsWith("dev.landfall.");
       if (landfall && t.getMessage() != null && own == null) {
         own = t; // the outermost: where landfall added what the error is about
       }

@@ -19,22 +19,27 @@ class BackfillDirectRunnerTest extends PostgresTestBase {
     BillingSampleGenerator.Expected exp = BillingSampleGenerator.standard(6_000, 11).writeTo(input);
     Path work = dir.resolve("work");
 
-    RunSummary first = LandfallPipeline.run(
-        EndToEndChecks.options(input, work, postgres.jdbcUrl(), "--dbSchema=direct_e2e"));
-    EndToEndChecks.assertBillingOutputs(first, exp, postgres.jdbcUrl(), "direct_e2e",
-        work.resolve("parquet"));
-    String before = EndToEndChecks.fingerprint(postgres.jdbcUrl(), "direct_e2e",
-        work.resolve("parquet"), "billing");
+    RunSummary first =
+        LandfallPipeline.run(
+            EndToEndChecks.options(input, work, postgres.jdbcUrl(), "--dbSchema=direct_e2e"));
+    EndToEndChecks.assertBillingOutputs(
+        first, exp, postgres.jdbcUrl(), "direct_e2e", work.resolve("parquet"));
+    String before =
+        EndToEndChecks.fingerprint(
+            postgres.jdbcUrl(), "direct_e2e", work.resolve("parquet"), "billing");
 
-    RunSummary second = LandfallPipeline.run(
-        EndToEndChecks.options(input, work, postgres.jdbcUrl(), "--dbSchema=direct_e2e",
-            "--dedupeBuckets=0"));
+    RunSummary second =
+        LandfallPipeline.run(
+            EndToEndChecks.options(
+                input, work, postgres.jdbcUrl(), "--dbSchema=direct_e2e", "--dedupeBuckets=0"));
     // The ledger knows every file: none is read again, and nothing changes.
     assertThat(second.filesRead, equalTo(0L));
     assertThat(second.filesAlreadyDone, equalTo(first.filesFinished));
     assertThat(second.rowsRead, equalTo(0L));
-    assertThat(EndToEndChecks.fingerprint(postgres.jdbcUrl(), "direct_e2e",
-        work.resolve("parquet"), "billing"), equalTo(before));
+    assertThat(
+        EndToEndChecks.fingerprint(
+            postgres.jdbcUrl(), "direct_e2e", work.resolve("parquet"), "billing"),
+        equalTo(before));
     assertThat(first.render(), containsString("all accounted for"));
   }
 
@@ -47,7 +52,8 @@ class BackfillDirectRunnerTest extends PostgresTestBase {
     assertThat(summary.render(), containsString("psql -h 127.0.0.1 -p "));
     try (EmbeddedPostgresServer again = EmbeddedPostgresServer.start(work.resolve("pgdata"), 0);
         Connection c = EndToEndChecks.pg(again.jdbcUrl())) {
-      assertThat(EndToEndChecks.scalar(c, "SELECT count(*) FROM public.billing"),
+      assertThat(
+          EndToEndChecks.scalar(c, "SELECT count(*) FROM public.billing"),
           equalTo(summary.rowsValid));
     }
   }

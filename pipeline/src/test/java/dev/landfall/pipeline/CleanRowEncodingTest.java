@@ -45,20 +45,21 @@ class CleanRowEncodingTest extends PostgresTestBase {
     Schema clean = DatasetSchemas.clean(def);
     List<String> slow = new ArrayList<>();
     int[] compact = {0};
-    pipeline.traverseTopologically(new Pipeline.PipelineVisitor.Defaults() {
-      @Override
-      public void visitValue(PValue value, TransformHierarchy.Node producer) {
-        if (value instanceof PCollection) {
-          Coder<?> coder = ((PCollection<?>) value).getCoder();
-          if (holdsCleanRowsInRowCoder(coder, clean)) {
-            slow.add(value.getName() + ": " + coder);
+    pipeline.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public void visitValue(PValue value, TransformHierarchy.Node producer) {
+            if (value instanceof PCollection) {
+              Coder<?> coder = ((PCollection<?>) value).getCoder();
+              if (holdsCleanRowsInRowCoder(coder, clean)) {
+                slow.add(value.getName() + ": " + coder);
+              }
+              if (usesCleanRowCoder(coder, clean)) {
+                compact[0]++;
+              }
+            }
           }
-          if (usesCleanRowCoder(coder, clean)) {
-            compact[0]++;
-          }
-        }
-      }
-    });
+        });
     assertThat(slow, empty());
     assertThat("the clean rows were found at all", compact[0], greaterThan(0));
   }
@@ -74,20 +75,23 @@ class CleanRowEncodingTest extends PostgresTestBase {
     Pipeline pipeline = graph(mode);
     Schema clean = DatasetSchemas.clean(def);
     Map<String, List<String>> readers = new TreeMap<>();
-    pipeline.traverseTopologically(new Pipeline.PipelineVisitor.Defaults() {
-      @Override
-      public void visitPrimitiveTransform(TransformHierarchy.Node node) {
-        for (PCollection<?> in : node.getInputs().values()) {
-          if (in.getCoder() instanceof CleanRowCoder
-              && ((CleanRowCoder) in.getCoder()).getSchema().equals(clean)) {
-            readers.computeIfAbsent(in.getName(), k -> new ArrayList<>()).add(node.getFullName());
+    pipeline.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+            for (PCollection<?> in : node.getInputs().values()) {
+              if (in.getCoder() instanceof CleanRowCoder
+                  && ((CleanRowCoder) in.getCoder()).getSchema().equals(clean)) {
+                readers
+                    .computeIfAbsent(in.getName(), k -> new ArrayList<>())
+                    .add(node.getFullName());
+              }
+            }
           }
-        }
-      }
-    });
+        });
     assertThat("collections of clean rows were found at all", readers.size(), greaterThan(0));
-    readers.forEach((collection, steps) ->
-        assertThat(collection + " is read by " + steps, steps, hasSize(1)));
+    readers.forEach(
+        (collection, steps) -> assertThat(collection + " is read by " + steps, steps, hasSize(1)));
   }
 
   private DatasetDefinition def;
@@ -113,26 +117,30 @@ class CleanRowEncodingTest extends PostgresTestBase {
       default:
         args.add("--dedupeBuckets=0");
     }
-    LandfallOptions options = EndToEndChecks.options(input, dir.resolve("work-" + mode),
-        postgres.jdbcUrl(), args.toArray(new String[0]));
+    LandfallOptions options =
+        EndToEndChecks.options(
+            input, dir.resolve("work-" + mode), postgres.jdbcUrl(), args.toArray(new String[0]));
     RunPlan plan = RunPlan.from(options);
     def = plan.definition();
     Database db = new Database(options.getJdbcUrl(), options.getDbUser());
-    PostgresTables.createAll(db, DatasetTables.of(def, options.getDbSchema()), FileLedger::createTables);
+    PostgresTables.createAll(
+        db, DatasetTables.of(def, options.getDbSchema()), FileLedger::createTables);
     Pipeline pipeline = Pipeline.create(options);
     LandfallGraph.build(pipeline, plan, db);
     return pipeline;
   }
 
   private static boolean holdsCleanRowsInRowCoder(Coder<?> coder, Schema clean) {
-    return anyPart(coder, c -> (c instanceof SchemaCoder
-        && ((SchemaCoder<?>) c).getSchema().equals(clean))
-        || (c instanceof RowCoder && ((RowCoder) c).getSchema().equals(clean)));
+    return anyPart(
+        coder,
+        c ->
+            (c instanceof SchemaCoder && ((SchemaCoder<?>) c).getSchema().equals(clean))
+                || (c instanceof RowCoder && ((RowCoder) c).getSchema().equals(clean)));
   }
 
   private static boolean usesCleanRowCoder(Coder<?> coder, Schema clean) {
-    return anyPart(coder, c -> c instanceof CleanRowCoder
-        && ((CleanRowCoder) c).getSchema().equals(clean));
+    return anyPart(
+        coder, c -> c instanceof CleanRowCoder && ((CleanRowCoder) c).getSchema().equals(clean));
   }
 
   /** True when {@code coder} or any coder it is built from (key, value, element...) matches. */

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class DryRunTest extends PostgresTestBase {
   private static Path definition(String share) throws Exception {
-    return Files.writeString(dir.resolve("orders-dry-" + share + ".json"),
+    return Files.writeString(
+        dir.resolve("orders-dry-" + share + ".json"),
         String.format(QualityGateScenario.ORDERS, share));
   }
 
@@ -29,8 +30,9 @@ class DryRunTest extends PostgresTestBase {
     Path in = dir.resolve(name);
     Files.createDirectories(in.resolve("day=2024-03-01"));
     Files.createDirectories(in.resolve("day=2024-03-02"));
-    Files.writeString(in.resolve("day=2024-03-01/a.csv"), QualityGateScenario.BAD
-        + "<script>alert(1)</script>,-5\n");
+    Files.writeString(
+        in.resolve("day=2024-03-01/a.csv"),
+        QualityGateScenario.BAD + "<script>alert(1)</script>,-5\n");
     Files.writeString(in.resolve("day=2024-03-02/b.csv"), QualityGateScenario.GOOD);
     return in;
   }
@@ -39,11 +41,18 @@ class DryRunTest extends PostgresTestBase {
   void writesOnlyTheReportAndNamesTheFileItWouldQuarantine() throws Exception {
     Path in = input("dry-in");
     Path work = dir.resolve("dry-work");
-    RunSummary s = LandfallPipeline.run(LandfallPipeline.options("--input=" + in,
-        "--workDir=" + work, "--datasetFile=" + definition("0.25"), "--dryRun"));
-    // a.csv: 3 of 5 rejected (two below the minimum), quarantined; b.csv: 1 of 4 rejected, its o1 wins.
-    assertThat(s.rowsRead + " = " + s.rowsValid + " + " + s.rowsDuplicate + " + "
-        + s.rowsRejected, equalTo("9 = 3 + 0 + 6"));
+    RunSummary s =
+        LandfallPipeline.run(
+            LandfallPipeline.options(
+                "--input=" + in,
+                "--workDir=" + work,
+                "--datasetFile=" + definition("0.25"),
+                "--dryRun"));
+    // a.csv: 3 of 5 rejected (two below the minimum), quarantined; b.csv: 1 of 4 rejected, its o1
+    // wins.
+    assertThat(
+        s.rowsRead + " = " + s.rowsValid + " + " + s.rowsDuplicate + " + " + s.rowsRejected,
+        equalTo("9 = 3 + 0 + 6"));
     assertThat(s.succeeded(), equalTo(false));
     assertThat(s.dryRun().quarantined().size(), equalTo(1));
     assertThat(s.dryRun().quarantined().get(0).path(), containsString("a.csv"));
@@ -57,7 +66,8 @@ class DryRunTest extends PostgresTestBase {
     assertThat(Files.exists(work.resolve("pgdata")), equalTo(false));
     assertThat(Files.exists(work.resolve("parquet")), equalTo(false));
     try (var listing = Files.list(work)) {
-      assertThat(listing.map(p -> p.getFileName().toString()).sorted().toList(),
+      assertThat(
+          listing.map(p -> p.getFileName().toString()).sorted().toList(),
           equalTo(List.of("logs", "reports")));
     }
     assertThat(s.logFile().getParent(), equalTo(work.resolve("logs")));
@@ -66,8 +76,10 @@ class DryRunTest extends PostgresTestBase {
     assertThat(s.report().getParent(), equalTo(work.resolve("reports")));
     assertThat(html, containsString("Files that would be quarantined"));
     assertThat(html, containsString("file quarantined: 3 of its 5 records"));
-    assertThat(html, containsString("<tr><td>constraint</td><td><code>qty</code></td>"
-        + "<td class=\"n\">2</td>"));
+    assertThat(
+        html,
+        containsString(
+            "<tr><td>constraint</td><td><code>qty</code></td>" + "<td class=\"n\">2</td>"));
     assertThat(html.toLowerCase(Locale.ROOT), not(containsString("<script")));
     assertThat(html, containsString("&lt;script&gt;alert(1)&lt;/script&gt;,-5"));
     // The valid rows' columns: o1, o2, o4 (b.csv).
@@ -83,14 +95,23 @@ class DryRunTest extends PostgresTestBase {
     Path a = in.resolve("day=2024-03-01/a.csv");
     Path aside = dir.resolve("a.csv.aside");
     Files.move(a, aside);
-    RunSummary real = LandfallPipeline.run(EndToEndChecks.options(in, work, postgres.jdbcUrl(),
-        "--dbSchema=dry_db", "--datasetFile=" + def));
+    RunSummary real =
+        LandfallPipeline.run(
+            EndToEndChecks.options(
+                in, work, postgres.jdbcUrl(), "--dbSchema=dry_db", "--datasetFile=" + def));
     assertThat(real.succeeded(), equalTo(true));
     Files.move(aside, a);
     String before = ledgerAndTables();
 
-    RunSummary dry = LandfallPipeline.run(EndToEndChecks.options(in, work, postgres.jdbcUrl(),
-        "--dbSchema=dry_db", "--datasetFile=" + def, "--dryRun"));
+    RunSummary dry =
+        LandfallPipeline.run(
+            EndToEndChecks.options(
+                in,
+                work,
+                postgres.jdbcUrl(),
+                "--dbSchema=dry_db",
+                "--datasetFile=" + def,
+                "--dryRun"));
     assertThat(dry.filesRead, equalTo(1L));
     assertThat(dry.rowsRead, equalTo(5L));
     assertThat(dry.dryRun().quarantined().size(), equalTo(1));
@@ -99,12 +120,17 @@ class DryRunTest extends PostgresTestBase {
 
   private static String ledgerAndTables() throws Exception {
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      return EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.landfall_files") + " files, "
-          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.landfall_files WHERE status"
-              + " = 'done'") + " done, "
-          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.orders") + " rows, "
-          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.orders_rejects") + " rejects, "
-          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.landfall_runs") + " runs";
+      return EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.landfall_files")
+          + " files, "
+          + EndToEndChecks.scalar(
+              c, "SELECT count(*) FROM dry_db.landfall_files WHERE status" + " = 'done'")
+          + " done, "
+          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.orders")
+          + " rows, "
+          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.orders_rejects")
+          + " rejects, "
+          + EndToEndChecks.scalar(c, "SELECT count(*) FROM dry_db.landfall_runs")
+          + " runs";
     }
   }
 }

@@ -21,9 +21,15 @@ class FailFastTest {
     Path in = dir.resolve("in/date=2024-01-01");
     Files.createDirectories(in);
     Files.writeString(in.resolve("a.csv"), "event_id\n");
-    SQLException e = assertThrows(SQLException.class, () -> LandfallPipeline.run(
-        EndToEndChecks.options(dir.resolve("in"), dir.resolve("work"),
-            "jdbc:postgresql://127.0.0.1:1/nowhere?password=hunter2")));
+    SQLException e =
+        assertThrows(
+            SQLException.class,
+            () ->
+                LandfallPipeline.run(
+                    EndToEndChecks.options(
+                        dir.resolve("in"),
+                        dir.resolve("work"),
+                        "jdbc:postgresql://127.0.0.1:1/nowhere?password=hunter2")));
     assertThat(e.getMessage(), containsString("127.0.0.1:1/nowhere"));
     assertThat(e.getMessage(), not(containsString("hunter2")));
     assertThat(Files.exists(dir.resolve("work/parquet")), equalTo(false));
@@ -31,17 +37,31 @@ class FailFastTest {
 
   @Test
   void unsafeSchemaNameIsRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LandfallPipeline.run(EndToEndChecks.options(dir, dir.resolve("work"),
-            "jdbc:postgresql://127.0.0.1:1/x", "--dbSchema=public; DROP TABLE x")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                LandfallPipeline.run(
+                    EndToEndChecks.options(
+                        dir,
+                        dir.resolve("work"),
+                        "jdbc:postgresql://127.0.0.1:1/x",
+                        "--dbSchema=public; DROP TABLE x")));
     assertThat(e.getMessage(), containsString("--dbSchema"));
   }
 
   @Test
   void aReservedSchemaNameIsRefusedWithTheReason() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LandfallPipeline.run(EndToEndChecks.options(dir, dir.resolve("work"),
-            "jdbc:postgresql://127.0.0.1:1/x", "--dbSchema=pg_lake")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                LandfallPipeline.run(
+                    EndToEndChecks.options(
+                        dir,
+                        dir.resolve("work"),
+                        "jdbc:postgresql://127.0.0.1:1/x",
+                        "--dbSchema=pg_lake")));
     assertThat(e.getMessage(), containsString("pg_ is reserved"));
   }
 }

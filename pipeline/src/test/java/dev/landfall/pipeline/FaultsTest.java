@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Faults a production run meets: the database restarted in the middle of a run, or down for
- * longer than a minute during a watch, the job process killed with SIGKILL and started again, an
- * output folder that cannot be written.
+ * Faults a production run meets: the database restarted in the middle of a run, or down for longer
+ * than a minute during a watch, the job process killed with SIGKILL and started again, an output
+ * folder that cannot be written.
  */
 class FaultsTest extends PostgresTestBase {
   private static long count(String sql) {
@@ -40,15 +40,24 @@ class FaultsTest extends PostgresTestBase {
     BillingSampleGenerator.Expected exp =
         BillingSampleGenerator.standard(40_000, 31).writeTo(input);
     Path work = dir.resolve("restart-work");
-    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
-      try {
-        return LandfallPipeline.run(EndToEndChecks.options(input, work, postgres.jdbcUrl(),
-            "--dbSchema=db_restart", "--dbBatchSize=200"));
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
-    WatchScenario.await("rows arriving", 120,
+    CompletableFuture<RunSummary> run =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return LandfallPipeline.run(
+                    EndToEndChecks.options(
+                        input,
+                        work,
+                        postgres.jdbcUrl(),
+                        "--dbSchema=db_restart",
+                        "--dbBatchSize=200"));
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    WatchScenario.await(
+        "rows arriving",
+        120,
         () -> count("SELECT count(*) FROM db_restart.billing") > 0 || run.isDone());
     boolean midRun = !run.isDone();
     int port = postgres.port();
@@ -57,8 +66,8 @@ class FaultsTest extends PostgresTestBase {
     postgres = EmbeddedPostgresServer.start(dir.resolve("pg"), port);
     RunSummary summary = run.get(300, TimeUnit.SECONDS);
     assertThat("the restart happened while rows were being written", midRun, equalTo(true));
-    EndToEndChecks.assertBillingOutputs(summary, exp, postgres.jdbcUrl(), "db_restart",
-        work.resolve("parquet"));
+    EndToEndChecks.assertBillingOutputs(
+        summary, exp, postgres.jdbcUrl(), "db_restart", work.resolve("parquet"));
   }
 
   @Test
@@ -71,15 +80,26 @@ class FaultsTest extends PostgresTestBase {
     Path input = dir.resolve("outage-in");
     Path work = dir.resolve("outage-work");
     WatchScenario.land(all, input, files.subList(0, 2), true);
-    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
-      try {
-        return LandfallPipeline.run(EndToEndChecks.options(input, work, postgres.jdbcUrl(),
-            "--dbSchema=db_outage", "--watch", "--pollInterval=1s", "--stopAfterIdle=10s"));
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
-    WatchScenario.await("the first files", 120,
+    CompletableFuture<RunSummary> run =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return LandfallPipeline.run(
+                    EndToEndChecks.options(
+                        input,
+                        work,
+                        postgres.jdbcUrl(),
+                        "--dbSchema=db_outage",
+                        "--watch",
+                        "--pollInterval=1s",
+                        "--stopAfterIdle=10s"));
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    WatchScenario.await(
+        "the first files",
+        120,
         () -> WatchScenario.doneFiles(postgres.jdbcUrl(), "db_outage") == 2);
 
     // Act: the database goes away, files land, and it stays away for longer than the job's
@@ -97,8 +117,8 @@ class FaultsTest extends PostgresTestBase {
     // Assert: the watch went on, and every file was finished once.
     assertThat("the watch ran through the outage", runningThroughTheOutage, equalTo(true));
     assertThat(summary.render(), summary.succeeded(), equalTo(true));
-    EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), "db_outage",
-        work.resolve("parquet"), 0, 0);
+    EndToEndChecks.assertBillingTables(
+        exp, postgres.jdbcUrl(), "db_outage", work.resolve("parquet"), 0, 0);
   }
 
   @Test
@@ -107,46 +127,76 @@ class FaultsTest extends PostgresTestBase {
     BillingSampleGenerator.Expected exp =
         BillingSampleGenerator.standard(40_000, 37).writeTo(input);
     Path work = dir.resolve("kill-work");
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-        "-cp", System.getProperty("java.class.path"), LandfallPipeline.class.getName()));
-    cmd.addAll(List.of("--input=" + input, "--workDir=" + work,
-        "--output=" + work.resolve("parquet"), "--jdbcUrl=" + postgres.jdbcUrl(),
-        "--dbUser=postgres", "--dbSchema=killed", "--dbBatchSize=100"));
-    Process job = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("killed-job.log").toFile()).start();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                LandfallPipeline.class.getName()));
+    cmd.addAll(
+        List.of(
+            "--input=" + input,
+            "--workDir=" + work,
+            "--output=" + work.resolve("parquet"),
+            "--jdbcUrl=" + postgres.jdbcUrl(),
+            "--dbUser=postgres",
+            "--dbSchema=killed",
+            "--dbBatchSize=100"));
+    Process job =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("killed-job.log").toFile())
+            .start();
     boolean killedMidRun;
     try {
-      WatchScenario.await("rows arriving", 120,
+      WatchScenario.await(
+          "rows arriving",
+          120,
           () -> count("SELECT count(*) FROM killed.billing") > 500 || !job.isAlive());
     } finally {
       killedMidRun = job.isAlive();
       job.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
     }
-    assertThat("killed while writing: " + Files.readString(dir.resolve("killed-job.log")),
-        killedMidRun, equalTo(true));
-    assertThat("no file finished before the kill",
-        count("SELECT count(*) FROM killed.landfall_files WHERE status = 'done'"), equalTo(0L));
+    assertThat(
+        "killed while writing: " + Files.readString(dir.resolve("killed-job.log")),
+        killedMidRun,
+        equalTo(true));
+    assertThat(
+        "no file finished before the kill",
+        count("SELECT count(*) FROM killed.landfall_files WHERE status = 'done'"),
+        equalTo(0L));
     // Whatever is under a final .parquet name is a complete file.
     if (Files.exists(work.resolve("parquet"))) {
       try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
           Statement s = duck.createStatement();
-          ResultSet r = s.executeQuery("SELECT count(*) FROM glob('" + work.resolve("parquet")
-              + "/**/*.parquet')")) {
+          ResultSet r =
+              s.executeQuery(
+                  "SELECT count(*) FROM glob('" + work.resolve("parquet") + "/**/*.parquet')")) {
         r.next();
         if (r.getLong(1) > 0) {
-          s.executeQuery("SELECT count(*) FROM read_parquet('" + work.resolve("parquet")
-              + "/**/*.parquet')").close();
+          s.executeQuery(
+                  "SELECT count(*) FROM read_parquet('"
+                      + work.resolve("parquet")
+                      + "/**/*.parquet')")
+              .close();
         }
       }
     }
 
-    RunSummary again = LandfallPipeline.run(EndToEndChecks.options(input, work,
-        postgres.jdbcUrl(), "--dbSchema=killed", "--enforceImmutability=false",
-        "--enforceEncodability=false"));
+    RunSummary again =
+        LandfallPipeline.run(
+            EndToEndChecks.options(
+                input,
+                work,
+                postgres.jdbcUrl(),
+                "--dbSchema=killed",
+                "--enforceImmutability=false",
+                "--enforceEncodability=false"));
     assertThat(again.render(), again.succeeded(), equalTo(true));
-    EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), "killed", work.resolve("parquet"),
-        0, 0);
+    EndToEndChecks.assertBillingTables(
+        exp, postgres.jdbcUrl(), "killed", work.resolve("parquet"), 0, 0);
   }
 
   @Test
@@ -155,12 +205,20 @@ class FaultsTest extends PostgresTestBase {
     BillingSampleGenerator.standard(1_000, 3).writeTo(input);
     Path blocker = dir.resolve("not-a-folder");
     Files.writeString(blocker, "a file where the output folder should be");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LandfallPipeline.run(EndToEndChecks.options(input, dir.resolve("ro-work"),
-            postgres.jdbcUrl(), "--dbSchema=read_only", "--output=" + blocker.resolve("out"))));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                LandfallPipeline.run(
+                    EndToEndChecks.options(
+                        input,
+                        dir.resolve("ro-work"),
+                        postgres.jdbcUrl(),
+                        "--dbSchema=read_only",
+                        "--output=" + blocker.resolve("out"))));
     assertThat(e.getMessage(), containsString("--output"));
     assertThat(e.getMessage(), containsString(blocker.toString()));
-    assertThat("no file was taken", count("SELECT count(*) FROM read_only.landfall_files"),
-        equalTo(0L));
+    assertThat(
+        "no file was taken", count("SELECT count(*) FROM read_only.landfall_files"), equalTo(0L));
   }
 }

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The graph's stages one by one on the DirectRunner, without a database (Parquet output only):
- * each stage is built from a plan on a pipeline of its own and checked with {@link PAssert}.
+ * The graph's stages one by one on the DirectRunner, without a database (Parquet output only): each
+ * stage is built from a plan on a pipeline of its own and checked with {@link PAssert}.
  */
 class LandfallGraphTest {
   @TempDir Path dir;
@@ -38,8 +38,12 @@ class LandfallGraphTest {
   @BeforeEach
   void sample() throws Exception {
     expected = BillingSampleGenerator.standard(3_000, 7).writeTo(dir.resolve("in"));
-    options = LandfallPipeline.options("--input=" + dir.resolve("in"),
-        "--workDir=" + dir.resolve("work"), "--output=" + dir.resolve("out"), "--sinks=parquet");
+    options =
+        LandfallPipeline.options(
+            "--input=" + dir.resolve("in"),
+            "--workDir=" + dir.resolve("work"),
+            "--output=" + dir.resolve("out"),
+            "--sinks=parquet");
     plan = RunPlan.from(options);
   }
 
@@ -82,8 +86,10 @@ class LandfallGraphTest {
     // 7 days of 2 small input files each. The DirectRunner closes a file per bundle (here one
     // input file); a folder is merged once it holds more than ceil(bytes / target) + 2 files.
     try (Stream<Path> files = Files.walk(dir.resolve("out"))) {
-      Map<Path, Long> perFolder = files.filter(f -> f.toString().endsWith(".parquet"))
-          .collect(Collectors.groupingBy(Path::getParent, Collectors.counting()));
+      Map<Path, Long> perFolder =
+          files
+              .filter(f -> f.toString().endsWith(".parquet"))
+              .collect(Collectors.groupingBy(Path::getParent, Collectors.counting()));
       assertThat(perFolder.size(), equalTo(7));
       assertThat(perFolder.values(), everyItem(lessThanOrEqualTo(3L)));
     }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A backfill's Parquet files are sized by data (one per partition here, not one per input file),
  * {@code --compact} leaves them alone, and they stay exact when input files are read again (a
- * Parquet-only re-run has no ledger: the newer file holding an input file wins) and when files
- * an earlier write replaced come back.
+ * Parquet-only re-run has no ledger: the newer file holding an input file wins) and when files an
+ * earlier write replaced come back.
  */
 class ParquetCompactionTest {
   @TempDir Path dir;
@@ -42,8 +42,9 @@ class ParquetCompactionTest {
     backfill(input, work);
     List<String> first = dataFiles(parquet);
     assertThat(first, hasSize(3));
-    assertThat(first.stream().map(f -> Path.of(f).getFileName().toString())
-        .collect(Collectors.toList()), everyItem(startsWith("compact-")));
+    assertThat(
+        first.stream().map(f -> Path.of(f).getFileName().toString()).collect(Collectors.toList()),
+        everyItem(startsWith("compact-")));
     String rows = rows(parquet);
     assertThat(rows, equalTo(exp.valid + " rows, " + exp.valid + " keys"));
     String content = content(parquet);
@@ -51,8 +52,9 @@ class ParquetCompactionTest {
     copyTree(parquet, before);
 
     // Compacting changes nothing: each partition is one file already.
-    RunSummary compacted = LandfallPipeline.run(EndToEndChecks.options(input, work, "",
-        "--sinks=parquet", "--compact"));
+    RunSummary compacted =
+        LandfallPipeline.run(
+            EndToEndChecks.options(input, work, "", "--sinks=parquet", "--compact"));
     assertThat(compacted.render(), compacted.succeeded(), equalTo(true));
     assertThat(compacted.parquetFilesMerged, equalTo(0L));
     assertThat(dataFiles(parquet), equalTo(first));
@@ -61,8 +63,8 @@ class ParquetCompactionTest {
     // its rows leave the file that held them, so they are still there once.
     Path one;
     try (Stream<Path> csv = Files.walk(input)) {
-      one = csv.filter(p -> p.toString().endsWith(".csv")).sorted().skip(5).findFirst()
-          .orElseThrow();
+      one =
+          csv.filter(p -> p.toString().endsWith(".csv")).sorted().skip(5).findFirst().orElseThrow();
     }
     backfill(input, work, "--inputGlob=" + input.relativize(one));
     assertThat(dataFiles(parquet), hasSize(4));
@@ -79,10 +81,15 @@ class ParquetCompactionTest {
     // the next compaction (or Parquet write into the folder) drops their rows.
     try (Stream<Path> old = Files.walk(before)) {
       for (Path p : old.filter(Files::isRegularFile).collect(Collectors.toList())) {
-        String name = p.getFileName().toString().replaceAll("compact-[0-9a-f]{16}",
-            "compact-0000000000000000");
-        Files.copy(p, parquet.resolve(before.relativize(p)).resolveSibling(name),
-            StandardCopyOption.COPY_ATTRIBUTES, StandardCopyOption.REPLACE_EXISTING);
+        String name =
+            p.getFileName()
+                .toString()
+                .replaceAll("compact-[0-9a-f]{16}", "compact-0000000000000000");
+        Files.copy(
+            p,
+            parquet.resolve(before.relativize(p)).resolveSibling(name),
+            StandardCopyOption.COPY_ATTRIBUTES,
+            StandardCopyOption.REPLACE_EXISTING);
       }
     }
     assertThat(dataFiles(parquet).size() > 3, equalTo(true));
@@ -92,8 +99,8 @@ class ParquetCompactionTest {
   }
 
   private static void backfill(Path input, Path work, String... extra) throws Exception {
-    String[] args = Stream.concat(Stream.of("--sinks=parquet"), Stream.of(extra))
-        .toArray(String[]::new);
+    String[] args =
+        Stream.concat(Stream.of("--sinks=parquet"), Stream.of(extra)).toArray(String[]::new);
     RunSummary run = LandfallPipeline.run(EndToEndChecks.options(input, work, "", args));
     assertThat(run.render(), run.succeeded(), equalTo(true));
   }
@@ -103,8 +110,8 @@ class ParquetCompactionTest {
     try (Stream<Path> walk = Files.walk(parquet.resolve("billing"))) {
       return walk.filter(Files::isRegularFile)
           .map(p -> parquet.relativize(p).toString())
-          .filter(p -> p.endsWith(".parquet") && !Path.of(p).getFileName().toString()
-              .startsWith("."))
+          .filter(
+              p -> p.endsWith(".parquet") && !Path.of(p).getFileName().toString().startsWith("."))
           .sorted()
           .collect(Collectors.toList());
     }
@@ -122,8 +129,12 @@ class ParquetCompactionTest {
   private static String query(Path parquet, String select) throws Exception {
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
         Statement s = duck.createStatement();
-        ResultSet r = s.executeQuery(select + " FROM read_parquet('" + parquet
-            + "/billing/**/*.parquet', hive_partitioning = true) t")) {
+        ResultSet r =
+            s.executeQuery(
+                select
+                    + " FROM read_parquet('"
+                    + parquet
+                    + "/billing/**/*.parquet', hive_partitioning = true) t")) {
       r.next();
       return r.getString(1);
     }

@@ -36,9 +36,17 @@ class ParquetCompactionWatchTest extends PostgresTestBase {
       }
     }
     Path work = dir.resolve("watch");
-    RunSummary run = LandfallPipeline.run(EndToEndChecks.options(input, work, postgres.jdbcUrl(),
-        "--dbSchema=compact_watch", "--watch", "--pollInterval=1s", "--stopAfterIdle=4s",
-        "--compactAfterFiles=3"));
+    RunSummary run =
+        LandfallPipeline.run(
+            EndToEndChecks.options(
+                input,
+                work,
+                postgres.jdbcUrl(),
+                "--dbSchema=compact_watch",
+                "--watch",
+                "--pollInterval=1s",
+                "--stopAfterIdle=4s",
+                "--compactAfterFiles=3"));
     assertThat(run.render(), run.succeeded(), equalTo(true));
 
     Path dataset = work.resolve("parquet").resolve("billing");
@@ -53,21 +61,25 @@ class ParquetCompactionWatchTest extends PostgresTestBase {
       // files' writes interleave: 3 + 2 gives one file, 4 + 1 two).
       List<String> data = names(folder, ".parquet");
       assertThat(folder + ": " + data, data.size(), lessThan(3));
-      List<String> merged = data.stream().filter(n -> n.startsWith("compact-"))
-          .collect(Collectors.toList());
+      List<String> merged =
+          data.stream().filter(n -> n.startsWith("compact-")).collect(Collectors.toList());
       assertThat(folder + ": " + data, merged, hasSize(1));
       assertThat(names(folder, ".members"), equalTo(List.of("_" + merged.get(0) + ".members")));
     }
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
         Statement s = duck.createStatement();
-        ResultSet r = s.executeQuery("SELECT count(*), count(DISTINCT event_id) FROM read_parquet('"
-            + dataset + "/**/*.parquet', hive_partitioning = true)")) {
+        ResultSet r =
+            s.executeQuery(
+                "SELECT count(*), count(DISTINCT event_id) FROM read_parquet('"
+                    + dataset
+                    + "/**/*.parquet', hive_partitioning = true)")) {
       r.next();
       assertThat(r.getLong(1), equalTo(exp.valid));
       assertThat(r.getLong(2), equalTo(exp.valid));
     }
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      assertThat(EndToEndChecks.scalar(c, "SELECT count(*) FROM compact_watch.billing"),
+      assertThat(
+          EndToEndChecks.scalar(c, "SELECT count(*) FROM compact_watch.billing"),
           equalTo(exp.valid));
     }
   }

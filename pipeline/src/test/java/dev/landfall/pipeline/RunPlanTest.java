@@ -10,9 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every setting of a run is read and checked once, before anything starts. */
 class RunPlanTest {
@@ -23,25 +23,27 @@ class RunPlanTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "--format=xml | --format",
-      "--sinks=parquet,kafka | --sinks",
-      "--pollInterval=soon | --pollInterval",
-      "--stopAfterIdle=10 | --stopAfterIdle",
-      "--lookupRefresh=1x | --lookupRefresh",
-      "--parquetRowGroupMb=0 | --parquetRowGroupMb",
-      "--parquetRowGroupMb=2048 | --parquetRowGroupMb",
-      "--parquetTargetFileMb=0 | --parquetTargetFileMb",
-      "--parquetShardsPerPartition=0 | --parquetShardsPerPartition",
-      "--compactAfterFiles=-1 | --compactAfterFiles",
-      "--dedupeBuckets=-2 | --dedupeBuckets",
-      "--dbBatchSize=0 | --dbBatchSize",
-      "--sampleRows=0 | --sampleRows",
-      "--reingest=everything | --reingest",
-      "--webhookUrl=ftp://example.org/hook | --webhookUrl",
-      "--dbSchema=pg_lake | --dbSchema",
-      "--dataset=nosuchdataset | nosuchdataset",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--format=xml | --format",
+        "--sinks=parquet,kafka | --sinks",
+        "--pollInterval=soon | --pollInterval",
+        "--stopAfterIdle=10 | --stopAfterIdle",
+        "--lookupRefresh=1x | --lookupRefresh",
+        "--parquetRowGroupMb=0 | --parquetRowGroupMb",
+        "--parquetRowGroupMb=2048 | --parquetRowGroupMb",
+        "--parquetTargetFileMb=0 | --parquetTargetFileMb",
+        "--parquetShardsPerPartition=0 | --parquetShardsPerPartition",
+        "--compactAfterFiles=-1 | --compactAfterFiles",
+        "--dedupeBuckets=-2 | --dedupeBuckets",
+        "--dbBatchSize=0 | --dbBatchSize",
+        "--sampleRows=0 | --sampleRows",
+        "--reingest=everything | --reingest",
+        "--webhookUrl=ftp://example.org/hook | --webhookUrl",
+        "--dbSchema=pg_lake | --dbSchema",
+        "--dataset=nosuchdataset | nosuchdataset",
+      })
   void aBadFlagIsNamed(String flag, String named) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan(flag));
     assertThat(e.getMessage(), containsString(named));
@@ -51,8 +53,10 @@ class RunPlanTest {
   void aBadFlagFailsBeforeAnyServerTableOrFileExists() {
     Path work = dir.resolve("work");
     // No --input and no --jdbcUrl: a good run would generate the sample and start PostgreSQL.
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LandfallPipeline.run(EndToEndChecks.defaults(work, "--parquetRowGroupMb=0")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> LandfallPipeline.run(EndToEndChecks.defaults(work, "--parquetRowGroupMb=0")));
     assertThat(e.getMessage(), containsString("--parquetRowGroupMb must be between 1 and 1024"));
     assertThat(Files.exists(work.resolve("pgdata")), equalTo(false));
     assertThat(Files.exists(work.resolve("sample-input")), equalTo(false));
@@ -61,40 +65,55 @@ class RunPlanTest {
 
   @Test
   void theWebhookAddressIsNotEchoed() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> plan("--webhookUrl=token-s3cr3t"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> plan("--webhookUrl=token-s3cr3t"));
     assertThat(e.getMessage(), not(containsString("s3cr3t")));
   }
 
   @Test
   void qualityRulesAreCheckedAndRefusedForParquetInput() throws Exception {
-    Path def = Files.writeString(dir.resolve("gated.json"), String.format(
-        QualityGateScenario.ORDERS, "1.5"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> plan("--datasetFile=" + def, "--input=" + dir));
-    assertThat(e.getMessage(), containsString("quality.maxRejectedShare 1.5: use a share"
-        + " between 0 and 1"));
+    Path def =
+        Files.writeString(
+            dir.resolve("gated.json"), String.format(QualityGateScenario.ORDERS, "1.5"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> plan("--datasetFile=" + def, "--input=" + dir));
+    assertThat(
+        e.getMessage(),
+        containsString("quality.maxRejectedShare 1.5: use a share" + " between 0 and 1"));
     Files.writeString(def, String.format(QualityGateScenario.ORDERS, "0.05"));
-    e = assertThrows(IllegalArgumentException.class,
-        () -> plan("--datasetFile=" + def, "--input=" + dir, "--format=parquet"));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> plan("--datasetFile=" + def, "--input=" + dir, "--format=parquet"));
     assertThat(e.getMessage(), containsString("quality rules apply to CSV input"));
-    e = assertThrows(IllegalArgumentException.class,
-        () -> plan("--datasetFile=" + def, "--input=" + dir, "--sinks=parquet",
-            "--reingest=quarantined"));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                plan(
+                    "--datasetFile=" + def,
+                    "--input=" + dir,
+                    "--sinks=parquet",
+                    "--reingest=quarantined"));
     assertThat(e.getMessage(), containsString("--reingest=quarantined needs the postgres"));
   }
 
   @Test
   void aDryRunIsNotAWatch() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> plan("--dryRun=true", "--watch=true", "--input=" + dir));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> plan("--dryRun=true", "--watch=true", "--input=" + dir));
     assertThat(e.getMessage(), containsString("--dryRun reads the files there are"));
   }
 
   @Test
   void watchWithoutPostgresIsRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> plan("--watch=true", "--sinks=parquet", "--input=" + dir));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> plan("--watch=true", "--sinks=parquet", "--input=" + dir));
     assertThat(e.getMessage(), containsString("--watch needs the postgres output"));
   }
 
@@ -118,8 +137,13 @@ class RunPlanTest {
 
   @Test
   void parquetInputReadsParquetFilesAndReingestCombinesBothFlags() throws Exception {
-    RunPlan plan = plan("--format=PARQUET", "--input=" + dir, "--reingest=olderDefinitions",
-        "--reingestChanged=true", "--sinks=postgres");
+    RunPlan plan =
+        plan(
+            "--format=PARQUET",
+            "--input=" + dir,
+            "--reingest=olderDefinitions",
+            "--reingestChanged=true",
+            "--sinks=postgres");
     assertThat(plan.parquetInput(), equalTo(true));
     assertThat(plan.inputGlob(), equalTo("**/*.parquet"));
     assertThat(plan.inputSuffixes().contains(".parquet"), equalTo(true));

@@ -39,12 +39,18 @@ class S3BackfillTest extends S3TestBase {
 
   /** Options of a run, with landfall's S3 flags pointing at the test server. */
   static LandfallOptions options(S3ProxyServer s3, String input, String output, String... extra) {
-    List<String> args = new ArrayList<>(List.of("--input=" + input, "--output=" + output,
-        "--s3Endpoint=" + s3.endpoint(), "--s3PathStyle=true",
-        "--awsRegion=" + S3ProxyServer.REGION));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--input=" + input,
+                "--output=" + output,
+                "--s3Endpoint=" + s3.endpoint(),
+                "--s3PathStyle=true",
+                "--awsRegion=" + S3ProxyServer.REGION));
     args.addAll(List.of(extra));
     PipelineOptionsFactory.register(LandfallOptions.class);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation()
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+        .withValidation()
         .as(LandfallOptions.class);
   }
 
@@ -56,52 +62,78 @@ class S3BackfillTest extends S3TestBase {
     s3.upload(local, "billing-in", "billing");
 
     // Act: the same job over the local folder and over the bucket.
-    RunSummary fromFolder = LandfallPipeline.run(EndToEndChecks.options(local,
-        dir.resolve("local-work"), postgres.jdbcUrl(), "--dbSchema=s3_ref"));
-    RunSummary fromBucket = LandfallPipeline.run(options(s3, "s3://billing-in/billing",
-        "s3://lake/curated", "--workDir=" + dir.resolve("s3-work"),
-        "--jdbcUrl=" + postgres.jdbcUrl(),
-        "--dbSchema=s3_e2e", "--dbUser=postgres", "--dbBatchSize=2000"));
+    RunSummary fromFolder =
+        LandfallPipeline.run(
+            EndToEndChecks.options(
+                local, dir.resolve("local-work"), postgres.jdbcUrl(), "--dbSchema=s3_ref"));
+    RunSummary fromBucket =
+        LandfallPipeline.run(
+            options(
+                s3,
+                "s3://billing-in/billing",
+                "s3://lake/curated",
+                "--workDir=" + dir.resolve("s3-work"),
+                "--jdbcUrl=" + postgres.jdbcUrl(),
+                "--dbSchema=s3_e2e",
+                "--dbUser=postgres",
+                "--dbBatchSize=2000"));
 
     // Assert: the bucket run is correct on its own ...
     Path copy = dir.resolve("s3-copy");
     s3.download("lake", "curated/", copy);
     EndToEndChecks.assertBillingOutputs(fromBucket, exp, postgres.jdbcUrl(), "s3_e2e", copy);
     // ... and holds exactly the local run's data, up to the source_file prefix.
-    assertThat(fingerprint("s3_e2e", copy, "s3://billing-in/billing"),
+    assertThat(
+        fingerprint("s3_e2e", copy, "s3://billing-in/billing"),
         equalTo(fingerprint("s3_ref", dir.resolve("local-work/parquet"), local.toString())));
     assertThat(fromBucket.filesRead, equalTo(fromFolder.filesRead));
     assertThat(fromBucket.bytesRead, equalTo(fromFolder.bytesRead));
     // Only complete Parquet files under final names and the markers; no temporary objects left.
     List<String> keys = s3.keys("lake", "curated/");
     assertThat(keys, not(empty()));
-    assertThat(keys, everyItem(matchesPattern(
-        "curated/billing/date=\\d{4}-\\d\\d-\\d\\d/(compact-[0-9a-f]{16}\\.parquet"
-            + "|_compact-[0-9a-f]{16}\\.parquet\\.members|_SUCCESS)")));
+    assertThat(
+        keys,
+        everyItem(
+            matchesPattern(
+                "curated/billing/date=\\d{4}-\\d\\d-\\d\\d/(compact-[0-9a-f]{16}\\.parquet"
+                    + "|_compact-[0-9a-f]{16}\\.parquet\\.members|_SUCCESS)")));
   }
 
   @Test
-  void aWatchAfterABackfillOfTheSameObjectsReadsNothingAndMarksNothingChanged()
-      throws Exception {
+  void aWatchAfterABackfillOfTheSameObjectsReadsNothingAndMarksNothingChanged() throws Exception {
     Path local = dir.resolve("then-watch-in");
     new BillingSampleGenerator(1_500, 2, 2, 0.01, 0.02, 17).writeTo(local);
     s3.upload(local, "billing-in", "then-watch");
-    String[] common = {"--workDir=" + dir.resolve("then-watch-work"),
-        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=s3_then_watch", "--dbUser=postgres"};
-    RunSummary backfill = LandfallPipeline.run(options(s3, "s3://billing-in/then-watch",
-        "s3://lake/then-watch-out", common));
+    String[] common = {
+      "--workDir=" + dir.resolve("then-watch-work"),
+      "--jdbcUrl=" + postgres.jdbcUrl(),
+      "--dbSchema=s3_then_watch",
+      "--dbUser=postgres"
+    };
+    RunSummary backfill =
+        LandfallPipeline.run(
+            options(s3, "s3://billing-in/then-watch", "s3://lake/then-watch-out", common));
     assertThat(backfill.render(), backfill.succeeded(), equalTo(true));
-    assertThat(BackfillThenWatchTest.ledger("s3_then_watch",
-        "count(*) FILTER (WHERE modified_at IS NULL)"), equalTo("0"));
+    assertThat(
+        BackfillThenWatchTest.ledger(
+            "s3_then_watch", "count(*) FILTER (WHERE modified_at IS NULL)"),
+        equalTo("0"));
     // The listing gives each object's ETag, and the ledger keeps it.
-    assertThat(BackfillThenWatchTest.ledger("s3_then_watch",
-        "count(*) FILTER (WHERE etag IS NULL OR etag !~ '^[0-9a-f]{32}$')"), equalTo("0"));
+    assertThat(
+        BackfillThenWatchTest.ledger(
+            "s3_then_watch", "count(*) FILTER (WHERE etag IS NULL OR etag !~ '^[0-9a-f]{32}$')"),
+        equalTo("0"));
 
     List<String> watchArgs = new ArrayList<>(List.of(common));
-    watchArgs.addAll(List.of("--watch", "--pollInterval=1s", "--stopAfterIdle=3s",
-        "--reingestChanged"));
-    RunSummary watch = LandfallPipeline.run(options(s3, "s3://billing-in/then-watch",
-        "s3://lake/then-watch-out", watchArgs.toArray(new String[0])));
+    watchArgs.addAll(
+        List.of("--watch", "--pollInterval=1s", "--stopAfterIdle=3s", "--reingestChanged"));
+    RunSummary watch =
+        LandfallPipeline.run(
+            options(
+                s3,
+                "s3://billing-in/then-watch",
+                "s3://lake/then-watch-out",
+                watchArgs.toArray(new String[0])));
 
     assertThat(watch.render(), watch.succeeded(), equalTo(true));
     assertThat("changed", watch.filesChanged, equalTo(0L));
@@ -118,17 +150,29 @@ class S3BackfillTest extends S3TestBase {
     Path firstPart = parts[0];
     Path rest = parts[1];
     s3.upload(firstPart, "billing-in", "watched");
-    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
-      try {
-        return LandfallPipeline.run(options(s3, "s3://billing-in/watched", "s3://lake/watched-out",
-            "--workDir=" + dir.resolve("watch-work"), "--jdbcUrl=" + postgres.jdbcUrl(),
-            "--dbSchema=s3_watch", "--dbUser=postgres", "--watch", "--pollInterval=1s",
-            "--stopAfterIdle=12s"));
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
-    WatchScenario.await("the first objects", 120,
+    CompletableFuture<RunSummary> run =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return LandfallPipeline.run(
+                    options(
+                        s3,
+                        "s3://billing-in/watched",
+                        "s3://lake/watched-out",
+                        "--workDir=" + dir.resolve("watch-work"),
+                        "--jdbcUrl=" + postgres.jdbcUrl(),
+                        "--dbSchema=s3_watch",
+                        "--dbUser=postgres",
+                        "--watch",
+                        "--pollInterval=1s",
+                        "--stopAfterIdle=12s"));
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    WatchScenario.await(
+        "the first objects",
+        120,
         () -> WatchScenario.doneFiles(postgres.jdbcUrl(), "s3_watch") == 3);
     s3.upload(rest, "billing-in", "watched");
     RunSummary summary = run.get(180, TimeUnit.SECONDS);
@@ -142,15 +186,26 @@ class S3BackfillTest extends S3TestBase {
   private static String fingerprint(String schema, Path parquet, String prefix) throws Exception {
     StringBuilder sb = new StringBuilder();
     String p = prefix.replace("'", "''");
-    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl()); Statement s = c.createStatement()) {
-      for (String q : List.of(
-          "SELECT replace(x::text, '" + p + "', '') FROM " + schema + ".billing x",
-          "SELECT replace((source_file, line_number, reason, column_name, message, raw)::text, '"
-              + p + "', '') FROM " + schema + ".billing_rejects",
-          "SELECT (date, service, currency, row_count, cost_count, cost_sum, cost_avg, cost_min,"
-              + " cost_max, cost_p90)::text FROM " + schema + ".billing_agg")) {
-        try (ResultSet r = s.executeQuery("SELECT count(*), md5(string_agg(t, '|' ORDER BY t))"
-            + " FROM (" + q + ") AS q(t)")) {
+    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl());
+        Statement s = c.createStatement()) {
+      for (String q :
+          List.of(
+              "SELECT replace(x::text, '" + p + "', '') FROM " + schema + ".billing x",
+              "SELECT replace((source_file, line_number, reason, column_name, message, raw)::text, '"
+                  + p
+                  + "', '') FROM "
+                  + schema
+                  + ".billing_rejects",
+              "SELECT (date, service, currency, row_count, cost_count, cost_sum, cost_avg, cost_min,"
+                  + " cost_max, cost_p90)::text FROM "
+                  + schema
+                  + ".billing_agg")) {
+        try (ResultSet r =
+            s.executeQuery(
+                "SELECT count(*), md5(string_agg(t, '|' ORDER BY t))"
+                    + " FROM ("
+                    + q
+                    + ") AS q(t)")) {
           r.next();
           sb.append(r.getLong(1)).append(':').append(r.getString(2)).append('\n');
         }
@@ -158,9 +213,15 @@ class S3BackfillTest extends S3TestBase {
     }
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
         Statement s = duck.createStatement();
-        ResultSet r = s.executeQuery("SELECT count(*), sum(hash(event_id, cost, event_time,"
-            + " source_line, replace(source_file, '" + p + "', ''), date))::hugeint FROM"
-            + " read_parquet('" + parquet + "/billing/**/*.parquet', hive_partitioning = true)")) {
+        ResultSet r =
+            s.executeQuery(
+                "SELECT count(*), sum(hash(event_id, cost, event_time,"
+                    + " source_line, replace(source_file, '"
+                    + p
+                    + "', ''), date))::hugeint FROM"
+                    + " read_parquet('"
+                    + parquet
+                    + "/billing/**/*.parquet', hive_partitioning = true)")) {
       r.next();
       sb.append(r.getLong(1)).append(':').append(r.getString(2));
     }

@@ -54,9 +54,17 @@ class S3FailFastTest {
     String wrongSecret = "not-the-secret-" + s3.credential().substring(0, 6);
     S3Credentials.useChainCredentials(s3.identity(), wrongSecret);
 
-    S3AccessException e = assertThrows(S3AccessException.class, () -> LandfallPipeline.run(
-        S3BackfillTest.options(s3, "s3://billing-in/billing", "s3://lake/curated", NO_DB,
-            "--workDir=" + dir.resolve("work"))));
+    S3AccessException e =
+        assertThrows(
+            S3AccessException.class,
+            () ->
+                LandfallPipeline.run(
+                    S3BackfillTest.options(
+                        s3,
+                        "s3://billing-in/billing",
+                        "s3://lake/curated",
+                        NO_DB,
+                        "--workDir=" + dir.resolve("work"))));
 
     assertThat(e.getMessage(), containsString("'billing-in'"));
     assertThat(e.getMessage(), containsString("--input"));
@@ -71,8 +79,13 @@ class S3FailFastTest {
   void unknownAccessKeyIsRejectedToo() {
     S3Credentials.useChainCredentials("nobody", s3.credential());
 
-    S3AccessException e = assertThrows(S3AccessException.class, () -> LandfallPipeline.run(
-        S3BackfillTest.options(s3, "s3://billing-in/billing", "s3://lake/curated", NO_DB)));
+    S3AccessException e =
+        assertThrows(
+            S3AccessException.class,
+            () ->
+                LandfallPipeline.run(
+                    S3BackfillTest.options(
+                        s3, "s3://billing-in/billing", "s3://lake/curated", NO_DB)));
 
     assertThat(e.getMessage(), containsString("'billing-in'"));
     assertThat(e.getMessage(), containsString("InvalidAccessKeyId"));
@@ -83,8 +96,13 @@ class S3FailFastTest {
   void missingInputBucketIsNamed() {
     S3Credentials.useChainCredentials(s3.identity(), s3.credential());
 
-    S3AccessException e = assertThrows(S3AccessException.class, () -> LandfallPipeline.run(
-        S3BackfillTest.options(s3, "s3://no-such-bucket/billing", "s3://lake/curated", NO_DB)));
+    S3AccessException e =
+        assertThrows(
+            S3AccessException.class,
+            () ->
+                LandfallPipeline.run(
+                    S3BackfillTest.options(
+                        s3, "s3://no-such-bucket/billing", "s3://lake/curated", NO_DB)));
 
     assertThat(e.getMessage(), containsString("'no-such-bucket'"));
     assertThat(e.getMessage(), containsString("--input=s3://no-such-bucket/billing"));
@@ -96,8 +114,13 @@ class S3FailFastTest {
   void missingOutputBucketIsNamedBeforeAnythingIsRead() {
     S3Credentials.useChainCredentials(s3.identity(), s3.credential());
 
-    S3AccessException e = assertThrows(S3AccessException.class, () -> LandfallPipeline.run(
-        S3BackfillTest.options(s3, "s3://billing-in/billing", "s3://no-lake/curated", NO_DB)));
+    S3AccessException e =
+        assertThrows(
+            S3AccessException.class,
+            () ->
+                LandfallPipeline.run(
+                    S3BackfillTest.options(
+                        s3, "s3://billing-in/billing", "s3://no-lake/curated", NO_DB)));
 
     assertThat(e.getMessage(), containsString("'no-lake'"));
     assertThat(e.getMessage(), containsString("--output"));
@@ -106,11 +129,19 @@ class S3FailFastTest {
 
   @Test
   void staticKeysInOptionsAreRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LandfallPipeline.run(S3BackfillTest.options(s3, "s3://billing-in/billing",
-            "s3://lake/curated", NO_DB, "--awsCredentialsProvider={\"@type\":"
-                + "\"StaticCredentialsProvider\",\"accessKeyId\":\"AKIAX\",\"secretAccessKey\":"
-                + "\"sekrit-value\"}")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                LandfallPipeline.run(
+                    S3BackfillTest.options(
+                        s3,
+                        "s3://billing-in/billing",
+                        "s3://lake/curated",
+                        NO_DB,
+                        "--awsCredentialsProvider={\"@type\":"
+                            + "\"StaticCredentialsProvider\",\"accessKeyId\":\"AKIAX\",\"secretAccessKey\":"
+                            + "\"sekrit-value\"}")));
 
     assertThat(e.getMessage(), containsString("--awsCredentialsProvider"));
     assertThat(e.getMessage(), not(containsString("sekrit-value")));

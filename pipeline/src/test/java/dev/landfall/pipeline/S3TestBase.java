@@ -25,8 +25,8 @@ abstract class S3TestBase extends PostgresTestBase {
 
   /**
    * Copies the first {@code n} CSV files of {@code local} (in name order) under {@code
-   * <name>-first} and the others under {@code <name>-rest}: what is there when a watch starts,
-   * and what lands during it. Returns both folders.
+   * <name>-first} and the others under {@code <name>-rest}: what is there when a watch starts, and
+   * what lands during it. Returns both folders.
    */
   static Path[] splitFiles(Path local, int n, String name) throws IOException {
     List<Path> files = WatchScenario.csvFiles(local);

@@ -17,11 +17,11 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the job as a separate process with a known database password in $PGPASSWORD (the only
- * place landfall reads it from) against a PostgreSQL that checks passwords, and asserts the
- * password appears nowhere: not in stdout/stderr (logs, summary, errors), not in any table the job
- * wrote (ledger, rejects). Then runs it with a wrong password and checks the error is clear and
- * does not echo it either.
+ * Runs the job as a separate process with a known database password in $PGPASSWORD (the only place
+ * landfall reads it from) against a PostgreSQL that checks passwords, and asserts the password
+ * appears nowhere: not in stdout/stderr (logs, summary, errors), not in any table the job wrote
+ * (ledger, rejects). Then runs it with a wrong password and checks the error is clear and does not
+ * echo it either.
  */
 public final class SecretScan {
   private SecretScan() {}
@@ -34,7 +34,8 @@ public final class SecretScan {
     if (!rules.contains(user)) {
       Files.writeString(hba, "host all " + user + " 127.0.0.1/32 scram-sha-256\n" + rules);
     }
-    try (Connection c = EndToEndChecks.pg(pg.jdbcUrl()); Statement s = c.createStatement()) {
+    try (Connection c = EndToEndChecks.pg(pg.jdbcUrl());
+        Statement s = c.createStatement()) {
       s.execute("DROP ROLE IF EXISTS " + user);
       s.execute("CREATE ROLE " + user + " LOGIN PASSWORD '" + password + "'");
       s.execute("GRANT CREATE ON DATABASE postgres TO " + user);
@@ -43,23 +44,38 @@ public final class SecretScan {
     return password;
   }
 
-  static Process start(Path dir, String jdbcUrl, String user, String password, Path log,
-      String schema, String... extra) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), LandfallPipeline.class.getName(),
-        "--input=" + dir.resolve("secret-in"), "--workDir=" + dir.resolve("secret-work-" + schema),
-        "--jdbcUrl=" + jdbcUrl, "--dbUser=" + user, "--dbSchema=" + schema));
+  static Process start(
+      Path dir,
+      String jdbcUrl,
+      String user,
+      String password,
+      Path log,
+      String schema,
+      String... extra)
+      throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                LandfallPipeline.class.getName(),
+                "--input=" + dir.resolve("secret-in"),
+                "--workDir=" + dir.resolve("secret-work-" + schema),
+                "--jdbcUrl=" + jdbcUrl,
+                "--dbUser=" + user,
+                "--dbSchema=" + schema));
     cmd.addAll(List.of(extra));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("PGPASSWORD", password);
     return pb.start();
   }
 
   /** The whole check; {@code runnerArgs} picks the runner. */
-  public static void assertPasswordNeverShows(Path dir, EmbeddedPostgresServer pg,
-      String schema, String... runnerArgs) throws Exception {
+  public static void assertPasswordNeverShows(
+      Path dir, EmbeddedPostgresServer pg, String schema, String... runnerArgs) throws Exception {
     BillingSampleGenerator.standard(3_000, 17).writeTo(dir.resolve("secret-in"));
     String user = "landfall_secure";
     String password = passwordUser(pg, user);
@@ -73,8 +89,18 @@ public final class SecretScan {
     assertThat("the password is not in the job's output", out, not(containsString(password)));
     try (Connection c = EndToEndChecks.pg(pg.jdbcUrl())) {
       for (String table : List.of("landfall_files", "billing_rejects", "billing")) {
-        assertThat(table + " holds no password", EndToEndChecks.scalar(c, "SELECT count(*) FROM "
-            + schema + "." + table + " t WHERE t::text LIKE '%" + password + "%'"), equalTo(0L));
+        assertThat(
+            table + " holds no password",
+            EndToEndChecks.scalar(
+                c,
+                "SELECT count(*) FROM "
+                    + schema
+                    + "."
+                    + table
+                    + " t WHERE t::text LIKE '%"
+                    + password
+                    + "%'"),
+            equalTo(0L));
       }
     }
 
@@ -89,7 +115,7 @@ public final class SecretScan {
     assertThat("a wrong password is not echoed", badOut, not(containsString(wrong)));
     Path errorLog = dir.resolve("secret-work-" + schema + "_bad").resolve("last-error.log");
     assertThat("the error's details are kept", Files.exists(errorLog), equalTo(true));
-    assertThat("nor written to the error log", Files.readString(errorLog),
-        not(containsString(wrong)));
+    assertThat(
+        "nor written to the error log", Files.readString(errorLog), not(containsString(wrong)));
   }
 }

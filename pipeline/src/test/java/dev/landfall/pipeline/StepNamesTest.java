@@ -36,9 +36,14 @@ class StepNamesTest {
   @Test
   void theWatchJobHasTheListedStepNames() throws Exception {
     BillingSampleGenerator.standard(50, 1).writeTo(dir.resolve("in"));
-    LandfallOptions options = LandfallPipeline.options("--input=" + dir.resolve("in"),
-        "--workDir=" + dir.resolve("work"), "--output=" + dir.resolve("out"), "--watch",
-        "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused", "--dbUser=postgres");
+    LandfallOptions options =
+        LandfallPipeline.options(
+            "--input=" + dir.resolve("in"),
+            "--workDir=" + dir.resolve("work"),
+            "--output=" + dir.resolve("out"),
+            "--watch",
+            "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused",
+            "--dbUser=postgres");
     RunPlan plan = RunPlan.from(options);
     Pipeline p = Pipeline.create(options);
     LandfallGraph.build(p, plan, new Database(options.getJdbcUrl(), options.getDbUser()));
@@ -56,38 +61,49 @@ class StepNamesTest {
       added.removeAll(listed);
       Set<String> removed = new LinkedHashSet<>(listed);
       removed.removeAll(names);
-      fail("The watch job's step names differ from " + LIST + " (Flink operator uids: a savepoint"
-          + " of the previous build will not map onto the changed steps).\n"
-          + "New or renamed: " + added + "\nGone: " + removed + "\n"
-          + (added.isEmpty() && removed.isEmpty() ? "Same names, another order.\n" : "")
-          + "If this is deliberate, run this test with -Dlandfall.updateStepNames=true and say in"
-          + " docs/flink.md how to upgrade a running watch across it.");
+      fail(
+          "The watch job's step names differ from "
+              + LIST
+              + " (Flink operator uids: a savepoint"
+              + " of the previous build will not map onto the changed steps).\n"
+              + "New or renamed: "
+              + added
+              + "\nGone: "
+              + removed
+              + "\n"
+              + (added.isEmpty() && removed.isEmpty() ? "Same names, another order.\n" : "")
+              + "If this is deliberate, run this test with -Dlandfall.updateStepNames=true and say in"
+              + " docs/flink.md how to upgrade a running watch across it.");
     }
   }
 
   /** Every step's full name (composites and primitives), in the graph's topological order. */
   static List<String> stepNames(Pipeline p) {
     List<String> names = new ArrayList<>();
-    p.traverseTopologically(new Pipeline.PipelineVisitor.Defaults() {
-      @Override
-      public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
-        if (!node.isRootNode()) {
-          names.add(node.getFullName());
-        }
-        return CompositeBehavior.ENTER_TRANSFORM;
-      }
+    p.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+            if (!node.isRootNode()) {
+              names.add(node.getFullName());
+            }
+            return CompositeBehavior.ENTER_TRANSFORM;
+          }
 
-      @Override
-      public void visitPrimitiveTransform(TransformHierarchy.Node node) {
-        names.add(node.getFullName());
-      }
-    });
+          @Override
+          public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+            names.add(node.getFullName());
+          }
+        });
     return names;
   }
 
   private static List<String> header(int count) {
-    return List.of("# The step names of the default watch job (" + count + " steps): the uids of"
-        + " its Flink operators,",
+    return List.of(
+        "# The step names of the default watch job ("
+            + count
+            + " steps): the uids of"
+            + " its Flink operators,",
         "# the contract a savepoint is restored by. Checked by StepNamesTest; regenerate with",
         "#   mvn -pl pipeline test -Dtest=StepNamesTest -Dlandfall.updateStepNames=true",
         "# and say in docs/flink.md how to upgrade a running watch when it changes.");
@@ -95,6 +111,7 @@ class StepNamesTest {
 
   private static List<String> listed() throws IOException {
     return Files.readAllLines(LIST, StandardCharsets.UTF_8).stream()
-        .filter(l -> !l.isBlank() && !l.startsWith("#")).collect(Collectors.toList());
+        .filter(l -> !l.isBlank() && !l.startsWith("#"))
+        .collect(Collectors.toList());
   }
 }

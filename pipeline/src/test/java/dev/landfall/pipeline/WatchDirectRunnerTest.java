@@ -7,19 +7,19 @@ import org.junit.jupiter.api.Test;
 class WatchDirectRunnerTest extends PostgresTestBase {
   @Test
   void filesLandingDuringARunAreEachIngestedOnce() throws Exception {
-    new WatchScenario(dir, postgres.jdbcUrl()).filesLandingDuringARunAreEachIngestedOnce(
-        "watch_direct");
+    new WatchScenario(dir, postgres.jdbcUrl())
+        .filesLandingDuringARunAreEachIngestedOnce("watch_direct");
   }
 
   @Test
   void aChangedFileIsReportedAndReplacedOnlyWhenAsked() throws Exception {
-    new WatchScenario(dir, postgres.jdbcUrl()).aChangedFileIsReportedAndReplacedOnlyWhenAsked(
-        "changed_direct");
+    new WatchScenario(dir, postgres.jdbcUrl())
+        .aChangedFileIsReportedAndReplacedOnlyWhenAsked("changed_direct");
   }
 
   @Test
   void aRestartFinishesWhatAStoppedRunLeftAndNothingTwice() throws Exception {
-    new WatchScenario(dir, postgres.jdbcUrl()).aRestartFinishesWhatAStoppedRunLeftAndNothingTwice(
-        "restart_direct");
+    new WatchScenario(dir, postgres.jdbcUrl())
+        .aRestartFinishesWhatAStoppedRunLeftAndNothingTwice("restart_direct");
   }
 }

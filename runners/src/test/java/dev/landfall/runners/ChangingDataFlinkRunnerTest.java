@@ -6,13 +6,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code ChangingDataScenario} on the FlinkRunner (embedded local Flink, parallelism 2): rescued
- * columns, NULL groups and a dimension as of event time in a backfill, NULL groups in a watch
- * run.
+ * columns, NULL groups and a dimension as of event time in a backfill, NULL groups in a watch run.
  */
 class ChangingDataFlinkRunnerTest extends PostgresTestBase {
   private ChangingDataScenario scenario() {
-    return new ChangingDataScenario(dir, postgres.jdbcUrl(), "--runner=FlinkRunner",
-        "--flinkMaster=[local]", "--parallelism=2");
+    return new ChangingDataScenario(
+        dir,
+        postgres.jdbcUrl(),
+        "--runner=FlinkRunner",
+        "--flinkMaster=[local]",
+        "--parallelism=2");
   }
 
   @Test

@@ -24,9 +24,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * The deploy manifests that cannot run here (no Docker, no Kubernetes), parsed and checked: they
- * name the bundled jar where the build puts it and the image copies it, the main class, Flink
- * 1.19 (the version the jar is built against), options landfall accepts, and no secret in any
- * argument. YAML is read with snakeyaml-engine, which Flink itself brings.
+ * name the bundled jar where the build puts it and the image copies it, the main class, Flink 1.19
+ * (the version the jar is built against), options landfall accepts, and no secret in any argument.
+ * YAML is read with snakeyaml-engine, which Flink itself brings.
  */
 class DeployManifestsTest {
   private static final Path DEPLOY = Paths.get("").toAbsolutePath().getParent().resolve("deploy");
@@ -34,8 +34,9 @@ class DeployManifestsTest {
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> yaml(String file) throws Exception {
-    return (Map<String, Object>) new Load(LoadSettings.builder().build())
-        .loadFromString(Files.readString(DEPLOY.resolve(file)));
+    return (Map<String, Object>)
+        new Load(LoadSettings.builder().build())
+            .loadFromString(Files.readString(DEPLOY.resolve(file)));
   }
 
   @SuppressWarnings("unchecked")
@@ -60,8 +61,10 @@ class DeployManifestsTest {
       assertThat("no secret on a command line", a.toLowerCase(), not(containsString("secret")));
     }
     PipelineOptionsFactory.register(LandfallOptions.class);
-    LandfallOptions o = PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
-        .withValidation().as(LandfallOptions.class);
+    LandfallOptions o =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+            .withValidation()
+            .as(LandfallOptions.class);
     assertThat(o.getRunner().getSimpleName(), equalTo("FlinkRunner"));
     assertThat(o.getWatch(), equalTo(true));
     assertThat(o.getJdbcUrl(), startsWith("jdbc:postgresql://"));
@@ -71,14 +74,15 @@ class DeployManifestsTest {
   void theJarIsBuiltAndBakedWhereTheManifestsLookForIt() throws Exception {
     String pom = Files.readString(DEPLOY.getParent().resolve("runners/pom.xml"));
     assertThat(pom, containsString("<finalName>landfall-bundled</finalName>"));
-    assertThat(pom, containsString(
-        "<outputFile>${project.build.directory}/landfall-cluster.jar</outputFile>"));
+    assertThat(
+        pom,
+        containsString("<outputFile>${project.build.directory}/landfall-cluster.jar</outputFile>"));
     assertThat(pom, containsString("<mainClass>" + LandfallPipeline.class.getName()));
     String docker = Files.readString(DEPLOY.resolve("Dockerfile"));
     assertThat(docker, containsString("FROM flink:" + EnvironmentInformation.getVersion() + "-"));
     assertThat(docker, containsString("COPY runners/target/landfall-cluster.jar " + JAR_IN_IMAGE));
-    assertThat("the jar targets Flink 1.19", EnvironmentInformation.getVersion(),
-        startsWith("1.19."));
+    assertThat(
+        "the jar targets Flink 1.19", EnvironmentInformation.getVersion(), startsWith("1.19."));
   }
 
   @Test
@@ -88,18 +92,26 @@ class DeployManifestsTest {
     assertThat(services.keySet(), hasItem("minio"));
     for (String s : List.of("jobmanager", "taskmanager", "submit")) {
       Map<String, Object> svc = map(services, s);
-      assertThat(s, String.valueOf(svc.get("image")),
+      assertThat(
+          s,
+          String.valueOf(svc.get("image")),
           startsWith("flink:" + EnvironmentInformation.getVersion() + "-"));
-      assertThat(s, list(svc.get("volumes")),
+      assertThat(
+          s,
+          list(svc.get("volumes")),
           hasItem("../runners/target/landfall-cluster.jar:" + JAR_IN_IMAGE + ":ro"));
     }
-    assertThat("the TaskManager opens the database connections",
-        map(services, "taskmanager", "environment").get("PGPASSWORD"), equalTo("${PGPASSWORD}"));
-    String flinkConfig = String.valueOf(map(services, "jobmanager", "environment")
-        .get("FLINK_PROPERTIES"));
+    assertThat(
+        "the TaskManager opens the database connections",
+        map(services, "taskmanager", "environment").get("PGPASSWORD"),
+        equalTo("${PGPASSWORD}"));
+    String flinkConfig =
+        String.valueOf(map(services, "jobmanager", "environment").get("FLINK_PROPERTIES"));
     assertThat(flinkConfig, containsString("state.checkpoints.dir: file:///flink-state/"));
-    assertThat(flinkConfig, equalTo(String.valueOf(map(services, "taskmanager", "environment")
-        .get("FLINK_PROPERTIES"))));
+    assertThat(
+        flinkConfig,
+        equalTo(
+            String.valueOf(map(services, "taskmanager", "environment").get("FLINK_PROPERTIES"))));
 
     List<String> cmd = list(map(services, "submit").get("command"));
     assertThat(cmd.subList(0, 2), equalTo(List.of("flink", "run")));

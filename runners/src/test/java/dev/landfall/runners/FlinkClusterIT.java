@@ -40,16 +40,16 @@ import org.junit.jupiter.api.Test;
 /**
  * The job on a separate-process Flink 1.19 cluster, as an operator runs it: the cluster started
  * with {@code deploy/flink/local-cluster.sh} (a JobManager JVM and two TaskManager JVMs of 2 slots
- * each; the job runs at parallelism 4 over both), the bundled
- * jar submitted through the REST API with {@code java -jar landfall-bundled.jar
- * --runner=FlinkRunner --flinkMaster=...}, a real PostgreSQL.
+ * each; the job runs at parallelism 4 over both), the bundled jar submitted through the REST API
+ * with {@code java -jar landfall-bundled.jar --runner=FlinkRunner --flinkMaster=...}, a real
+ * PostgreSQL.
  *
  * <p>One watch job lives through what a long run meets: files landing while it runs, one of the
  * TaskManagers killed with {@code kill -9} and a new one started (Flink's own failover: the job
- * recovers from its last checkpoint), a stop with a savepoint ({@code POST /jobs/:id/stop}), files landing while it is
- * stopped, a resume from the savepoint ({@code --savepointPath}), more files, a final stop. The
- * tables, ledger and Parquet must equal the generator's totals: no file lost, none twice. A
- * backfill loses a TaskManager while it runs and ends with the generator's totals too.
+ * recovers from its last checkpoint), a stop with a savepoint ({@code POST /jobs/:id/stop}), files
+ * landing while it is stopped, a resume from the savepoint ({@code --savepointPath}), more files, a
+ * final stop. The tables, ledger and Parquet must equal the generator's totals: no file lost, none
+ * twice. A backfill loses a TaskManager while it runs and ends with the generator's totals too.
  *
  * <p>Runs in {@code mvn verify} (failsafe, after {@code package} has built the bundled jar).
  */
@@ -64,10 +64,13 @@ class FlinkClusterIT extends PostgresTestBase {
 
   /** TaskManagers of the cluster, 2 slots each; the job runs on all the slots. */
   private static final int TASKMANAGERS = 2;
+
   private static int restPort;
   private static int rpcPort;
+
   /** The first of the ports the cluster's Prometheus reporters take, one per process. */
   private static int prometheusPort;
+
   private static final int PROMETHEUS_PORTS = 6;
   private static String rest;
 
@@ -99,20 +102,28 @@ class FlinkClusterIT extends PostgresTestBase {
         new BillingSampleGenerator(6_000, 5, 2, 0.01, 0.02, 23).writeTo(pool);
     List<Path> all = csvFiles(pool);
     assertThat(all.size() >= 9, equalTo(true));
-    List<Path> before = all.subList(0, 4);       // there when the job starts
-    List<Path> during = all.subList(4, 5);       // lands while it runs
-    List<Path> afterKill = all.subList(5, 6);    // lands while the TaskManager is down
+    List<Path> before = all.subList(0, 4); // there when the job starts
+    List<Path> during = all.subList(4, 5); // lands while it runs
+    List<Path> afterKill = all.subList(5, 6); // lands while the TaskManager is down
     List<Path> whileStopped = all.subList(6, 7); // lands between savepoint and resume
     List<Path> resumed = all.subList(7, all.size()); // lands after the resume
     land(pool, input, before);
 
     // 1. Submit the watch job, detached: the command returns once the cluster has it.
-    List<String> args = List.of("--input=" + input, "--output=" + output,
-        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema, "--watch",
-        "--pollInterval=1s", "--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort,
-        // What bin/landfall stages: the slim jar, the cluster providing Flink's runtime.
-        "--filesToStage=" + MODULE.resolve("target/landfall-cluster.jar"),
-        "--parallelism=" + (2 * TASKMANAGERS), "--checkpointingInterval=2000");
+    List<String> args =
+        List.of(
+            "--input=" + input,
+            "--output=" + output,
+            "--jdbcUrl=" + postgres.jdbcUrl(),
+            "--dbSchema=" + schema,
+            "--watch",
+            "--pollInterval=1s",
+            "--runner=FlinkRunner",
+            "--flinkMaster=127.0.0.1:" + restPort,
+            // What bin/landfall stages: the slim jar, the cluster providing Flink's runtime.
+            "--filesToStage=" + MODULE.resolve("target/landfall-cluster.jar"),
+            "--parallelism=" + (2 * TASKMANAGERS),
+            "--checkpointingInterval=2000");
     List<String> first = new ArrayList<>(args);
     first.add("--attachedMode=false");
     ProcessResult submit = landfall(first, "submit", 180);
@@ -125,11 +136,17 @@ class FlinkClusterIT extends PostgresTestBase {
     await("a file landing during the run", 60, () -> done(schema) == 5);
     // bin/landfall status answers for the detached job, from the database.
     String status = status(schema);
-    assertThat(status, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +submitted ")
-        .matcher(status).find(), equalTo(true));
+    assertThat(
+        status,
+        Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +submitted ")
+            .matcher(status)
+            .find(),
+        equalTo(true));
     assertThat(status, containsString("  files     done 5 ("));
     // Prometheus: a TaskManager's reporter serves landfall's counters.
-    await("landfall's counters on a TaskManager's /metrics", 60,
+    await(
+        "landfall's counters on a TaskManager's /metrics",
+        60,
         () -> prometheusMetrics().contains("rows_read"));
 
     // 2. kill -9 one of the TaskManagers after a checkpoint; the job fails over and, once a new
@@ -145,11 +162,11 @@ class FlinkClusterIT extends PostgresTestBase {
     await("the job restored from its checkpoint", 120, () -> restoredCheckpoint(job) >= 0);
     await("the job running again", 120, () -> allTasksRunning(job));
     double running = (System.nanoTime() - killed) / 1e9;
-    await("the file that landed while the TaskManager was down", 120,
-        () -> done(schema) == 6);
+    await("the file that landed while the TaskManager was down", 120, () -> done(schema) == 6);
     double caughtUp = (System.nanoTime() - killed) / 1e9;
-    System.out.printf("TaskManager kill -9: job restored from checkpoint %d and running again"
-        + " after %.1f s, the file that landed meanwhile done after %.1f s%n",
+    System.out.printf(
+        "TaskManager kill -9: job restored from checkpoint %d and running again"
+            + " after %.1f s, the file that landed meanwhile done after %.1f s%n",
         restoredCheckpoint(job), running, caughtUp);
     await("a checkpoint after the recovery", 60, () -> completedCheckpoints(job) >= 2);
 
@@ -158,8 +175,12 @@ class FlinkClusterIT extends PostgresTestBase {
     land(pool, input, whileStopped);
     // bin/landfall status, given the cluster, records how the detached job ended.
     String status2 = status(schema, "--flinkMaster=127.0.0.1:" + restPort);
-    assertThat(status2, Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +succeeded ")
-        .matcher(status2).find(), equalTo(true));
+    assertThat(
+        status2,
+        Pattern.compile("runs +#\\d+ +watch +billing +FlinkRunner +succeeded ")
+            .matcher(status2)
+            .find(),
+        equalTo(true));
     assertThat(status2, containsString("recorded as ended now, as the cluster tells"));
     long doneAtStop = done(schema);
     assertThat(doneAtStop, equalTo(6L));
@@ -174,42 +195,60 @@ class FlinkClusterIT extends PostgresTestBase {
     land(pool, input, resumed);
     await("the files that landed after the resume", 60, () -> done(schema) == all.size());
     // Discovery's state holds the files in flight, not every file seen: empty once all are done.
-    await("the watch's state empty once every file is done", 60, () -> {
-      List<Double> files = gauge(prometheusMetrics(), "watch_state_files");
-      return !files.isEmpty() && files.stream().allMatch(n -> n == 0.0);
-    });
+    await(
+        "the watch's state empty once every file is done",
+        60,
+        () -> {
+          List<Double> files = gauge(prometheusMetrics(), "watch_state_files");
+          return !files.isEmpty() && files.stream().allMatch(n -> n == 0.0);
+        });
     String job2 = runningJob();
     assertThat("a new job", job2, not(equalTo(job)));
     stopWithSavepoint(job2);
-    assertThat("the attached client ends with the job", resume.waitFor(120, TimeUnit.SECONDS),
+    assertThat(
+        "the attached client ends with the job",
+        resume.waitFor(120, TimeUnit.SECONDS),
         equalTo(true));
     String out = Files.readString(resumeLog);
     assertThat(out, resume.exitValue(), equalTo(0));
     assertThat(out, containsString("== landfall run: DONE =="));
-    assertThat("the resumed job reads only the files that are new to it", filesRead(out),
+    assertThat(
+        "the resumed job reads only the files that are new to it",
+        filesRead(out),
         equalTo((long) (whileStopped.size() + resumed.size())));
 
     // 5. Exactly the generator's totals: no file lost, none read twice.
     EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), schema, output, 0, 0);
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      assertThat("files claimed after the resume", EndToEndChecks.scalar(c,
-          "SELECT count(*) FROM " + schema + ".landfall_files WHERE started_at >= '"
-              + resumedAt + "'"), equalTo((long) (whileStopped.size() + resumed.size())));
-      assertThat("every file done", EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema
-          + ".landfall_files WHERE status <> 'done'"), equalTo(0L));
+      assertThat(
+          "files claimed after the resume",
+          EndToEndChecks.scalar(
+              c,
+              "SELECT count(*) FROM "
+                  + schema
+                  + ".landfall_files WHERE started_at >= '"
+                  + resumedAt
+                  + "'"),
+          equalTo((long) (whileStopped.size() + resumed.size())));
+      assertThat(
+          "every file done",
+          EndToEndChecks.scalar(
+              c, "SELECT count(*) FROM " + schema + ".landfall_files WHERE status <> 'done'"),
+          equalTo(0L));
     }
     try (Stream<Path> parquet = Files.walk(output.resolve("billing"))) {
       // One per input file closed alone, one per partition for files closed together.
-      assertThat("at most one Parquet file per input file", parquet
-          .filter(p -> p.toString().endsWith(".parquet")).count(),
+      assertThat(
+          "at most one Parquet file per input file",
+          parquet.filter(p -> p.toString().endsWith(".parquet")).count(),
           lessThanOrEqualTo((long) all.size()));
     }
   }
 
   /**
    * A backfill at parallelism 4 over both TaskManagers loses one of them while it runs: Flink's
-   * restart strategy runs the job again once a new TaskManager gives it its slots back, and the
-   * run (attached) ends with exactly the generator's totals.
+   * restart strategy runs the job again once a new TaskManager gives it its slots back, and the run
+   * (attached) ends with exactly the generator's totals.
    */
   @Test
   void aBackfillSurvivesATaskManagerKill() throws Exception {
@@ -218,11 +257,16 @@ class FlinkClusterIT extends PostgresTestBase {
     Path output = dir.resolve("bf-parquet");
     BillingSampleGenerator.Expected exp =
         new BillingSampleGenerator(200_000, 4, 3, 0.01, 0.02, 31).writeTo(input);
-    List<String> args = List.of("--input=" + input, "--output=" + output,
-        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema, "--runner=FlinkRunner",
-        "--flinkMaster=127.0.0.1:" + restPort,
-        "--filesToStage=" + MODULE.resolve("target/landfall-cluster.jar"),
-        "--parallelism=" + (2 * TASKMANAGERS));
+    List<String> args =
+        List.of(
+            "--input=" + input,
+            "--output=" + output,
+            "--jdbcUrl=" + postgres.jdbcUrl(),
+            "--dbSchema=" + schema,
+            "--runner=FlinkRunner",
+            "--flinkMaster=127.0.0.1:" + restPort,
+            "--filesToStage=" + MODULE.resolve("target/landfall-cluster.jar"),
+            "--parallelism=" + (2 * TASKMANAGERS));
     Path log = dir.resolve("backfill.log");
     Process run = start(args, log);
     String job = runningJob();
@@ -236,13 +280,17 @@ class FlinkClusterIT extends PostgresTestBase {
     String out = Files.readString(log);
     assertThat(out, run.exitValue(), equalTo(0));
     assertThat(out, containsString("== landfall run: DONE =="));
-    assertThat("the job failed over at least once (the kill came while it ran)",
+    assertThat(
+        "the job failed over at least once (the kill came while it ran)",
         get("/jobs/" + job + "/exceptions").get("exceptionHistory").get("entries").size(),
         greaterThanOrEqualTo(1));
     EndToEndChecks.assertBillingTables(exp, postgres.jdbcUrl(), schema, output, 0, 0);
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      assertThat("every file done", EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema
-          + ".landfall_files WHERE status <> 'done'"), equalTo(0L));
+      assertThat(
+          "every file done",
+          EndToEndChecks.scalar(
+              c, "SELECT count(*) FROM " + schema + ".landfall_files WHERE status <> 'done'"),
+          equalTo(0L));
     }
   }
 
@@ -251,12 +299,16 @@ class FlinkClusterIT extends PostgresTestBase {
   /** The output of {@code bin/landfall status} for {@code schema} (with {@code extra} flags). */
   private String status(String schema, String... extra) throws Exception {
     Path log = dir.resolve("status.log");
-    List<String> command = new ArrayList<>(List.of(
-        MODULE.getParent().resolve("bin/landfall").toString(), "status",
-        "--jdbcUrl=" + postgres.jdbcUrl(), "--dbSchema=" + schema));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                MODULE.getParent().resolve("bin/landfall").toString(),
+                "status",
+                "--jdbcUrl=" + postgres.jdbcUrl(),
+                "--dbSchema=" + schema));
     command.addAll(List.of(extra));
-    Process st = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
+    Process st =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertThat("status finished", st.waitFor(120, TimeUnit.SECONDS), equalTo(true));
     String out = Files.readString(log);
     assertThat(out, st.exitValue(), equalTo(0));
@@ -279,9 +331,12 @@ class FlinkClusterIT extends PostgresTestBase {
     StringBuilder all = new StringBuilder();
     for (int port = prometheusPort; port < prometheusPort + PROMETHEUS_PORTS; port++) {
       try {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
         all.append(r.body());
       } catch (IOException | InterruptedException e) {
         // no reporter on this port
@@ -291,37 +346,44 @@ class FlinkClusterIT extends PostgresTestBase {
   }
 
   private static String cluster(String command) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString(), command)
-        .redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder("bash", SCRIPT.toString(), command).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("FLINK_WORK_DIR", CLUSTER.toString());
     env.put("FLINK_REST_PORT", Integer.toString(restPort));
     env.put("FLINK_RPC_PORT", Integer.toString(rpcPort));
-    env.put("FLINK_PROMETHEUS_PORTS",
-        prometheusPort + "-" + (prometheusPort + PROMETHEUS_PORTS - 1));
+    env.put(
+        "FLINK_PROMETHEUS_PORTS", prometheusPort + "-" + (prometheusPort + PROMETHEUS_PORTS - 1));
     env.put("FLINK_TASKMANAGERS", Integer.toString(TASKMANAGERS));
     env.put("FLINK_TM_MEMORY", "2g");
     env.put("FLINK_JM_MEMORY", "1g");
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes());
-    assertThat("local-cluster.sh " + command + " finished", p.waitFor(180, TimeUnit.SECONDS),
+    assertThat(
+        "local-cluster.sh " + command + " finished",
+        p.waitFor(180, TimeUnit.SECONDS),
         equalTo(true));
     assertThat(out, p.exitValue(), equalTo(0));
     return out;
   }
 
   private static JsonNode get(String path) throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(rest + path)).GET()
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(rest + path)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(path + ": " + r.body(), r.statusCode(), equalTo(200));
     return JSON.readTree(r.body());
   }
 
   private static JsonNode post(String path, String body) throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(rest + path))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(rest + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(path + ": " + r.body(), r.statusCode(), equalTo(202));
     return JSON.readTree(r.body());
   }
@@ -329,19 +391,22 @@ class FlinkClusterIT extends PostgresTestBase {
   /** The one running job's id (waits for it to appear). */
   private static String runningJob() throws Exception {
     String[] id = new String[1];
-    await("a running job", 120, () -> {
-      try {
-        for (JsonNode j : get("/jobs/overview").get("jobs")) {
-          if (j.get("state").asText().equals("RUNNING")) {
-            id[0] = j.get("jid").asText();
-            return true;
+    await(
+        "a running job",
+        120,
+        () -> {
+          try {
+            for (JsonNode j : get("/jobs/overview").get("jobs")) {
+              if (j.get("state").asText().equals("RUNNING")) {
+                id[0] = j.get("jid").asText();
+                return true;
+              }
+            }
+            return false;
+          } catch (Exception e) {
+            return false;
           }
-        }
-        return false;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+        });
     return id[0];
   }
 
@@ -395,32 +460,42 @@ class FlinkClusterIT extends PostgresTestBase {
   /** Stop-with-savepoint (no drain), as an operator does it with curl; returns its path. */
   private static String stopWithSavepoint(String job) throws Exception {
     Path target = CLUSTER.resolve("savepoints");
-    String request = post("/jobs/" + job + "/stop", "{\"drain\": false, \"targetDirectory\": \""
-        + target.toUri() + "\"}").get("request-id").asText();
+    String request =
+        post(
+                "/jobs/" + job + "/stop",
+                "{\"drain\": false, \"targetDirectory\": \"" + target.toUri() + "\"}")
+            .get("request-id")
+            .asText();
     String[] location = new String[1];
-    await("the savepoint of " + job, 120, () -> {
-      try {
-        JsonNode s = get("/jobs/" + job + "/savepoints/" + request);
-        if (!s.get("status").get("id").asText().equals("COMPLETED")) {
-          return false;
-        }
-        JsonNode op = s.get("operation");
-        assertThat("savepoint failed: " + op, op.has("location"), equalTo(true));
-        location[0] = op.get("location").asText();
-        return true;
-      } catch (IOException | InterruptedException e) {
-        return false;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
-    await("the job to finish after its savepoint", 60, () -> {
-      try {
-        return get("/jobs/" + job).get("state").asText().equals("FINISHED");
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    await(
+        "the savepoint of " + job,
+        120,
+        () -> {
+          try {
+            JsonNode s = get("/jobs/" + job + "/savepoints/" + request);
+            if (!s.get("status").get("id").asText().equals("COMPLETED")) {
+              return false;
+            }
+            JsonNode op = s.get("operation");
+            assertThat("savepoint failed: " + op, op.has("location"), equalTo(true));
+            location[0] = op.get("location").asText();
+            return true;
+          } catch (IOException | InterruptedException e) {
+            return false;
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
+    await(
+        "the job to finish after its savepoint",
+        60,
+        () -> {
+          try {
+            return get("/jobs/" + job).get("state").asText().equals("FINISHED");
+          } catch (Exception e) {
+            return false;
+          }
+        });
     System.out.println("savepoint of " + job + ": " + location[0]);
     return location[0];
   }
@@ -428,9 +503,14 @@ class FlinkClusterIT extends PostgresTestBase {
   // ---- the landfall command, as bin/landfall runs it ----
 
   private static Process start(List<String> args, Path log) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(
-        Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-Djava.io.tmpdir=" + MODULE.resolve("target/tmp"), "-jar", JAR.toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-Djava.io.tmpdir=" + MODULE.resolve("target/tmp"),
+                "-jar",
+                JAR.toString()));
     cmd.addAll(args);
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
@@ -463,8 +543,11 @@ class FlinkClusterIT extends PostgresTestBase {
 
   private static List<Path> csvFiles(Path root) throws IOException {
     try (Stream<Path> s = Files.walk(root)) {
-      return s.filter(Files::isRegularFile).filter(p -> p.toString().contains(".csv"))
-          .map(root::relativize).sorted().collect(Collectors.toList());
+      return s.filter(Files::isRegularFile)
+          .filter(p -> p.toString().contains(".csv"))
+          .map(root::relativize)
+          .sorted()
+          .collect(Collectors.toList());
     }
   }
 
@@ -482,8 +565,8 @@ class FlinkClusterIT extends PostgresTestBase {
 
   private static long processing(String schema) {
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      return EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema + ".landfall_files"
-          + " WHERE status = 'processing'");
+      return EndToEndChecks.scalar(
+          c, "SELECT count(*) FROM " + schema + ".landfall_files" + " WHERE status = 'processing'");
     } catch (Exception e) {
       return -1;
     }
@@ -491,8 +574,8 @@ class FlinkClusterIT extends PostgresTestBase {
 
   private static long done(String schema) {
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      return EndToEndChecks.scalar(c, "SELECT count(*) FROM " + schema + ".landfall_files"
-          + " WHERE status = 'done'");
+      return EndToEndChecks.scalar(
+          c, "SELECT count(*) FROM " + schema + ".landfall_files" + " WHERE status = 'done'");
     } catch (Exception e) {
       return -1;
     }
@@ -519,8 +602,7 @@ class FlinkClusterIT extends PostgresTestBase {
           free = false;
           break;
         }
-        try (ServerSocket s = new ServerSocket(p, 1,
-            java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
           s.setReuseAddress(true);
         } catch (IOException taken) {
           free = false;

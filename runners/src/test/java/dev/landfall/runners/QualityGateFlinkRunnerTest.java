@@ -5,13 +5,17 @@ import dev.landfall.pipeline.QualityGateScenario;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code QualityGateScenario} on the FlinkRunner (embedded local Flink, parallelism 2): a file
- * over the definition's quality rules is quarantined in a backfill (both passes) and in a watch.
+ * {@code QualityGateScenario} on the FlinkRunner (embedded local Flink, parallelism 2): a file over
+ * the definition's quality rules is quarantined in a backfill (both passes) and in a watch.
  */
 class QualityGateFlinkRunnerTest extends PostgresTestBase {
   private QualityGateScenario scenario() {
-    return new QualityGateScenario(dir, postgres.jdbcUrl(), "--runner=FlinkRunner",
-        "--flinkMaster=[local]", "--parallelism=2");
+    return new QualityGateScenario(
+        dir,
+        postgres.jdbcUrl(),
+        "--runner=FlinkRunner",
+        "--flinkMaster=[local]",
+        "--parallelism=2");
   }
 
   @Test

@@ -11,7 +11,12 @@ import org.junit.jupiter.api.Test;
 class SecretsFlinkRunnerTest extends PostgresTestBase {
   @Test
   void thePasswordAppearsNowhereOnFlink() throws Exception {
-    SecretScan.assertPasswordNeverShows(dir, postgres, "secure_flink", "--runner=FlinkRunner",
-        "--flinkMaster=[local]", "--parallelism=2");
+    SecretScan.assertPasswordNeverShows(
+        dir,
+        postgres,
+        "secure_flink",
+        "--runner=FlinkRunner",
+        "--flinkMaster=[local]",
+        "--parallelism=2");
   }
 }

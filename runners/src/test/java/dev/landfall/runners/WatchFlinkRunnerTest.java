@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL: the same scenarios as on the DirectRunner.
  */
 class WatchFlinkRunnerTest extends PostgresTestBase {
-  private static final String[] FLINK =
-      {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2"};
+  private static final String[] FLINK = {
+    "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2"
+  };
 
   @Test
   void filesLandingDuringARunAreEachIngestedOnce() throws Exception {

@@ -13,12 +13,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -56,16 +56,16 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *
  * <p>{@link #packed(DatasetDefinition)} takes rows already packed by a {@link Packer} (the reader
  * of a file packs its rows as it reads them): the shuffle then carries one element of about 16 KB
- * per bucket instead of one per row. On Flink's streaming translation (watch mode) every element
- * of a grouping costs a lookup of keyed state and every key a timer, which made the per-key
- * strategy the largest cost of a watch run (docs/performance.md).
+ * per bucket instead of one per row. On Flink's streaming translation (watch mode) every element of
+ * a grouping costs a lookup of keyed state and every key a timer, which made the per-key strategy
+ * the largest cost of a watch run (docs/performance.md).
  */
 public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<Row>> {
   /** The winning rows. */
   public static final TupleTag<Row> UNIQUE = new TupleTag<Row>() {};
+
   /** Per source file, the number of its rows that were duplicates (emitted only when > 0). */
-  public static final TupleTag<KV<String, Long>> DUPLICATES =
-      new TupleTag<KV<String, Long>>() {};
+  public static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<KV<String, Long>>() {};
 
   private final DatasetDefinition definition;
   private final int buckets;
@@ -128,20 +128,27 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
       List<String> key = definition.key;
       if (buckets > 0) {
         int n = buckets;
-        return withCoders(rows.apply(
-                "KeyByBucket",
-                MapElements.into(
-                        TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.rows()))
-                    .via((Row r) -> KV.of(Math.floorMod(keyOf(r, key).hashCode(), n), r)))
-            .setCoder(KvCoder.of(VarIntCoder.of(), CleanRowCoder.of(schema)))
-            .apply("GroupBuckets", GroupByKey.create())
-            .apply("KeepFirstInBucket", ParDo.of(new DedupeBucketFn(key))
-                .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+        return withCoders(
+            rows.apply(
+                    "KeyByBucket",
+                    MapElements.into(
+                            TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.rows()))
+                        .via((Row r) -> KV.of(Math.floorMod(keyOf(r, key).hashCode(), n), r)))
+                .setCoder(KvCoder.of(VarIntCoder.of(), CleanRowCoder.of(schema)))
+                .apply("GroupBuckets", GroupByKey.create())
+                .apply(
+                    "KeepFirstInBucket",
+                    ParDo.of(new DedupeBucketFn(key))
+                        .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))),
+            schema);
       }
-      return withCoders(keyByDatasetKey(rows, key, schema)
-          .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
-          .apply("CountDuplicates", ParDo.of(new EmitWinnerFn())
-              .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+      return withCoders(
+          keyByDatasetKey(rows, key, schema)
+              .apply("KeepFirstPerKey", Combine.perKey(new KeepFirstFn(schema)))
+              .apply(
+                  "CountDuplicates",
+                  ParDo.of(new EmitWinnerFn()).withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))),
+          schema);
     }
   }
 
@@ -166,10 +173,14 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     @Override
     public PCollectionTuple expand(PCollection<KV<Integer, byte[]>> chunks) {
       Schema schema = DatasetSchemas.clean(definition);
-      return withCoders(chunks
-          .apply("GroupBuckets", GroupByKey.create())
-          .apply("KeepFirstInBucket", ParDo.of(new DedupeChunksFn(definition.key, schema))
-              .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))), schema);
+      return withCoders(
+          chunks
+              .apply("GroupBuckets", GroupByKey.create())
+              .apply(
+                  "KeepFirstInBucket",
+                  ParDo.of(new DedupeChunksFn(definition.key, schema))
+                      .withOutputTags(UNIQUE, TupleTagList.of(DUPLICATES))),
+          schema);
     }
   }
 
@@ -180,11 +191,11 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
 
   /**
    * Packs clean rows into chunks of about {@value #CHUNK_BYTES} bytes, one open chunk per hash
-   * bucket of the row's key, each row in the compact encoding ({@link CleanRowCoder}). A full
-   * chunk is handed on at once; {@link #flush} hands on the rest. Used by whoever produces the
-   * rows (a file reader packs a whole file's rows), not by a step of its own: on Flink's streaming
-   * translation a step's bundles hold at most a thousand elements, too few to pack. Memory: at
-   * most {@code buckets} open chunks.
+   * bucket of the row's key, each row in the compact encoding ({@link CleanRowCoder}). A full chunk
+   * is handed on at once; {@link #flush} hands on the rest. Used by whoever produces the rows (a
+   * file reader packs a whole file's rows), not by a step of its own: on Flink's streaming
+   * translation a step's bundles hold at most a thousand elements, too few to pack. Memory: at most
+   * {@code buckets} open chunks.
    */
   public static final class Packer implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -272,6 +283,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   static final class Winner {
     Row best;
     long count;
+
     /** Source file of each losing row, with how many lost; null while there are none. */
     Map<String, Long> losers;
 
@@ -446,18 +458,26 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   }
 
   /** Emits the winner of each key among {@code rows} and, per file, the count of its losers. */
-  static void keepFirst(Iterable<Row> rows, List<String> key, DoFn.MultiOutputReceiver out,
-      Counter validRows, Counter duplicateRows) {
+  static void keepFirst(
+      Iterable<Row> rows,
+      List<String> key,
+      DoFn.MultiOutputReceiver out,
+      Counter validRows,
+      Counter duplicateRows) {
     Map<String, Row> winners = new HashMap<>();
     Map<String, Long> losers = new HashMap<>();
     long seen = 0;
     for (Row r : rows) {
       seen++;
-      winners.merge(keyOf(r, key), r, (a, b) -> {
-        Row win = KeepFirstFn.before(b, a) ? b : a;
-        losers.merge((win == a ? b : a).getString(DatasetDefinition.SOURCE_FILE), 1L, Long::sum);
-        return win;
-      });
+      winners.merge(
+          keyOf(r, key),
+          r,
+          (a, b) -> {
+            Row win = KeepFirstFn.before(b, a) ? b : a;
+            losers.merge(
+                (win == a ? b : a).getString(DatasetDefinition.SOURCE_FILE), 1L, Long::sum);
+            return win;
+          });
     }
     validRows.inc(winners.size());
     duplicateRows.inc(seen - winners.size());

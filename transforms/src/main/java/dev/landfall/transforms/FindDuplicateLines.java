@@ -26,9 +26,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * rule {@link DeduplicateByKey} applies to whole rows. The output is {@code (file rank, line)} of
  * every losing row; the winners are all the others.
  *
- * <p>Only keys and positions are shuffled, about a quarter of a clean row's bytes; the rows stay
- * in their files, and whoever reads a file again skips the lines named here. Two strategies give
- * the same result. {@link #inBuckets(int)} (the default of a backfill) packs the pairs, before the
+ * <p>Only keys and positions are shuffled, about a quarter of a clean row's bytes; the rows stay in
+ * their files, and whoever reads a file again skips the lines named here. Two strategies give the
+ * same result. {@link #inBuckets(int)} (the default of a backfill) packs the pairs, before the
  * shuffle, into chunks of about 16 KB per hash bucket, groups the chunks by bucket and keeps one
  * map of the bucket's keys at a time: the shuffle sorts one element per chunk instead of one per
  * row, which matters on Flink, whose sort compares Beam's encoded keys by decoding both records
@@ -41,6 +41,7 @@ public class FindDuplicateLines
     extends PTransform<PCollection<KV<String, Long>>, PCollection<KV<Integer, Long>>> {
   /** Lines below 2^40 (about 10^12) fit; the file rank takes the bits above. */
   private static final int LINE_BITS = 40;
+
   private static final long LINE_MASK = (1L << LINE_BITS) - 1;
 
   private final int buckets;
@@ -90,9 +91,10 @@ public class FindDuplicateLines
           .setCoder(PACKED_CODER)
           .apply(new FromPacked());
     }
-    return byFile(keyed
-        .apply("GroupPositionsByKey", GroupByKey.create())
-        .apply("LosersOfKey", ParDo.of(new LosersOfKeyFn())));
+    return byFile(
+        keyed
+            .apply("GroupPositionsByKey", GroupByKey.create())
+            .apply("LosersOfKey", ParDo.of(new LosersOfKeyFn())));
   }
 
   /** The coder of packed chunks: {@code (bucket, chunk)}. */
@@ -100,9 +102,9 @@ public class FindDuplicateLines
       KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of());
 
   /**
-   * The same result from chunks its caller packed with a {@link Packer} (in the global window):
-   * a step that finds the keys can pack them itself, so that only chunks, not one element per
-   * row, leave it. That matters most for a step with several outputs, whose every element Flink
+   * The same result from chunks its caller packed with a {@link Packer} (in the global window): a
+   * step that finds the keys can pack them itself, so that only chunks, not one element per row,
+   * leave it. That matters most for a step with several outputs, whose every element Flink
    * serializes once per output.
    */
   public static PTransform<PCollection<KV<Integer, byte[]>>, PCollection<KV<Integer, Long>>>
@@ -122,25 +124,29 @@ public class FindDuplicateLines
         throw new IllegalArgumentException(
             "FindDuplicateLines in buckets needs its input in the global window");
       }
-      return byFile(packed
-          .apply("GroupBuckets", GroupByKey.create())
-          .apply("LosersInBucket", ParDo.of(new LosersInBucketFn())));
+      return byFile(
+          packed
+              .apply("GroupBuckets", GroupByKey.create())
+              .apply("LosersInBucket", ParDo.of(new LosersInBucketFn())));
     }
   }
 
   private static PCollection<KV<Integer, Long>> byFile(PCollection<Long> losers) {
-    return losers.setCoder(VarLongCoder.of())
-        .apply("ByFile", MapElements
-            .into(TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.longs()))
-            .via((Long p) -> KV.of(fileRank(p), line(p))))
+    return losers
+        .setCoder(VarLongCoder.of())
+        .apply(
+            "ByFile",
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.longs()))
+                .via((Long p) -> KV.of(fileRank(p), line(p))))
         .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
   }
 
   /**
    * Packs {@code (key, position)} pairs into one chunk per hash bucket for {@link #fromPacked()}:
-   * {@link #add} hands on a chunk once it holds about 16 KB,
-   * {@link #flush} the rest (call it when the bundle ends). At most {@code buckets} chunks are
-   * open at a time. Not thread-safe: one per {@code DoFn} instance.
+   * {@link #add} hands on a chunk once it holds about 16 KB, {@link #flush} the rest (call it when
+   * the bundle ends). At most {@code buckets} chunks are open at a time. Not thread-safe: one per
+   * {@code DoFn} instance.
    */
   public static final class Packer {
     /** Receives a full chunk and its bucket. */
@@ -230,8 +236,10 @@ public class FindDuplicateLines
 
     @FinishBundle
     public void finishBundle(FinishBundleContext context) {
-      packer.flush((b, chunk) -> context.output(KV.of(b, chunk),
-          GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
+      packer.flush(
+          (b, chunk) ->
+              context.output(
+                  KV.of(b, chunk), GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
     }
   }
 

@@ -27,6 +27,7 @@ import org.apache.beam.sdk.values.TupleTagList;
 public class ParseAndValidate extends PTransform<PCollection<Row>, PCollectionTuple> {
   public static final TupleTag<Row> CLEAN = new TupleTag<Row>() {};
   public static final TupleTag<Row> REJECTED = new TupleTag<Row>() {};
+
   /**
    * The longest text a key or group-by column may hold: those columns are indexed in PostgreSQL,
    * whose B-tree entries must stay under about 2,700 bytes. A longer value is a {@code constraint}

@@ -34,19 +34,21 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * What a run's data-quality report needs, computed in the job (for a dry run, which has no
- * database to ask): one JSON line per input file ({@code "kind": "file"}: items, rows stored,
- * rejected rows, file dead letters, why it was quarantined or rejected), one per reject reason and
- * column ({@code "reject"}: count and up to {@value #EXAMPLES} example lines, the first by file and
- * line), and one for the columns of the clean rows ({@code "columns"}: rows, and per column the
- * non-empty count, minimum and maximum; lookup columns left out). Every aggregate is bounded: nothing grows with the rows,
- * only the file lines with the number of files.
+ * What a run's data-quality report needs, computed in the job (for a dry run, which has no database
+ * to ask): one JSON line per input file ({@code "kind": "file"}: items, rows stored, rejected rows,
+ * file dead letters, why it was quarantined or rejected), one per reject reason and column ({@code
+ * "reject"}: count and up to {@value #EXAMPLES} example lines, the first by file and line), and one
+ * for the columns of the clean rows ({@code "columns"}: rows, and per column the non-empty count,
+ * minimum and maximum; lookup columns left out). Every aggregate is bounded: nothing grows with the
+ * rows, only the file lines with the number of files.
  */
 public class QualityFacts extends PTransform<PCollectionTuple, PCollection<String>> {
   /** The clean rows, one per key. */
   public static final TupleTag<Row> ROWS = new TupleTag<Row>() {};
+
   /** Dead letters, rows and files. */
   public static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
+
   /** Per file, its items (records and file dead letters). */
   public static final TupleTag<KV<String, Long>> FILE_ITEMS = new TupleTag<KV<String, Long>>() {};
 
@@ -65,65 +67,92 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     PCollection<Row> rejects = in.get(REJECTS);
     KvCoder<String, Long> counts = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
 
-    PCollection<KV<String, Long>> stored = rows
-        .apply("RowFiles", MapElements
-            .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
-            .via((Row r) -> KV.of(r.getString(DatasetDefinition.SOURCE_FILE), 1L)))
-        .apply("RowsPerFile", Sum.longsPerKey());
-    PCollection<KV<String, FileRejects>> perFileRejects = rejects
-        .apply("RejectFiles", MapElements
-            .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
-            .via((Row r) -> KV.of(r.getString(DatasetSchemas.RAW_FILE), r)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), rejects.getCoder()))
-        .apply("RejectsPerFile", Combine.perKey(new FileRejectsFn()));
+    PCollection<KV<String, Long>> stored =
+        rows.apply(
+                "RowFiles",
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+                    .via((Row r) -> KV.of(r.getString(DatasetDefinition.SOURCE_FILE), 1L)))
+            .apply("RowsPerFile", Sum.longsPerKey());
+    PCollection<KV<String, FileRejects>> perFileRejects =
+        rejects
+            .apply(
+                "RejectFiles",
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
+                    .via((Row r) -> KV.of(r.getString(DatasetSchemas.RAW_FILE), r)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), rejects.getCoder()))
+            .apply("RejectsPerFile", Combine.perKey(new FileRejectsFn()));
     TupleTag<Long> itemsTag = new TupleTag<Long>() {};
     TupleTag<Long> storedTag = new TupleTag<Long>() {};
     TupleTag<FileRejects> rejectsTag = new TupleTag<FileRejects>() {};
-    PCollection<String> files = KeyedPCollectionTuple
-        .of(itemsTag, in.get(FILE_ITEMS))
-        .and(storedTag, stored.setCoder(counts))
-        .and(rejectsTag, perFileRejects.setCoder(KvCoder.of(StringUtf8Coder.of(),
-            SerializableCoder.of(FileRejects.class))))
-        .apply("FileFacts", CoGroupByKey.create())
-        .apply("FileLines", ParDo.of(new DoFn<KV<String, CoGbkResult>, String>() {
-          @ProcessElement
-          public void process(@Element KV<String, CoGbkResult> e, OutputReceiver<String> out) {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("kind", "file");
-            o.put("path", e.getKey());
-            o.put("items", sum(e.getValue().getAll(itemsTag)));
-            o.put("stored", sum(e.getValue().getAll(storedTag)));
-            FileRejects r = e.getValue().getOnly(rejectsTag, new FileRejects());
-            o.put("rejectedRows", r.rows);
-            o.put("fileRejects", r.files);
-            o.put("quarantined", r.quarantined);
-            o.put("error", r.error);
-            out.output(o.toString());
-          }
-        }));
+    PCollection<String> files =
+        KeyedPCollectionTuple.of(itemsTag, in.get(FILE_ITEMS))
+            .and(storedTag, stored.setCoder(counts))
+            .and(
+                rejectsTag,
+                perFileRejects.setCoder(
+                    KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(FileRejects.class))))
+            .apply("FileFacts", CoGroupByKey.create())
+            .apply(
+                "FileLines",
+                ParDo.of(
+                    new DoFn<KV<String, CoGbkResult>, String>() {
+                      @ProcessElement
+                      public void process(
+                          @Element KV<String, CoGbkResult> e, OutputReceiver<String> out) {
+                        ObjectNode o = JSON.createObjectNode();
+                        o.put("kind", "file");
+                        o.put("path", e.getKey());
+                        o.put("items", sum(e.getValue().getAll(itemsTag)));
+                        o.put("stored", sum(e.getValue().getAll(storedTag)));
+                        FileRejects r = e.getValue().getOnly(rejectsTag, new FileRejects());
+                        o.put("rejectedRows", r.rows);
+                        o.put("fileRejects", r.files);
+                        o.put("quarantined", r.quarantined);
+                        o.put("error", r.error);
+                        out.output(o.toString());
+                      }
+                    }));
 
-    PCollection<String> reasons = rejects
-        .apply("RejectReasons", MapElements
-            .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
-            .via((Row r) -> KV.of(r.getString("reason") + "\t"
-                + (r.getString("column_name") == null ? "" : r.getString("column_name")), r)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), rejects.getCoder()))
-        .apply("ExamplesPerReason", Combine.perKey(new ExamplesFn()))
-        .apply("ReasonLines", MapElements.into(TypeDescriptors.strings())
-            .via((KV<String, Examples> e) -> {
-              ObjectNode o = JSON.createObjectNode();
-              o.put("kind", "reject");
-              String[] rc = e.getKey().split("\t", 2);
-              o.put("reason", rc[0]);
-              o.put("column", rc[1].isEmpty() ? null : rc[1]);
-              o.put("count", e.getValue().count);
-              ArrayNode list = o.putArray("examples");
-              for (String[] x : e.getValue().examples) {
-                list.addObject().put("file", x[0]).put("line", Long.parseLong(x[1]))
-                    .put("message", x[2]).put("raw", x[3]);
-              }
-              return o.toString();
-            }));
+    PCollection<String> reasons =
+        rejects
+            .apply(
+                "RejectReasons",
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.rows()))
+                    .via(
+                        (Row r) ->
+                            KV.of(
+                                r.getString("reason")
+                                    + "\t"
+                                    + (r.getString("column_name") == null
+                                        ? ""
+                                        : r.getString("column_name")),
+                                r)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), rejects.getCoder()))
+            .apply("ExamplesPerReason", Combine.perKey(new ExamplesFn()))
+            .apply(
+                "ReasonLines",
+                MapElements.into(TypeDescriptors.strings())
+                    .via(
+                        (KV<String, Examples> e) -> {
+                          ObjectNode o = JSON.createObjectNode();
+                          o.put("kind", "reject");
+                          String[] rc = e.getKey().split("\t", 2);
+                          o.put("reason", rc[0]);
+                          o.put("column", rc[1].isEmpty() ? null : rc[1]);
+                          o.put("count", e.getValue().count);
+                          ArrayNode list = o.putArray("examples");
+                          for (String[] x : e.getValue().examples) {
+                            list.addObject()
+                                .put("file", x[0])
+                                .put("line", Long.parseLong(x[1]))
+                                .put("message", x[2])
+                                .put("raw", x[3]);
+                          }
+                          return o.toString();
+                        }));
 
     Schema schema = DatasetSchemas.clean(definition);
     List<String> profiled = new ArrayList<>();
@@ -132,21 +161,27 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     for (Schema.Field f : schema.getFields()) {
       String n = f.getName();
       // Lookup columns are filled from the database after this step, if at all.
-      boolean skip = looked.contains(n) || n.equals(DatasetDefinition.SOURCE_FILE)
-          || n.equals(DatasetDefinition.SOURCE_LINE) || n.equals(DatasetDefinition.RESCUED)
-          || f.getType().getTypeName() == Schema.TypeName.ARRAY
-          || f.getType().getTypeName() == Schema.TypeName.ITERABLE
-          || f.getType().getTypeName() == Schema.TypeName.MAP;
+      boolean skip =
+          looked.contains(n)
+              || n.equals(DatasetDefinition.SOURCE_FILE)
+              || n.equals(DatasetDefinition.SOURCE_LINE)
+              || n.equals(DatasetDefinition.RESCUED)
+              || f.getType().getTypeName() == Schema.TypeName.ARRAY
+              || f.getType().getTypeName() == Schema.TypeName.ITERABLE
+              || f.getType().getTypeName() == Schema.TypeName.MAP;
       if (!skip) {
         profiled.add(n);
       }
     }
-    PCollection<String> columns = rows
-        .apply("ColumnProfile", Combine.globally(new ProfileFn(profiled)))
-        .apply("ColumnLines", MapElements.into(TypeDescriptors.strings())
-            .via((Profile p) -> p.toJson(profiled)));
+    PCollection<String> columns =
+        rows.apply("ColumnProfile", Combine.globally(new ProfileFn(profiled)))
+            .apply(
+                "ColumnLines",
+                MapElements.into(TypeDescriptors.strings()).via((Profile p) -> p.toJson(profiled)));
 
-    return PCollectionList.of(files).and(reasons).and(columns)
+    return PCollectionList.of(files)
+        .and(reasons)
+        .and(columns)
         .apply("AllFacts", Flatten.pCollections());
   }
 
@@ -215,7 +250,8 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
       if (reason.equals(Rejects.QUARANTINED) && line == 0) {
         acc.files++;
         acc.quarantined = r.getString("message");
-      } else if (reason.equals(Rejects.HEADER) || reason.equals(Rejects.PARTITION)
+      } else if (reason.equals(Rejects.HEADER)
+          || reason.equals(Rejects.PARTITION)
           || reason.equals(Rejects.FILE)) {
         acc.files++;
         String error = reason + ": " + r.getString("message");
@@ -247,8 +283,9 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     long count;
     List<String[]> examples = new ArrayList<>();
 
-    private static final Comparator<String[]> ORDER = Comparator
-        .<String[], String>comparing(x -> x[0]).thenComparingLong(x -> Long.parseLong(x[1]));
+    private static final Comparator<String[]> ORDER =
+        Comparator.<String[], String>comparing(x -> x[0])
+            .thenComparingLong(x -> Long.parseLong(x[1]));
 
     void add(String[] example) {
       examples.add(example);
@@ -273,9 +310,13 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
     public Examples addInput(Examples acc, Row r) {
       acc.count++;
       String raw = r.getString("raw");
-      acc.add(new String[] {r.getString(DatasetSchemas.RAW_FILE), Long.toString(r.getInt64(DatasetSchemas.RAW_LINE)),
-          r.getString("message"), raw == null ? null
-              : raw.length() > 300 ? raw.substring(0, 300) + "\u2026" : raw});
+      acc.add(
+          new String[] {
+            r.getString(DatasetSchemas.RAW_FILE),
+            Long.toString(r.getInt64(DatasetSchemas.RAW_LINE)),
+            r.getString("message"),
+            raw == null ? null : raw.length() > 300 ? raw.substring(0, 300) + "\u2026" : raw
+          });
       return acc;
     }
 
@@ -327,7 +368,9 @@ public class QualityFacts extends PTransform<PCollectionTuple, PCollection<Strin
       o.put("rows", rows);
       ArrayNode list = o.putArray("columns");
       for (int i = 0; i < names.size(); i++) {
-        list.addObject().put("name", names.get(i)).put("nonEmpty", nonEmpty[i])
+        list.addObject()
+            .put("name", names.get(i))
+            .put("nonEmpty", nonEmpty[i])
             .put("min", min[i] == null ? null : min[i].toString())
             .put("max", max[i] == null ? null : max[i].toString());
       }

@@ -17,9 +17,9 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.Row;
 
 /**
- * The check {@link ParseAndValidate} applies to each raw record, as a plain object so that a
- * reader can apply it while it reads ({@code ReadCsvFiles.validated()}) instead of handing every
- * raw record to a separate step. One record gives either a clean row (schema {@link
+ * The check {@link ParseAndValidate} applies to each raw record, as a plain object so that a reader
+ * can apply it while it reads ({@code ReadCsvFiles.validated()}) instead of handing every raw
+ * record to a separate step. One record gives either a clean row (schema {@link
  * DatasetSchemas#clean}) or one dead letter; it counts {@code rows-parsed} and {@code
  * rows-rejected} under {@link ParseAndValidate}'s name either way.
  */
@@ -27,8 +27,8 @@ public final class RecordValidator implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /**
-   * What {@link #fieldValue} and {@link #listValue} return for a record they rejected (a null
-   * value is a valid result), compared by identity.
+   * What {@link #fieldValue} and {@link #listValue} return for a record they rejected (a null value
+   * is a valid result), compared by identity.
    */
   private static final Object REJECTED = new Object();
 
@@ -89,8 +89,8 @@ public final class RecordValidator implements Serializable {
   }
 
   /**
-   * Counts a record rejected by a rule outside this validator (a quarantined file's valid
-   * records), as a rejected record of {@code reason}, when this validator counts.
+   * Counts a record rejected by a rule outside this validator (a quarantined file's valid records),
+   * as a rejected record of {@code reason}, when this validator counts.
    */
   public void countRejected(String reason) {
     if (counting) {
@@ -114,8 +114,9 @@ public final class RecordValidator implements Serializable {
       fieldParsers[i] = new ValueParser(ColumnType.parse(f.type), f.format);
       allowed[i] = f.allowed == null ? null : new HashSet<>(f.allowed);
       required[i] = def.isRequired(f.name);
-      indexed[i] = def.key.contains(f.name)
-          || (def.aggregates != null && def.aggregates.groupBy.contains(f.name));
+      indexed[i] =
+          def.key.contains(f.name)
+              || (def.aggregates != null && def.aggregates.groupBy.contains(f.name));
     }
     int np = def.partitions.size();
     partitionParsers = new ValueParser[np];
@@ -136,11 +137,17 @@ public final class RecordValidator implements Serializable {
 
   /**
    * Types and checks one record: {@code cells} as read, {@code columns} the cell index of each
-   * defined field (-1: not in the header), {@code partitions} the file's partition values as
-   * text, {@code width} the header's number of columns.
+   * defined field (-1: not in the header), {@code partitions} the file's partition values as text,
+   * {@code width} the header's number of columns.
    */
-  public void validate(String file, long line, List<String> cells, List<Integer> columns,
-      List<String> partitions, int width, Receiver out) {
+  public void validate(
+      String file,
+      long line,
+      List<String> cells,
+      List<Integer> columns,
+      List<String> partitions,
+      int width,
+      Receiver out) {
     validate(file, line, cells, columns, partitions, width, null, out);
   }
 
@@ -149,11 +156,24 @@ public final class RecordValidator implements Serializable {
    * "unknownColumns": "rescue"}, {@code columns} goes on past the defined fields with the cell
    * index of each column the definition does not name, and {@code header} names the cells.
    */
-  public void validate(String file, long line, List<String> cells, List<Integer> columns,
-      List<String> partitions, int width, List<String> header, Receiver out) {
+  public void validate(
+      String file,
+      long line,
+      List<String> cells,
+      List<Integer> columns,
+      List<String> partitions,
+      int width,
+      List<String> header,
+      Receiver out) {
     if (cells.size() != width) {
-      reject(out, file, line, Rejects.COLUMN_COUNT, null,
-          "record has " + cells.size() + " fields, the header has " + width, cells);
+      reject(
+          out,
+          file,
+          line,
+          Rejects.COLUMN_COUNT,
+          null,
+          "record has " + cells.size() + " fields, the header has " + width,
+          cells);
       return;
     }
     Object[] values = new Object[cleanSchema.getFieldCount()];
@@ -185,19 +205,30 @@ public final class RecordValidator implements Serializable {
 
   /**
    * Fills {@code values} from index 0 with the file's typed partition values, parsing a partition's
-   * text only when it differs from the previous record's; false when one does not parse (the
-   * record is then rejected).
+   * text only when it differs from the previous record's; false when one does not parse (the record
+   * is then rejected).
    */
-  private boolean partitionValues(String file, long line, List<String> cells,
-      List<String> partitions, Object[] values, Receiver out) {
+  private boolean partitionValues(
+      String file,
+      long line,
+      List<String> cells,
+      List<String> partitions,
+      Object[] values,
+      Receiver out) {
     for (int i = 0; i < partitionParsers.length; i++) {
       String text = partitions.get(i);
       if (!text.equals(lastPartitionText[i])) {
         try {
           lastPartitionValue[i] = partitionParsers[i].parse(text);
         } catch (ValueParser.BadValue e) {
-          reject(out, file, line, Rejects.PARTITION, def.partitions.get(i).name,
-              "partition value " + e.getMessage(), cells);
+          reject(
+              out,
+              file,
+              line,
+              Rejects.PARTITION,
+              def.partitions.get(i).name,
+              "partition value " + e.getMessage(),
+              cells);
           return false;
         }
         lastPartitionText[i] = text;
@@ -223,8 +254,8 @@ public final class RecordValidator implements Serializable {
    * The typed value of field {@code i} from its cell {@code text} (stripped, null when empty), or
    * {@link #REJECTED} after rejecting the record.
    */
-  private Object fieldValue(int i, String text, String file, long line, List<String> cells,
-      Receiver out) {
+  private Object fieldValue(
+      int i, String text, String file, long line, List<String> cells, Receiver out) {
     DatasetDefinition.Field f = def.fields.get(i);
     if (text == null) {
       if (required[i]) {
@@ -240,8 +271,14 @@ public final class RecordValidator implements Serializable {
     try {
       v = fieldParsers[i].parse(text);
     } catch (ValueParser.BadValue e) {
-      reject(out, file, line, Rejects.TYPE, f.name,
-          "value " + e.getMessage() + " (" + f.type + ")", cells);
+      reject(
+          out,
+          file,
+          line,
+          Rejects.TYPE,
+          f.name,
+          "value " + e.getMessage() + " (" + f.type + ")",
+          cells);
       return REJECTED;
     }
     String violation = checkConstraints(i, f, v, text);
@@ -256,8 +293,14 @@ public final class RecordValidator implements Serializable {
    * The items of a {@code split} field (stripped, empty ones dropped, each checked against {@code
    * allowed}), null when there are none, or {@link #REJECTED} after rejecting the record.
    */
-  private Object listValue(int i, DatasetDefinition.Field f, String text, String file, long line,
-      List<String> cells, Receiver out) {
+  private Object listValue(
+      int i,
+      DatasetDefinition.Field f,
+      String text,
+      String file,
+      long line,
+      List<String> cells,
+      Receiver out) {
     List<String> items = new java.util.ArrayList<>();
     String bad = null;
     for (String item : ParseAndValidate.splitLiteral(text, f.split)) {
@@ -329,7 +372,8 @@ public final class RecordValidator implements Serializable {
 
   private String checkConstraints(int i, DatasetDefinition.Field f, Object v, String text) {
     if (indexed[i] && text.length() > ParseAndValidate.MAX_INDEXED_CHARS) {
-      return "value is longer than " + ParseAndValidate.MAX_INDEXED_CHARS
+      return "value is longer than "
+          + ParseAndValidate.MAX_INDEXED_CHARS
           + " characters (key and group-by columns are indexed)";
     }
     if (allowed[i] != null && !allowed[i].contains(text)) {
@@ -347,8 +391,14 @@ public final class RecordValidator implements Serializable {
     return null;
   }
 
-  private void reject(Receiver out, String file, long line, String reason,
-      String column, String message, List<String> cells) {
+  private void reject(
+      Receiver out,
+      String file,
+      long line,
+      String reason,
+      String column,
+      String message,
+      List<String> cells) {
     if (counting) {
       rejected.inc();
       Metrics.counter(ParseAndValidate.class, "rows-rejected-" + reason).inc();

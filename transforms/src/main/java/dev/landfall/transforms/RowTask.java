@@ -6,8 +6,8 @@ import java.io.Serializable;
  * Work done on every row of a collection, with its own output: what a sink's or an aggregation's
  * {@code DoFn} does, written so that several of them can run in one step ({@link RunRowTasks}).
  * Each worker gets its own copy (it is serialized with the step), so a task may keep state in
- * transient fields between {@link #setup()} and {@link #teardown()}, and per bundle between
- * {@link #startBundle()} and {@link #finishBundle}, as a {@code DoFn} does.
+ * transient fields between {@link #setup()} and {@link #teardown()}, and per bundle between {@link
+ * #startBundle()} and {@link #finishBundle}, as a {@code DoFn} does.
  *
  * @param <OutputT> what the task hands on (file names, counts, partial totals)
  */

@@ -17,15 +17,15 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Runs several {@link RowTask}s over the same rows in one step, each with its own output. Rows
- * that several consumers need are then handed over once: on Flink's batch execution a collection
- * read by several steps is serialized and deserialized once per consumer, while one step chained
- * to the step that makes the rows gets them as objects. (Each consumer's own output, a file name
- * or a count per batch, is small.)
+ * Runs several {@link RowTask}s over the same rows in one step, each with its own output. Rows that
+ * several consumers need are then handed over once: on Flink's batch execution a collection read by
+ * several steps is serialized and deserialized once per consumer, while one step chained to the
+ * step that makes the rows gets them as objects. (Each consumer's own output, a file name or a
+ * count per batch, is small.)
  *
- * <p>The tasks run in the order they were added, for each row and at the end of each bundle.
- * Rows must be in the global window (triggers are allowed, as in watch mode's panes); what a task
- * hands on at the end of a bundle is in the global window.
+ * <p>The tasks run in the order they were added, for each row and at the end of each bundle. Rows
+ * must be in the global window (triggers are allowed, as in watch mode's panes); what a task hands
+ * on at the end of a bundle is in the global window.
  */
 public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionTuple> {
   private final List<Entry<?>> entries;
@@ -68,17 +68,22 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
   @SuppressWarnings("unchecked")
   public PCollectionTuple expand(PCollection<Row> rows) {
     if (!(rows.getWindowingStrategy().getWindowFn() instanceof GlobalWindows)) {
-      throw new IllegalArgumentException("RunRowTasks needs rows in the global window, not "
-          + rows.getWindowingStrategy().getWindowFn());
+      throw new IllegalArgumentException(
+          "RunRowTasks needs rows in the global window, not "
+              + rows.getWindowingStrategy().getWindowFn());
     }
     List<TupleTag<?>> others = new ArrayList<>();
     for (int i = 1; i < entries.size(); i++) {
       others.add(entries.get(i).tag);
     }
-    PCollectionTuple out = rows.apply("ForEachRow",
-        ParDo.of(new TasksFn(entries.stream().map(e -> e.tag.getId()).collect(toList()),
-                entries.stream().map(e -> e.task).collect(toList())))
-            .withOutputTags((TupleTag<Object>) entries.get(0).tag, TupleTagList.of(others)));
+    PCollectionTuple out =
+        rows.apply(
+            "ForEachRow",
+            ParDo.of(
+                    new TasksFn(
+                        entries.stream().map(e -> e.tag.getId()).collect(toList()),
+                        entries.stream().map(e -> e.task).collect(toList())))
+                .withOutputTags((TupleTag<Object>) entries.get(0).tag, TupleTagList.of(others)));
     for (Entry<?> e : entries) {
       out.get((TupleTag<Object>) e.tag).setCoder((Coder<Object>) e.coder);
     }
@@ -106,6 +111,7 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
     private final List<String> outputs;
     private final List<RowTask<?>> tasks;
     private transient List<TupleTag<Object>> tags;
+
     /** One output per task, pointed at the current element's receiver (no allocation per row). */
     private transient List<ElementOutput> perElement;
 
@@ -160,8 +166,9 @@ public final class RunRowTasks extends PTransform<PCollection<Row>, PCollectionT
     public void finishBundle(FinishBundleContext c) throws Exception {
       for (int i = 0; i < tasks.size(); i++) {
         TupleTag<Object> tag = tags.get(i);
-        ((RowTask<Object>) tasks.get(i)).finishBundle(
-            v -> c.output(tag, v, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
+        ((RowTask<Object>) tasks.get(i))
+            .finishBundle(
+                v -> c.output(tag, v, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
       }
     }
 

@@ -24,7 +24,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * Tells when every item of an input file has reached its end: the reader reports how many items
  * (records and file-level dead letters) a file produced ({@link #EXPECTED}); the later steps
  * report, per file, how many of them they finished with ({@link #ACCOUNTED}: rows stored, rows
- * dropped as duplicates, dead letters stored). When the two meet, the file's path is emitted once, with its item count.
+ * dropped as duplicates, dead letters stored). When the two meet, the file's path is emitted once,
+ * with its item count.
  *
  * <p>State is two numbers per file still in flight, cleared as soon as the file completes, so it
  * does not grow with the number of files a long watch run has finished. The counter {@code
@@ -35,7 +36,10 @@ public class TrackFileCompletion
     extends PTransform<PCollectionTuple, PCollection<KV<String, Long>>> {
   /** Per file, the number of items it produced (may arrive in several parts). */
   public static final TupleTag<KV<String, Long>> EXPECTED = new TupleTag<KV<String, Long>>() {};
-  /** Per file, a number of items finished with (rows stored, duplicates dropped, rejects stored). */
+
+  /**
+   * Per file, a number of items finished with (rows stored, duplicates dropped, rejects stored).
+   */
   public static final TupleTag<KV<String, Long>> ACCOUNTED = new TupleTag<KV<String, Long>>() {};
 
   private static final int EXPECT = 0;

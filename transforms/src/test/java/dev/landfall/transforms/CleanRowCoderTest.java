@@ -34,52 +34,63 @@ import org.apache.beam.sdk.values.Row;
 import org.junit.jupiter.api.Test;
 
 class CleanRowCoderTest {
-  private static final Schema STRUCT = Schema.builder()
-      .addStringField("name")
-      .addNullableField("weight", FieldType.DOUBLE)
-      .build();
+  private static final Schema STRUCT =
+      Schema.builder().addStringField("name").addNullableField("weight", FieldType.DOUBLE).build();
 
   /** Every field type a clean row can hold, each once required and once nullable. */
-  private static final Schema ALL = Schema.builder()
-      .addStringField("s")
-      .addInt32Field("i")
-      .addInt64Field("l")
-      .addDoubleField("d")
-      .addBooleanField("b")
-      .addDecimalField("big")
-      .addField("ts", FieldType.logicalType(new CompactTypes.EpochMicros()))
-      .addField("dec", FieldType.logicalType(new CompactTypes.ScaledDecimal(4)))
-      .addField("day", FieldType.logicalType(SqlTypes.DATE))
-      .addArrayField("tags", FieldType.STRING)
-      .addArrayField("maybe", FieldType.STRING.withNullable(true))
-      .addRowField("struct", STRUCT)
-      .addNullableField("ns", FieldType.STRING)
-      .addNullableField("ni", FieldType.INT32)
-      .addNullableField("nl", FieldType.INT64)
-      .addNullableField("nd", FieldType.DOUBLE)
-      .addNullableField("nb", FieldType.BOOLEAN)
-      .addNullableField("nbig", FieldType.DECIMAL)
-      .addNullableField("nts", FieldType.logicalType(new CompactTypes.EpochMicros()))
-      .addNullableField("ndec", FieldType.logicalType(new CompactTypes.ScaledDecimal(2)))
-      .addNullableField("nday", FieldType.logicalType(SqlTypes.DATE))
-      .addNullableField("ntags", FieldType.array(FieldType.STRING))
-      .addNullableField("nstruct", FieldType.row(STRUCT))
-      .build();
+  private static final Schema ALL =
+      Schema.builder()
+          .addStringField("s")
+          .addInt32Field("i")
+          .addInt64Field("l")
+          .addDoubleField("d")
+          .addBooleanField("b")
+          .addDecimalField("big")
+          .addField("ts", FieldType.logicalType(new CompactTypes.EpochMicros()))
+          .addField("dec", FieldType.logicalType(new CompactTypes.ScaledDecimal(4)))
+          .addField("day", FieldType.logicalType(SqlTypes.DATE))
+          .addArrayField("tags", FieldType.STRING)
+          .addArrayField("maybe", FieldType.STRING.withNullable(true))
+          .addRowField("struct", STRUCT)
+          .addNullableField("ns", FieldType.STRING)
+          .addNullableField("ni", FieldType.INT32)
+          .addNullableField("nl", FieldType.INT64)
+          .addNullableField("nd", FieldType.DOUBLE)
+          .addNullableField("nb", FieldType.BOOLEAN)
+          .addNullableField("nbig", FieldType.DECIMAL)
+          .addNullableField("nts", FieldType.logicalType(new CompactTypes.EpochMicros()))
+          .addNullableField("ndec", FieldType.logicalType(new CompactTypes.ScaledDecimal(2)))
+          .addNullableField("nday", FieldType.logicalType(SqlTypes.DATE))
+          .addNullableField("ntags", FieldType.array(FieldType.STRING))
+          .addNullableField("nstruct", FieldType.row(STRUCT))
+          .build();
 
   private static Row full(String text, long n) {
-    return Row.withSchema(ALL).addValues(
-        text, (int) n, n * 1_000_000_007L, n / 3.0, n % 2 == 0,
-        new BigDecimal("-12345678901234567890123.000456789").add(BigDecimal.valueOf(n)),
-        Instant.parse("1969-12-31T23:59:59.999999Z").plusSeconds(n * 86_400),
-        BigDecimal.valueOf(-n * 10_001, 4),
-        LocalDate.of(1900, 2, 28).plusDays(n),
-        Arrays.asList("a", text, ""),
-        Arrays.asList(null, "x", null),
-        Row.withSchema(STRUCT).addValues("inner " + text, n % 3 == 0 ? null : 1.5).build(),
-        "also " + text, Integer.MIN_VALUE, Long.MAX_VALUE, Double.NaN, false,
-        new BigDecimal("0.1"), Instant.parse("2262-04-11T23:47:16.854775Z"),
-        new BigDecimal("99999999.99"), LocalDate.of(9999, 12, 31), new ArrayList<String>(),
-        Row.withSchema(STRUCT).addValues("", -0.0).build())
+    return Row.withSchema(ALL)
+        .addValues(
+            text,
+            (int) n,
+            n * 1_000_000_007L,
+            n / 3.0,
+            n % 2 == 0,
+            new BigDecimal("-12345678901234567890123.000456789").add(BigDecimal.valueOf(n)),
+            Instant.parse("1969-12-31T23:59:59.999999Z").plusSeconds(n * 86_400),
+            BigDecimal.valueOf(-n * 10_001, 4),
+            LocalDate.of(1900, 2, 28).plusDays(n),
+            Arrays.asList("a", text, ""),
+            Arrays.asList(null, "x", null),
+            Row.withSchema(STRUCT).addValues("inner " + text, n % 3 == 0 ? null : 1.5).build(),
+            "also " + text,
+            Integer.MIN_VALUE,
+            Long.MAX_VALUE,
+            Double.NaN,
+            false,
+            new BigDecimal("0.1"),
+            Instant.parse("2262-04-11T23:47:16.854775Z"),
+            new BigDecimal("99999999.99"),
+            LocalDate.of(9999, 12, 31),
+            new ArrayList<String>(),
+            Row.withSchema(STRUCT).addValues("", -0.0).build())
         .build();
   }
 
@@ -100,8 +111,9 @@ class CleanRowCoderTest {
   void everyTypeRoundTripsAndEqualsWhatRowCoderGives() throws Exception {
     CleanRowCoder coder = CleanRowCoder.of(ALL);
     String longText = "ü€𝄞 long text ".repeat(2_000);
-    for (Row row : List.of(full("plain", 1), full("", 0), full(longText, -42), full("é", 123_456),
-        nulls("n"))) {
+    for (Row row :
+        List.of(
+            full("plain", 1), full("", 0), full(longText, -42), full("é", 123_456), nulls("n"))) {
       Row back = roundTrip(coder, row);
       assertThat(back, equalTo(row));
       assertThat(back, equalTo(roundTrip(RowCoder.of(ALL), row)));
@@ -114,11 +126,27 @@ class CleanRowCoderTest {
     DatasetDefinition def = DatasetDefinition.builtIn("billing");
     Schema clean = DatasetSchemas.clean(def);
     Coder<Row> coder = DatasetSchemas.cleanCoder(def);
-    Row row = Row.withSchema(clean).addValues(
-        LocalDate.of(2024, 1, 2), "ev-000001", Instant.parse("2024-01-02T03:04:05.123456Z"),
-        "acct-17", "compute", "eu-west-1", null, new BigDecimal("1.250"),
-        new BigDecimal("0.010000"), new BigDecimal("0.0125"), "EUR", 3,
-        "/data/billing/date=2024-01-02/part-0001.csv", 17L, null, null, null).build();
+    Row row =
+        Row.withSchema(clean)
+            .addValues(
+                LocalDate.of(2024, 1, 2),
+                "ev-000001",
+                Instant.parse("2024-01-02T03:04:05.123456Z"),
+                "acct-17",
+                "compute",
+                "eu-west-1",
+                null,
+                new BigDecimal("1.250"),
+                new BigDecimal("0.010000"),
+                new BigDecimal("0.0125"),
+                "EUR",
+                3,
+                "/data/billing/date=2024-01-02/part-0001.csv",
+                17L,
+                null,
+                null,
+                null)
+            .build();
     assertThat(roundTrip(coder, row), equalTo(row));
     assertThat(roundTrip(coder, row), equalTo(roundTrip(RowCoder.of(clean), row)));
   }

@@ -29,9 +29,25 @@ class DeduplicateByKeyTest {
   static final Schema CLEAN = DatasetSchemas.clean(DEF);
 
   static Row row(String id, String cost, String file, long line) {
-    return Row.withSchema(CLEAN).attachValues(LocalDate.of(2024, 1, 1), id,
-        Instant.parse("2024-01-01T00:00:00Z"), "a", "compute", null, null, null, null,
-        new BigDecimal(cost), "USD", 0, file, line, null, null, null);
+    return Row.withSchema(CLEAN)
+        .attachValues(
+            LocalDate.of(2024, 1, 1),
+            id,
+            Instant.parse("2024-01-01T00:00:00Z"),
+            "a",
+            "compute",
+            null,
+            null,
+            null,
+            null,
+            new BigDecimal(cost),
+            "USD",
+            0,
+            file,
+            line,
+            null,
+            null,
+            null);
   }
 
   @ParameterizedTest(name = "buckets={0}")
@@ -39,15 +55,18 @@ class DeduplicateByKeyTest {
   void smallestFileAndLineWinsAndDuplicatesAreCounted(int buckets) {
     Pipeline p = TestPipelines.direct();
     var out =
-        p.apply(Create.of(
-                    row("a", "1.0000", "/f/b.csv", 2),
-                    row("a", "2.0000", "/f/a.csv", 9),
-                    row("a", "3.0000", "/f/a.csv", 10),
-                    row("b", "4.0000", "/f/b.csv", 3))
-                .withRowSchema(CLEAN))
+        p.apply(
+                Create.of(
+                        row("a", "1.0000", "/f/b.csv", 2),
+                        row("a", "2.0000", "/f/a.csv", 9),
+                        row("a", "3.0000", "/f/a.csv", 10),
+                        row("b", "4.0000", "/f/b.csv", 3))
+                    .withRowSchema(CLEAN))
             .apply(new DeduplicateByKey(DEF).inBuckets(buckets))
-            .apply(MapElements.into(TypeDescriptors.strings())
-                .via(r -> r.getString("event_id") + "=" + r.getDecimal("cost").toPlainString()));
+            .apply(
+                MapElements.into(TypeDescriptors.strings())
+                    .via(
+                        r -> r.getString("event_id") + "=" + r.getDecimal("cost").toPlainString()));
     PAssert.that(out).containsInAnyOrder("a=2.0000", "b=4.0000");
     PipelineResult result = p.run();
     result.waitUntilFinish();
@@ -85,14 +104,21 @@ class DeduplicateByKeyTest {
     }
 
     Pipeline p = TestPipelines.direct();
-    var deduplicated = p.apply(Create.of(chunks).withCoder(DeduplicateByKey.chunkCoder()))
-        .apply(DeduplicateByKey.packed(DEF));
-    PAssert.that(deduplicated.get(DeduplicateByKey.UNIQUE)
-            .apply(MapElements.into(TypeDescriptors.strings())
-                .via(r -> r.getString("event_id") + "=" + r.getDecimal("cost").toPlainString())))
+    var deduplicated =
+        p.apply(Create.of(chunks).withCoder(DeduplicateByKey.chunkCoder()))
+            .apply(DeduplicateByKey.packed(DEF));
+    PAssert.that(
+            deduplicated
+                .get(DeduplicateByKey.UNIQUE)
+                .apply(
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(
+                            r ->
+                                r.getString("event_id")
+                                    + "="
+                                    + r.getDecimal("cost").toPlainString())))
         .containsInAnyOrder(expected);
-    PAssert.that(deduplicated.get(DeduplicateByKey.DUPLICATES)
-            .apply(Sum.longsPerKey()))
+    PAssert.that(deduplicated.get(DeduplicateByKey.DUPLICATES).apply(Sum.longsPerKey()))
         .containsInAnyOrder(KV.of("/f/b.csv", 500L));
     PipelineResult result = p.run();
     result.waitUntilFinish();

@@ -27,20 +27,22 @@ class FindDuplicateLinesTest {
   @ValueSource(ints = {0, 1, 3, 1024})
   void everyPositionButTheSmallestOfItsKeyLoses(int buckets) {
     Pipeline p = TestPipelines.direct();
-    PCollection<String> losers = p
-        .apply(Create.of(
-                at("a", 1, 2), // loses to file 0
-                at("a", 0, 9), // the smallest of "a"
-                at("a", 0, 10),
-                at("b", 1, 3), // alone
-                at("c", 2, 5),
-                at("c", 2, 4), // same file: the earlier line wins
-                at("c", 3, 1),
-                at("d", 0, 1L << 39)) // a large line number survives the packing
-            .withCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
-        .apply(new FindDuplicateLines().inBuckets(buckets))
-        .apply(MapElements.into(TypeDescriptors.strings())
-            .via(kv -> kv.getKey() + ":" + kv.getValue()));
+    PCollection<String> losers =
+        p.apply(
+                Create.of(
+                        at("a", 1, 2), // loses to file 0
+                        at("a", 0, 9), // the smallest of "a"
+                        at("a", 0, 10),
+                        at("b", 1, 3), // alone
+                        at("c", 2, 5),
+                        at("c", 2, 4), // same file: the earlier line wins
+                        at("c", 3, 1),
+                        at("d", 0, 1L << 39)) // a large line number survives the packing
+                    .withCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
+            .apply(new FindDuplicateLines().inBuckets(buckets))
+            .apply(
+                MapElements.into(TypeDescriptors.strings())
+                    .via(kv -> kv.getKey() + ":" + kv.getValue()));
     PAssert.that(losers).containsInAnyOrder("1:2", "0:10", "2:5", "3:1");
     p.run().waitUntilFinish();
   }
@@ -60,11 +62,12 @@ class FindDuplicateLinesTest {
     pairs.add(at(longKey, 2, 1));
     pairs.add(at(longKey, 2, 2));
     Pipeline p = TestPipelines.direct();
-    PCollection<Long> losers = p
-        .apply(Create.of(pairs).withCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
-        .apply(new FindDuplicateLines().inBuckets(5))
-        .apply(MapElements.into(TypeDescriptors.longs())
-            .via(kv -> kv.getKey() * 1_000_000L + kv.getValue()));
+    PCollection<Long> losers =
+        p.apply(Create.of(pairs).withCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
+            .apply(new FindDuplicateLines().inBuckets(5))
+            .apply(
+                MapElements.into(TypeDescriptors.longs())
+                    .via(kv -> kv.getKey() * 1_000_000L + kv.getValue()));
     java.util.List<Long> expected = new java.util.ArrayList<>();
     for (int i = 0; i < keys; i += 7) {
       expected.add(1_000_000L + i + 1);
@@ -93,11 +96,12 @@ class FindDuplicateLinesTest {
     second.flush(emit);
     assertThat(chunks.size() > 6, equalTo(true)); // full chunks were handed on before the flush
     Pipeline p = TestPipelines.direct();
-    PCollection<Long> losers = p
-        .apply(Create.of(chunks).withCoder(FindDuplicateLines.PACKED_CODER))
-        .apply(FindDuplicateLines.fromPacked())
-        .apply(MapElements.into(TypeDescriptors.longs())
-            .via(kv -> kv.getKey() * 1_000_000L + kv.getValue()));
+    PCollection<Long> losers =
+        p.apply(Create.of(chunks).withCoder(FindDuplicateLines.PACKED_CODER))
+            .apply(FindDuplicateLines.fromPacked())
+            .apply(
+                MapElements.into(TypeDescriptors.longs())
+                    .via(kv -> kv.getKey() * 1_000_000L + kv.getValue()));
     PAssert.that(losers).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
   }
@@ -105,13 +109,16 @@ class FindDuplicateLinesTest {
   @Test
   void bucketsRefuseWindowedInput() {
     Pipeline p = TestPipelines.direct();
-    PCollection<KV<String, Long>> windowed = p
-        .apply(Create.of(at("a", 0, 1)).withCoder(KvCoder.of(StringUtf8Coder.of(),
-            VarLongCoder.of())))
-        .apply(org.apache.beam.sdk.transforms.windowing.Window.into(
-            org.apache.beam.sdk.transforms.windowing.FixedWindows.of(
-                org.joda.time.Duration.standardMinutes(1))));
-    assertThrows(IllegalArgumentException.class,
+    PCollection<KV<String, Long>> windowed =
+        p.apply(
+                Create.of(at("a", 0, 1))
+                    .withCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())))
+            .apply(
+                org.apache.beam.sdk.transforms.windowing.Window.into(
+                    org.apache.beam.sdk.transforms.windowing.FixedWindows.of(
+                        org.joda.time.Duration.standardMinutes(1))));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> windowed.apply(new FindDuplicateLines().inBuckets(4)));
   }
 
@@ -120,9 +127,10 @@ class FindDuplicateLinesTest {
     long p = FindDuplicateLines.position(7, 123_456_789_012L);
     assertThat(FindDuplicateLines.fileRank(p), equalTo(7));
     assertThat(FindDuplicateLines.line(p), equalTo(123_456_789_012L));
-    assertThat(FindDuplicateLines.position(1, 1) < FindDuplicateLines.position(1, 2), equalTo(true));
-    assertThat(FindDuplicateLines.position(1, 999_999) < FindDuplicateLines.position(2, 1),
-        equalTo(true));
+    assertThat(
+        FindDuplicateLines.position(1, 1) < FindDuplicateLines.position(1, 2), equalTo(true));
+    assertThat(
+        FindDuplicateLines.position(1, 999_999) < FindDuplicateLines.position(2, 1), equalTo(true));
     assertThrows(IllegalArgumentException.class, () -> FindDuplicateLines.position(-1, 1));
     assertThrows(IllegalArgumentException.class, () -> FindDuplicateLines.position(1, 1L << 40));
   }

@@ -37,40 +37,43 @@ class RecordValidatorTest {
 
   /**
    * Every column type, a date with a format, partitions of two types, min/max, allowed values, a
-   * required and an optional list, derived columns, an indexed group-by column and rescued
-   * unknown columns.
+   * required and an optional list, derived columns, an indexed group-by column and rescued unknown
+   * columns.
    */
-  static final String TYPED_JSON = "{\"name\": \"typed\","
-      + " \"unknownColumns\": \"rescue\","
-      + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"},"
-      + "                  {\"name\": \"batch\", \"type\": \"int\"}],"
-      + " \"fields\": ["
-      + "  {\"name\": \"id\", \"type\": \"string\", \"required\": true},"
-      + "  {\"name\": \"n\", \"type\": \"int\", \"min\": 1, \"max\": 100},"
-      + "  {\"name\": \"big\", \"type\": \"long\"},"
-      + "  {\"name\": \"ratio\", \"type\": \"double\"},"
-      + "  {\"name\": \"amount\", \"type\": \"decimal(10,2)\", \"min\": 0},"
-      + "  {\"name\": \"flag\", \"type\": \"boolean\"},"
-      + "  {\"name\": \"born\", \"type\": \"date\", \"format\": \"dd/MM/yyyy\"},"
-      + "  {\"name\": \"at\", \"type\": \"timestamp\"},"
-      + "  {\"name\": \"tags\", \"type\": \"string\", \"split\": \"|\", \"required\": true,"
-      + "   \"allowed\": [\"a\", \"b\", \"c\"]},"
-      + "  {\"name\": \"labels\", \"type\": \"string\", \"split\": \";\"},"
-      + "  {\"name\": \"kind\", \"type\": \"string\", \"allowed\": [\"x\", \"y\"]},"
-      + "  {\"name\": \"note\", \"type\": \"string\"},"
-      + "  {\"name\": \"grp\", \"type\": \"string\"}],"
-      + " \"derived\": [{\"name\": \"at_date\", \"from\": \"at\", \"part\": \"date\"},"
-      + "               {\"name\": \"at_year\", \"from\": \"at\", \"part\": \"year\"},"
-      + "               {\"name\": \"at_day\", \"from\": \"at\", \"part\": \"day\"},"
-      + "               {\"name\": \"born_month\", \"from\": \"born\", \"part\": \"month\"}],"
-      + " \"key\": [\"id\"],"
-      + " \"aggregates\": {\"groupBy\": [\"grp\"], \"measures\": {\"amount\": [\"sum\"]}}}";
+  static final String TYPED_JSON =
+      "{\"name\": \"typed\","
+          + " \"unknownColumns\": \"rescue\","
+          + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"},"
+          + "                  {\"name\": \"batch\", \"type\": \"int\"}],"
+          + " \"fields\": ["
+          + "  {\"name\": \"id\", \"type\": \"string\", \"required\": true},"
+          + "  {\"name\": \"n\", \"type\": \"int\", \"min\": 1, \"max\": 100},"
+          + "  {\"name\": \"big\", \"type\": \"long\"},"
+          + "  {\"name\": \"ratio\", \"type\": \"double\"},"
+          + "  {\"name\": \"amount\", \"type\": \"decimal(10,2)\", \"min\": 0},"
+          + "  {\"name\": \"flag\", \"type\": \"boolean\"},"
+          + "  {\"name\": \"born\", \"type\": \"date\", \"format\": \"dd/MM/yyyy\"},"
+          + "  {\"name\": \"at\", \"type\": \"timestamp\"},"
+          + "  {\"name\": \"tags\", \"type\": \"string\", \"split\": \"|\", \"required\": true,"
+          + "   \"allowed\": [\"a\", \"b\", \"c\"]},"
+          + "  {\"name\": \"labels\", \"type\": \"string\", \"split\": \";\"},"
+          + "  {\"name\": \"kind\", \"type\": \"string\", \"allowed\": [\"x\", \"y\"]},"
+          + "  {\"name\": \"note\", \"type\": \"string\"},"
+          + "  {\"name\": \"grp\", \"type\": \"string\"}],"
+          + " \"derived\": [{\"name\": \"at_date\", \"from\": \"at\", \"part\": \"date\"},"
+          + "               {\"name\": \"at_year\", \"from\": \"at\", \"part\": \"year\"},"
+          + "               {\"name\": \"at_day\", \"from\": \"at\", \"part\": \"day\"},"
+          + "               {\"name\": \"born_month\", \"from\": \"born\", \"part\": \"month\"}],"
+          + " \"key\": [\"id\"],"
+          + " \"aggregates\": {\"groupBy\": [\"grp\"], \"measures\": {\"amount\": [\"sum\"]}}}";
 
   static final DatasetDefinition TYPED = load(TYPED_JSON);
 
   /** The typed definition's header: its fields in order, then two columns it does not name. */
-  static final List<String> TYPED_HEADER = List.of("id", "n", "big", "ratio", "amount", "flag",
-      "born", "at", "tags", "labels", "kind", "note", "grp", "extra1", "extra2");
+  static final List<String> TYPED_HEADER =
+      List.of(
+          "id", "n", "big", "ratio", "amount", "flag", "born", "at", "tags", "labels", "kind",
+          "note", "grp", "extra1", "extra2");
 
   /** The cell index of each field, then of each unknown column (as a reader passes them). */
   static final List<Integer> TYPED_COLUMNS =
@@ -80,8 +83,18 @@ class RecordValidatorTest {
 
   static final DatasetDefinition BILLING = DatasetDefinition.builtIn("billing");
 
-  static final List<String> BILLING_HEADER = List.of("event_id", "event_time", "account_id",
-      "service", "region", "resource_id", "usage_quantity", "unit_price", "cost", "currency");
+  static final List<String> BILLING_HEADER =
+      List.of(
+          "event_id",
+          "event_time",
+          "account_id",
+          "service",
+          "region",
+          "resource_id",
+          "usage_quantity",
+          "unit_price",
+          "cost",
+          "currency");
 
   static DatasetDefinition load(String json) {
     try {
@@ -128,15 +141,29 @@ class RecordValidatorTest {
 
   /** Valid cells of the typed header, as a mutable list for tests to change one cell. */
   static List<String> typedCells() {
-    return new ArrayList<>(Arrays.asList("id-1", "42", "9000000000", "2.5e-1", "12.5", "yes",
-        "05/03/1990", "2024-03-05T13:45:30.123456789+02:00", " a | |c ", "p;q", "x", "  hi  ",
-        "g", "", ""));
+    return new ArrayList<>(
+        Arrays.asList(
+            "id-1",
+            "42",
+            "9000000000",
+            "2.5e-1",
+            "12.5",
+            "yes",
+            "05/03/1990",
+            "2024-03-05T13:45:30.123456789+02:00",
+            " a | |c ",
+            "p;q",
+            "x",
+            "  hi  ",
+            "g",
+            "",
+            ""));
   }
 
   static Collected validateTyped(RecordValidator v, List<String> cells) {
     Collected out = new Collected();
-    v.validate(FILE, 12, cells, TYPED_COLUMNS, TYPED_PARTITIONS, TYPED_HEADER.size(),
-        TYPED_HEADER, out);
+    v.validate(
+        FILE, 12, cells, TYPED_COLUMNS, TYPED_PARTITIONS, TYPED_HEADER.size(), TYPED_HEADER, out);
     return out;
   }
 
@@ -163,14 +190,31 @@ class RecordValidatorTest {
   }
 
   static List<String> billingCells() {
-    return new ArrayList<>(Arrays.asList("e1", "2024-01-01 10:00:00", "acct-1", "compute",
-        "eu-west-1", "r 1", "1.500", "2.000000", "3.0000", "EUR"));
+    return new ArrayList<>(
+        Arrays.asList(
+            "e1",
+            "2024-01-01 10:00:00",
+            "acct-1",
+            "compute",
+            "eu-west-1",
+            "r 1",
+            "1.500",
+            "2.000000",
+            "3.0000",
+            "EUR"));
   }
 
   static Collected validateBilling(List<String> cells, List<Integer> columns) {
     Collected out = new Collected();
-    validator(BILLING).validate("/in/date=2024-01-01/a.csv", 2, cells, columns,
-        List.of("2024-01-01"), BILLING_HEADER.size(), out);
+    validator(BILLING)
+        .validate(
+            "/in/date=2024-01-01/a.csv",
+            2,
+            cells,
+            columns,
+            List.of("2024-01-01"),
+            BILLING_HEADER.size(),
+            out);
     return out;
   }
 
@@ -251,8 +295,21 @@ class RecordValidatorTest {
     cells.set(TYPED_HEADER.indexOf("labels"), " ; ;");
     cells.set(TYPED_HEADER.indexOf("kind"), "");
     Row r = validateTyped(cells).onlyClean();
-    for (String c : List.of("n", "big", "ratio", "amount", "flag", "born", "at", "labels", "kind",
-        "at_date", "at_year", "at_day", "born_month")) {
+    for (String c :
+        List.of(
+            "n",
+            "big",
+            "ratio",
+            "amount",
+            "flag",
+            "born",
+            "at",
+            "labels",
+            "kind",
+            "at_date",
+            "at_year",
+            "at_day",
+            "born_month")) {
       assertThat(c, r.getValue(c), nullValue());
     }
     assertThat(r.getValue("id"), equalTo("id-1"));
@@ -268,9 +325,15 @@ class RecordValidatorTest {
   @Test
   void columnCountRejectHasNoColumnAndKeepsTheRawRecord() {
     Collected out = new Collected();
-    validator(BILLING).validate("/in/date=2024-01-01/a.csv", 3,
-        Arrays.asList("short", "a,b", "say \"hi\""), billingColumns(), List.of("2024-01-01"),
-        BILLING_HEADER.size(), out);
+    validator(BILLING)
+        .validate(
+            "/in/date=2024-01-01/a.csv",
+            3,
+            Arrays.asList("short", "a,b", "say \"hi\""),
+            billingColumns(),
+            List.of("2024-01-01"),
+            BILLING_HEADER.size(),
+            out);
     Row r = out.onlyRejected();
     assertThat(r.getSchema(), equalTo(DatasetSchemas.REJECT));
     assertReject(r, Rejects.COLUMN_COUNT, null, "record has 3 fields, the header has 10");
@@ -282,14 +345,33 @@ class RecordValidatorTest {
   @Test
   void badPartitionValueIsRejectedNamingThePartition() {
     Collected out = new Collected();
-    validator(TYPED).validate(FILE, 4, typedCells(), TYPED_COLUMNS, List.of("2024-03-05", "seven"),
-        TYPED_HEADER.size(), TYPED_HEADER, out);
+    validator(TYPED)
+        .validate(
+            FILE,
+            4,
+            typedCells(),
+            TYPED_COLUMNS,
+            List.of("2024-03-05", "seven"),
+            TYPED_HEADER.size(),
+            TYPED_HEADER,
+            out);
     assertReject(out.onlyRejected(), Rejects.PARTITION, "batch", "partition value not an int");
 
     out = new Collected();
-    validator(TYPED).validate(FILE, 4, typedCells(), TYPED_COLUMNS, List.of("5.3.2024", "7"),
-        TYPED_HEADER.size(), TYPED_HEADER, out);
-    assertReject(out.onlyRejected(), Rejects.PARTITION, "day",
+    validator(TYPED)
+        .validate(
+            FILE,
+            4,
+            typedCells(),
+            TYPED_COLUMNS,
+            List.of("5.3.2024", "7"),
+            TYPED_HEADER.size(),
+            TYPED_HEADER,
+            out);
+    assertReject(
+        out.onlyRejected(),
+        Rejects.PARTITION,
+        "day",
         "partition value not an ISO date (yyyy-MM-dd)");
   }
 
@@ -326,8 +408,11 @@ class RecordValidatorTest {
 
     List<Integer> columns = billingColumns();
     columns.set(BILLING_HEADER.indexOf("account_id"), -1);
-    assertReject(validateBilling(billingCells(), columns).onlyRejected(), Rejects.REQUIRED,
-        "account_id", "required value is empty");
+    assertReject(
+        validateBilling(billingCells(), columns).onlyRejected(),
+        Rejects.REQUIRED,
+        "account_id",
+        "required value is empty");
   }
 
   @Test
@@ -337,7 +422,10 @@ class RecordValidatorTest {
 
   @Test
   void listItemNotAllowedIsAConstraintReject() {
-    assertReject(rejectTyped("tags", "a|d|e"), Rejects.CONSTRAINT, "tags",
+    assertReject(
+        rejectTyped("tags", "a|d|e"),
+        Rejects.CONSTRAINT,
+        "tags",
         "item 'd' is not one of [a, b, c]");
   }
 
@@ -345,30 +433,45 @@ class RecordValidatorTest {
   void unparsableValuesAreTypeRejectsNamingTheType() {
     assertReject(rejectTyped("n", "4x"), Rejects.TYPE, "n", "value not an int (int)");
     assertReject(rejectTyped("big", "1.5"), Rejects.TYPE, "big", "value not a long (long)");
-    assertReject(rejectTyped("ratio", "NaN"), Rejects.TYPE, "ratio",
-        "value not a finite double (double)");
+    assertReject(
+        rejectTyped("ratio", "NaN"), Rejects.TYPE, "ratio", "value not a finite double (double)");
     assertReject(rejectTyped("ratio", "1,5"), Rejects.TYPE, "ratio", "value not a double (double)");
-    assertReject(rejectTyped("amount", "1.234"), Rejects.TYPE, "amount",
+    assertReject(
+        rejectTyped("amount", "1.234"),
+        Rejects.TYPE,
+        "amount",
         "value has more than 2 digits after the point (decimal(10,2))");
-    assertReject(rejectTyped("amount", "1e3"), Rejects.TYPE, "amount",
+    assertReject(
+        rejectTyped("amount", "1e3"),
+        Rejects.TYPE,
+        "amount",
         "value not a plain decimal number (no exponent or thousands separator) (decimal(10,2))");
-    assertReject(rejectTyped("flag", "maybe"), Rejects.TYPE, "flag",
-        "value not a boolean (boolean)");
-    assertReject(rejectTyped("born", "1990-03-05"), Rejects.TYPE, "born",
+    assertReject(
+        rejectTyped("flag", "maybe"), Rejects.TYPE, "flag", "value not a boolean (boolean)");
+    assertReject(
+        rejectTyped("born", "1990-03-05"),
+        Rejects.TYPE,
+        "born",
         "value not a date in dd/MM/yyyy (date)");
-    assertReject(rejectTyped("at", "yesterday"), Rejects.TYPE, "at",
+    assertReject(
+        rejectTyped("at", "yesterday"),
+        Rejects.TYPE,
+        "at",
         "value not an ISO-8601 timestamp (timestamp)");
   }
 
   @Test
   void minMaxAndAllowedViolationsAreConstraintRejects() {
     assertReject(rejectTyped("n", "0"), Rejects.CONSTRAINT, "n", "value is below the minimum 1");
-    assertReject(rejectTyped("n", "101"), Rejects.CONSTRAINT, "n",
-        "value is above the maximum 100");
-    assertReject(rejectTyped("amount", "-0.01"), Rejects.CONSTRAINT, "amount",
+    assertReject(
+        rejectTyped("n", "101"), Rejects.CONSTRAINT, "n", "value is above the maximum 100");
+    assertReject(
+        rejectTyped("amount", "-0.01"),
+        Rejects.CONSTRAINT,
+        "amount",
         "value is below the minimum 0");
-    assertReject(rejectTyped("kind", "z"), Rejects.CONSTRAINT, "kind",
-        "value is not one of [x, y]");
+    assertReject(
+        rejectTyped("kind", "z"), Rejects.CONSTRAINT, "kind", "value is not one of [x, y]");
     // The bounds themselves are allowed.
     assertThat(validateTyped(typedWith("n", "100")).onlyClean().getValue("n"), equalTo(100));
     assertThat(validateTyped(typedWith("n", "1")).onlyClean().getValue("n"), equalTo(1));
@@ -382,11 +485,11 @@ class RecordValidatorTest {
     assertReject(rejectTyped("id", over), Rejects.CONSTRAINT, "id", message);
     assertReject(rejectTyped("grp", over), Rejects.CONSTRAINT, "grp", message);
     assertThat(validateTyped(typedWith("id", limit)).onlyClean().getValue("id"), equalTo(limit));
-    assertThat(validateTyped(typedWith("grp", " " + limit + " ")).onlyClean().getValue("grp"),
+    assertThat(
+        validateTyped(typedWith("grp", " " + limit + " ")).onlyClean().getValue("grp"),
         equalTo(limit));
     // Other columns have no such limit.
-    assertThat(validateTyped(typedWith("note", over)).onlyClean().getValue("note"),
-        equalTo(over));
+    assertThat(validateTyped(typedWith("note", over)).onlyClean().getValue("note"), equalTo(over));
   }
 
   @Test
@@ -398,22 +501,38 @@ class RecordValidatorTest {
     assertReject(validateTyped(cells).onlyRejected(), Rejects.TYPE, "n", "value not an int (int)");
 
     cells.set(TYPED_HEADER.indexOf("id"), "");
-    assertReject(validateTyped(cells).onlyRejected(), Rejects.REQUIRED, "id",
-        "required value is empty");
+    assertReject(
+        validateTyped(cells).onlyRejected(), Rejects.REQUIRED, "id", "required value is empty");
 
     // A bad partition comes before every field.
     Collected out = new Collected();
-    validator(TYPED).validate(FILE, 4, cells, TYPED_COLUMNS, List.of("2024-03-05", "seven"),
-        TYPED_HEADER.size(), TYPED_HEADER, out);
+    validator(TYPED)
+        .validate(
+            FILE,
+            4,
+            cells,
+            TYPED_COLUMNS,
+            List.of("2024-03-05", "seven"),
+            TYPED_HEADER.size(),
+            TYPED_HEADER,
+            out);
     assertThat(out.onlyRejected().getString("reason"), equalTo(Rejects.PARTITION));
 
     // A wrong cell count comes before everything.
     cells.add("one too many");
     out = new Collected();
-    validator(TYPED).validate(FILE, 4, cells, TYPED_COLUMNS, List.of("2024-03-05", "seven"),
-        TYPED_HEADER.size(), TYPED_HEADER, out);
-    assertReject(out.onlyRejected(), Rejects.COLUMN_COUNT, null,
-        "record has 16 fields, the header has 15");
+    validator(TYPED)
+        .validate(
+            FILE,
+            4,
+            cells,
+            TYPED_COLUMNS,
+            List.of("2024-03-05", "seven"),
+            TYPED_HEADER.size(),
+            TYPED_HEADER,
+            out);
+    assertReject(
+        out.onlyRejected(), Rejects.COLUMN_COUNT, null, "record has 16 fields, the header has 15");
   }
 
   @Test
@@ -425,8 +544,11 @@ class RecordValidatorTest {
     assertThat(r.getString("source_file"), equalTo(FILE));
     assertThat(r.getInt64("line_number"), equalTo(12L));
     assertThat(r.getString("raw"), equalTo(Rejects.toCsv(cells, ',', '"')));
-    assertThat(r.getString("raw"), equalTo("id-1,42,9000000000,2.5e-1,12.5,yes,05/03/1990,"
-        + "2024-03-05T13:45:30.123456789+02:00, a | |c ,p;q,z,\"a,\"\"b\"\"\",g,,"));
+    assertThat(
+        r.getString("raw"),
+        equalTo(
+            "id-1,42,9000000000,2.5e-1,12.5,yes,05/03/1990,"
+                + "2024-03-05T13:45:30.123456789+02:00, a | |c ,p;q,z,\"a,\"\"b\"\"\",g,,"));
   }
 
   @Test
@@ -434,16 +556,17 @@ class RecordValidatorTest {
     List<String> cells = typedCells();
     cells.set(TYPED_HEADER.indexOf("extra1"), " v\"1\\ ");
     cells.set(TYPED_HEADER.indexOf("extra2"), "a\tb");
-    assertThat(validateTyped(cells).onlyClean().getString(DatasetDefinition.RESCUED),
+    assertThat(
+        validateTyped(cells).onlyClean().getString(DatasetDefinition.RESCUED),
         equalTo("{\"extra1\":\"v\\\"1\\\\\",\"extra2\":\"a\\u0009b\"}"));
 
     // Blank and null unknown cells are left out.
     cells.set(TYPED_HEADER.indexOf("extra1"), "  ");
-    assertThat(validateTyped(cells).onlyClean().getString(DatasetDefinition.RESCUED),
+    assertThat(
+        validateTyped(cells).onlyClean().getString(DatasetDefinition.RESCUED),
         equalTo("{\"extra2\":\"a\\u0009b\"}"));
     cells.set(TYPED_HEADER.indexOf("extra2"), null);
-    assertThat(validateTyped(cells).onlyClean().getString(DatasetDefinition.RESCUED),
-        nullValue());
+    assertThat(validateTyped(cells).onlyClean().getString(DatasetDefinition.RESCUED), nullValue());
   }
 
   @Test
@@ -456,15 +579,16 @@ class RecordValidatorTest {
     columns = new ArrayList<>(columns);
     columns.set(13, 14);
     Collected out = new Collected();
-    validator(TYPED).validate(FILE, 2, cells, columns, TYPED_PARTITIONS, TYPED_HEADER.size(),
-        TYPED_HEADER, out);
-    assertThat(out.onlyClean().getString(DatasetDefinition.RESCUED),
-        equalTo("{\"extra2\":\"two\"}"));
+    validator(TYPED)
+        .validate(
+            FILE, 2, cells, columns, TYPED_PARTITIONS, TYPED_HEADER.size(), TYPED_HEADER, out);
+    assertThat(
+        out.onlyClean().getString(DatasetDefinition.RESCUED), equalTo("{\"extra2\":\"two\"}"));
 
     // Without the header (the short overload) nothing is rescued.
     out = new Collected();
-    validator(TYPED).validate(FILE, 2, cells, TYPED_COLUMNS, TYPED_PARTITIONS,
-        TYPED_HEADER.size(), out);
+    validator(TYPED)
+        .validate(FILE, 2, cells, TYPED_COLUMNS, TYPED_PARTITIONS, TYPED_HEADER.size(), out);
     Row r = out.onlyClean();
     assertThat(r.getSchema().hasField(DatasetDefinition.RESCUED), equalTo(true));
     assertThat(r.getValue(DatasetDefinition.RESCUED), nullValue());
@@ -500,7 +624,10 @@ class RecordValidatorTest {
       v.setup();
       Row clean = validateTyped(v, typedCells()).onlyClean();
       assertThat(clean.getValue("n"), equalTo(42));
-      assertReject(validateTyped(v, typedWith("n", "x")).onlyRejected(), Rejects.TYPE, "n",
+      assertReject(
+          validateTyped(v, typedWith("n", "x")).onlyRejected(),
+          Rejects.TYPE,
+          "n",
           "value not an int (int)");
     }
     assertThat(none.values, equalTo(Map.of()));

@@ -64,9 +64,11 @@ class RunRowTasksTest {
       names.add("r" + i);
     }
     Pipeline p = TestPipelines.direct();
-    PCollectionTuple out = p.apply(Create.of(rows).withRowSchema(SCHEMA))
-        .apply(RunRowTasks.of(NAMES, StringUtf8Coder.of(), new Names())
-            .and(TOTAL, VarLongCoder.of(), new Total()));
+    PCollectionTuple out =
+        p.apply(Create.of(rows).withRowSchema(SCHEMA))
+            .apply(
+                RunRowTasks.of(NAMES, StringUtf8Coder.of(), new Names())
+                    .and(TOTAL, VarLongCoder.of(), new Total()));
     PAssert.that(out.get(NAMES)).containsInAnyOrder(names);
     // Bundles may split the rows any way; their totals add up to 1 + ... + 100.
     PAssert.thatSingleton(out.get(TOTAL).apply(Sum.longsGlobally())).isEqualTo(5050L);
@@ -75,20 +77,25 @@ class RunRowTasksTest {
 
   @Test
   void twoTasksMayNotShareAnOutput() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> RunRowTasks.of(NAMES, StringUtf8Coder.of(), new Names())
-            .and(new TupleTag<String>("names"), StringUtf8Coder.of(), new Names()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                RunRowTasks.of(NAMES, StringUtf8Coder.of(), new Names())
+                    .and(new TupleTag<String>("names"), StringUtf8Coder.of(), new Names()));
     assertThat(e.getMessage(), containsString("names"));
   }
 
   @Test
   void rowsOutsideTheGlobalWindowAreRefused() {
     Pipeline p = TestPipelines.direct();
-    PCollection<Row> windowed = p.apply(Create.of(Row.withSchema(SCHEMA).addValues("a", 1L).build())
-            .withRowSchema(SCHEMA))
-        .apply(Window.into(FixedWindows.of(Duration.standardMinutes(1))));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> windowed.apply(RunRowTasks.of(NAMES, StringUtf8Coder.of(), new Names())));
+    PCollection<Row> windowed =
+        p.apply(Create.of(Row.withSchema(SCHEMA).addValues("a", 1L).build()).withRowSchema(SCHEMA))
+            .apply(Window.into(FixedWindows.of(Duration.standardMinutes(1))));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> windowed.apply(RunRowTasks.of(NAMES, StringUtf8Coder.of(), new Names())));
     assertThat(e.getMessage(), containsString("global window"));
   }
 }

@@ -24,26 +24,28 @@ class TrackFileCompletionTest {
   @Test
   void eachFileCompletesOnceWhenAllItsItemsAreAccountedFor() {
     Pipeline p = TestPipelines.direct();
-    TestStream<KV<String, Long>> expected = TestStream.create(TrackFileCompletion.countCoder())
-        .addElements(KV.of("a.csv", 5L), KV.of("empty.csv", 0L))
-        .advanceProcessingTime(Duration.standardSeconds(1))
-        .addElements(KV.of("b.csv", 3L))
-        .advanceWatermarkToInfinity();
-    TestStream<KV<String, Long>> accounted = TestStream.create(TrackFileCompletion.countCoder())
-        // b reports before its reader's total arrives; a in three parts.
-        .addElements(KV.of("b.csv", 2L), KV.of("a.csv", 2L))
-        .advanceProcessingTime(Duration.standardSeconds(1))
-        .addElements(KV.of("a.csv", 1L), KV.of("b.csv", 1L))
-        .advanceProcessingTime(Duration.standardSeconds(1))
-        .addElements(KV.of("a.csv", 2L), KV.of("c.csv", 1L))
-        .advanceWatermarkToInfinity();
+    TestStream<KV<String, Long>> expected =
+        TestStream.create(TrackFileCompletion.countCoder())
+            .addElements(KV.of("a.csv", 5L), KV.of("empty.csv", 0L))
+            .advanceProcessingTime(Duration.standardSeconds(1))
+            .addElements(KV.of("b.csv", 3L))
+            .advanceWatermarkToInfinity();
+    TestStream<KV<String, Long>> accounted =
+        TestStream.create(TrackFileCompletion.countCoder())
+            // b reports before its reader's total arrives; a in three parts.
+            .addElements(KV.of("b.csv", 2L), KV.of("a.csv", 2L))
+            .advanceProcessingTime(Duration.standardSeconds(1))
+            .addElements(KV.of("a.csv", 1L), KV.of("b.csv", 1L))
+            .advanceProcessingTime(Duration.standardSeconds(1))
+            .addElements(KV.of("a.csv", 2L), KV.of("c.csv", 1L))
+            .advanceWatermarkToInfinity();
     PCollection<KV<String, Long>> done =
         PCollectionTuple.of(TrackFileCompletion.EXPECTED, p.apply("Expected", expected))
             .and(TrackFileCompletion.ACCOUNTED, p.apply("Accounted", accounted))
             .apply(new TrackFileCompletion());
     // c.csv never had its total reported: it is still in flight, never completed.
-    PAssert.that(done).containsInAnyOrder(
-        KV.of("a.csv", 5L), KV.of("b.csv", 3L), KV.of("empty.csv", 0L));
+    PAssert.that(done)
+        .containsInAnyOrder(KV.of("a.csv", 5L), KV.of("b.csv", 3L), KV.of("empty.csv", 0L));
     PipelineResult result = p.run();
     result.waitUntilFinish();
     assertThat(counter(result, "files-completed"), equalTo(3L));
@@ -61,16 +63,20 @@ class TrackFileCompletionTest {
         parts.add(KV.of("f" + i, 1L));
         parts.add(KV.of("f" + i, 3L));
       }
-      PCollectionTuple.of(TrackFileCompletion.EXPECTED,
+      PCollectionTuple.of(
+              TrackFileCompletion.EXPECTED,
               p.apply("Totals", Create.of(totals).withCoder(TrackFileCompletion.countCoder())))
-          .and(TrackFileCompletion.ACCOUNTED,
+          .and(
+              TrackFileCompletion.ACCOUNTED,
               p.apply("Parts", Create.of(parts).withCoder(TrackFileCompletion.countCoder())))
           .apply(new TrackFileCompletion());
       PipelineResult result = p.run();
       result.waitUntilFinish();
       assertThat(counter(result, "files-completed"), equalTo((long) files));
-      assertThat("state entries left after " + files + " files",
-          counter(result, "files-in-flight"), equalTo(0L));
+      assertThat(
+          "state entries left after " + files + " files",
+          counter(result, "files-in-flight"),
+          equalTo(0L));
     }
   }
 

@@ -25,7 +25,8 @@ class ValueParserTest {
     assertThat(parse("timestamp", "2024-01-02T05:04:05+02:00"), equalTo(expected));
     assertThat(parse("timestamp", "2024-01-02T05:04:05+0200"), equalTo(expected));
     assertThat(parse("timestamp", "2024-01-01T22:04:05-05"), equalTo(expected));
-    assertThat(parse("timestamp", "2024-01-02T03:04:05.250"),
+    assertThat(
+        parse("timestamp", "2024-01-02T03:04:05.250"),
         equalTo(Instant.parse("2024-01-02T03:04:05.250Z")));
     assertThrows(ValueParser.BadValue.class, () -> parse("timestamp", "yesterday"));
     assertThrows(ValueParser.BadValue.class, () -> parse("timestamp", "2024-13-02T03:04:05"));
@@ -38,18 +39,34 @@ class ValueParserTest {
   @Test
   void fastIsoTimestampsAgreeWithTheFormatter() throws Exception {
     String[] texts = {
-        "2024-02-29T23:59:59", "2024-02-29 00:00", "1999-12-31T23:59:59.9",
-        "2024-01-02T03:04:05.123456", "2024-01-02T03:04:05.123456789", "2024-01-02T03:04:05.1234567",
-        "2023-02-29T00:00:00", "2024-04-31T00:00:00", "2024-01-02T24:00:00", "2024-01-02T23:60:00",
-        "2024-01-02T23:59:60", "2024-00-10T01:01:01", "2024-01-02T3:04:05", "2024-01-02T03:04:5",
-        "2024-01-02T03-04-05", "2024-01-02T03:04:05.", "2024-01-02T03:04:05,5", "2024-01-0xT03:04:05",
-        "+2024-01-02T03:04", "2024-01-02T03:04:05.1234567890"};
+      "2024-02-29T23:59:59",
+      "2024-02-29 00:00",
+      "1999-12-31T23:59:59.9",
+      "2024-01-02T03:04:05.123456",
+      "2024-01-02T03:04:05.123456789",
+      "2024-01-02T03:04:05.1234567",
+      "2023-02-29T00:00:00",
+      "2024-04-31T00:00:00",
+      "2024-01-02T24:00:00",
+      "2024-01-02T23:60:00",
+      "2024-01-02T23:59:60",
+      "2024-00-10T01:01:01",
+      "2024-01-02T3:04:05",
+      "2024-01-02T03:04:5",
+      "2024-01-02T03-04-05",
+      "2024-01-02T03:04:05.",
+      "2024-01-02T03:04:05,5",
+      "2024-01-0xT03:04:05",
+      "+2024-01-02T03:04",
+      "2024-01-02T03:04:05.1234567890"
+    };
     for (String t : texts) {
       Object expected;
       try {
-        expected = java.time.LocalDateTime.parse(t.replace(' ', 'T'))
-            .toInstant(java.time.ZoneOffset.UTC)
-            .truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        expected =
+            java.time.LocalDateTime.parse(t.replace(' ', 'T'))
+                .toInstant(java.time.ZoneOffset.UTC)
+                .truncatedTo(java.time.temporal.ChronoUnit.MICROS);
       } catch (java.time.DateTimeException e) {
         expected = null;
       }
@@ -88,8 +105,14 @@ class ValueParserTest {
   @Test
   void smallDecimalsAgreeWithBigDecimal() throws Exception {
     java.util.Random random = new java.util.Random(42);
-    String[] types = {"decimal(6,2)", "decimal(14,4)", "decimal(18,4)", "decimal(18,0)",
-        "decimal(38,10)", "decimal(20,18)"};
+    String[] types = {
+      "decimal(6,2)",
+      "decimal(14,4)",
+      "decimal(18,4)",
+      "decimal(18,0)",
+      "decimal(38,10)",
+      "decimal(20,18)"
+    };
     for (int n = 0; n < 200_000; n++) {
       String type = types[random.nextInt(types.length)];
       StringBuilder text = new StringBuilder();
@@ -143,8 +166,9 @@ class ValueParserTest {
           String text = "2024-01-02T03:04:05" + offset;
           Object expected;
           try {
-            expected = java.time.LocalDateTime.parse("2024-01-02T03:04:05")
-                .toInstant(java.time.ZoneOffset.of(offset));
+            expected =
+                java.time.LocalDateTime.parse("2024-01-02T03:04:05")
+                    .toInstant(java.time.ZoneOffset.of(offset));
           } catch (java.time.DateTimeException e) {
             expected = null;
           }
@@ -169,7 +193,8 @@ class ValueParserTest {
     assertThrows(ValueParser.BadValue.class, () -> parse("double", "Infinity"));
     assertThrows(ValueParser.BadValue.class, () -> parse("int", "1,000"));
     assertThrows(ValueParser.BadValue.class, () -> parse("int", "3000000000"));
-    assertThrows(ValueParser.BadValue.class, () -> parse("int", "\uff11\uff12")); // fullwidth digits
+    assertThrows(
+        ValueParser.BadValue.class, () -> parse("int", "\uff11\uff12")); // fullwidth digits
     assertThrows(ValueParser.BadValue.class, () -> parse("long", "1e3"));
     assertThat(parse("boolean", "Yes"), equalTo(true));
     assertThat(parse("boolean", "0"), equalTo(false));

@@ -11,23 +11,23 @@ import java.util.stream.IntStream;
  *
  * <p>Each file's winning rows are read, written to Parquet and sent to PostgreSQL by the worker
  * that the file's grouping key is sent to. With the file's rank as its key, files landed unevenly:
- * at 10M rows in 42 files one worker read 5.9M rows and the other 4.1M, and the second pass ran
- * its last ~20 s on one worker. Here the files, largest first by the records the first pass
- * counted, each go to the worker with the fewest records so far, and take the smallest unused key
- * that the FlinkRunner's batch translation sends to that worker: Flink partitions a grouping by
- * {@code murmurHash(Arrays.hashCode(key bytes)) % parallelism} ({@code OutputEmitter}, {@code
+ * at 10M rows in 42 files one worker read 5.9M rows and the other 4.1M, and the second pass ran its
+ * last ~20 s on one worker. Here the files, largest first by the records the first pass counted,
+ * each go to the worker with the fewest records so far, and take the smallest unused key that the
+ * FlinkRunner's batch translation sends to that worker: Flink partitions a grouping by {@code
+ * murmurHash(Arrays.hashCode(key bytes)) % parallelism} ({@code OutputEmitter}, {@code
  * MathUtils.murmurHash}), and Beam's key selectors hand it the key encoded by its coder ({@link
  * org.apache.beam.sdk.coders.VarIntCoder} here; the global window adds no bytes). On any other
- * runner, or should that rule change, the keys are merely other distinct keys: which worker reads
- * a file never changes what is written.
+ * runner, or should that rule change, the keys are merely other distinct keys: which worker reads a
+ * file never changes what is written.
  */
 final class BalancedFileKeys {
   private BalancedFileKeys() {}
 
   /**
-   * The grouping key of each file rank (an index into {@code names}), for {@code workers}
-   * workers; {@code records} holds the records the first pass counted per file name (a missing
-   * file counts as empty). With one worker or fewer each rank is its own key.
+   * The grouping key of each file rank (an index into {@code names}), for {@code workers} workers;
+   * {@code records} holds the records the first pass counted per file name (a missing file counts
+   * as empty). With one worker or fewer each rank is its own key.
    */
   static int[] keys(List<String> names, Map<String, Long> records, int workers) {
     int n = names.size();

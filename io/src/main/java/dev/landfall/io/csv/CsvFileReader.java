@@ -29,11 +29,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The reading of one CSV file, shared by every step that reads CSV files ({@link ReadCsvFiles}
- * and {@link ReadDeduplicatedCsv}'s two passes): the file's partition values and header checked,
- * then each record handed on with its line, or one dead letter for a file that cannot be read.
- * A reader that is not {@link #counting} (a first pass over files that are read again) counts
- * nothing and logs nothing, so each file and record is counted once per run.
+ * The reading of one CSV file, shared by every step that reads CSV files ({@link ReadCsvFiles} and
+ * {@link ReadDeduplicatedCsv}'s two passes): the file's partition values and header checked, then
+ * each record handed on with its line, or one dead letter for a file that cannot be read. A reader
+ * that is not {@link #counting} (a first pass over files that are read again) counts nothing and
+ * logs nothing, so each file and record is counted once per run.
  */
 final class CsvFileReader implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -42,34 +42,49 @@ final class CsvFileReader implements Serializable {
   /** What a file yields. */
   interface Records {
     /**
-     * One record: {@code cells} as read, {@code columns} the cell index of each defined field
-     * (-1: not in the header), {@code partitions} the file's partition values as text, {@code
-     * width} the header's number of columns. When the definition rescues unknown columns,
-     * {@code columns} goes on with the cell index of each unknown column and {@code header} names
-     * the cells (else it is null).
+     * One record: {@code cells} as read, {@code columns} the cell index of each defined field (-1:
+     * not in the header), {@code partitions} the file's partition values as text, {@code width} the
+     * header's number of columns. When the definition rescues unknown columns, {@code columns} goes
+     * on with the cell index of each unknown column and {@code header} names the cells (else it is
+     * null).
      */
-    void record(String path, long line, List<String> cells, List<Integer> columns,
-        List<String> partitions, int width, List<String> header);
+    void record(
+        String path,
+        long line,
+        List<String> cells,
+        List<Integer> columns,
+        List<String> partitions,
+        int width,
+        List<String> header);
 
     /** The dead letter of a file that cannot be read (further). */
     void fileRejected(Row deadLetter);
 
     /**
-     * These records of a quarantined file: each valid record becomes a dead letter of reason
-     * {@link Rejects#QUARANTINED} with {@code message} and the record as CSV ({@code delimiter},
-     * {@code quote}); the others keep their own reasons.
+     * These records of a quarantined file: each valid record becomes a dead letter of reason {@link
+     * Rejects#QUARANTINED} with {@code message} and the record as CSV ({@code delimiter}, {@code
+     * quote}); the others keep their own reasons.
      */
     default Records quarantined(String message, char delimiter, char quote) {
       throw new UnsupportedOperationException("these records cannot be quarantined");
     }
 
-    /** Each record checked by {@code validator} into {@code rows}; file dead letters to {@code files}. */
-    static Records validating(RecordValidator validator, RecordValidator.Receiver rows,
-        Consumer<Row> files) {
+    /**
+     * Each record checked by {@code validator} into {@code rows}; file dead letters to {@code
+     * files}.
+     */
+    static Records validating(
+        RecordValidator validator, RecordValidator.Receiver rows, Consumer<Row> files) {
       return new Records() {
         @Override
-        public void record(String path, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width, List<String> header) {
+        public void record(
+            String path,
+            long line,
+            List<String> cells,
+            List<Integer> columns,
+            List<String> partitions,
+            int width,
+            List<String> header) {
           validator.validate(path, line, cells, columns, partitions, width, header, rows);
         }
 
@@ -82,15 +97,34 @@ final class CsvFileReader implements Serializable {
         public Records quarantined(String message, char delimiter, char quote) {
           return new Records() {
             @Override
-            public void record(String path, long line, List<String> cells,
-                List<Integer> columns, List<String> partitions, int width, List<String> header) {
-              validator.validate(path, line, cells, columns, partitions, width, header,
+            public void record(
+                String path,
+                long line,
+                List<String> cells,
+                List<Integer> columns,
+                List<String> partitions,
+                int width,
+                List<String> header) {
+              validator.validate(
+                  path,
+                  line,
+                  cells,
+                  columns,
+                  partitions,
+                  width,
+                  header,
                   new RecordValidator.Receiver() {
                     @Override
                     public void clean(Row row) {
                       validator.countRejected(Rejects.QUARANTINED);
-                      rows.rejected(Rejects.of(path, line, Rejects.QUARANTINED, null, message,
-                          Rejects.toCsv(cells, delimiter, quote)));
+                      rows.rejected(
+                          Rejects.of(
+                              path,
+                              line,
+                              Rejects.QUARANTINED,
+                              null,
+                              message,
+                              Rejects.toCsv(cells, delimiter, quote)));
                     }
 
                     @Override
@@ -123,13 +157,12 @@ final class CsvFileReader implements Serializable {
 
   /**
    * With quality rules ({@link DatasetDefinition#maxRejectedShare}): a reader of the same files
-   * that counts nothing, and a validator that counts nothing, to measure a file before it is
-   * read.
+   * that counts nothing, and a validator that counts nothing, to measure a file before it is read.
    */
   private final CsvFileReader measuring;
+
   private final RecordValidator gate;
-  private final Counter filesQuarantined = Metrics.counter(ReadCsvFiles.class,
-      "files-quarantined");
+  private final Counter filesQuarantined = Metrics.counter(ReadCsvFiles.class, "files-quarantined");
 
   CsvFileReader(DatasetDefinition def, boolean counting) {
     this(def, counting, def.maxRejectedShare() >= 0);
@@ -156,46 +189,62 @@ final class CsvFileReader implements Serializable {
   }
 
   /**
-   * Reads one file; returns the number of records and dead letters it emitted. With quality
-   * rules, the file is first read and validated once, counting nothing, to measure its share of
-   * rejected records; a file over the limit is quarantined before any of its records is handed
-   * on: a dead letter for the file (line 0, reason {@link Rejects#QUARANTINED}) and one per
-   * record ({@link Records#quarantined}).
+   * Reads one file; returns the number of records and dead letters it emitted. With quality rules,
+   * the file is first read and validated once, counting nothing, to measure its share of rejected
+   * records; a file over the limit is quarantined before any of its records is handed on: a dead
+   * letter for the file (line 0, reason {@link Rejects#QUARANTINED}) and one per record ({@link
+   * Records#quarantined}).
    */
   long read(FileIO.ReadableFile file, String path, Records out) {
     if (measuring != null) {
       long[] counts = new long[3]; // valid, rejected, file dead letters
-      RecordValidator.Receiver tally = new RecordValidator.Receiver() {
-        @Override
-        public void clean(Row row) {
-          counts[0]++;
-        }
+      RecordValidator.Receiver tally =
+          new RecordValidator.Receiver() {
+            @Override
+            public void clean(Row row) {
+              counts[0]++;
+            }
 
-        @Override
-        public void rejected(Row deadLetter) {
-          counts[1]++;
-        }
-      };
-      measuring.readRecords(file, path, new Records() {
-        @Override
-        public void record(String p, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width, List<String> header) {
-          gate.validate(p, line, cells, columns, partitions, width, header, tally);
-        }
+            @Override
+            public void rejected(Row deadLetter) {
+              counts[1]++;
+            }
+          };
+      measuring.readRecords(
+          file,
+          path,
+          new Records() {
+            @Override
+            public void record(
+                String p,
+                long line,
+                List<String> cells,
+                List<Integer> columns,
+                List<String> partitions,
+                int width,
+                List<String> header) {
+              gate.validate(p, line, cells, columns, partitions, width, header, tally);
+            }
 
-        @Override
-        public void fileRejected(Row deadLetter) {
-          counts[2]++;
-        }
-      });
+            @Override
+            public void fileRejected(Row deadLetter) {
+              counts[2]++;
+            }
+          });
       long records = counts[0] + counts[1];
       double limit = def.maxRejectedShare();
       // A file rejected as a whole gets its own dead letter below, not a quarantine.
       if (counts[2] == 0 && records > 0 && counts[1] > limit * records) {
-        String message = String.format(java.util.Locale.ROOT, "file quarantined: %d of its %d"
-            + " records (%.1f%%) were rejected, more than quality.maxRejectedShare %s allows;"
-            + " fix the file or the definition, then --reingest=quarantined", counts[1],
-            records, 100.0 * counts[1] / records, limit);
+        String message =
+            String.format(
+                java.util.Locale.ROOT,
+                "file quarantined: %d of its %d"
+                    + " records (%.1f%%) were rejected, more than quality.maxRejectedShare %s allows;"
+                    + " fix the file or the definition, then --reingest=quarantined",
+                counts[1],
+                records,
+                100.0 * counts[1] / records,
+                limit);
         if (counting) {
           filesQuarantined.inc();
           LOG.warn("{}: {}", path, message);
@@ -239,15 +288,21 @@ final class CsvFileReader implements Serializable {
         long endLine = parser.lineNumber();
         List<String> cells = Arrays.asList(record);
         // A record on one line starts there; else count the line breaks inside its cells.
-        long startLine = endLine == lastLine + 1 ? endLine
-            : Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
+        long startLine =
+            endLine == lastLine + 1
+                ? endLine
+                : Math.max(lastLine + 1, endLine - lineBreaksIn(cells));
         lastLine = endLine;
         records++;
         out.record(path, startLine, cells, columns, partitions, width, names);
       }
       return records;
     } catch (IOException | RuntimeException e) {
-      rejectFile(out, path, lastLine + 1, Rejects.FILE,
+      rejectFile(
+          out,
+          path,
+          lastLine + 1,
+          Rejects.FILE,
           "cannot read past line " + lastLine + ": " + describe(e));
       return records + 1;
     } finally {
@@ -259,8 +314,10 @@ final class CsvFileReader implements Serializable {
   private static final class Layout {
     /** The cell index of each defined field (-1: absent), then of each rescued unknown column. */
     final List<Integer> columns;
+
     /** The header's names when unknown columns are rescued, else null. */
     final List<String> names;
+
     /** The number of columns of the header (without one: of the definition). */
     final int width;
 
@@ -292,7 +349,8 @@ final class CsvFileReader implements Serializable {
     if (file.getCompression() != Compression.UNCOMPRESSED) {
       String corrupt = checkCompressed(file);
       if (corrupt != null) {
-        rejectFile(out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
+        rejectFile(
+            out, path, 0, Rejects.FILE, "corrupt or truncated gzip, no row read: " + corrupt);
         return null;
       }
     }
@@ -302,8 +360,8 @@ final class CsvFileReader implements Serializable {
   /**
    * The layout a file's header line gives: each defined field found by name, the unknown columns
    * rescued (kept after the fields) or noted as the definition says. Returns null when the header
-   * is refused (a name given twice, no defined column, a required column missing, an unknown
-   * column the definition rejects), its dead letter already handed to {@code out}.
+   * is refused (a name given twice, no defined column, a required column missing, an unknown column
+   * the definition rejects), its dead letter already handed to {@code out}.
    */
   private Layout headerLayout(String[] header, String path, Records out) {
     List<Integer> columns = new ArrayList<>(def.fields.size());
@@ -321,8 +379,9 @@ final class CsvFileReader implements Serializable {
       columns.add(idx == null ? -1 : idx);
     }
     if (known == 0) {
-      problem = "the first line names none of the defined columns: the header is missing"
-          + " (or the file belongs to another dataset)";
+      problem =
+          "the first line names none of the defined columns: the header is missing"
+              + " (or the file belongs to another dataset)";
     } else if (problem == null && !missing.isEmpty()) {
       problem = "header lacks required column(s) " + missing;
     }
@@ -333,8 +392,10 @@ final class CsvFileReader implements Serializable {
       }
     }
     if (problem == null && !unknown.isEmpty() && def.rejectsUnknownColumns()) {
-      problem = "header has column(s) the definition does not name: " + shortList(unknown)
-          + " (the definition's unknownColumns is reject)";
+      problem =
+          "header has column(s) the definition does not name: "
+              + shortList(unknown)
+              + " (the definition's unknownColumns is reject)";
     }
     if (problem != null) {
       rejectFile(out, path, 1, Rejects.HEADER, problem);
@@ -360,8 +421,8 @@ final class CsvFileReader implements Serializable {
    * each into {@code byName} (the last, for a name given twice). Returns the problem of the first
    * name given twice, or null.
    */
-  private static String readHeaderNames(String[] header, List<String> names,
-      Map<String, Integer> byName) {
+  private static String readHeaderNames(
+      String[] header, List<String> names, Map<String, Integer> byName) {
     String problem = null;
     for (int i = 0; i < header.length; i++) {
       String name = header[i].strip().toLowerCase(Locale.ROOT);
@@ -393,9 +454,11 @@ final class CsvFileReader implements Serializable {
 
   /** The file's records, read as strict UTF-8 without a leading byte order mark. */
   private CsvRecordReader open(FileIO.ReadableFile file) throws IOException {
-    CsvRecordReader parser = new CsvRecordReader(
-        new StrictUtf8Reader(Channels.newInputStream(ResumingReadChannel.open(file))), delimiter,
-        quote);
+    CsvRecordReader parser =
+        new CsvRecordReader(
+            new StrictUtf8Reader(Channels.newInputStream(ResumingReadChannel.open(file))),
+            delimiter,
+            quote);
     try {
       parser.skipByteOrderMark();
     } catch (IOException | RuntimeException e) {
@@ -429,9 +492,12 @@ final class CsvFileReader implements Serializable {
   /** Logs and counts, once per file, the header columns the definition does not name. */
   private void noteUnknownColumns(String path, List<String> unknown) {
     filesWithUnknownColumns.inc();
-    LOG.info("file {} has {} column(s) the definition does not name, {}: {}", path,
-        unknown.size(), def.rescuesUnknownColumns() ? "kept in " + DatasetDefinition.RESCUED
-            : "ignored", shortList(unknown));
+    LOG.info(
+        "file {} has {} column(s) the definition does not name, {}: {}",
+        path,
+        unknown.size(),
+        def.rescuesUnknownColumns() ? "kept in " + DatasetDefinition.RESCUED : "ignored",
+        shortList(unknown));
   }
 
   private static String shortList(List<String> names) {

@@ -30,6 +30,7 @@ final class CsvRecordReader implements Closeable {
 
   /** Token types, as commons-csv's {@code Token.Type}. */
   private static final int TOKEN = 0;
+
   private static final int EORECORD = 1;
   private static final int EOF_TOKEN = 2;
 
@@ -43,6 +44,7 @@ final class CsvRecordReader implements Closeable {
 
   /** As commons-csv's {@code ExtendedBufferedReader}: the last character read, lines, position. */
   private int lastChar = UNDEFINED;
+
   private long lineNumber;
   private long position;
 
@@ -50,6 +52,7 @@ final class CsvRecordReader implements Closeable {
 
   /** The current token: its characters, and whether an end of input token carries a value. */
   private char[] token = new char[256];
+
   private int tokenLength;
   private boolean tokenReady;
 
@@ -58,8 +61,9 @@ final class CsvRecordReader implements Closeable {
   /** Reads from {@code in} through this reader's own buffer (give it an unbuffered reader). */
   CsvRecordReader(Reader in, char delimiter, char quote) {
     if (delimiter == CR || delimiter == LF || quote == CR || quote == LF || delimiter == quote) {
-      throw new IllegalArgumentException("a CSV delimiter or quote cannot be a line break, and the"
-          + " two cannot be the same character");
+      throw new IllegalArgumentException(
+          "a CSV delimiter or quote cannot be a line break, and the"
+              + " two cannot be the same character");
     }
     this.in = in;
     this.delimiter = delimiter;
@@ -90,8 +94,8 @@ final class CsvRecordReader implements Closeable {
   }
 
   /**
-   * The line the reader stands on, as commons-csv's {@code CSVParser.getCurrentLineNumber()}:
-   * after a record, the line its last character was on.
+   * The line the reader stands on, as commons-csv's {@code CSVParser.getCurrentLineNumber()}: after
+   * a record, the line its last character was on.
    */
   long lineNumber() {
     if (lastChar == CR || lastChar == LF || lastChar == UNDEFINED || lastChar == EOF) {
@@ -123,7 +127,8 @@ final class CsvRecordReader implements Closeable {
 
   private int read() throws IOException {
     int current = pos < limit || fill() ? buf[pos++] : EOF;
-    if (current == CR || current == LF && lastChar != CR
+    if (current == CR
+        || current == LF && lastChar != CR
         || current == EOF && lastChar != CR && lastChar != LF && lastChar != EOF) {
       lineNumber++;
     }
@@ -241,14 +246,16 @@ final class CsvRecordReader implements Closeable {
               return EORECORD;
             }
             if (!Character.isWhitespace((char) c)) {
-              throw new CSVException("Invalid character between encapsulated token and delimiter"
-                  + " at line: %,d, position: %,d", lineNumber(), position);
+              throw new CSVException(
+                  "Invalid character between encapsulated token and delimiter"
+                      + " at line: %,d, position: %,d",
+                  lineNumber(), position);
             }
           }
         }
       } else if (c == EOF) {
-        throw new CSVException("(startline %,d) EOF reached before encapsulated token finished",
-            startLineNumber);
+        throw new CSVException(
+            "(startline %,d) EOF reached before encapsulated token finished", startLineNumber);
       } else {
         append((char) c);
       }

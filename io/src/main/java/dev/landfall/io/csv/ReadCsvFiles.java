@@ -4,38 +4,18 @@ import static dev.landfall.io.input.InputFiles.FILE_ITEMS;
 import static dev.landfall.io.input.InputFiles.FILE_REJECTS;
 import static dev.landfall.io.input.InputFiles.RECORDS;
 
-import dev.landfall.io.files.HivePartitions;
 import dev.landfall.io.input.InputFiles;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
-import dev.landfall.transforms.values.Rejects;
-import dev.landfall.transforms.values.ValueParser;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.Reader;
-import java.nio.channels.Channels;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.BiConsumer;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -45,39 +25,38 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads CSV files with RFC 4180 rules (Apache Commons CSV: quoted delimiters, doubled quotes, line
  * breaks inside quotes, CRLF, LF or CR, a UTF-8 BOM, spaces around quoted values; blank lines are
  * skipped) into raw records ({@link DatasetSchemas#RAW}). Columns are matched to the definition by
- * header name (trimmed, case ignored); unknown columns are ignored, logged and counted once per file
- * ({@code files-with-unknown-columns}). A file that cannot be used as a whole (no header, a required
- * column missing from the header, a bad partition folder, corrupt gzip) yields one dead letter on
- * {@link InputFiles#FILE_REJECTS} and no records; a file that breaks part-way (bytes that are not
- * UTF-8, broken quoting) yields one dead letter at the first line it cannot read, and the records
- * before it are kept. Its outputs, counters and partition handling are {@link InputFiles}', shared
- * with the Parquet reader.
+ * header name (trimmed, case ignored); unknown columns are ignored, logged and counted once per
+ * file ({@code files-with-unknown-columns}). A file that cannot be used as a whole (no header, a
+ * required column missing from the header, a bad partition folder, corrupt gzip) yields one dead
+ * letter on {@link InputFiles#FILE_REJECTS} and no records; a file that breaks part-way (bytes that
+ * are not UTF-8, broken quoting) yields one dead letter at the first line it cannot read, and the
+ * records before it are kept. Its outputs, counters and partition handling are {@link InputFiles}',
+ * shared with the Parquet reader.
  *
  * <p>{@link #validated()} also applies {@link ParseAndValidate}'s check to each record as it is
- * read, and emits {@link #CLEAN} rows and {@link #REJECTS} (file-level and row-level dead
- * letters together) instead of raw records. The result is the same as {@code ReadCsvFiles}
- * followed by {@code ParseAndValidate}, with one step fewer. On Flink's batch translation a
- * step's elements are serialized once for each of its outputs (every output is a consumer of the
- * step), so raw records handed to a separate validation step are serialized three more times.
+ * read, and emits {@link #CLEAN} rows and {@link #REJECTS} (file-level and row-level dead letters
+ * together) instead of raw records. The result is the same as {@code ReadCsvFiles} followed by
+ * {@code ParseAndValidate}, with one step fewer. On Flink's batch translation a step's elements are
+ * serialized once for each of its outputs (every output is a consumer of the step), so raw records
+ * handed to a separate validation step are serialized three more times.
  */
 public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
   /** With {@link #validated()}: the clean rows (schema {@code DatasetSchemas.clean}). */
   public static final TupleTag<Row> CLEAN = ParseAndValidate.CLEAN;
+
   /** With {@link #validated()}: every dead letter, of whole files and of single records. */
   public static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
+
   /**
    * With {@link #packedInBuckets(int)}: the clean rows of each file packed into chunks per hash
    * bucket of their key, for {@code DeduplicateByKey.packed}.
    */
-  public static final TupleTag<KV<Integer, byte[]>> PACKED =
-      new TupleTag<KV<Integer, byte[]>>() {};
+  public static final TupleTag<KV<Integer, byte[]>> PACKED = new TupleTag<KV<Integer, byte[]>>() {};
 
   private final DatasetDefinition definition;
   private final boolean validated;
@@ -116,8 +95,11 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       PCollectionTuple out =
           files.apply(
               "ParseValidateAndPack",
-              ParDo.of(new ReadCsvFileFn(definition, new RecordValidator(definition),
-                      new DeduplicateByKey.Packer(definition, packBuckets)))
+              ParDo.of(
+                      new ReadCsvFileFn(
+                          definition,
+                          new RecordValidator(definition),
+                          new DeduplicateByKey.Packer(definition, packBuckets)))
                   .withOutputTags(REJECTS, TupleTagList.of(PACKED).and(FILE_ITEMS)));
       out.get(PACKED).setCoder(DeduplicateByKey.chunkCoder());
       out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT);
@@ -148,8 +130,10 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
 
   static class ReadCsvFileFn extends DoFn<FileIO.ReadableFile, Row> {
     private final CsvFileReader reader;
+
     /** Applied to each record as it is read; null: raw records go out on RECORDS. */
     private final RecordValidator validator;
+
     /** Packs the clean rows (output PACKED); null: they go out one by one on CLEAN. */
     private final DeduplicateByKey.Packer packer;
 
@@ -157,8 +141,8 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       this(def, validator, null);
     }
 
-    ReadCsvFileFn(DatasetDefinition def, RecordValidator validator,
-        DeduplicateByKey.Packer packer) {
+    ReadCsvFileFn(
+        DatasetDefinition def, RecordValidator validator, DeduplicateByKey.Packer packer) {
       this.reader = new CsvFileReader(def, true);
       this.validator = validator;
       this.packer = packer;
@@ -175,8 +159,11 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String path = file.getMetadata().resourceId().toString();
-      long items = reader.read(file, path,
-          validator == null ? raw(out) : packer != null ? packed(out) : validated(out));
+      long items =
+          reader.read(
+              file,
+              path,
+              validator == null ? raw(out) : packer != null ? packed(out) : validated(out));
       if (packer != null) {
         // Every chunk of this file goes out with the file: no row waits for the next one.
         OutputReceiver<KV<Integer, byte[]>> chunks = out.get(PACKED);
@@ -190,10 +177,17 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       OutputReceiver<Row> rejects = out.get(FILE_REJECTS);
       return new CsvFileReader.Records() {
         @Override
-        public void record(String path, long line, List<String> cells, List<Integer> columns,
-            List<String> partitions, int width, List<String> header) {
-          records.output(Row.withSchema(DatasetSchemas.RAW)
-              .attachValues(path, line, cells, columns, partitions, width));
+        public void record(
+            String path,
+            long line,
+            List<String> cells,
+            List<Integer> columns,
+            List<String> partitions,
+            int width,
+            List<String> header) {
+          records.output(
+              Row.withSchema(DatasetSchemas.RAW)
+                  .attachValues(path, line, cells, columns, partitions, width));
         }
 
         @Override
@@ -207,23 +201,26 @@ public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, P
       OutputReceiver<Row> rejects = out.get(REJECTS);
       OutputReceiver<KV<Integer, byte[]>> chunks = out.get(PACKED);
       BiConsumer<Integer, byte[]> full = (bucket, chunk) -> chunks.output(KV.of(bucket, chunk));
-      return CsvFileReader.Records.validating(validator, new RecordValidator.Receiver() {
-        @Override
-        public void clean(Row row) {
-          packer.add(row, full);
-        }
+      return CsvFileReader.Records.validating(
+          validator,
+          new RecordValidator.Receiver() {
+            @Override
+            public void clean(Row row) {
+              packer.add(row, full);
+            }
 
-        @Override
-        public void rejected(Row deadLetter) {
-          rejects.output(deadLetter);
-        }
-      }, rejects::output);
+            @Override
+            public void rejected(Row deadLetter) {
+              rejects.output(deadLetter);
+            }
+          },
+          rejects::output);
     }
 
     private CsvFileReader.Records validated(MultiOutputReceiver out) {
       OutputReceiver<Row> rejects = out.get(REJECTS);
-      return CsvFileReader.Records.validating(validator,
-          RecordValidator.Receiver.to(out.get(CLEAN), rejects), rejects::output);
+      return CsvFileReader.Records.validating(
+          validator, RecordValidator.Receiver.to(out.get(CLEAN), rejects), rejects::output);
     }
   }
 }

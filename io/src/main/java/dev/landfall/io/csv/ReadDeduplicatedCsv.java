@@ -46,9 +46,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * never shuffled. The first pass ({@code FindKeys}) reads and validates every file, emits its dead
  * letters and item counts, and hands on only each clean row's key and position; {@link
  * FindDuplicateLines} finds the lines that lose their key (the smallest {@code (source_file,
- * source_line)} wins, as in {@link DeduplicateByKey}); the second pass ({@code ReadWinners})
- * reads each file again, together with its losing lines, and emits its winning rows in line
- * order, each input file's rows together. Each file goes to the second pass's worker that {@link
+ * source_line)} wins, as in {@link DeduplicateByKey}); the second pass ({@code ReadWinners}) reads
+ * each file again, together with its losing lines, and emits its winning rows in line order, each
+ * input file's rows together. Each file goes to the second pass's worker that {@link
  * BalancedFileKeys} chose for it, so that the workers read about as many records each.
  *
  * <p>The result is the same as {@link ReadCsvFiles#validated()} followed by {@link
@@ -59,8 +59,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * after it and its rows are never serialized: a step with several outputs sends each element,
  * serialized, to every output's consumer.
  *
- * <p>For a bounded set of files (a backfill): the files must not change between the passes, as
- * the ledger's claim guarantees for files it lets through; a file that did fails the step.
+ * <p>For a bounded set of files (a backfill): the files must not change between the passes, as the
+ * ledger's claim guarantees for files it lets through; a file that did fails the step.
  */
 public class ReadDeduplicatedCsv
     extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
@@ -84,8 +84,8 @@ public class ReadDeduplicatedCsv
     this(definition, 0, false, 1);
   }
 
-  private ReadDeduplicatedCsv(DatasetDefinition definition, int buckets, boolean duplicateCounts,
-      int workers) {
+  private ReadDeduplicatedCsv(
+      DatasetDefinition definition, int buckets, boolean duplicateCounts, int workers) {
     this.definition = definition;
     this.buckets = buckets;
     this.duplicateCounts = duplicateCounts;
@@ -103,9 +103,9 @@ public class ReadDeduplicatedCsv
   }
 
   /**
-   * Spreads the second pass's files evenly, by their record counts, over {@code workers} workers
-   * of the FlinkRunner (its parallelism; see {@link BalancedFileKeys}); 1 (the default) keys
-   * each file by its rank.
+   * Spreads the second pass's files evenly, by their record counts, over {@code workers} workers of
+   * the FlinkRunner (its parallelism; see {@link BalancedFileKeys}); 1 (the default) keys each file
+   * by its rank.
    */
   public ReadDeduplicatedCsv balancedOver(int workers) {
     return new ReadDeduplicatedCsv(definition, buckets, duplicateCounts, workers);
@@ -113,50 +113,70 @@ public class ReadDeduplicatedCsv
 
   @Override
   public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
-    PCollectionView<List<String>> names = files
-        .apply("FileNames", MapElements.into(TypeDescriptors.strings())
-            .via((FileIO.ReadableFile f) -> f.getMetadata().resourceId().toString()))
-        .apply("SortedFileNames", Combine.globally(new SortedNamesFn()).asSingletonView());
+    PCollectionView<List<String>> names =
+        files
+            .apply(
+                "FileNames",
+                MapElements.into(TypeDescriptors.strings())
+                    .via((FileIO.ReadableFile f) -> f.getMetadata().resourceId().toString()))
+            .apply("SortedFileNames", Combine.globally(new SortedNamesFn()).asSingletonView());
 
     // In buckets, the first pass packs the keys itself: only chunks leave it, not one element
     // per row (on Flink every element of a step with several outputs is serialized per output).
-    PCollectionTuple firstPass = files.apply("FindKeys",
-        ParDo.of(new FindKeysFn(definition, names, buckets)).withSideInputs(names)
-            .withOutputTags(FILE_ITEMS,
-                TupleTagList.of(buckets > 0 ? PACKED_KEYS : KEYS).and(REJECTS)));
-    PCollection<KV<Integer, Long>> losing = buckets > 0
-        ? firstPass.get(PACKED_KEYS).setCoder(FindDuplicateLines.PACKED_CODER)
-            .apply("FindDuplicateLines", FindDuplicateLines.fromPacked())
-        : firstPass.get(KEYS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-            .apply("FindDuplicateLines", new FindDuplicateLines());
-    PCollection<KV<String, Long>> items = firstPass.get(FILE_ITEMS)
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+    PCollectionTuple firstPass =
+        files.apply(
+            "FindKeys",
+            ParDo.of(new FindKeysFn(definition, names, buckets))
+                .withSideInputs(names)
+                .withOutputTags(
+                    FILE_ITEMS, TupleTagList.of(buckets > 0 ? PACKED_KEYS : KEYS).and(REJECTS)));
+    PCollection<KV<Integer, Long>> losing =
+        buckets > 0
+            ? firstPass
+                .get(PACKED_KEYS)
+                .setCoder(FindDuplicateLines.PACKED_CODER)
+                .apply("FindDuplicateLines", FindDuplicateLines.fromPacked())
+            : firstPass
+                .get(KEYS)
+                .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+                .apply("FindDuplicateLines", new FindDuplicateLines());
+    PCollection<KV<String, Long>> items =
+        firstPass.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
 
     // Each file and its losing lines under the key that sends them to the worker chosen for it.
     PCollectionView<Map<String, Long>> records = items.apply("RecordsPerFile", View.asMap());
     SecondPassKeys keys = new SecondPassKeys(names, records, workers);
-    PCollection<KV<Integer, FileIO.ReadableFile>> keyedFiles = files
-        .apply("KeyFilesForSecondPass",
-            ParDo.of(new FileKeyFn(keys)).withSideInputs(names, records))
-        .setCoder(KvCoder.of(VarIntCoder.of(), ReadableFileCoder.of()));
-    PCollection<KV<Integer, Long>> keyedLosing = losing
-        .apply("KeyLosingLinesForSecondPass",
-            ParDo.of(new LosingLineKeyFn(keys)).withSideInputs(names, records))
-        .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
+    PCollection<KV<Integer, FileIO.ReadableFile>> keyedFiles =
+        files
+            .apply(
+                "KeyFilesForSecondPass",
+                ParDo.of(new FileKeyFn(keys)).withSideInputs(names, records))
+            .setCoder(KvCoder.of(VarIntCoder.of(), ReadableFileCoder.of()));
+    PCollection<KV<Integer, Long>> keyedLosing =
+        losing
+            .apply(
+                "KeyLosingLinesForSecondPass",
+                ParDo.of(new LosingLineKeyFn(keys)).withSideInputs(names, records))
+            .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()));
 
     PCollection<Row> winners =
-        KeyedPCollectionTuple.of(FILE, keyedFiles).and(LOSING_LINES, keyedLosing)
-        .apply("FileWithItsLosingLines", CoGroupByKey.create())
-        .apply("ReadWinners", ParDo.of(new ReadWinnersFn(definition)))
-        .setCoder(DatasetSchemas.cleanCoder(definition));
-    PCollectionTuple out = PCollectionTuple.of(CLEAN, winners)
-        .and(REJECTS, firstPass.get(REJECTS).setRowSchema(DatasetSchemas.REJECT))
-        .and(FILE_ITEMS, items);
+        KeyedPCollectionTuple.of(FILE, keyedFiles)
+            .and(LOSING_LINES, keyedLosing)
+            .apply("FileWithItsLosingLines", CoGroupByKey.create())
+            .apply("ReadWinners", ParDo.of(new ReadWinnersFn(definition)))
+            .setCoder(DatasetSchemas.cleanCoder(definition));
+    PCollectionTuple out =
+        PCollectionTuple.of(CLEAN, winners)
+            .and(REJECTS, firstPass.get(REJECTS).setRowSchema(DatasetSchemas.REJECT))
+            .and(FILE_ITEMS, items);
     if (duplicateCounts) {
-      out = out.and(DUPLICATES, losing
-          .apply("LosingLinesPerFile", Count.perKey())
-          .apply("ByFileName", ParDo.of(new FileNameFn(names)).withSideInputs(names))
-          .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+      out =
+          out.and(
+              DUPLICATES,
+              losing
+                  .apply("LosingLinesPerFile", Count.perKey())
+                  .apply("ByFileName", ParDo.of(new FileNameFn(names)).withSideInputs(names))
+                  .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
     }
     return out;
   }
@@ -245,7 +265,9 @@ public class ReadDeduplicatedCsv
     private transient Map<String, Integer> ranks;
     private transient int[] keys;
 
-    SecondPassKeys(PCollectionView<List<String>> names, PCollectionView<Map<String, Long>> records,
+    SecondPassKeys(
+        PCollectionView<List<String>> names,
+        PCollectionView<Map<String, Long>> records,
         int workers) {
       this.names = names;
       this.records = records;
@@ -359,34 +381,43 @@ public class ReadDeduplicatedCsv
       String path = file.getMetadata().resourceId().toString();
       int rank = rankOf(path, c);
       FindDuplicateLines.Packer.Emit emit = (b, chunk) -> c.output(PACKED_KEYS, KV.of(b, chunk));
-      RecordValidator.Receiver rows = new RecordValidator.Receiver() {
-        @Override
-        public void clean(Row row) {
-          String k = DeduplicateByKey.keyOf(row, key);
-          long position =
-              FindDuplicateLines.position(rank, row.getInt64(DatasetDefinition.SOURCE_LINE));
-          if (packer != null) {
-            packer.add(k, position, emit);
-          } else {
-            c.output(KEYS, KV.of(k, position));
-          }
-        }
+      RecordValidator.Receiver rows =
+          new RecordValidator.Receiver() {
+            @Override
+            public void clean(Row row) {
+              String k = DeduplicateByKey.keyOf(row, key);
+              long position =
+                  FindDuplicateLines.position(rank, row.getInt64(DatasetDefinition.SOURCE_LINE));
+              if (packer != null) {
+                packer.add(k, position, emit);
+              } else {
+                c.output(KEYS, KV.of(k, position));
+              }
+            }
 
-        @Override
-        public void rejected(Row deadLetter) {
-          c.output(REJECTS, deadLetter);
-        }
-      };
-      long items = reader.read(file, path,
-          CsvFileReader.Records.validating(validator, rows, dead -> c.output(REJECTS, dead)));
+            @Override
+            public void rejected(Row deadLetter) {
+              c.output(REJECTS, deadLetter);
+            }
+          };
+      long items =
+          reader.read(
+              file,
+              path,
+              CsvFileReader.Records.validating(validator, rows, dead -> c.output(REJECTS, dead)));
       c.output(FILE_ITEMS, KV.of(path, items));
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext context) {
       if (packer != null) {
-        packer.flush((b, chunk) -> context.output(PACKED_KEYS, KV.of(b, chunk),
-            GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
+        packer.flush(
+            (b, chunk) ->
+                context.output(
+                    PACKED_KEYS,
+                    KV.of(b, chunk),
+                    GlobalWindow.INSTANCE.maxTimestamp(),
+                    GlobalWindow.INSTANCE));
       }
     }
   }
@@ -416,42 +447,54 @@ public class ReadDeduplicatedCsv
     public void process(@Element KV<Integer, CoGbkResult> joined, OutputReceiver<Row> out) {
       FileIO.ReadableFile file = joined.getValue().getOnly(FILE, null);
       if (file == null) {
-        throw new IllegalStateException("losing lines under second-pass key " + joined.getKey()
-            + " but no file");
+        throw new IllegalStateException(
+            "losing lines under second-pass key " + joined.getKey() + " but no file");
       }
       long[] losing = sortedLines(joined.getValue().getAll(LOSING_LINES));
       String path = file.getMetadata().resourceId().toString();
       long[] counts = new long[2]; // winners, duplicates
-      RecordValidator.Receiver rows = new RecordValidator.Receiver() {
-        private int next;
+      RecordValidator.Receiver rows =
+          new RecordValidator.Receiver() {
+            private int next;
 
-        @Override
-        public void clean(Row row) {
-          long line = row.getInt64(DatasetDefinition.SOURCE_LINE);
-          while (next < losing.length && losing[next] < line) {
-            next++;
-          }
-          if (next < losing.length && losing[next] == line) {
-            counts[1]++;
-          } else {
-            counts[0]++;
-            out.output(row);
-          }
-        }
+            @Override
+            public void clean(Row row) {
+              long line = row.getInt64(DatasetDefinition.SOURCE_LINE);
+              while (next < losing.length && losing[next] < line) {
+                next++;
+              }
+              if (next < losing.length && losing[next] == line) {
+                counts[1]++;
+              } else {
+                counts[0]++;
+                out.output(row);
+              }
+            }
 
-        @Override
-        public void rejected(Row deadLetter) {
-          // The first pass emitted it.
-        }
-      };
-      reader.read(file, path, CsvFileReader.Records.validating(validator, rows, dead -> {
-        // The first pass emitted it.
-      }));
+            @Override
+            public void rejected(Row deadLetter) {
+              // The first pass emitted it.
+            }
+          };
+      reader.read(
+          file,
+          path,
+          CsvFileReader.Records.validating(
+              validator,
+              rows,
+              dead -> {
+                // The first pass emitted it.
+              }));
       if (counts[1] != losing.length) {
         // The file changed between the passes: its rows can no longer be told apart safely.
-        throw new IllegalStateException("file " + path + " changed while it was read: "
-            + losing.length + " of its lines lost their key in the first pass, " + counts[1]
-            + " were found in the second");
+        throw new IllegalStateException(
+            "file "
+                + path
+                + " changed while it was read: "
+                + losing.length
+                + " of its lines lost their key in the first pass, "
+                + counts[1]
+                + " were found in the second");
       }
       validRows.inc(counts[0]);
       duplicateRows.inc(counts[1]);

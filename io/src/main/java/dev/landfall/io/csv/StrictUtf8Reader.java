@@ -11,10 +11,10 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decodes UTF-8 strictly, handing out every character that precedes a bad byte before it fails
- * with {@link NotUtf8Exception}. ({@link java.io.InputStreamReader} drops the characters it has
- * already decoded from the same 8 KB block, so the CSV reader would lose the good records just
- * before the bad line and report the wrong line.)
+ * Decodes UTF-8 strictly, handing out every character that precedes a bad byte before it fails with
+ * {@link NotUtf8Exception}. ({@link java.io.InputStreamReader} drops the characters it has already
+ * decoded from the same 8 KB block, so the CSV reader would lose the good records just before the
+ * bad line and report the wrong line.)
  */
 final class StrictUtf8Reader extends Reader {
   /** The input holds bytes that are not UTF-8: another encoding, or not text at all. */

@@ -12,12 +12,11 @@ import org.apache.beam.sdk.io.fs.MetadataCoderV2;
 
 /**
  * Encodes a matched file's metadata with every fact the file ledger compares: name, size,
- * modification time and checksum (the ETag on S3). Beam's {@code MetadataCoder}, the default
- * coder of {@code FileIO.matchAll()}'s output, drops the modification time, and {@code
- * MetadataCoderV2} the checksum, so a backfill recorded neither and the first watch after it took
- * every file for changed. Both discovery paths ({@link MatchInputFiles} and {@link
- * WatchForStableFiles}) use this coder, so the ledger sees the same facts whichever path found
- * the file.
+ * modification time and checksum (the ETag on S3). Beam's {@code MetadataCoder}, the default coder
+ * of {@code FileIO.matchAll()}'s output, drops the modification time, and {@code MetadataCoderV2}
+ * the checksum, so a backfill recorded neither and the first watch after it took every file for
+ * changed. Both discovery paths ({@link MatchInputFiles} and {@link WatchForStableFiles}) use this
+ * coder, so the ledger sees the same facts whichever path found the file.
  */
 public final class FileMetadataCoder extends AtomicCoder<MatchResult.Metadata> {
   private static final long serialVersionUID = 1L;

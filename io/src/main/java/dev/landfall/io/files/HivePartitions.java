@@ -26,8 +26,8 @@ public final class HivePartitions {
 
   /**
    * The raw (decoded, untyped) value of partition {@code name} in {@code path}: from the last of
-   * its folders named {@code name=<value>} (the file name is not a folder), %-decoded; null when
-   * it has none.
+   * its folders named {@code name=<value>} (the file name is not a folder), %-decoded; null when it
+   * has none.
    */
   public static String valueOf(String path, String name) {
     String prefix = name + "=";
@@ -50,7 +50,10 @@ public final class HivePartitions {
       if (value == null) {
         throw new MissingPartition("path has no folder '" + prefix + "<value>'");
       }
-      if (value.isEmpty() || value.equals("..") || value.equals(".") || value.contains("/")
+      if (value.isEmpty()
+          || value.equals("..")
+          || value.equals(".")
+          || value.contains("/")
           || value.equals("__HIVE_DEFAULT_PARTITION__")) {
         throw new MissingPartition("partition '" + p.name + "' has an unusable value");
       }
@@ -63,8 +66,9 @@ public final class HivePartitions {
    * {@link #valuesOf}, each value also checked by its partition's parser ({@code parsers[i]} for
    * {@code partitions.get(i)}); the values stay text.
    */
-  public static List<String> checkedValuesOf(String path,
-      List<DatasetDefinition.Partition> partitions, ValueParser[] parsers) throws MissingPartition {
+  public static List<String> checkedValuesOf(
+      String path, List<DatasetDefinition.Partition> partitions, ValueParser[] parsers)
+      throws MissingPartition {
     List<String> values = valuesOf(path, partitions);
     for (int i = 0; i < values.size(); i++) {
       try {
@@ -82,11 +86,16 @@ public final class HivePartitions {
     StringBuilder sb = new StringBuilder(value.length());
     for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
       char c = (char) (b & 0xff);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '-' || c == '_' || c == '.') {
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
+          || c == '.') {
         sb.append(c);
       } else {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+        sb.append('%')
+            .append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
             .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
       }
     }

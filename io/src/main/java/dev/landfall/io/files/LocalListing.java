@@ -20,9 +20,9 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 /**
  * Lists the files of an absolute local glob as Beam's local file system matches them (the same
  * starting folder, the same {@code glob:} path matcher on each regular file's absolute path,
- * symbolic links followed, unreadable folders skipped), but with one {@code stat} per entry:
- * Beam's walk asks each file whether it is a directory, whether it is a file, then its size and
- * time, and a watch over 20,000 files spent about a quarter of a core on that at 2 s polls.
+ * symbolic links followed, unreadable folders skipped), but with one {@code stat} per entry: Beam's
+ * walk asks each file whether it is a directory, whether it is a file, then its size and time, and
+ * a watch over 20,000 files spent about a quarter of a core on that at 2 s polls.
  */
 final class LocalListing {
   /** Beam's split of a spec into the part before its first wildcard and the rest. */
@@ -47,19 +47,27 @@ final class LocalListing {
     if (start == null || !Files.exists(start)) {
       return files;
     }
-    PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:"
-        + spec.replaceAll(Matcher.quoteReplacement("\\"), Matcher.quoteReplacement("\\\\")));
-    Files.walkFileTree(start, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+    PathMatcher matcher =
+        FileSystems.getDefault()
+            .getPathMatcher(
+                "glob:"
+                    + spec.replaceAll(
+                        Matcher.quoteReplacement("\\"), Matcher.quoteReplacement("\\\\")));
+    Files.walkFileTree(
+        start,
+        EnumSet.of(FileVisitOption.FOLLOW_LINKS),
+        Integer.MAX_VALUE,
         new SimpleFileVisitor<>() {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (attrs.isRegularFile() && matcher.matches(file)) {
-              files.add(MatchResult.Metadata.builder()
-                  .setResourceId(LocalResources.fromPath(file, false))
-                  .setIsReadSeekEfficient(true)
-                  .setSizeBytes(attrs.size())
-                  .setLastModifiedMillis(attrs.lastModifiedTime().toMillis())
-                  .build());
+              files.add(
+                  MatchResult.Metadata.builder()
+                      .setResourceId(LocalResources.fromPath(file, false))
+                      .setIsReadSeekEfficient(true)
+                      .setSizeBytes(attrs.size())
+                      .setLastModifiedMillis(attrs.lastModifiedTime().toMillis())
+                      .build());
             }
             return FileVisitResult.CONTINUE;
           }

@@ -17,12 +17,12 @@ import org.joda.time.Duration;
 
 /**
  * Discovers the input files: every file under {@code input} matching {@code glob} whose name ends
- * in {@code .csv} or {@code .csv.gz} (gzip is decompressed transparently), or {@code .parquet}
- * with {@link #withSuffixes}. Other matches are skipped and counted as {@code files-skipped}. Once
- * (a backfill) or continuously ({@link #continuously}, watch mode); optionally limited to a range
- * of the first partition ({@link #inRange}) and passed through the ledger ({@link
- * #claimingWith}). Works for any Beam file system (local folders, {@code s3://} with the AWS
- * module on the class path).
+ * in {@code .csv} or {@code .csv.gz} (gzip is decompressed transparently), or {@code .parquet} with
+ * {@link #withSuffixes}. Other matches are skipped and counted as {@code files-skipped}. Once (a
+ * backfill) or continuously ({@link #continuously}, watch mode); optionally limited to a range of
+ * the first partition ({@link #inRange}) and passed through the ledger ({@link #claimingWith}).
+ * Works for any Beam file system (local folders, {@code s3://} with the AWS module on the class
+ * path).
  */
 public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.ReadableFile>> {
   private final String input;
@@ -37,6 +37,7 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
 
   /** Names read as CSV (gzip is decompressed transparently). */
   public static final List<String> CSV_SUFFIXES = List.of(".csv", ".csv.gz");
+
   /** Names read as Parquet. */
   public static final List<String> PARQUET_SUFFIXES = List.of(".parquet");
 
@@ -46,16 +47,20 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
 
   /** Takes files whose names end in one of {@code suffixes} (default: {@link #CSV_SUFFIXES}). */
   public MatchInputFiles withSuffixes(List<String> suffixes) {
-    MatchInputFiles m = new MatchInputFiles(input, glob, discovery, claim, partitionName, since,
-        until);
+    MatchInputFiles m =
+        new MatchInputFiles(input, glob, discovery, claim, partitionName, since, until);
     m.suffixes = List.copyOf(suffixes);
     return m;
   }
 
-  private MatchInputFiles(String input, String glob,
+  private MatchInputFiles(
+      String input,
+      String glob,
       PTransform<PBegin, PCollection<MatchResult.Metadata>> discovery,
       PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>> claim,
-      String partitionName, String since, String until) {
+      String partitionName,
+      String since,
+      String until) {
     this.input = input;
     this.partitionName = partitionName;
     this.glob = glob;
@@ -67,11 +72,11 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
 
   /**
    * Watch mode: discover files continuously with {@link WatchForStableFiles}, which ends after
-   * {@code stopAfterIdle} (null: never) without a new file and without a file in flight (as
-   * {@code inFlight} tells; null: without a new file).
+   * {@code stopAfterIdle} (null: never) without a new file and without a file in flight (as {@code
+   * inFlight} tells; null: without a new file).
    */
-  public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle,
-      WatchForStableFiles.FilesInFlight inFlight) {
+  public MatchInputFiles continuously(
+      Duration pollInterval, Duration stopAfterIdle, WatchForStableFiles.FilesInFlight inFlight) {
     return continuously(pollInterval, stopAfterIdle, inFlight, null);
   }
 
@@ -79,13 +84,22 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
    * As {@link #continuously(Duration, Duration, WatchForStableFiles.FilesInFlight)}; files that
    * {@code finished} holds, unchanged, are left out of every poll (null: none).
    */
-  public MatchInputFiles continuously(Duration pollInterval, Duration stopAfterIdle,
-      WatchForStableFiles.FilesInFlight inFlight, WatchForStableFiles.FinishedFiles finished) {
+  public MatchInputFiles continuously(
+      Duration pollInterval,
+      Duration stopAfterIdle,
+      WatchForStableFiles.FilesInFlight inFlight,
+      WatchForStableFiles.FinishedFiles finished) {
     WatchForStableFiles watch =
         new WatchForStableFiles(filePatterns(input, glob), pollInterval, stopAfterIdle, inFlight);
-    return new MatchInputFiles(input, glob,
-        finished == null ? watch : watch.skippingFinished(finished), claim,
-        partitionName, since, until).withSuffixes(suffixes);
+    return new MatchInputFiles(
+            input,
+            glob,
+            finished == null ? watch : watch.skippingFinished(finished),
+            claim,
+            partitionName,
+            since,
+            until)
+        .withSuffixes(suffixes);
   }
 
   /** Passes each matched file through {@code claim} (the ledger) before it is opened. */
@@ -96,9 +110,9 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
   }
 
   /**
-   * Keeps only files whose first partition folder value lies in {@code [since, until]} (either
-   * may be empty: open). Values are compared as text, which orders ISO dates and zero-padded
-   * numbers correctly.
+   * Keeps only files whose first partition folder value lies in {@code [since, until]} (either may
+   * be empty: open). Values are compared as text, which orders ISO dates and zero-padded numbers
+   * correctly.
    */
   public MatchInputFiles inRange(String partition, String since, String until) {
     return new MatchInputFiles(input, glob, discovery, claim, partition, since, until)
@@ -132,12 +146,17 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
    * True when at least one input file (as {@link #filePatterns} and {@code suffixes} select them)
    * is under {@code input} now; lists it as a backfill would, before the job starts.
    */
-  public static boolean hasInputFiles(String input, String glob, List<String> suffixes,
-      org.apache.beam.sdk.options.PipelineOptions options) throws java.io.IOException {
+  public static boolean hasInputFiles(
+      String input,
+      String glob,
+      List<String> suffixes,
+      org.apache.beam.sdk.options.PipelineOptions options)
+      throws java.io.IOException {
     List<String> patterns = filePatterns(input, glob);
     software.amazon.awssdk.services.s3.S3Client s3 =
         patterns.stream().anyMatch(dev.landfall.io.s3.S3Listing::handles)
-            ? dev.landfall.io.s3.S3Listing.client(options) : null;
+            ? dev.landfall.io.s3.S3Listing.client(options)
+            : null;
     try {
       return hasInputFiles(Listings.match(patterns, s3), suffixes);
     } finally {
@@ -147,8 +166,8 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     }
   }
 
-  private static boolean hasInputFiles(List<List<MatchResult.Metadata>> lists,
-      List<String> suffixes) {
+  private static boolean hasInputFiles(
+      List<List<MatchResult.Metadata>> lists, List<String> suffixes) {
     for (List<MatchResult.Metadata> files : lists) {
       for (MatchResult.Metadata m : files) {
         if (isInputFile(m.resourceId().getFilename(), suffixes)) {
@@ -161,14 +180,17 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
 
   @Override
   public PCollection<FileIO.ReadableFile> expand(PBegin begin) {
-    PCollection<MatchResult.Metadata> matched = discovery != null
-        ? begin.apply("WatchFiles", discovery)
-        : begin.apply("FilePatterns", Create.of(filePatterns(input, glob)))
-            .apply("MatchFiles", ParDo.of(new MatchFn())).setCoder(FileMetadataCoder.of())
-            .apply("SpreadMatches", Reshuffle.viaRandomKey());
+    PCollection<MatchResult.Metadata> matched =
+        discovery != null
+            ? begin.apply("WatchFiles", discovery)
+            : begin
+                .apply("FilePatterns", Create.of(filePatterns(input, glob)))
+                .apply("MatchFiles", ParDo.of(new MatchFn()))
+                .setCoder(FileMetadataCoder.of())
+                .apply("SpreadMatches", Reshuffle.viaRandomKey());
     PCollection<MatchResult.Metadata> kept =
-        matched.apply("KeepInputFiles",
-            ParDo.of(new KeepCsvFn(suffixes, partitionName, since, until)))
+        matched
+            .apply("KeepInputFiles", ParDo.of(new KeepCsvFn(suffixes, partitionName, since, until)))
             .setCoder(FileMetadataCoder.of());
     if (claim != null) {
       kept = kept.apply("ClaimFiles", claim);
@@ -181,10 +203,10 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
   }
 
   /**
-   * Lists one file pattern. As {@code FileIO.matchAll()}, but its output keeps every fact of a
-   * file ({@link FileMetadataCoder}): matchAll hands its matches through a reshuffle encoded with
-   * Beam's {@code MetadataCoder}, which drops the modification time, so the ledger of a backfill
-   * recorded none.
+   * Lists one file pattern. As {@code FileIO.matchAll()}, but its output keeps every fact of a file
+   * ({@link FileMetadataCoder}): matchAll hands its matches through a reshuffle encoded with Beam's
+   * {@code MetadataCoder}, which drops the modification time, so the ledger of a backfill recorded
+   * none.
    */
   static class MatchFn extends DoFn<String, MatchResult.Metadata> {
     private static final org.slf4j.Logger LOG =
@@ -193,8 +215,11 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
     private transient software.amazon.awssdk.services.s3.S3Client s3;
 
     @ProcessElement
-    public void process(@Element String pattern, OutputReceiver<MatchResult.Metadata> out,
-        org.apache.beam.sdk.options.PipelineOptions options) throws java.io.IOException {
+    public void process(
+        @Element String pattern,
+        OutputReceiver<MatchResult.Metadata> out,
+        org.apache.beam.sdk.options.PipelineOptions options)
+        throws java.io.IOException {
       if (s3 == null && dev.landfall.io.s3.S3Listing.handles(pattern)) {
         s3 = dev.landfall.io.s3.S3Listing.client(options);
       }
@@ -241,12 +266,14 @@ public class MatchInputFiles extends PTransform<PBegin, PCollection<FileIO.Reada
         return true;
       }
       String v = HivePartitions.valueOf(path, partition);
-      return v == null || (since.isEmpty() || v.compareTo(since) >= 0)
-          && (until.isEmpty() || v.compareTo(until) <= 0);
+      return v == null
+          || (since.isEmpty() || v.compareTo(since) >= 0)
+              && (until.isEmpty() || v.compareTo(until) <= 0);
     }
 
     @ProcessElement
-    public void process(@Element MatchResult.Metadata file, OutputReceiver<MatchResult.Metadata> out) {
+    public void process(
+        @Element MatchResult.Metadata file, OutputReceiver<MatchResult.Metadata> out) {
       String name = file.resourceId().getFilename();
       if (isInputFile(name, suffixes)) {
         if (!inRange(file.resourceId().toString())) {

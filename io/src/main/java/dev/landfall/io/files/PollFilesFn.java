@@ -42,24 +42,28 @@ import org.slf4j.LoggerFactory;
  * Watch}, which this replaces, keeps a hash of every output for as long as the watch runs.
  *
  * <p>Why the state is needed at all, when the ledger records every file: the ledger's claim reads a
- * {@code processing} file again (that is how a restarted run finishes what an earlier one left),
- * so a poll must not hand on a file that is still in flight. After a failover Flink restores the
- * state of the last checkpoint, and a file emitted after it is not in that state: the next poll
- * emits it again and its claim reads it again, with idempotent writes, as before.
+ * {@code processing} file again (that is how a restarted run finishes what an earlier one left), so
+ * a poll must not hand on a file that is still in flight. After a failover Flink restores the state
+ * of the last checkpoint, and a file emitted after it is not in that state: the next poll emits it
+ * again and its claim reads it again, with idempotent writes, as before.
  */
 @DoFn.UnboundedPerElement
 final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
   private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
+
   /** Files in the watch's state after the latest poll. */
   private static final Gauge STATE_FILES =
       Metrics.gauge(WatchForStableFiles.class, "watch-state-files");
 
   private final WatchForStableFiles.StableFilesFn poll;
   private final Duration pollInterval;
+
   /** When to stop; null: never. */
   private final WatchForStableFiles.Idle idle;
 
-  PollFilesFn(WatchForStableFiles.StableFilesFn poll, Duration pollInterval,
+  PollFilesFn(
+      WatchForStableFiles.StableFilesFn poll,
+      Duration pollInterval,
       WatchForStableFiles.Idle idle) {
     this.poll = poll;
     this.pollInterval = pollInterval;
@@ -93,8 +97,10 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
   }
 
   @ProcessElement
-  public ProcessContinuation process(RestrictionTracker<PollState, Poll> tracker,
-      ManualWatermarkEstimator<Instant> watermark, OutputReceiver<MatchResult.Metadata> out)
+  public ProcessContinuation process(
+      RestrictionTracker<PollState, Poll> tracker,
+      ManualWatermarkEstimator<Instant> watermark,
+      OutputReceiver<MatchResult.Metadata> out)
       throws IOException {
     PollState state = tracker.currentRestriction();
     if (state.emitted != null) {
@@ -115,7 +121,9 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
     }
     STATE_FILES.set(next.state.inFlight.length);
     if (!next.files.isEmpty()) {
-      LOG.debug("watch: {} new files, {} in the watch's state", next.files.size(),
+      LOG.debug(
+          "watch: {} new files, {} in the watch's state",
+          next.files.size(),
           next.state.inFlight.length);
     }
     Instant now = Instant.now();
@@ -123,9 +131,11 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
       out.outputWithTimestamp(m, now);
     }
     watermark.setWatermark(now);
-    if (idle != null && idle.canStopPolling(Instant.now(),
-        KV.of(next.state.started, next.state.lastNew))) {
-      LOG.info("watch: idle, stopping (started {}, last new file {})", next.state.started,
+    if (idle != null
+        && idle.canStopPolling(Instant.now(), KV.of(next.state.started, next.state.lastNew))) {
+      LOG.info(
+          "watch: idle, stopping (started {}, last new file {})",
+          next.state.started,
           next.state.lastNew);
       return ProcessContinuation.stop();
     }
@@ -137,13 +147,14 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
    * are not finished), and the next state: the emitted files the ledger has not reported finished,
    * plus the new ones.
    */
-  static Poll next(PollState state, List<MatchResult.Metadata> listed, LongPredicate finished,
-      Instant now) {
+  static Poll next(
+      PollState state, List<MatchResult.Metadata> listed, LongPredicate finished, Instant now) {
     List<MatchResult.Metadata> fresh = new ArrayList<>();
     Set<Long> freshKeys = new LinkedHashSet<>();
     for (MatchResult.Metadata m : listed) {
       long key = key(m);
-      if (Arrays.binarySearch(state.inFlight, key) >= 0 || finished.test(key)
+      if (Arrays.binarySearch(state.inFlight, key) >= 0
+          || finished.test(key)
           || !freshKeys.add(key)) {
         continue;
       }
@@ -156,14 +167,14 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
       inFlight[i++] = k;
     }
     Arrays.sort(inFlight);
-    return new Poll(fresh, PollState.polling(state.started,
-        fresh.isEmpty() ? state.lastNew : now, inFlight));
+    return new Poll(
+        fresh, PollState.polling(state.started, fresh.isEmpty() ? state.lastNew : now, inFlight));
   }
 
   /** A listed file's key, as the ledger's finished files are reported. */
   static long key(MatchResult.Metadata m) {
-    return WatchForStableFiles.FinishedFiles.key(m.resourceId().toString(), m.sizeBytes(),
-        m.lastModifiedMillis());
+    return WatchForStableFiles.FinishedFiles.key(
+        m.resourceId().toString(), m.sizeBytes(), m.lastModifiedMillis());
   }
 
   /**
@@ -180,8 +191,8 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
     final long[] inFlight;
     final List<MatchResult.Metadata> emitted;
 
-    private PollState(Instant started, Instant lastNew, long[] inFlight,
-        List<MatchResult.Metadata> emitted) {
+    private PollState(
+        Instant started, Instant lastNew, long[] inFlight, List<MatchResult.Metadata> emitted) {
       this.started = started;
       this.lastNew = lastNew;
       this.inFlight = inFlight;
@@ -203,7 +214,8 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
       }
       PollState p = (PollState) o;
       return java.util.Objects.equals(started, p.started)
-          && java.util.Objects.equals(lastNew, p.lastNew) && Arrays.equals(inFlight, p.inFlight)
+          && java.util.Objects.equals(lastNew, p.lastNew)
+          && Arrays.equals(inFlight, p.inFlight)
           && java.util.Objects.equals(emitted, p.emitted);
     }
 
@@ -214,9 +226,15 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
 
     @Override
     public String toString() {
-      return emitted != null ? "PollState{emitted " + emitted.size() + " files}"
-          : "PollState{started=" + started + ", lastNew=" + lastNew + ", inFlight="
-              + inFlight.length + " files}";
+      return emitted != null
+          ? "PollState{emitted " + emitted.size() + " files}"
+          : "PollState{started="
+              + started
+              + ", lastNew="
+              + lastNew
+              + ", inFlight="
+              + inFlight.length
+              + " files}";
     }
   }
 
@@ -232,10 +250,10 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
   }
 
   /**
-   * The tracker: a call claims one poll; a checkpoint after the claim splits off the files the
-   * poll emitted (done) and leaves the next state to resume from; a checkpoint before it leaves
-   * the whole state, and the call's claim then fails (its poll is done again). Synchronized: a
-   * runner may checkpoint from another thread while the call runs.
+   * The tracker: a call claims one poll; a checkpoint after the claim splits off the files the poll
+   * emitted (done) and leaves the next state to resume from; a checkpoint before it leaves the
+   * whole state, and the call's claim then fails (its poll is done again). Synchronized: a runner
+   * may checkpoint from another thread while the call runs.
    */
   static final class PollTracker extends RestrictionTracker<PollState, Poll> {
     private PollState state;

@@ -20,30 +20,33 @@ import software.amazon.awssdk.core.exception.SdkServiceException;
  * Reads an object of a remote file system (S3) to its end through network faults: when a read
  * breaks off in the middle of the object (a connection cut, reset or timed out after the response
  * started, which the AWS SDK does not retry) it is resumed from the byte reached with a ranged
- * read, after checking that the object still has the size and modification time it was listed
- * with; a read that ends before the listed size is a fault too, never a shorter file. Resumes
- * back off through landfall's one retry policy ({@link #RESUMES}, a WARN line each); when they
- * are used up, or the fault is permanent (403, a vanished or changed object), the read fails with
- * the reason, and the file is rejected as any unreadable file is. Nothing of a file is lost or
- * read twice: the caller sees one stream of the object's bytes.
+ * read, after checking that the object still has the size and modification time it was listed with;
+ * a read that ends before the listed size is a fault too, never a shorter file. Resumes back off
+ * through landfall's one retry policy ({@link #RESUMES}, a WARN line each); when they are used up,
+ * or the fault is permanent (403, a vanished or changed object), the read fails with the reason,
+ * and the file is rejected as any unreadable file is. Nothing of a file is lost or read twice: the
+ * caller sees one stream of the object's bytes.
  *
- * <p>Local files are read as before ({@link FileIO.ReadableFile#open}): a local read does not
- * break off in the middle, and a local file that changes while read is the stability rule's case.
+ * <p>Local files are read as before ({@link FileIO.ReadableFile#open}): a local read does not break
+ * off in the middle, and a local file that changes while read is the stability rule's case.
  */
 public final class ResumingReadChannel implements SeekableByteChannel {
   /** Consecutive attempts of one read: 5 within about 15 s (1, 2, 4, 8 s apart). */
   static final Retry RESUMES = new Retry(5, Duration.ofSeconds(1), Duration.ofSeconds(8));
 
-  private static final Counter RESUMED = Metrics.counter(ResumingReadChannel.class,
-      "input-reads-resumed");
+  private static final Counter RESUMED =
+      Metrics.counter(ResumingReadChannel.class, "input-reads-resumed");
 
   private final MatchResult.Metadata file;
   private final Retry retry;
   private SeekableByteChannel in;
+
   /** The bytes handed on so far: where a resumed read starts. */
   private long position;
+
   /** Whether a read failed since the channel was opened: the next open is a resume. */
   private boolean broken;
+
   private boolean open = true;
 
   ResumingReadChannel(MatchResult.Metadata file, Retry retry) {
@@ -59,13 +62,13 @@ public final class ResumingReadChannel implements SeekableByteChannel {
     if (!resumable(file.getMetadata())) {
       return file.open();
     }
-    return file.getCompression().readDecompressed(
-        new ResumingReadChannel(file.getMetadata(), RESUMES));
+    return file.getCompression()
+        .readDecompressed(new ResumingReadChannel(file.getMetadata(), RESUMES));
   }
 
   /**
-   * The file's bytes as a seekable channel (a Parquet file's): for a remote object a resuming
-   * one, for a local file {@link FileSystems#open}'s.
+   * The file's bytes as a seekable channel (a Parquet file's): for a remote object a resuming one,
+   * for a local file {@link FileSystems#open}'s.
    */
   public static SeekableByteChannel openSeekable(MatchResult.Metadata file) throws IOException {
     if (!resumable(file)) {
@@ -75,11 +78,10 @@ public final class ResumingReadChannel implements SeekableByteChannel {
   }
 
   /**
-   * Runs {@code read}, a read of a small file from its start, again after a transient fault, as
-   * a read of an object is resumed ({@link #RESUMES}); rethrows a permanent fault as it is.
+   * Runs {@code read}, a read of a small file from its start, again after a transient fault, as a
+   * read of an object is resumed ({@link #RESUMES}); rethrows a permanent fault as it is.
    */
-  public static <T> T retrying(String what, Retry.Attempt<T, IOException> read)
-      throws IOException {
+  public static <T> T retrying(String what, Retry.Attempt<T, IOException> read) throws IOException {
     return RESUMES.run(what, read, ResumingReadChannel::isTransient, ResumingReadChannel::describe);
   }
 
@@ -98,8 +100,9 @@ public final class ResumingReadChannel implements SeekableByteChannel {
     }
     int start = dst.position();
     long size = file.sizeBytes();
-    return retry.run("reading " + file.resourceId() + " (at byte " + position + " of " + size
-        + ")", () -> {
+    return retry.run(
+        "reading " + file.resourceId() + " (at byte " + position + " of " + size + ")",
+        () -> {
           // A failed read may have put some bytes into dst before it broke: they are read again.
           dst.position(start);
           try {
@@ -109,15 +112,19 @@ public final class ResumingReadChannel implements SeekableByteChannel {
             int n = in.read(dst);
             if (n < 0) {
               if (position < size) {
-                throw new EndedEarly("the object ended at byte " + position + " of the "
-                    + size + " it was listed with");
+                throw new EndedEarly(
+                    "the object ended at byte "
+                        + position
+                        + " of the "
+                        + size
+                        + " it was listed with");
               }
               return -1;
             }
             position += n;
             if (position > size) {
-              throw new Changed("changed while it was read: more than the " + size
-                  + " bytes it was listed with");
+              throw new Changed(
+                  "changed while it was read: more than the " + size + " bytes it was listed with");
             }
             return n;
           } catch (IOException | RuntimeException e) {
@@ -125,7 +132,9 @@ public final class ResumingReadChannel implements SeekableByteChannel {
             closeInput();
             throw e;
           }
-        }, ResumingReadChannel::isTransient, ResumingReadChannel::describe);
+        },
+        ResumingReadChannel::isTransient,
+        ResumingReadChannel::describe);
   }
 
   /** Opens the object at byte {@code at}; after a failure, only if it is still the same object. */
@@ -137,8 +146,11 @@ public final class ResumingReadChannel implements SeekableByteChannel {
     ReadableByteChannel c = FileSystems.open(file.resourceId());
     if (!(c instanceof SeekableByteChannel)) {
       c.close();
-      throw new Changed("cannot resume a read of " + file.resourceId() + ": its file system"
-          + " gives no seekable channel");
+      throw new Changed(
+          "cannot resume a read of "
+              + file.resourceId()
+              + ": its file system"
+              + " gives no seekable channel");
     }
     SeekableByteChannel s = (SeekableByteChannel) c;
     if (at > 0) {
@@ -148,33 +160,40 @@ public final class ResumingReadChannel implements SeekableByteChannel {
   }
 
   /**
-   * Fails (permanently) when the object is gone, or its size or modification time (to the second:
-   * a listing and a HEAD give it at different precisions) differs from the listed one.
+   * Fails (permanently) when the object is gone, or its size or modification time (to the second: a
+   * listing and a HEAD give it at different precisions) differs from the listed one.
    */
   private void checkUnchanged() throws IOException {
-    MatchResult m = FileSystems.match(Collections.singletonList(file.resourceId().toString()))
-        .get(0);
+    MatchResult m =
+        FileSystems.match(Collections.singletonList(file.resourceId().toString())).get(0);
     if (m.status() == MatchResult.Status.NOT_FOUND) {
       throw new FileNotFoundException(file.resourceId() + " vanished while it was read");
     }
     MatchResult.Metadata now = m.metadata().get(0);
     boolean timesKnown = now.lastModifiedMillis() > 0 && file.lastModifiedMillis() > 0;
-    if (now.sizeBytes() != file.sizeBytes() || (timesKnown
-        && now.lastModifiedMillis() / 1000 != file.lastModifiedMillis() / 1000)) {
-      throw new Changed("changed while it was read: listed with " + file.sizeBytes()
-          + " bytes, modified " + file.lastModifiedMillis() + "; now " + now.sizeBytes()
-          + " bytes, modified " + now.lastModifiedMillis());
+    if (now.sizeBytes() != file.sizeBytes()
+        || (timesKnown && now.lastModifiedMillis() / 1000 != file.lastModifiedMillis() / 1000)) {
+      throw new Changed(
+          "changed while it was read: listed with "
+              + file.sizeBytes()
+              + " bytes, modified "
+              + file.lastModifiedMillis()
+              + "; now "
+              + now.sizeBytes()
+              + " bytes, modified "
+              + now.lastModifiedMillis());
     }
   }
 
   /**
-   * Whether a failed read of a remote object is worth another attempt: connection faults and
-   * server errors are, a refused or missing object (a 4xx answer other than 408 and 429), a
-   * vanished or changed object are not.
+   * Whether a failed read of a remote object is worth another attempt: connection faults and server
+   * errors are, a refused or missing object (a 4xx answer other than 408 and 429), a vanished or
+   * changed object are not.
    */
   static boolean isTransient(Exception e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof Changed || t instanceof FileNotFoundException
+      if (t instanceof Changed
+          || t instanceof FileNotFoundException
           || t instanceof ClosedChannelException) {
         return false;
       }

@@ -21,19 +21,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The unbounded discovery of watch mode: lists {@code filePatterns} every {@code pollInterval} and
  * emits each file once it is <em>stable</em>, i.e. its modification time is at least one poll
- * interval old (a file still being written keeps moving its modification time, so it is taken
- * only after a whole poll without a write). Names starting with {@code .} or {@code _} (temporary
- * and marker files) are never taken. A file whose size or modification time changes later is
- * emitted again (the ledger decides what that means). With {@code stopAfterIdle} the watch ends
- * once it has been idle that long, which ends the pipeline: no new file, and (given a {@link
- * FilesInFlight}) no file still being processed, for that long. The idle clock starts at the start
- * of the watch, and is reset by every new file and by every file that finishes. All patterns are
- * listed in one poll, so they share one idle clock.
+ * interval old (a file still being written keeps moving its modification time, so it is taken only
+ * after a whole poll without a write). Names starting with {@code .} or {@code _} (temporary and
+ * marker files) are never taken. A file whose size or modification time changes later is emitted
+ * again (the ledger decides what that means). With {@code stopAfterIdle} the watch ends once it has
+ * been idle that long, which ends the pipeline: no new file, and (given a {@link FilesInFlight}) no
+ * file still being processed, for that long. The idle clock starts at the start of the watch, and
+ * is reset by every new file and by every file that finishes. All patterns are listed in one poll,
+ * so they share one idle clock.
  *
- * <p>The watch's state (in Flink, in every checkpoint) is the files it has emitted that the
- * {@link FinishedFiles} record has not yet reported finished ({@link PollFilesFn}), so it is
- * bounded by the files in flight, not by every file ever seen as Beam's {@code Watch} is. Without
- * a record of finished files (no ledger), it keeps every file emitted, as Beam's {@code Watch}.
+ * <p>The watch's state (in Flink, in every checkpoint) is the files it has emitted that the {@link
+ * FinishedFiles} record has not yet reported finished ({@link PollFilesFn}), so it is bounded by
+ * the files in flight, not by every file ever seen as Beam's {@code Watch} is. Without a record of
+ * finished files (no ledger), it keeps every file emitted, as Beam's {@code Watch}.
  */
 public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchResult.Metadata>> {
   private final List<String> filePatterns;
@@ -84,13 +84,20 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
    * @param stopAfterIdle null: watch forever
    * @param inFlight null: idle counts from the last new file only
    */
-  public WatchForStableFiles(List<String> filePatterns, Duration pollInterval,
-      Duration stopAfterIdle, FilesInFlight inFlight) {
+  public WatchForStableFiles(
+      List<String> filePatterns,
+      Duration pollInterval,
+      Duration stopAfterIdle,
+      FilesInFlight inFlight) {
     this(filePatterns, pollInterval, stopAfterIdle, inFlight, null);
   }
 
-  private WatchForStableFiles(List<String> filePatterns, Duration pollInterval,
-      Duration stopAfterIdle, FilesInFlight inFlight, FinishedFiles finished) {
+  private WatchForStableFiles(
+      List<String> filePatterns,
+      Duration pollInterval,
+      Duration stopAfterIdle,
+      FilesInFlight inFlight,
+      FinishedFiles finished) {
     this.filePatterns = filePatterns;
     this.pollInterval = pollInterval;
     this.stopAfterIdle = stopAfterIdle;
@@ -105,12 +112,18 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
 
   @Override
   public PCollection<MatchResult.Metadata> expand(PBegin begin) {
-    StableFilesFn poll = new StableFilesFn(filePatterns, pollInterval.getMillis(), finished,
-        begin.getPipeline().getOptions());
+    StableFilesFn poll =
+        new StableFilesFn(
+            filePatterns, pollInterval.getMillis(), finished, begin.getPipeline().getOptions());
     return begin
         .apply("FilePatterns", Create.of(String.join(" + ", filePatterns)))
-        .apply("PollForStableFiles", ParDo.of(new PollFilesFn(poll, pollInterval,
-            stopAfterIdle == null ? null : new Idle(stopAfterIdle, inFlight))))
+        .apply(
+            "PollForStableFiles",
+            ParDo.of(
+                new PollFilesFn(
+                    poll,
+                    pollInterval,
+                    stopAfterIdle == null ? null : new Idle(stopAfterIdle, inFlight))))
         .setCoder(FileMetadataCoder.of())
         // Hands the files to the next steps through a shuffle, as Beam's Watch did (its
         // PollResultSplit is a keyed step). Chained to the poll, the next steps never finished a
@@ -120,11 +133,11 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
   }
 
   /**
-   * Stops polling once the watch has been idle for {@code idle}: no new file since the later of
-   * the start of the watch and the last new file, and, with a {@link FilesInFlight}, no file in
-   * flight and none finished for as long. (Beam's {@code afterTimeSinceNewOutput} never stops a
-   * watch that has seen no file at all, which would keep an empty input waiting forever, and knows
-   * nothing of files still being processed.) The state is (start of the watch, last new file).
+   * Stops polling once the watch has been idle for {@code idle}: no new file since the later of the
+   * start of the watch and the last new file, and, with a {@link FilesInFlight}, no file in flight
+   * and none finished for as long. (Beam's {@code afterTimeSinceNewOutput} never stops a watch that
+   * has seen no file at all, which would keep an empty input waiting forever, and knows nothing of
+   * files still being processed.) The state is (start of the watch, last new file).
    */
   static class Idle implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
@@ -156,8 +169,8 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
         quiet = inFlight.quietFor(java.time.Instant.ofEpochMilli(state.getKey().getMillis()));
       } catch (Exception e) {
         // Not knowing is not idle: keep watching, and ask again at the next poll.
-        LOG.warn("watch: cannot tell whether files are still in flight, keeping on: {}",
-            e.getMessage());
+        LOG.warn(
+            "watch: cannot tell whether files are still in flight, keeping on: {}", e.getMessage());
         return false;
       }
       return quiet == null || quiet.toMillis() > idle.getMillis();
@@ -174,17 +187,25 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     private static final org.apache.beam.sdk.metrics.Counter LISTINGS_FAILED =
         org.apache.beam.sdk.metrics.Metrics.counter(WatchForStableFiles.class, "listings-failed");
     private final List<String> patterns;
+
     /** The poll interval: how old a file must be, and how long between two listings. */
     private final long minAgeMillis;
+
     private final FinishedFiles finished;
+
     /** Where an S3 client for the {@code s3://} patterns comes from, or null (none, or Beam's). */
     private final dev.landfall.io.s3.S3Listing.ClientSource s3Source;
+
     private transient software.amazon.awssdk.services.s3.S3Client s3;
+
     /** Whether, and when ({@link System#nanoTime}), this instance last listed the patterns. */
     private transient boolean listed;
+
     private transient long lastListingNanos;
+
     /** The finished files' keys seen so far, and where to ask on from (null: from the start). */
     private transient java.util.Set<Long> finishedKeys;
+
     private transient java.time.Instant finishedSince;
 
     StableFilesFn(List<String> patterns, long minAgeMillis) {
@@ -195,14 +216,18 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       this(patterns, minAgeMillis, finished, null);
     }
 
-    StableFilesFn(List<String> patterns, long minAgeMillis, FinishedFiles finished,
+    StableFilesFn(
+        List<String> patterns,
+        long minAgeMillis,
+        FinishedFiles finished,
         org.apache.beam.sdk.options.PipelineOptions options) {
       this.patterns = patterns;
       this.minAgeMillis = minAgeMillis;
       this.finished = finished;
-      this.s3Source = options == null || patterns.stream()
-          .noneMatch(dev.landfall.io.s3.S3Listing::handles)
-          ? null : new dev.landfall.io.s3.S3Listing.ClientSource(options);
+      this.s3Source =
+          options == null || patterns.stream().noneMatch(dev.landfall.io.s3.S3Listing::handles)
+              ? null
+              : new dev.landfall.io.s3.S3Listing.ClientSource(options);
     }
 
     /** The S3 client of the job's options for {@code s3://} patterns; null: Beam's listing. */
@@ -306,16 +331,21 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     }
 
     /** Adds the stable files of {@code matched}; returns how many finished ones it left out. */
-    private long addStable(List<MatchResult.Metadata> matched, Instant now,
-        List<MatchResult.Metadata> stable, boolean skipFinished) {
+    private long addStable(
+        List<MatchResult.Metadata> matched,
+        Instant now,
+        List<MatchResult.Metadata> stable,
+        boolean skipFinished) {
       long skipped = 0;
       for (MatchResult.Metadata m : matched) {
         String name = m.resourceId().getFilename();
         if (name == null || name.startsWith(".") || name.startsWith("_")) {
           continue;
         }
-        if (skipFinished && finishedKeys.contains(FinishedFiles.key(m.resourceId().toString(),
-            m.sizeBytes(), m.lastModifiedMillis()))) {
+        if (skipFinished
+            && finishedKeys.contains(
+                FinishedFiles.key(
+                    m.resourceId().toString(), m.sizeBytes(), m.lastModifiedMillis()))) {
           skipped++;
           continue; // finished and unchanged: nothing for the watch to do
         }

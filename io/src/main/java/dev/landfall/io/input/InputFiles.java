@@ -14,20 +14,22 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * What every reader of input files (CSV, Parquet) yields and counts, so that validation,
- * de-duplication, the ledger and the run summary do not care which format was read: the output
- * tags of raw records, whole-file dead letters and per-file item counts, the reader counters, and
- * the partition values a file takes from its folders.
+ * de-duplication, the ledger and the run summary do not care which format was read: the output tags
+ * of raw records, whole-file dead letters and per-file item counts, the reader counters, and the
+ * partition values a file takes from its folders.
  */
 public final class InputFiles {
   private InputFiles() {}
 
   /** Raw records (schema {@code DatasetSchemas.RAW}), one per record of a file. */
   public static final TupleTag<Row> RECORDS = new TupleTag<Row>() {};
+
   /** The dead letter of a file that cannot be read (further) or not at all. */
   public static final TupleTag<Row> FILE_REJECTS = new TupleTag<Row>() {};
+
   /**
-   * Per file, once it has been read: how many dead letters and records it produced (the items
-   * the later steps must account for before the file is complete).
+   * Per file, once it has been read: how many dead letters and records it produced (the items the
+   * later steps must account for before the file is complete).
    */
   public static final TupleTag<KV<String, Long>> FILE_ITEMS = new TupleTag<KV<String, Long>>() {};
 

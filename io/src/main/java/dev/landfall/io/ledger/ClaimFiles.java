@@ -15,12 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Passes on only the files the {@link FileLedger} says to read: new ones, ones an earlier run
- * left unfinished, and (with {@code reingestChanged}) ones changed since they were ingested. A
- * file ingested before and unchanged is skipped, so a restarted or repeated run never reads a
- * completed file again. The files of a bundle are claimed together, up to {@value
- * ClaimFn#BATCH} per transaction ({@link FileLedger#claimAll}). Counts {@code files-claimed},
- * {@code files-already-done}, {@code files-changed}.
+ * Passes on only the files the {@link FileLedger} says to read: new ones, ones an earlier run left
+ * unfinished, and (with {@code reingestChanged}) ones changed since they were ingested. A file
+ * ingested before and unchanged is skipped, so a restarted or repeated run never reads a completed
+ * file again. The files of a bundle are claimed together, up to {@value ClaimFn#BATCH} per
+ * transaction ({@link FileLedger#claimAll}). Counts {@code files-claimed}, {@code
+ * files-already-done}, {@code files-changed}.
  */
 public class ClaimFiles
     extends PTransform<PCollection<MatchResult.Metadata>, PCollection<MatchResult.Metadata>> {
@@ -52,18 +52,21 @@ public class ClaimFiles
 
   /** The ledger's facts of a listed file. */
   static FileLedger.FileFacts factsOf(MatchResult.Metadata file) {
-    Instant modified = file.lastModifiedMillis() > 0
-        ? Instant.ofEpochMilli(file.lastModifiedMillis()) : null;
-    return new FileLedger.FileFacts(file.resourceId().toString(), file.sizeBytes(), modified,
-        file.checksum());
+    Instant modified =
+        file.lastModifiedMillis() > 0 ? Instant.ofEpochMilli(file.lastModifiedMillis()) : null;
+    return new FileLedger.FileFacts(
+        file.resourceId().toString(), file.sizeBytes(), modified, file.checksum());
   }
 
   static class ClaimFn extends DoFn<MatchResult.Metadata, MatchResult.Metadata> {
     private static final Logger LOG = LoggerFactory.getLogger(ClaimFiles.class);
+
     /** Files claimed per transaction, at most. */
     static final int BATCH = 1000;
+
     /** Up to this many claimed files in a batch are logged by name, one line each. */
     private static final int LOG_EACH_UP_TO = 10;
+
     private final Counter claimed = Metrics.counter(ClaimFiles.class, "files-claimed");
     private final Counter done = Metrics.counter(ClaimFiles.class, "files-already-done");
     private final Counter changed = Metrics.counter(ClaimFiles.class, "files-changed");
@@ -72,8 +75,8 @@ public class ClaimFiles
     private final boolean reingestOlder;
 
     /** A file waiting for its bundle's claim, with where it goes on. */
-    private record Pending(MatchResult.Metadata file, org.joda.time.Instant timestamp,
-        BoundedWindow window) {}
+    private record Pending(
+        MatchResult.Metadata file, org.joda.time.Instant timestamp, BoundedWindow window) {}
 
     private transient List<Pending> pending;
 
@@ -89,7 +92,9 @@ public class ClaimFiles
     }
 
     @ProcessElement
-    public void process(@Element MatchResult.Metadata file, @Timestamp org.joda.time.Instant at,
+    public void process(
+        @Element MatchResult.Metadata file,
+        @Timestamp org.joda.time.Instant at,
         BoundedWindow window) {
       pending.add(new Pending(file, at, window));
     }
@@ -126,8 +131,8 @@ public class ClaimFiles
             break;
           case CHANGED:
             changed.inc();
-            LOG.warn("changed since it was ingested, not re-read (use --reingestChanged): {}",
-                path);
+            LOG.warn(
+                "changed since it was ingested, not re-read (use --reingestChanged): {}", path);
             break;
           default:
             throw new IllegalStateException(claim.toString());
@@ -138,7 +143,10 @@ public class ClaimFiles
           LOG.info(t);
         }
       } else {
-        LOG.info("claimed {} files to read: {}, ..., {}", taken.size(), taken.get(0),
+        LOG.info(
+            "claimed {} files to read: {}, ..., {}",
+            taken.size(),
+            taken.get(0),
             taken.get(taken.size() - 1));
       }
     }

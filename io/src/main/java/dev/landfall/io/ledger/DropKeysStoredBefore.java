@@ -1,9 +1,9 @@
 package dev.landfall.io.ledger;
 
-import dev.landfall.io.postgres.SqlText;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.io.postgres.PostgresTables;
+import dev.landfall.io.postgres.SqlText;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import java.sql.Array;
@@ -26,15 +26,15 @@ import org.joda.time.Instant;
 
 /**
  * In a backfill that follows earlier runs: drops the clean rows whose key the rows table already
- * holds from a file an earlier run read, as the ledger ({@link FileLedger#TABLE}) records them
- * (any status but {@code processing}); in the ledger's package because it is a question about
- * the ledger's state. PostgreSQL keeps the first row stored per key, so without
- * this step the Parquet files of a later run would hold a second row for such a key. The rows
- * dropped are counted as duplicates, as the ledger counts them. Rows keep their order, so the rows
- * of one input file stay together for the per-file Parquet writer.
+ * holds from a file an earlier run read, as the ledger ({@link FileLedger#TABLE}) records them (any
+ * status but {@code processing}); in the ledger's package because it is a question about the
+ * ledger's state. PostgreSQL keeps the first row stored per key, so without this step the Parquet
+ * files of a later run would hold a second row for such a key. The rows dropped are counted as
+ * duplicates, as the ledger counts them. Rows keep their order, so the rows of one input file stay
+ * together for the per-file Parquet writer.
  *
- * <p>One query per 1000 rows looks their keys up (through the primary key index); a first
- * backfill, with nothing stored before, does not use this step.
+ * <p>One query per 1000 rows looks their keys up (through the primary key index); a first backfill,
+ * with nothing stored before, does not use this step.
  */
 public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollection<Row>> {
   private static final int BATCH = 1000;
@@ -68,14 +68,29 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
       String k = def.key.get(i);
       params.add("?::text[]");
       names.add("c" + i);
-      match.add("r." + Identifiers.quote(k) + " = k.c" + i + "::"
-          + PostgresTables.sqlType(def.typeOf(k)));
+      match.add(
+          "r."
+              + Identifiers.quote(k)
+              + " = k.c"
+              + i
+              + "::"
+              + PostgresTables.sqlType(def.typeOf(k)));
     }
-    return "SELECT k.i FROM unnest(" + String.join(", ", params) + ") WITH ORDINALITY AS k("
-        + String.join(", ", names) + ", i) WHERE EXISTS (SELECT 1 FROM " + q + "."
-        + Identifiers.quote(def.name) + " r JOIN " + q + "." + Identifiers.quote(FileLedger.TABLE)
+    return "SELECT k.i FROM unnest("
+        + String.join(", ", params)
+        + ") WITH ORDINALITY AS k("
+        + String.join(", ", names)
+        + ", i) WHERE EXISTS (SELECT 1 FROM "
+        + q
+        + "."
+        + Identifiers.quote(def.name)
+        + " r JOIN "
+        + q
+        + "."
+        + Identifiers.quote(FileLedger.TABLE)
         + " f ON f.dataset = ? AND f.path = r.source_file AND f.status <> 'processing' WHERE "
-        + String.join(" AND ", match) + ")";
+        + String.join(" AND ", match)
+        + ")";
   }
 
   static class DropFn extends DoFn<Row, Row> {
@@ -88,6 +103,7 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
     private transient int[] keyIndexes;
     private transient List<Row> rows;
     private transient List<Instant> timestamps;
+
     /** Kept open between batches; on a failure, the batch is retried on fresh connections. */
     private transient Connection connection;
 
@@ -109,8 +125,12 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
     }
 
     @ProcessElement
-    public void process(@Element Row row, @Timestamp Instant timestamp, BoundedWindow window,
-        OutputReceiver<Row> out) throws Exception {
+    public void process(
+        @Element Row row,
+        @Timestamp Instant timestamp,
+        BoundedWindow window,
+        OutputReceiver<Row> out)
+        throws Exception {
       if (keyIndexes == null) {
         keyIndexes = new int[def.key.size()];
         for (int i = 0; i < keyIndexes.length; i++) {
@@ -140,7 +160,9 @@ public class DropKeysStoredBefore extends PTransform<PCollection<Row>, PCollecti
       BitSet stored = storedBefore(rows);
       for (int i = 0; i < rows.size(); i++) {
         if (!stored.get(i)) {
-          context.output(rows.get(i), timestamps.get(i),
+          context.output(
+              rows.get(i),
+              timestamps.get(i),
               org.apache.beam.sdk.transforms.windowing.GlobalWindow.INSTANCE);
         }
       }

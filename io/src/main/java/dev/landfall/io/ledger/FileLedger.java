@@ -21,8 +21,8 @@ import java.util.Map;
 
 /**
  * The durable record of which input files were ingested: table {@code landfall_files} in the
- * dataset's schema, one row per (dataset, path) with the file's size and modification time as
- * seen when it was taken, its status and its row counts.
+ * dataset's schema, one row per (dataset, path) with the file's size and modification time as seen
+ * when it was taken, its status and its row counts.
  *
  * <p>Statuses: {@code processing} (claimed by a run, outputs being written), {@code done} (all its
  * rows are in every output), {@code failed} (the file as a whole was rejected; the reason is in
@@ -36,6 +36,7 @@ public final class FileLedger implements Serializable {
   public static final String TABLE = "landfall_files";
   public static final String CHANNEL = "landfall_status";
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Files closed per transaction after a backfill. */
   private static final int FINISH_BATCH = 1000;
 
@@ -78,13 +79,16 @@ public final class FileLedger implements Serializable {
   private final Database db;
   private final DatasetDefinition def;
   private final String schema;
+
   /** The hash of the definition files are read with ({@code SchemaEvolution#hash}). */
   private final String definitionHash;
 
   /** Whether claims read quarantined files again ({@code --reingest=quarantined}). */
   private final boolean reingestQuarantined;
+
   /** Whether claims are decided and then rolled back, leaving the ledger as it was. */
   private final boolean readOnly;
+
   /** The run ({@code landfall_runs}) whose claims these are; -1: none recorded. */
   private final long runId;
 
@@ -93,8 +97,12 @@ public final class FileLedger implements Serializable {
     this(db, tables, false, false, -1);
   }
 
-  private FileLedger(Database db, DatasetTables tables, boolean reingestQuarantined,
-      boolean readOnly, long runId) {
+  private FileLedger(
+      Database db,
+      DatasetTables tables,
+      boolean reingestQuarantined,
+      boolean readOnly,
+      long runId) {
     this.db = db;
     this.def = tables.definition();
     this.definitionHash = dev.landfall.io.postgres.SchemaEvolution.hash(def);
@@ -105,26 +113,25 @@ public final class FileLedger implements Serializable {
   }
 
   /**
-   * This ledger, claiming files for run {@code runId} of {@code landfall_runs}: each file it
-   * reads names that run in {@code run_id} (negative: none).
+   * This ledger, claiming files for run {@code runId} of {@code landfall_runs}: each file it reads
+   * names that run in {@code run_id} (negative: none).
    */
   public FileLedger forRun(long runId) {
-    return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, readOnly,
-        runId);
+    return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, readOnly, runId);
   }
 
   /**
-   * This ledger, with claims that read a quarantined file again while it is unchanged (its
-   * dead letters replaced), after the definition or the file was fixed: {@code
-   * --reingest=quarantined}. A changed quarantined file follows the {@code changed} rule.
+   * This ledger, with claims that read a quarantined file again while it is unchanged (its dead
+   * letters replaced), after the definition or the file was fixed: {@code --reingest=quarantined}.
+   * A changed quarantined file follows the {@code changed} rule.
    */
   public FileLedger reingestingQuarantined(boolean yes) {
     return new FileLedger(db, DatasetTables.of(def, schema), yes, readOnly, runId);
   }
 
   /**
-   * This ledger for a dry run: {@link #claimAll} decides as it would, inside a transaction that
-   * is rolled back, so nothing is recorded, no row or reject removed and no event sent.
+   * This ledger for a dry run: {@link #claimAll} decides as it would, inside a transaction that is
+   * rolled back, so nothing is recorded, no row or reject removed and no event sent.
    */
   public FileLedger readOnly() {
     return new FileLedger(db, DatasetTables.of(def, schema), reingestQuarantined, true, runId);
@@ -151,10 +158,12 @@ public final class FileLedger implements Serializable {
 
   /** CREATE TABLE IF NOT EXISTS for the ledger, with comments. */
   public static List<String> createStatements(String schema) {
-    String t = Identifiers.quote(Identifiers.check("--dbSchema", schema)) + "."
-        + Identifiers.quote(TABLE);
+    String t =
+        Identifiers.quote(Identifiers.check("--dbSchema", schema)) + "." + Identifiers.quote(TABLE);
     return List.of(
-        "CREATE TABLE IF NOT EXISTS " + t + " ("
+        "CREATE TABLE IF NOT EXISTS "
+            + t
+            + " ("
             + "dataset text NOT NULL, path text NOT NULL, size_bytes bigint NOT NULL,"
             + " modified_at timestamptz, etag text, status text NOT NULL,"
             + " rows_read bigint, rows_valid bigint, rows_duplicate bigint, rows_rejected bigint,"
@@ -166,28 +175,40 @@ public final class FileLedger implements Serializable {
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS items_read bigint",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS definition_hash text",
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS run_id bigint",
-        "COMMENT ON COLUMN " + t + ".run_id IS 'The run (landfall_runs.run_id) that last read"
+        "COMMENT ON COLUMN "
+            + t
+            + ".run_id IS 'The run (landfall_runs.run_id) that last read"
             + " this file; empty for files read before runs were recorded.'",
-        "COMMENT ON COLUMN " + t + ".definition_hash IS 'Hash of the dataset definition the file"
+        "COMMENT ON COLUMN "
+            + t
+            + ".definition_hash IS 'Hash of the dataset definition the file"
             + " was last read with (see landfall_schema_changes); --reingest=olderDefinitions"
             + " reads the files of other definitions again.'",
-        "COMMENT ON COLUMN " + t + ".items_read IS 'While a backfill runs: the records and"
+        "COMMENT ON COLUMN "
+            + t
+            + ".items_read IS 'While a backfill runs: the records and"
             + " file-level dead letters the reader produced from this file; the file is finished"
             + " from them when the job has ended.'",
-        "COMMENT ON TABLE " + t + " IS 'Input files landfall has seen: what was ingested, when,"
+        "COMMENT ON TABLE "
+            + t
+            + " IS 'Input files landfall has seen: what was ingested, when,"
             + " with which counts (rows_read = rows_valid + rows_duplicate + rows_rejected).'",
-        "COMMENT ON COLUMN " + t + ".status IS 'processing, done, failed (whole file rejected,"
+        "COMMENT ON COLUMN "
+            + t
+            + ".status IS 'processing, done, failed (whole file rejected,"
             + " see error), changed (differs from what was ingested) or quarantined (over the"
             + " definition''s quality rules, see error: none of its rows stored)'",
-        "COMMENT ON COLUMN " + t + ".rows_valid IS 'Rows of this file stored in the rows table"
+        "COMMENT ON COLUMN "
+            + t
+            + ".rows_valid IS 'Rows of this file stored in the rows table"
             + " (a key already stored from another file counts as a duplicate).'");
   }
 
   /**
-   * Creates the ledger table if it is missing (idempotent), on {@code c}: inside the transaction
-   * of {@link PostgresTables#createAll(Database, DatasetTables,
-   * PostgresTables.MoreTables)}, to which callers pass {@code FileLedger::createTables}. The ledger
-   * owns its table; {@code postgres} knows nothing of it.
+   * Creates the ledger table if it is missing (idempotent), on {@code c}: inside the transaction of
+   * {@link PostgresTables#createAll(Database, DatasetTables, PostgresTables.MoreTables)}, to which
+   * callers pass {@code FileLedger::createTables}. The ledger owns its table; {@code postgres}
+   * knows nothing of it.
    */
   public static void createTables(Connection c, String schema) throws SQLException {
     try (Statement s = c.createStatement()) {
@@ -202,8 +223,8 @@ public final class FileLedger implements Serializable {
       implements Serializable {}
 
   /**
-   * Decides whether a file is read, in one transaction, recording the decision. {@code reingest}:
-   * a changed file's rows and rejects are deleted and it is read again.
+   * Decides whether a file is read, in one transaction, recording the decision. {@code reingest}: a
+   * changed file's rows and rejects are deleted and it is read again.
    */
   public Claim claim(String path, long size, Instant modified, String etag, boolean reingest)
       throws SQLException, java.io.IOException {
@@ -212,46 +233,54 @@ public final class FileLedger implements Serializable {
 
   /**
    * As {@link #claim(String, long, Instant, String, boolean)}; with {@code reingestOlder}, a file
-   * finished under another definition (or before definitions were recorded) is read again too,
-   * its rows and rejects replaced.
+   * finished under another definition (or before definitions were recorded) is read again too, its
+   * rows and rejects replaced.
    */
-  public Claim claim(String path, long size, Instant modified, String etag, boolean reingest,
-      boolean reingestOlder) throws SQLException, java.io.IOException {
+  public Claim claim(
+      String path,
+      long size,
+      Instant modified,
+      String etag,
+      boolean reingest,
+      boolean reingestOlder)
+      throws SQLException, java.io.IOException {
     return claimAll(List.of(new FileFacts(path, size, modified, etag)), reingest, reingestOlder)
         .get(0);
   }
 
   /**
    * Decides for each of {@code files} whether it is read, all in one transaction, and records the
-   * decisions: one read of the ledger and at most one statement per kind of decision, however
-   * many files (a claim per transaction cost about 5 ms per file). Returns the decisions in the
-   * order of {@code files}; a path listed twice gets the decision of its last facts twice.
+   * decisions: one read of the ledger and at most one statement per kind of decision, however many
+   * files (a claim per transaction cost about 5 ms per file). Returns the decisions in the order of
+   * {@code files}; a path listed twice gets the decision of its last facts twice.
    */
   public List<Claim> claimAll(List<FileFacts> files, boolean reingest, boolean reingestOlder)
       throws SQLException, java.io.IOException {
     String what = files.size() == 1 ? files.get(0).path() : files.size() + " files";
-    return db.retrying("claiming " + what + " in the ledger", c -> {
-      c.setAutoCommit(false);
-      try {
-        List<Claim> claims = claimAll(c, files, reingest, reingestOlder);
-        if (readOnly) {
-          c.rollback();
-        } else {
-          c.commit();
-        }
-        return claims;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    });
+    return db.retrying(
+        "claiming " + what + " in the ledger",
+        c -> {
+          c.setAutoCommit(false);
+          try {
+            List<Claim> claims = claimAll(c, files, reingest, reingestOlder);
+            if (readOnly) {
+              c.rollback();
+            } else {
+              c.commit();
+            }
+            return claims;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+          }
+        });
   }
 
   /**
-   * True when a file listed with {@code now}'s facts is the one the ledger recorded as {@code
-   * was}: the same size and, where both sides have one, the same ETag (S3), else the same
-   * modification time. A fact the ledger lacks (a row written before backfills recorded
-   * modification times) does not make a file changed; {@link #claimAll} fills it in.
+   * True when a file listed with {@code now}'s facts is the one the ledger recorded as {@code was}:
+   * the same size and, where both sides have one, the same ETag (S3), else the same modification
+   * time. A fact the ledger lacks (a row written before backfills recorded modification times) does
+   * not make a file changed; {@link #claimAll} fills it in.
    */
   static boolean sameFile(Entry was, FileFacts now) {
     if (was.size != now.size()) {
@@ -266,8 +295,9 @@ public final class FileLedger implements Serializable {
     return true;
   }
 
-  private List<Claim> claimAll(Connection c, List<FileFacts> files, boolean reingest,
-      boolean reingestOlder) throws SQLException {
+  private List<Claim> claimAll(
+      Connection c, List<FileFacts> files, boolean reingest, boolean reingestOlder)
+      throws SQLException {
     Map<String, FileFacts> byPath = new java.util.LinkedHashMap<>();
     for (FileFacts f : files) {
       byPath.put(f.path(), f);
@@ -291,8 +321,10 @@ public final class FileLedger implements Serializable {
         // 'failed' with counts: the file itself was rejected, and stays so while unchanged.
         // 'failed' without counts: the job failed while reading it; read it again.
         // 'quarantined': finished, over the quality rules; read again on request or if changed.
-        boolean finished = status == Status.DONE || (status == Status.FAILED && was.counted)
-            || status == Status.QUARANTINED;
+        boolean finished =
+            status == Status.DONE
+                || (status == Status.FAILED && was.counted)
+                || status == Status.QUARANTINED;
         boolean again = reingestQuarantined && status == Status.QUARANTINED && same;
         boolean older = reingestOlder && finished && same && !definitionHash.equals(was.hash);
         if ((status == Status.PROCESSING || status == Status.FAILED) && same && !finished) {
@@ -302,8 +334,7 @@ public final class FileLedger implements Serializable {
         } else if (finished && same && !older && !again) {
           seen.add(f);
           claim = Claim.ALREADY_DONE;
-        } else if (!older && !again && !reingest
-            && (finished || status == Status.CHANGED)) {
+        } else if (!older && !again && !reingest && (finished || status == Status.CHANGED)) {
           // Changed since it was ingested (or changed while an earlier run was reading it).
           if (status != Status.CHANGED) {
             markChanged.add(f.path());
@@ -324,8 +355,12 @@ public final class FileLedger implements Serializable {
     restart(c, restarted);
     markSeen(c, seen);
     if (!markChanged.isEmpty()) {
-      try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " SET status ="
-          + " 'changed', last_seen = now() WHERE dataset = ? AND path = ANY (?)")) {
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "UPDATE "
+                  + table()
+                  + " SET status ="
+                  + " 'changed', last_seen = now() WHERE dataset = ? AND path = ANY (?)")) {
         s.setString(1, def.name);
         s.setArray(2, c.createArrayOf("text", markChanged.toArray()));
         s.executeUpdate();
@@ -339,8 +374,12 @@ public final class FileLedger implements Serializable {
       }
     }
     for (String path : markChanged) {
-      events.add(event(path, Status.CHANGED.text(), "size or modification time differs from the"
-          + " ingested file; run with --reingestChanged to replace its rows"));
+      events.add(
+          event(
+              path,
+              Status.CHANGED.text(),
+              "size or modification time differs from the"
+                  + " ingested file; run with --reingestChanged to replace its rows"));
     }
     notifyEach(c, events);
     List<Claim> claims = new java.util.ArrayList<>(files.size());
@@ -357,6 +396,7 @@ public final class FileLedger implements Serializable {
     Timestamp mtime;
     String etag;
     String hash;
+
     /** Whether the file's row counts are recorded (it was finished). */
     boolean counted;
   }
@@ -365,9 +405,12 @@ public final class FileLedger implements Serializable {
   private Map<String, Entry> entries(Connection c, java.util.Collection<String> paths)
       throws SQLException {
     Map<String, Entry> entries = new HashMap<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT path, status, size_bytes, modified_at,"
-        + " etag, definition_hash, rows_read IS NOT NULL FROM " + table()
-        + " WHERE dataset = ? AND path = ANY (?) FOR UPDATE")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT path, status, size_bytes, modified_at,"
+                + " etag, definition_hash, rows_read IS NOT NULL FROM "
+                + table()
+                + " WHERE dataset = ? AND path = ANY (?) FOR UPDATE")) {
       s.setString(1, def.name);
       s.setArray(2, c.createArrayOf("text", paths.toArray()));
       try (ResultSet r = s.executeQuery()) {
@@ -391,8 +434,13 @@ public final class FileLedger implements Serializable {
       throws SQLException {
     s.setArray(at++, c.createArrayOf("text", files.stream().map(FileFacts::path).toArray()));
     s.setArray(at++, c.createArrayOf("bigint", files.stream().map(FileFacts::size).toArray()));
-    s.setArray(at++, c.createArrayOf("timestamptz", files.stream()
-        .map(f -> f.modified() == null ? null : Timestamp.from(f.modified())).toArray()));
+    s.setArray(
+        at++,
+        c.createArrayOf(
+            "timestamptz",
+            files.stream()
+                .map(f -> f.modified() == null ? null : Timestamp.from(f.modified()))
+                .toArray()));
     s.setArray(at++, c.createArrayOf("text", files.stream().map(FileFacts::etag).toArray()));
     return at;
   }
@@ -406,9 +454,13 @@ public final class FileLedger implements Serializable {
     if (files.isEmpty()) {
       return;
     }
-    try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table()
-        + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash,"
-        + " run_id) SELECT ?, u.p, u.s, u.m, u.e, 'processing', now(), ?, ? FROM " + FACTS)) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO "
+                + table()
+                + " (dataset, path, size_bytes, modified_at, etag, status, started_at, definition_hash,"
+                + " run_id) SELECT ?, u.p, u.s, u.m, u.e, 'processing', now(), ?, ? FROM "
+                + FACTS)) {
       s.setString(1, def.name);
       s.setString(2, definitionHash);
       s.setObject(3, runId < 0 ? null : runId, java.sql.Types.BIGINT);
@@ -422,12 +474,17 @@ public final class FileLedger implements Serializable {
     if (files.isEmpty()) {
       return;
     }
-    try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " AS t"
-        + " SET size_bytes = u.s, modified_at = u.m, etag = u.e, status = 'processing',"
-        + " last_seen = now(), started_at = now(), finished_at = NULL, error = NULL,"
-        + " rows_read = NULL, rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL,"
-        + " items_read = NULL, definition_hash = ?, run_id = ? FROM " + FACTS
-        + " WHERE t.dataset = ? AND t.path = u.p")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "UPDATE "
+                + table()
+                + " AS t"
+                + " SET size_bytes = u.s, modified_at = u.m, etag = u.e, status = 'processing',"
+                + " last_seen = now(), started_at = now(), finished_at = NULL, error = NULL,"
+                + " rows_read = NULL, rows_valid = NULL, rows_duplicate = NULL, rows_rejected = NULL,"
+                + " items_read = NULL, definition_hash = ?, run_id = ? FROM "
+                + FACTS
+                + " WHERE t.dataset = ? AND t.path = u.p")) {
       s.setString(1, definitionHash);
       s.setObject(2, runId < 0 ? null : runId, java.sql.Types.BIGINT);
       int at = bindFacts(c, s, 3, files);
@@ -444,10 +501,15 @@ public final class FileLedger implements Serializable {
     if (files.isEmpty()) {
       return;
     }
-    try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " AS t"
-        + " SET last_seen = now(), modified_at = COALESCE(t.modified_at, u.m),"
-        + " etag = COALESCE(t.etag, u.e) FROM " + FACTS
-        + " WHERE t.dataset = ? AND t.path = u.p")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "UPDATE "
+                + table()
+                + " AS t"
+                + " SET last_seen = now(), modified_at = COALESCE(t.modified_at, u.m),"
+                + " etag = COALESCE(t.etag, u.e) FROM "
+                + FACTS
+                + " WHERE t.dataset = ? AND t.path = u.p")) {
       int at = bindFacts(c, s, 1, files);
       s.setString(at, def.name);
       s.executeUpdate();
@@ -464,8 +526,8 @@ public final class FileLedger implements Serializable {
       collectGroupsOf(c, paths);
     }
     for (String t : List.of(rowsTable(), rejectsTable())) {
-      try (PreparedStatement s = c.prepareStatement("DELETE FROM " + t
-          + " WHERE source_file = ANY (?)")) {
+      try (PreparedStatement s =
+          c.prepareStatement("DELETE FROM " + t + " WHERE source_file = ANY (?)")) {
         s.setArray(1, c.createArrayOf("text", paths.toArray()));
         s.executeUpdate();
       }
@@ -481,14 +543,19 @@ public final class FileLedger implements Serializable {
   private static final String REGROUP_QUERY = "SELECT * FROM landfall_regroup";
 
   /**
-   * Keeps, in a temporary table dropped at commit, the aggregate groups the rows of {@code
-   * paths} are in; returns how many there are. The files' rows are read once for them, whatever
-   * the refresh then does.
+   * Keeps, in a temporary table dropped at commit, the aggregate groups the rows of {@code paths}
+   * are in; returns how many there are. The files' rows are read once for them, whatever the
+   * refresh then does.
    */
   private long collectGroupsOf(Connection c, List<String> paths) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("CREATE TEMP TABLE landfall_regroup ON COMMIT"
-        + " DROP AS SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable()
-        + " WHERE source_file = ANY (?)")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "CREATE TEMP TABLE landfall_regroup ON COMMIT"
+                + " DROP AS SELECT DISTINCT "
+                + groupColumns()
+                + " FROM "
+                + rowsTable()
+                + " WHERE source_file = ANY (?)")) {
       s.setArray(1, c.createArrayOf("text", paths.toArray()));
       s.execute();
       return s.getUpdateCount();
@@ -501,9 +568,13 @@ public final class FileLedger implements Serializable {
    */
   public void failUnfinished(Instant since, String error) throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("UPDATE " + table() + " SET status = 'failed',"
-            + " error = ?, finished_at = now() WHERE dataset = ? AND status = 'processing'"
-            + " AND started_at >= ? RETURNING path")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "UPDATE "
+                    + table()
+                    + " SET status = 'failed',"
+                    + " error = ?, finished_at = now() WHERE dataset = ? AND status = 'processing'"
+                    + " AND started_at >= ? RETURNING path")) {
       s.setString(1, error);
       s.setString(2, def.name);
       s.setTimestamp(3, Timestamp.from(since));
@@ -529,30 +600,34 @@ public final class FileLedger implements Serializable {
   }
 
   /**
-   * How far the files claimed since {@code since} have come, for progress lines while a job runs:
-   * a backfill records each file's records when it has read it ({@code items_read}) and finishes
-   * its files after the job; a watch finishes each file as it goes.
+   * How far the files claimed since {@code since} have come, for progress lines while a job runs: a
+   * backfill records each file's records when it has read it ({@code items_read}) and finishes its
+   * files after the job; a watch finishes each file as it goes.
    */
-  public record Progress(long files, long filesRead, long filesDone, long bytes, long bytesRead,
-      long records) {}
+  public record Progress(
+      long files, long filesRead, long filesDone, long bytes, long bytesRead, long records) {}
 
   /** {@link Progress} of the files claimed (started) since {@code since}. */
   public Progress progressSince(Instant since) throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT count(*),"
-            + " count(*) FILTER (WHERE items_read IS NOT NULL OR status <> 'processing'),"
-            + " count(*) FILTER (WHERE status <> 'processing'),"
-            + " coalesce(sum(size_bytes), 0),"
-            + " coalesce(sum(size_bytes) FILTER (WHERE items_read IS NOT NULL"
-            + " OR status <> 'processing'), 0),"
-            + " coalesce(sum(coalesce(items_read, rows_read)), 0)"
-            + " FROM " + table() + " WHERE dataset = ? AND started_at >= ?")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(*),"
+                    + " count(*) FILTER (WHERE items_read IS NOT NULL OR status <> 'processing'),"
+                    + " count(*) FILTER (WHERE status <> 'processing'),"
+                    + " coalesce(sum(size_bytes), 0),"
+                    + " coalesce(sum(size_bytes) FILTER (WHERE items_read IS NOT NULL"
+                    + " OR status <> 'processing'), 0),"
+                    + " coalesce(sum(coalesce(items_read, rows_read)), 0)"
+                    + " FROM "
+                    + table()
+                    + " WHERE dataset = ? AND started_at >= ?")) {
       s.setString(1, def.name);
       s.setTimestamp(2, Timestamp.from(since));
       try (ResultSet r = s.executeQuery()) {
         r.next();
-        return new Progress(r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5),
-            r.getLong(6));
+        return new Progress(
+            r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5), r.getLong(6));
       }
     }
   }
@@ -560,17 +635,23 @@ public final class FileLedger implements Serializable {
   /** {@link #recordItems(String, long)} for several files, in one statement. */
   public void recordItems(Map<String, Long> items) throws SQLException, java.io.IOException {
     String what = items.size() == 1 ? items.keySet().iterator().next() : items.size() + " files";
-    db.retrying("recording the items of " + what + " in the ledger", c -> {
-      try (PreparedStatement s = c.prepareStatement("UPDATE " + table() + " AS t"
-          + " SET items_read = u.n FROM unnest(?::text[], ?::bigint[]) AS u(p, n)"
-          + " WHERE t.dataset = ? AND t.path = u.p AND t.status = 'processing'")) {
-        s.setArray(1, c.createArrayOf("text", items.keySet().toArray()));
-        s.setArray(2, c.createArrayOf("bigint", items.values().toArray()));
-        s.setString(3, def.name);
-        s.executeUpdate();
-      }
-      return null;
-    });
+    db.retrying(
+        "recording the items of " + what + " in the ledger",
+        c -> {
+          try (PreparedStatement s =
+              c.prepareStatement(
+                  "UPDATE "
+                      + table()
+                      + " AS t"
+                      + " SET items_read = u.n FROM unnest(?::text[], ?::bigint[]) AS u(p, n)"
+                      + " WHERE t.dataset = ? AND t.path = u.p AND t.status = 'processing'")) {
+            s.setArray(1, c.createArrayOf("text", items.keySet().toArray()));
+            s.setArray(2, c.createArrayOf("bigint", items.values().toArray()));
+            s.setString(3, def.name);
+            s.executeUpdate();
+          }
+          return null;
+        });
   }
 
   /**
@@ -581,9 +662,12 @@ public final class FileLedger implements Serializable {
     List<String> paths = new java.util.ArrayList<>();
     List<Long> items = new java.util.ArrayList<>();
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT path, items_read FROM " + table()
-            + " WHERE dataset = ? AND status = 'processing' AND started_at >= ?"
-            + " AND items_read IS NOT NULL ORDER BY path")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT path, items_read FROM "
+                    + table()
+                    + " WHERE dataset = ? AND status = 'processing' AND started_at >= ?"
+                    + " AND items_read IS NOT NULL ORDER BY path")) {
       s.setString(1, def.name);
       s.setTimestamp(2, Timestamp.from(since));
       try (ResultSet r = s.executeQuery()) {
@@ -623,39 +707,46 @@ public final class FileLedger implements Serializable {
   public List<String> finishAll(List<String> paths, List<Long> items, boolean refreshAggregates)
       throws SQLException, java.io.IOException {
     String what = paths.size() == 1 ? paths.get(0) : paths.size() + " files";
-    return db.retrying("finishing " + what + " in the ledger", c -> {
-      c.setAutoCommit(false);
-      try {
-        if (refreshAggregates && def.aggregates != null) {
-          refreshGroupsOf(c, paths);
-        }
-        Map<String, Long> valid = validRows(c, paths);
-        Map<String, RejectCounts> rejects = rejects(c, paths);
-        List<String> events = new java.util.ArrayList<>(paths.size());
-        for (int i = 0; i < paths.size(); i++) {
-          String path = paths.get(i);
-          events.add(finish(c, path, items.get(i), valid.getOrDefault(path, 0L),
-              rejects.getOrDefault(path, RejectCounts.NONE)));
-        }
-        c.commit();
-        return events;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    });
+    return db.retrying(
+        "finishing " + what + " in the ledger",
+        c -> {
+          c.setAutoCommit(false);
+          try {
+            if (refreshAggregates && def.aggregates != null) {
+              refreshGroupsOf(c, paths);
+            }
+            Map<String, Long> valid = validRows(c, paths);
+            Map<String, RejectCounts> rejects = rejects(c, paths);
+            List<String> events = new java.util.ArrayList<>(paths.size());
+            for (int i = 0; i < paths.size(); i++) {
+              String path = paths.get(i);
+              events.add(
+                  finish(
+                      c,
+                      path,
+                      items.get(i),
+                      valid.getOrDefault(path, 0L),
+                      rejects.getOrDefault(path, RejectCounts.NONE)));
+            }
+            c.commit();
+            return events;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+          }
+        });
   }
 
   /**
-   * A refresh reads the touched groups one by one when the aggregate table holds at least this
-   * many times as many groups; otherwise they are a large part of the rows table, and one scan
-   * of it serves them all.
+   * A refresh reads the touched groups one by one when the aggregate table holds at least this many
+   * times as many groups; otherwise they are a large part of the rows table, and one scan of it
+   * serves them all.
    */
   static final int GROUPS_PER_TOUCHED_GROUP = 3;
 
   /**
-   * Recomputes the aggregate groups the rows of {@code paths} are in, one by one through the
-   * group index when they are few of the groups stored ({@link
+   * Recomputes the aggregate groups the rows of {@code paths} are in, one by one through the group
+   * index when they are few of the groups stored ({@link
    * PostgresTables#refreshAggregateGroupsSql}), else in one scan of the rows table.
    */
   private void refreshGroupsOf(Connection c, List<String> paths) throws SQLException {
@@ -665,22 +756,31 @@ public final class FileLedger implements Serializable {
     }
     boolean few;
     try (Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT count(*) FROM " + Identifiers.quote(schema) + "."
-            + Identifiers.quote(def.name + "_agg"))) {
+        ResultSet r =
+            s.executeQuery(
+                "SELECT count(*) FROM "
+                    + Identifiers.quote(schema)
+                    + "."
+                    + Identifiers.quote(def.name + "_agg"))) {
       r.next();
       few = touched * GROUPS_PER_TOUCHED_GROUP <= r.getLong(1);
     }
     try (Statement s = c.createStatement()) {
-      s.execute(few ? PostgresTables.refreshAggregateGroupsSql(def, schema, REGROUP_QUERY)
-          : PostgresTables.refreshAggregatesSql(def, schema, REGROUP_QUERY));
+      s.execute(
+          few
+              ? PostgresTables.refreshAggregateGroupsSql(def, schema, REGROUP_QUERY)
+              : PostgresTables.refreshAggregatesSql(def, schema, REGROUP_QUERY));
     }
   }
 
   /** Rows each file contributed to the rows table (files without rows are absent). */
   private Map<String, Long> validRows(Connection c, List<String> paths) throws SQLException {
     Map<String, Long> valid = new HashMap<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT source_file, count(*) FROM "
-        + rowsTable() + " WHERE source_file = ANY (?) GROUP BY source_file")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT source_file, count(*) FROM "
+                + rowsTable()
+                + " WHERE source_file = ANY (?) GROUP BY source_file")) {
       s.setArray(1, c.createArrayOf("text", paths.toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
@@ -692,29 +792,31 @@ public final class FileLedger implements Serializable {
   }
 
   /**
-   * A file's dead letters: rejected rows, whole-file dead letters, the first whole-file error,
-   * and why the file was quarantined (its line-0 dead letter of reason {@code quarantined}), if
-   * it was.
+   * A file's dead letters: rejected rows, whole-file dead letters, the first whole-file error, and
+   * why the file was quarantined (its line-0 dead letter of reason {@code quarantined}), if it was.
    */
   private record RejectCounts(long rows, long fileRejects, String error, String quarantined) {
     static final RejectCounts NONE = new RejectCounts(0, 0, null, null);
   }
 
-  private Map<String, RejectCounts> rejects(Connection c, List<String> paths)
-      throws SQLException {
+  private Map<String, RejectCounts> rejects(Connection c, List<String> paths) throws SQLException {
     Map<String, RejectCounts> rejects = new HashMap<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT source_file,"
-        + " count(*) FILTER (WHERE NOT whole), count(*) FILTER (WHERE whole),"
-        + " min(reason || ': ' || message) FILTER (WHERE whole AND reason <> 'quarantined'),"
-        + " min(message) FILTER (WHERE whole AND reason = 'quarantined')"
-        + " FROM (SELECT source_file, reason, message, reason IN ('header', 'partition', 'file')"
-        + " OR (reason = 'quarantined' AND line_number = 0) AS whole FROM " + rejectsTable()
-        + " WHERE source_file = ANY (?)) r GROUP BY source_file")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT source_file,"
+                + " count(*) FILTER (WHERE NOT whole), count(*) FILTER (WHERE whole),"
+                + " min(reason || ': ' || message) FILTER (WHERE whole AND reason <> 'quarantined'),"
+                + " min(message) FILTER (WHERE whole AND reason = 'quarantined')"
+                + " FROM (SELECT source_file, reason, message, reason IN ('header', 'partition', 'file')"
+                + " OR (reason = 'quarantined' AND line_number = 0) AS whole FROM "
+                + rejectsTable()
+                + " WHERE source_file = ANY (?)) r GROUP BY source_file")) {
       s.setArray(1, c.createArrayOf("text", paths.toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          rejects.put(r.getString(1), new RejectCounts(r.getLong(2), r.getLong(3),
-              r.getString(4), r.getString(5)));
+          rejects.put(
+              r.getString(1),
+              new RejectCounts(r.getLong(2), r.getLong(3), r.getString(4), r.getString(5)));
         }
       }
     }
@@ -729,14 +831,20 @@ public final class FileLedger implements Serializable {
     long read = Math.max(0, items - fileRejects);
     long duplicate = Math.max(0, read - valid - rejectedRows);
     // Quarantined: over the definition's quality rules, none of its rows stored.
-    String status = (error != null ? Status.FAILED
-        : rejects.quarantined() != null ? Status.QUARANTINED : Status.DONE).text();
+    String status =
+        (error != null
+                ? Status.FAILED
+                : rejects.quarantined() != null ? Status.QUARANTINED : Status.DONE)
+            .text();
     if (error == null) {
       error = rejects.quarantined();
     }
-    try (PreparedStatement s = c.prepareStatement("UPDATE " + table()
-        + " SET status = ?, rows_read = ?, rows_valid = ?, rows_duplicate = ?, rows_rejected = ?,"
-        + " error = ?, finished_at = now(), last_seen = now() WHERE dataset = ? AND path = ?")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "UPDATE "
+                + table()
+                + " SET status = ?, rows_read = ?, rows_valid = ?, rows_duplicate = ?, rows_rejected = ?,"
+                + " error = ?, finished_at = now(), last_seen = now() WHERE dataset = ? AND path = ?")) {
       s.setString(1, status);
       s.setLong(2, read);
       s.setLong(3, valid);
@@ -791,7 +899,8 @@ public final class FileLedger implements Serializable {
   }
 
   private String groupColumns() {
-    return def.aggregates.groupBy.stream().map(Identifiers::quote)
+    return def.aggregates.groupBy.stream()
+        .map(Identifiers::quote)
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
@@ -805,9 +914,19 @@ public final class FileLedger implements Serializable {
       return;
     }
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement(PostgresTables.refreshAggregatesSql(def, schema,
-            "SELECT DISTINCT " + groupColumns() + " FROM " + rowsTable() + " WHERE source_file IN"
-                + " (SELECT path FROM " + table() + " WHERE dataset = ? AND finished_at >= ?)"))) {
+        PreparedStatement s =
+            c.prepareStatement(
+                PostgresTables.refreshAggregatesSql(
+                    def,
+                    schema,
+                    "SELECT DISTINCT "
+                        + groupColumns()
+                        + " FROM "
+                        + rowsTable()
+                        + " WHERE source_file IN"
+                        + " (SELECT path FROM "
+                        + table()
+                        + " WHERE dataset = ? AND finished_at >= ?)"))) {
       s.setString(1, def.name);
       s.setTimestamp(2, Timestamp.from(since));
       s.execute();
@@ -815,39 +934,43 @@ public final class FileLedger implements Serializable {
   }
 
   /**
-   * Recomputes every aggregate group from the rows table in one grouped scan (after a backfill
-   * that read everything stored).
+   * Recomputes every aggregate group from the rows table in one grouped scan (after a backfill that
+   * read everything stored).
    */
   public void refreshAllAggregates() throws SQLException, java.io.IOException {
     if (def.aggregates == null) {
       return;
     }
-    db.retrying("computing the aggregates of " + def.name, c -> {
-      try (Statement s = c.createStatement()) {
-        // Right after a backfill the table has no statistics yet (autovacuum comes later);
-        // dashboards' queries want them too.
-        s.execute("ANALYZE " + rowsTable());
-        // The statement sorts every row by group (exact percentiles): a larger sort memory for
-        // this session only spills less (10M rows: 20.5 s at the default 4 MB, 16 s at 64 MB).
-        s.execute("SET work_mem = '64MB'");
-        s.execute(PostgresTables.refreshAllAggregatesSql(def, schema));
-      }
-      return null;
-    });
+    db.retrying(
+        "computing the aggregates of " + def.name,
+        c -> {
+          try (Statement s = c.createStatement()) {
+            // Right after a backfill the table has no statistics yet (autovacuum comes later);
+            // dashboards' queries want them too.
+            s.execute("ANALYZE " + rowsTable());
+            // The statement sorts every row by group (exact percentiles): a larger sort memory for
+            // this session only spills less (10M rows: 20.5 s at the default 4 MB, 16 s at 64 MB).
+            s.execute("SET work_mem = '64MB'");
+            s.execute(PostgresTables.refreshAllAggregatesSql(def, schema));
+          }
+          return null;
+        });
   }
 
   /**
    * How long the files claimed since {@code since} have been quiet, measured on the database's
-   * clock: zero while any of them is still {@code processing}, else the time since the last of
-   * them finished; null when none was claimed. Watch mode stops on this ({@code
-   * --stopAfterIdle}).
+   * clock: zero while any of them is still {@code processing}, else the time since the last of them
+   * finished; null when none was claimed. Watch mode stops on this ({@code --stopAfterIdle}).
    */
   public java.time.Duration quietFor(Instant since) throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT count(*),"
-            + " count(*) FILTER (WHERE status = 'processing'),"
-            + " (EXTRACT(EPOCH FROM now() - max(finished_at)) * 1000)::bigint FROM " + table()
-            + " WHERE dataset = ? AND started_at >= ?")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(*),"
+                    + " count(*) FILTER (WHERE status = 'processing'),"
+                    + " (EXTRACT(EPOCH FROM now() - max(finished_at)) * 1000)::bigint FROM "
+                    + table()
+                    + " WHERE dataset = ? AND started_at >= ?")) {
       s.setString(1, def.name);
       s.setTimestamp(2, Timestamp.from(since));
       try (ResultSet r = s.executeQuery()) {
@@ -876,17 +999,21 @@ public final class FileLedger implements Serializable {
     List<Long> keys = new java.util.ArrayList<>();
     Instant next = since;
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT path, size_bytes,"
-            + " (EXTRACT(EPOCH FROM modified_at) * 1000)::bigint, finished_at FROM " + table()
-            + " WHERE dataset = ? AND modified_at IS NOT NULL AND finished_at >= ?"
-            + " AND (status = 'done' OR (status = 'failed' AND rows_read IS NOT NULL))")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT path, size_bytes,"
+                    + " (EXTRACT(EPOCH FROM modified_at) * 1000)::bigint, finished_at FROM "
+                    + table()
+                    + " WHERE dataset = ? AND modified_at IS NOT NULL AND finished_at >= ?"
+                    + " AND (status = 'done' OR (status = 'failed' AND rows_read IS NOT NULL))")) {
       s.setString(1, def.name);
       s.setTimestamp(2, Timestamp.from(since == null ? Instant.EPOCH : since));
       s.setFetchSize(10_000);
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          keys.add(dev.landfall.io.files.WatchForStableFiles.FinishedFiles.key(r.getString(1),
-              r.getLong(2), r.getLong(3)));
+          keys.add(
+              dev.landfall.io.files.WatchForStableFiles.FinishedFiles.key(
+                  r.getString(1), r.getLong(2), r.getLong(3)));
           Instant at = r.getTimestamp(4).toInstant();
           if (next == null || at.isAfter(next)) {
             next = at;
@@ -900,9 +1027,12 @@ public final class FileLedger implements Serializable {
   /** Files finished: done, or rejected as a whole (failed with counts). */
   public long countFinished() throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT count(*) FROM " + table()
-            + " WHERE dataset = ? AND (status = 'done' OR (status = 'failed'"
-            + " AND rows_read IS NOT NULL))")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(*) FROM "
+                    + table()
+                    + " WHERE dataset = ? AND (status = 'done' OR (status = 'failed'"
+                    + " AND rows_read IS NOT NULL))")) {
       s.setString(1, def.name);
       try (ResultSet r = s.executeQuery()) {
         r.next();
@@ -917,8 +1047,11 @@ public final class FileLedger implements Serializable {
    */
   public boolean storedBefore() throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + table()
-            + " WHERE dataset = ? AND status <> ?)")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM "
+                    + table()
+                    + " WHERE dataset = ? AND status <> ?)")) {
       s.setString(1, def.name);
       s.setString(2, Status.PROCESSING.text());
       try (ResultSet r = s.executeQuery()) {
@@ -931,8 +1064,9 @@ public final class FileLedger implements Serializable {
   /** Files of this dataset with the given status. */
   public long count(Status status) throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement s = c.prepareStatement(
-            "SELECT count(*) FROM " + table() + " WHERE dataset = ? AND status = ?")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(*) FROM " + table() + " WHERE dataset = ? AND status = ?")) {
       s.setString(1, def.name);
       s.setString(2, status.text());
       try (ResultSet r = s.executeQuery()) {

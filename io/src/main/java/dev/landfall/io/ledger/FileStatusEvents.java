@@ -59,8 +59,7 @@ public final class FileStatusEvents implements AutoCloseable {
     try {
       CompletableFuture.allOf(pending).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      LOG.warn("webhook: some status events were still being sent after {} s",
-          timeout.toSeconds());
+      LOG.warn("webhook: some status events were still being sent after {} s", timeout.toSeconds());
     } catch (java.util.concurrent.ExecutionException e) {
       // StatusWebhook logs and drops an event it cannot send; nothing else can fail here.
       LOG.warn("webhook: {}", e.getCause().toString());

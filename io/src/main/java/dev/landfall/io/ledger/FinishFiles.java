@@ -19,8 +19,8 @@ import org.joda.time.Instant;
  * optionally writes its Parquet file from the stored rows and recomputes its aggregate groups
  * (watch mode), then marks it {@code done} or {@code failed} in the {@link FileLedger} with its
  * counts, which also notifies {@code landfall_status}; logs one line per file and posts the same
- * JSON to the webhook if one is set. Emits the status events. The files completed in one bundle
- * are closed together, in one ledger transaction that recomputes their aggregate groups once.
+ * JSON to the webhook if one is set. Emits the status events. The files completed in one bundle are
+ * closed together, in one ledger transaction that recomputes their aggregate groups once.
  */
 public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PCollection<String>> {
   private final FileLedger ledger;
@@ -34,7 +34,10 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
    * @param refreshAggregates recompute the file's aggregate groups from the rows table
    * @param webhookUrl where status events are POSTed, or empty
    */
-  public FinishFiles(FileLedger ledger, ExportFileToParquet parquet, boolean refreshAggregates,
+  public FinishFiles(
+      FileLedger ledger,
+      ExportFileToParquet parquet,
+      boolean refreshAggregates,
       String webhookUrl) {
     this.ledger = ledger;
     this.parquet = parquet;
@@ -45,7 +48,8 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
   @Override
   public PCollection<String> expand(PCollection<KV<String, Long>> completed) {
     return completed
-        .apply("MarkDoneInLedger",
+        .apply(
+            "MarkDoneInLedger",
             ParDo.of(new FinishFn(ledger, parquet, refreshAggregates, webhookUrl)))
         .setCoder(StringUtf8Coder.of());
   }
@@ -57,7 +61,10 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
     private final boolean refreshAggregates;
     private final String webhookUrl;
 
-    FinishFn(FileLedger ledger, ExportFileToParquet parquet, boolean refreshAggregates,
+    FinishFn(
+        FileLedger ledger,
+        ExportFileToParquet parquet,
+        boolean refreshAggregates,
         String webhookUrl) {
       this.ledger = ledger;
       this.parquet = parquet;
@@ -67,6 +74,7 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
 
     /** The files of the current bundle, finished together when it ends. */
     private transient List<Completed> pending;
+
     /** Where status events go (the log, the webhook if a URL is set); this instance's own. */
     private transient FileStatusEvents statusEvents;
 
@@ -102,16 +110,16 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Long> file, @Timestamp Instant timestamp,
-        BoundedWindow window) {
+    public void process(
+        @Element KV<String, Long> file, @Timestamp Instant timestamp, BoundedWindow window) {
       pending.add(new Completed(file, timestamp, window));
     }
 
     /**
      * Closes the bundle's files: their Parquet (one file per partition folder for all of them),
-     * then one ledger transaction for all of them, which recomputes the aggregate groups they
-     * touch once. When files complete faster
-     * than they can be closed (a stream of landings), the ones waiting are closed together.
+     * then one ledger transaction for all of them, which recomputes the aggregate groups they touch
+     * once. When files complete faster than they can be closed (a stream of landings), the ones
+     * waiting are closed together.
      */
     @FinishBundle
     public void finishBundle(FinishBundleContext context) throws Exception {
@@ -137,10 +145,16 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
       for (int i = 0; i < files.size(); i++) {
         String event = events.get(i);
         finished.inc();
-        statusEvents.publish(event, (end - start) / 1_000_000 + " ms: Parquet "
-            + (exported - start) / 1_000_000 + " ms, ledger"
-            + (refreshAggregates ? " and aggregates " : " ") + (end - exported) / 1_000_000
-            + " ms" + together);
+        statusEvents.publish(
+            event,
+            (end - start) / 1_000_000
+                + " ms: Parquet "
+                + (exported - start) / 1_000_000
+                + " ms, ledger"
+                + (refreshAggregates ? " and aggregates " : " ")
+                + (end - exported) / 1_000_000
+                + " ms"
+                + together);
         context.output(event, files.get(i).timestamp, files.get(i).window);
       }
     }

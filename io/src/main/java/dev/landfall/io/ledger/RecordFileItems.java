@@ -12,11 +12,11 @@ import org.apache.beam.sdk.values.PDone;
  * reports it) into the {@link FileLedger}; once the job has ended, {@link
  * FileLedger#finishRecorded} closes the files from these counts and the stored rows.
  *
- * <p>A backfill closes its files this way instead of with {@code TrackFileCompletion}: that
- * joins the reader's counts with counts taken after the sinks, and Flink's batch execution cannot
- * pipeline a graph that branches and joins again. It writes the whole stream of records, and
- * later of unique rows, to disk first (about 21 GB for 100M rows on this machine before any
- * row was validated).
+ * <p>A backfill closes its files this way instead of with {@code TrackFileCompletion}: that joins
+ * the reader's counts with counts taken after the sinks, and Flink's batch execution cannot
+ * pipeline a graph that branches and joins again. It writes the whole stream of records, and later
+ * of unique rows, to disk first (about 21 GB for 100M rows on this machine before any row was
+ * validated).
  */
 public class RecordFileItems extends PTransform<PCollection<KV<String, Long>>, PDone> {
   private final FileLedger ledger;

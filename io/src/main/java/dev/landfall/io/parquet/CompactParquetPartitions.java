@@ -14,11 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The compaction job: finds every partition folder under a dataset's Parquet folder and merges
- * its small files into files of about the target size ({@link ParquetCompaction}). Folders are
- * spread over the workers, one worker per folder. Counts {@code parquet-files-merged},
- * {@code parquet-files-written} and {@code parquet-rows-merged}; emits one line per folder that
- * changed.
+ * The compaction job: finds every partition folder under a dataset's Parquet folder and merges its
+ * small files into files of about the target size ({@link ParquetCompaction}). Folders are spread
+ * over the workers, one worker per folder. Counts {@code parquet-files-merged}, {@code
+ * parquet-files-written} and {@code parquet-rows-merged}; emits one line per folder that changed.
  */
 public class CompactParquetPartitions extends PTransform<PBegin, PCollection<String>> {
   private final String datasetFolder;
@@ -50,9 +49,12 @@ public class CompactParquetPartitions extends PTransform<PBegin, PCollection<Str
 
   static class CompactFn extends DoFn<String, String> {
     private static final Logger LOG = LoggerFactory.getLogger(CompactParquetPartitions.class);
-    private final Counter merged = Metrics.counter(CompactParquetPartitions.class, "parquet-files-merged");
-    private final Counter written = Metrics.counter(CompactParquetPartitions.class, "parquet-files-written");
-    private final Counter rows = Metrics.counter(CompactParquetPartitions.class, "parquet-rows-merged");
+    private final Counter merged =
+        Metrics.counter(CompactParquetPartitions.class, "parquet-files-merged");
+    private final Counter written =
+        Metrics.counter(CompactParquetPartitions.class, "parquet-files-written");
+    private final Counter rows =
+        Metrics.counter(CompactParquetPartitions.class, "parquet-rows-merged");
     private final ParquetCompaction compaction;
 
     CompactFn(ParquetCompaction compaction) {

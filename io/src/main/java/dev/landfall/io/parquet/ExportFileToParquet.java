@@ -26,11 +26,11 @@ import org.apache.beam.sdk.values.Row;
 
 /**
  * Writes the Parquet file of input files from the rows they contributed to the rows table: the
- * watch-mode Parquet output (files closed together share one file per partition folder). PostgreSQL is the authority on which row won a key, so the file holds
- * exactly the input file's rows that are stored, is named as in a backfill ({@link
- * WriteParquetPartitions#fileName}), is written under a temporary name and renamed (readers never
- * see it half-written), and re-writing it after a restart gives the same file. A {@code _SUCCESS}
- * marker is (re)written in its partition folder.
+ * watch-mode Parquet output (files closed together share one file per partition folder). PostgreSQL
+ * is the authority on which row won a key, so the file holds exactly the input file's rows that are
+ * stored, is named as in a backfill ({@link WriteParquetPartitions#fileName}), is written under a
+ * temporary name and renamed (readers never see it half-written), and re-writing it after a restart
+ * gives the same file. A {@code _SUCCESS} marker is (re)written in its partition folder.
  */
 public final class ExportFileToParquet implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -46,8 +46,12 @@ public final class ExportFileToParquet implements Serializable {
    * Exports from the rows table of {@code tables} to the dataset folder under {@code output},
    * keeping each partition folder compacted with {@code compaction}.
    */
-  public ExportFileToParquet(Database db, DatasetTables tables, String output,
-      ParquetCompaction compaction, int rowGroupBytes) {
+  public ExportFileToParquet(
+      Database db,
+      DatasetTables tables,
+      String output,
+      ParquetCompaction compaction,
+      int rowGroupBytes) {
     this.db = db;
     this.def = tables.definition();
     this.schema = tables.schema();
@@ -62,12 +66,11 @@ public final class ExportFileToParquet implements Serializable {
   }
 
   /**
-   * Writes the Parquet of files closed together: per partition folder, one file holding the
-   * rows of all of them that went there (a {@code part-*} file, named as a backfill names it,
-   * when it holds one input file; else a merged file {@code compact-<hash>.parquet} with its
-   * member list, {@link ParquetCompaction}), then the folder's compaction and {@code _SUCCESS}
-   * once. Files are read one by one, in path order, each in line order. Returns the number of
-   * rows written.
+   * Writes the Parquet of files closed together: per partition folder, one file holding the rows of
+   * all of them that went there (a {@code part-*} file, named as a backfill names it, when it holds
+   * one input file; else a merged file {@code compact-<hash>.parquet} with its member list, {@link
+   * ParquetCompaction}), then the folder's compaction and {@code _SUCCESS} once. Files are read one
+   * by one, in path order, each in line order. Returns the number of rows written.
    */
   public long exportAll(List<String> sourceFiles) throws IOException, SQLException {
     org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
@@ -81,24 +84,26 @@ public final class ExportFileToParquet implements Serializable {
     List<String> sorted = new java.util.ArrayList<>(sourceFiles);
     java.util.Collections.sort(sorted); // a partition's files together: one open file at a time
     String what = sorted.size() == 1 ? sorted.get(0) : sorted.size() + " files";
-    return db.retrying("exporting the rows of " + what + " to Parquet", c -> {
-      long[] rows = {0};
-      Batch batch = null;
-      try {
-        for (String sourceFile : sorted) {
-          batch = exportRows(c, sql, sourceFile, clean, types, lists, batch, rows);
-        }
-        if (batch != null) {
-          rows[0] += batch.finish();
-        }
-        return rows[0];
-      } catch (IOException | SQLException | RuntimeException e) {
-        if (batch != null) {
-          batch.abandon();
-        }
-        throw e;
-      }
-    });
+    return db.retrying(
+        "exporting the rows of " + what + " to Parquet",
+        c -> {
+          long[] rows = {0};
+          Batch batch = null;
+          try {
+            for (String sourceFile : sorted) {
+              batch = exportRows(c, sql, sourceFile, clean, types, lists, batch, rows);
+            }
+            if (batch != null) {
+              rows[0] += batch.finish();
+            }
+            return rows[0];
+          } catch (IOException | SQLException | RuntimeException e) {
+            if (batch != null) {
+              batch.abandon();
+            }
+            throw e;
+          }
+        });
   }
 
   /**
@@ -119,17 +124,18 @@ public final class ExportFileToParquet implements Serializable {
     }
 
     /**
-     * Flushes the file and renames it into place (with a member list when it holds several
-     * input files), lets the compaction see the folder, then (re)writes the folder's empty
-     * {@code _SUCCESS} marker. Returns its row count.
+     * Flushes the file and renames it into place (with a member list when it holds several input
+     * files), lets the compaction see the folder, then (re)writes the folder's empty {@code
+     * _SUCCESS} marker. Returns its row count.
      */
     long finish() throws IOException {
       sink.flush();
       if (sourceFiles.size() == 1) {
-        ResourceId target = folder.resolve(WriteParquetPartitions.fileName(sourceFiles.get(0)),
-            StandardResolveOptions.RESOLVE_FILE);
-        FileSystems.rename(List.of(tmp), List.of(target),
-            StandardMoveOptions.IGNORE_MISSING_FILES);
+        ResourceId target =
+            folder.resolve(
+                WriteParquetPartitions.fileName(sourceFiles.get(0)),
+                StandardResolveOptions.RESOLVE_FILE);
+        FileSystems.rename(List.of(tmp), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
       } else {
         java.util.Set<String> members = new java.util.TreeSet<>();
         for (String f : sourceFiles) {
@@ -167,36 +173,52 @@ public final class ExportFileToParquet implements Serializable {
    * contributed to the rows table, in line order.
    */
   private String selectSql(List<String> names) {
-    return "SELECT " + names.stream().map(Identifiers::quote).collect(Collectors.joining(", "))
-        + " FROM " + Identifiers.quote(schema) + "." + Identifiers.quote(def.name)
+    return "SELECT "
+        + names.stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+        + " FROM "
+        + Identifiers.quote(schema)
+        + "."
+        + Identifiers.quote(def.name)
         // In line order, as a backfill writes a file's rows: the same file every time, and an
         // integer sort (the key is text, sorted by collation, several times slower).
-        + " WHERE source_file = ? ORDER BY " + Identifiers.quote(DatasetDefinition.SOURCE_LINE);
+        + " WHERE source_file = ? ORDER BY "
+        + Identifiers.quote(DatasetDefinition.SOURCE_LINE);
   }
 
   /**
-   * The type each clean column is read as: the definition's, else a long for the source line and
-   * a string for the other columns landfall adds.
+   * The type each clean column is read as: the definition's, else a long for the source line and a
+   * string for the other columns landfall adds.
    */
   private ColumnType[] columnTypes(List<String> names) {
     ColumnType[] types = new ColumnType[names.size()];
     for (int i = 0; i < types.length; i++) {
       ColumnType t = def.typeOf(names.get(i));
-      types[i] = t != null ? t : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
-          ? ColumnType.of(ColumnType.Kind.LONG) : ColumnType.of(ColumnType.Kind.STRING);
+      types[i] =
+          t != null
+              ? t
+              : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
+                  ? ColumnType.of(ColumnType.Kind.LONG)
+                  : ColumnType.of(ColumnType.Kind.STRING);
     }
     return types;
   }
 
   /**
-   * Streams the stored rows of {@code sourceFile} ({@code sql}, on {@code c}) into the file of
-   * its partition folder (its first row's): {@code batch} when that is the folder's, else a new
-   * one, after {@code batch} is finished (its rows added to {@code rows[0]}). Returns the batch
-   * being written (null: none yet).
+   * Streams the stored rows of {@code sourceFile} ({@code sql}, on {@code c}) into the file of its
+   * partition folder (its first row's): {@code batch} when that is the folder's, else a new one,
+   * after {@code batch} is finished (its rows added to {@code rows[0]}). Returns the batch being
+   * written (null: none yet).
    */
-  private Batch exportRows(Connection c, String sql, String sourceFile,
-      org.apache.beam.sdk.schemas.Schema clean, ColumnType[] types, boolean[] lists, Batch batch,
-      long[] rows) throws IOException, SQLException {
+  private Batch exportRows(
+      Connection c,
+      String sql,
+      String sourceFile,
+      org.apache.beam.sdk.schemas.Schema clean,
+      ColumnType[] types,
+      boolean[] lists,
+      Batch batch,
+      long[] rows)
+      throws IOException, SQLException {
     c.setAutoCommit(false); // lets the driver stream with a fetch size
     try (PreparedStatement s = c.prepareStatement(sql)) {
       s.setFetchSize(5_000);
@@ -253,15 +275,18 @@ public final class ExportFileToParquet implements Serializable {
   }
 
   private ResourceId partitionFolder(Row row) {
-    ResourceId folder = FileSystems.matchNewResource(
-        WriteParquetPartitions.datasetFolder(output, def), true);
+    ResourceId folder =
+        FileSystems.matchNewResource(WriteParquetPartitions.datasetFolder(output, def), true);
     if (def.partitions.isEmpty()) {
       return folder.resolve("all", StandardResolveOptions.RESOLVE_DIRECTORY);
     }
     for (int i = 0; i < def.partitions.size(); i++) {
-      folder = folder.resolve(def.partitions.get(i).name + "="
-          + HivePartitions.encode(String.valueOf((Object) row.getValue(i))),
-          StandardResolveOptions.RESOLVE_DIRECTORY);
+      folder =
+          folder.resolve(
+              def.partitions.get(i).name
+                  + "="
+                  + HivePartitions.encode(String.valueOf((Object) row.getValue(i))),
+              StandardResolveOptions.RESOLVE_DIRECTORY);
     }
     return folder;
   }

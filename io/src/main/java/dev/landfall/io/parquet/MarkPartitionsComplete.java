@@ -39,10 +39,9 @@ public class MarkPartitionsComplete
     @ProcessElement
     public void process(@Element KV<String, String> file, OutputReceiver<String> out)
         throws Exception {
-      ResourceId folder = FileSystems.matchNewResource(file.getValue(), false)
-          .getCurrentDirectory();
-      ResourceId marker = folder.resolve("_SUCCESS",
-          StandardResolveOptions.RESOLVE_FILE);
+      ResourceId folder =
+          FileSystems.matchNewResource(file.getValue(), false).getCurrentDirectory();
+      ResourceId marker = folder.resolve("_SUCCESS", StandardResolveOptions.RESOLVE_FILE);
       try (WritableByteChannel ignored = FileSystems.create(marker, "application/octet-stream")) {
         // An empty file: its presence is the signal.
       }

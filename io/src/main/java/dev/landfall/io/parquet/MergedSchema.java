@@ -10,11 +10,11 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * The schema that Parquet files written under different versions of a dataset definition are
- * merged into: the newest file's columns, each nullable where an older file lacks it; columns
- * only older files have are left out (the definition removed them). Values of older files are
- * converted as the definition widened them: int→long, decimal(p,s)→decimal(p',s),
- * date→timestamp (midnight UTC), as PostgreSQL's columns were ({@code SchemaEvolution}).
+ * The schema that Parquet files written under different versions of a dataset definition are merged
+ * into: the newest file's columns, each nullable where an older file lacks it; columns only older
+ * files have are left out (the definition removed them). Values of older files are converted as the
+ * definition widened them: int→long, decimal(p,s)→decimal(p',s), date→timestamp (midnight UTC), as
+ * PostgreSQL's columns were ({@code SchemaEvolution}).
  */
 final class MergedSchema {
   private static final long MICROS_PER_DAY = 86_400_000_000L;
@@ -44,14 +44,18 @@ final class MergedSchema {
         type = merge(type, members);
       }
       boolean nullable = !everywhere || isNullable(f.schema());
-      Schema.Field merged = nullable
-          ? new Schema.Field(f.name(), Schema.createUnion(Schema.create(Schema.Type.NULL), type),
-              f.doc(), Schema.Field.NULL_DEFAULT_VALUE)
-          : new Schema.Field(f.name(), type, f.doc(), (Object) null);
+      Schema.Field merged =
+          nullable
+              ? new Schema.Field(
+                  f.name(),
+                  Schema.createUnion(Schema.create(Schema.Type.NULL), type),
+                  f.doc(),
+                  Schema.Field.NULL_DEFAULT_VALUE)
+              : new Schema.Field(f.name(), type, f.doc(), (Object) null);
       fields.add(merged);
     }
-    return Schema.createRecord(newest.getName(), newest.getDoc(), newest.getNamespace(), false,
-        fields);
+    return Schema.createRecord(
+        newest.getName(), newest.getDoc(), newest.getNamespace(), false, fields);
   }
 
   /** {@code r} (of an older schema) as a record of {@code target}. */
@@ -62,8 +66,11 @@ final class MergedSchema {
       Object v = from == null ? null : r.get(from.pos());
       if (v == null) {
         if (!isNullable(f.schema())) {
-          throw new IOException("column '" + f.name() + "' is required in the newer files and"
-              + " empty in an older one");
+          throw new IOException(
+              "column '"
+                  + f.name()
+                  + "' is required in the newer files and"
+                  + " empty in an older one");
         }
         continue;
       }
@@ -89,8 +96,14 @@ final class MergedSchema {
         return ((Integer) v).longValue();
       }
     }
-    throw new IOException("column '" + name + "' is " + describe(from) + " in an older file and "
-        + describe(to) + " in a newer one, which is not a widening");
+    throw new IOException(
+        "column '"
+            + name
+            + "' is "
+            + describe(from)
+            + " in an older file and "
+            + describe(to)
+            + " in a newer one, which is not a widening");
   }
 
   /** Equal, or decimals of one scale (a wider precision keeps the unscaled value). */

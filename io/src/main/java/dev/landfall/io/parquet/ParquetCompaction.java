@@ -9,7 +9,6 @@ import java.io.InputStreamReader;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
@@ -40,18 +39,18 @@ import org.slf4j.LoggerFactory;
  * Merges the small Parquet files of one partition folder into files of about a target size, and
  * keeps such merged files consistent with the per-input-file Parquet files the pipeline writes.
  *
- * <p>A merged file is {@code compact-<hash>.parquet}. Beside it, {@code _compact-<hash>.parquet.members}
- * lists the {@code part-*} files whose rows it holds and the older merged files it replaced
- * (readers skip names starting with {@code _} and {@code .}, as they skip {@code _SUCCESS}). A merge
- * writes the merged file under a hidden temporary name, writes the list, renames the merged file into
- * place and only then deletes its inputs.
+ * <p>A merged file is {@code compact-<hash>.parquet}. Beside it, {@code
+ * _compact-<hash>.parquet.members} lists the {@code part-*} files whose rows it holds and the older
+ * merged files it replaced (readers skip names starting with {@code _} and {@code .}, as they skip
+ * {@code _SUCCESS}). A merge writes the merged file under a hidden temporary name, writes the list,
+ * renames the merged file into place and only then deletes its inputs.
  *
  * <p>{@link #reconcile} makes a folder consistent again after anything that happened since: an
  * input still present and older than the merged file is a leftover of an interrupted merge and is
- * deleted; a {@code part-*} file newer than the merged file was written again (a restart or
- * {@code --reingestChanged} re-read its input file), so the merged file is rewritten without that
- * input file's rows. Both the pipeline's Parquet writers and {@link #compact} call it, so readers
- * see every row once after each of them. Between a writer's rename and its reconcile a reader may
+ * deleted; a {@code part-*} file newer than the merged file was written again (a restart or {@code
+ * --reingestChanged} re-read its input file), so the merged file is rewritten without that input
+ * file's rows. Both the pipeline's Parquet writers and {@link #compact} call it, so readers see
+ * every row once after each of them. Between a writer's rename and its reconcile a reader may
  * briefly see the old and new copies of a re-read file's rows.
  */
 public final class ParquetCompaction implements Serializable {
@@ -62,6 +61,7 @@ public final class ParquetCompaction implements Serializable {
   static final String PART_PREFIX = "part-";
   static final String PARQUET = ".parquet";
   static final String MEMBERS = ".members";
+
   /** {@code part-} and 16 hex digits: the part of a file name that names its input file. */
   private static final int PART_ID_LENGTH = PART_PREFIX.length() + 16;
 
@@ -71,16 +71,16 @@ public final class ParquetCompaction implements Serializable {
   private final Database locks;
 
   /**
-   * @param targetBytes merged files are filled up to about this size; files at least this large
-   *     are left alone
+   * @param targetBytes merged files are filled up to about this size; files at least this large are
+   *     left alone
    * @param rowGroupBytes the row group size of the merged files
    */
   public ParquetCompaction(long targetBytes, int rowGroupBytes) {
     this(targetBytes, rowGroupBytes, 0, null);
   }
 
-  private ParquetCompaction(long targetBytes, int rowGroupBytes, int compactAfterFiles,
-      Database locks) {
+  private ParquetCompaction(
+      long targetBytes, int rowGroupBytes, int compactAfterFiles, Database locks) {
     this.targetBytes = targetBytes;
     this.rowGroupBytes = rowGroupBytes;
     this.compactAfterFiles = compactAfterFiles;
@@ -88,8 +88,8 @@ public final class ParquetCompaction implements Serializable {
   }
 
   /**
-   * Works on a folder only while holding a PostgreSQL advisory lock on it, so that workers on
-   * other machines (and a {@code --compact} run) never change one folder at the same time.
+   * Works on a folder only while holding a PostgreSQL advisory lock on it, so that workers on other
+   * machines (and a {@code --compact} run) never change one folder at the same time.
    */
   public ParquetCompaction withFolderLocks(Database db) {
     return new ParquetCompaction(targetBytes, rowGroupBytes, compactAfterFiles, db);
@@ -118,8 +118,8 @@ public final class ParquetCompaction implements Serializable {
   public static List<String> partitionFolders(String datasetFolder) throws IOException {
     String root = datasetFolder.endsWith("/") ? datasetFolder : datasetFolder + "/";
     Set<String> folders = new TreeSet<>();
-    for (List<MatchResult.Metadata> files
-        : Listings.match(List.of(root + "**" + PARQUET, root + "*" + PARQUET))) {
+    for (List<MatchResult.Metadata> files :
+        Listings.match(List.of(root + "**" + PARQUET, root + "*" + PARQUET))) {
       for (MatchResult.Metadata m : files) {
         folders.add(m.resourceId().getCurrentDirectory().toString());
       }
@@ -130,10 +130,12 @@ public final class ParquetCompaction implements Serializable {
   /** Reconciles the folder, then merges its files smaller than the target, in name order. */
   public Result compact(String folderSpec) throws IOException {
     ResourceId folder = FileSystems.matchNewResource(folderSpec, true);
-    return locked(folder, () -> {
-      reconcileUnlocked(folder);
-      return mergeSmallFiles(folder, smallFiles(folder));
-    });
+    return locked(
+        folder,
+        () -> {
+          reconcileUnlocked(folder);
+          return mergeSmallFiles(folder, smallFiles(folder));
+        });
   }
 
   /**
@@ -141,37 +143,42 @@ public final class ParquetCompaction implements Serializable {
    * {@link #compactingAfter} small files or more, merges them.
    */
   public Result afterWrite(ResourceId folder) throws IOException {
-    return locked(folder, () -> {
-      reconcileUnlocked(folder);
-      if (compactAfterFiles <= 0) {
-        return new Result(0, 0, 0);
-      }
-      List<MatchResult.Metadata> small = smallFiles(folder);
-      return small.size() >= compactAfterFiles ? mergeSmallFiles(folder, small)
-          : new Result(0, 0, 0);
-    });
+    return locked(
+        folder,
+        () -> {
+          reconcileUnlocked(folder);
+          if (compactAfterFiles <= 0) {
+            return new Result(0, 0, 0);
+          }
+          List<MatchResult.Metadata> small = smallFiles(folder);
+          return small.size() >= compactAfterFiles
+              ? mergeSmallFiles(folder, small)
+              : new Result(0, 0, 0);
+        });
   }
 
   /**
-   * What a backfill calls for each folder it wrote, once all its files are in place: reconciles
-   * the folder and, when it holds more than {@code ceil(bytes / target) + 2} data files (several
-   * workers each left a partly filled file, or files were closed early to bound memory), merges
-   * its small files.
+   * What a backfill calls for each folder it wrote, once all its files are in place: reconciles the
+   * folder and, when it holds more than {@code ceil(bytes / target) + 2} data files (several
+   * workers each left a partly filled file, or files were closed early to bound memory), merges its
+   * small files.
    */
   public Result reconcileAndBound(ResourceId folder) throws IOException {
-    return locked(folder, () -> {
-      reconcileUnlocked(folder);
-      long bytes = 0;
-      int count = 0;
-      for (MatchResult.Metadata m : list(folder).values()) {
-        if (isData(m.resourceId().getFilename())) {
-          bytes += m.sizeBytes();
-          count++;
-        }
-      }
-      long bound = (bytes + targetBytes - 1) / targetBytes + 2;
-      return count <= bound ? new Result(0, 0, 0) : mergeSmallFiles(folder, smallFiles(folder));
-    });
+    return locked(
+        folder,
+        () -> {
+          reconcileUnlocked(folder);
+          long bytes = 0;
+          int count = 0;
+          for (MatchResult.Metadata m : list(folder).values()) {
+            if (isData(m.resourceId().getFilename())) {
+              bytes += m.sizeBytes();
+              count++;
+            }
+          }
+          long bound = (bytes + targetBytes - 1) / targetBytes + 2;
+          return count <= bound ? new Result(0, 0, 0) : mergeSmallFiles(folder, smallFiles(folder));
+        });
   }
 
   private List<MatchResult.Metadata> smallFiles(ResourceId folder) throws IOException {
@@ -242,10 +249,12 @@ public final class ParquetCompaction implements Serializable {
    * call at any time and any number of times; a folder without merged files costs one listing.
    */
   public void reconcile(ResourceId folder) throws IOException {
-    locked(folder, () -> {
-      reconcileUnlocked(folder);
-      return null;
-    });
+    locked(
+        folder,
+        () -> {
+          reconcileUnlocked(folder);
+          return null;
+        });
   }
 
   private void reconcileUnlocked(ResourceId folder) throws IOException {
@@ -262,7 +271,8 @@ public final class ParquetCompaction implements Serializable {
       String compactName = listName.substring(1, listName.length() - MEMBERS.length());
       if (!files.containsKey(compactName)) {
         // Interrupted before the rename (its inputs are intact), or replaced by a newer merge.
-        FileSystems.delete(List.of(listMeta.resourceId()), StandardMoveOptions.IGNORE_MISSING_FILES);
+        FileSystems.delete(
+            List.of(listMeta.resourceId()), StandardMoveOptions.IGNORE_MISSING_FILES);
         continue;
       }
       Set<String> members = new TreeSet<>(readMembers(listMeta.resourceId()));
@@ -302,13 +312,15 @@ public final class ParquetCompaction implements Serializable {
       // files, the one with the greater name counts as newer, so exactly one keeps them.
       for (Map.Entry<String, Set<String>> other : partsOf.entrySet()) {
         MatchResult.Metadata o = files.get(other.getKey());
-        boolean newer = o.lastModifiedMillis() > compact.lastModifiedMillis()
-            || (o.lastModifiedMillis() == compact.lastModifiedMillis()
-                && other.getKey().compareTo(compactName) > 0);
+        boolean newer =
+            o.lastModifiedMillis() > compact.lastModifiedMillis()
+                || (o.lastModifiedMillis() == compact.lastModifiedMillis()
+                    && other.getKey().compareTo(compactName) > 0);
         // A file this one lists and is not older than is one it merged (a leftover, deleted
         // above); one of the same name written since is newer and counts.
-        boolean merged = members.contains(other.getKey())
-            && o.lastModifiedMillis() <= compact.lastModifiedMillis();
+        boolean merged =
+            members.contains(other.getKey())
+                && o.lastModifiedMillis() <= compact.lastModifiedMillis();
         if (newer && !merged) {
           for (String part : partsOf.get(compactName)) {
             if (other.getValue().contains(part)) {
@@ -318,7 +330,10 @@ public final class ParquetCompaction implements Serializable {
         }
       }
       if (!leftovers.isEmpty()) {
-        LOG.info("deleting {} Parquet files already merged into {}{}", leftovers.size(), folder,
+        LOG.info(
+            "deleting {} Parquet files already merged into {}{}",
+            leftovers.size(),
+            folder,
             compactName);
         FileSystems.delete(leftovers, StandardMoveOptions.IGNORE_MISSING_FILES);
       }
@@ -331,12 +346,16 @@ public final class ParquetCompaction implements Serializable {
           kept.add(member);
         }
       }
-      LOG.info("{}{}: {} of its input files were written again; dropping their rows from it",
-          folder, compactName, rewritten.size());
+      LOG.info(
+          "{}{}: {} of its input files were written again; dropping their rows from it",
+          folder,
+          compactName,
+          rewritten.size());
       if (!kept.isEmpty()) {
         rewrite(folder, COMPACT_PREFIX + hash(kept) + PARQUET, kept, List.of(compact), rewritten);
       }
-      FileSystems.delete(List.of(compact.resourceId(), listMeta.resourceId()),
+      FileSystems.delete(
+          List.of(compact.resourceId(), listMeta.resourceId()),
           StandardMoveOptions.IGNORE_MISSING_FILES);
     }
   }
@@ -350,9 +369,15 @@ public final class ParquetCompaction implements Serializable {
    * Writes {@code name} from the rows of {@code inputs} (minus those of the input files whose part
    * ids are in {@code dropParts}): a hidden temporary file, then the member list, then the rename.
    */
-  private long rewrite(ResourceId folder, String name, Set<String> members,
-      List<MatchResult.Metadata> inputs, Set<String> dropParts) throws IOException {
-    ResourceId tmp = folder.resolve("." + name + ".inprogress", StandardResolveOptions.RESOLVE_FILE);
+  private long rewrite(
+      ResourceId folder,
+      String name,
+      Set<String> members,
+      List<MatchResult.Metadata> inputs,
+      Set<String> dropParts)
+      throws IOException {
+    ResourceId tmp =
+        folder.resolve("." + name + ".inprogress", StandardResolveOptions.RESOLVE_FILE);
     ResourceId target = folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
     ParquetIO.Sink sink = null;
     Schema schema = schemaOf(inputs);
@@ -361,14 +386,19 @@ public final class ParquetCompaction implements Serializable {
       Schema recordSchema = null;
       boolean sameSchema = true;
       for (MatchResult.Metadata in : inputs) {
-        try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
-                new ReadParquetFiles.ChannelInputFile(
-                    ResumingReadChannel.openSeekable(in)))
-            .withDataModel(GenericData.get())
-            .build()) {
+        try (ParquetReader<GenericRecord> reader =
+            AvroParquetReader.<GenericRecord>builder(
+                    new ReadParquetFiles.ChannelInputFile(ResumingReadChannel.openSeekable(in)))
+                .withDataModel(GenericData.get())
+                .build()) {
           for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-            if (!dropParts.isEmpty() && dropParts.contains(WriteParquetPartitions.filePrefix(
-                String.valueOf(r.get(dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE))))) {
+            if (!dropParts.isEmpty()
+                && dropParts.contains(
+                    WriteParquetPartitions.filePrefix(
+                        String.valueOf(
+                            r.get(
+                                dev.landfall.transforms.definition.DatasetDefinition
+                                    .SOURCE_FILE))))) {
               continue;
             }
             if (sink == null) {
@@ -382,8 +412,12 @@ public final class ParquetCompaction implements Serializable {
             try {
               sink.write(sameSchema ? r : MergedSchema.convert(r, schema));
             } catch (IOException e) {
-              throw new IOException(in.resourceId() + " cannot be merged with newer files: "
-                  + e.getMessage() + "; not merged", e);
+              throw new IOException(
+                  in.resourceId()
+                      + " cannot be merged with newer files: "
+                      + e.getMessage()
+                      + "; not merged",
+                  e);
             }
             rows++;
           }
@@ -414,12 +448,14 @@ public final class ParquetCompaction implements Serializable {
     List<Schema> schemas = new ArrayList<>();
     for (MatchResult.Metadata in : byAge) {
       try (org.apache.parquet.hadoop.ParquetFileReader reader =
-          org.apache.parquet.hadoop.ParquetFileReader.open(new ReadParquetFiles.ChannelInputFile(
-              ResumingReadChannel.openSeekable(in)))) {
+          org.apache.parquet.hadoop.ParquetFileReader.open(
+              new ReadParquetFiles.ChannelInputFile(ResumingReadChannel.openSeekable(in)))) {
         org.apache.parquet.hadoop.metadata.FileMetaData meta = reader.getFileMetaData();
         String avro = meta.getKeyValueMetaData().get("parquet.avro.schema");
-        schemas.add(avro != null ? new Schema.Parser().parse(avro)
-            : new org.apache.parquet.avro.AvroSchemaConverter().convert(meta.getSchema()));
+        schemas.add(
+            avro != null
+                ? new Schema.Parser().parse(avro)
+                : new org.apache.parquet.avro.AvroSchemaConverter().convert(meta.getSchema()));
       }
     }
     Schema first = schemas.get(0);
@@ -436,17 +472,22 @@ public final class ParquetCompaction implements Serializable {
     if (locks == null) {
       return work.run();
     }
-    long key = Long.parseUnsignedLong(WriteParquetPartitions.filePrefix(
-        "landfall-parquet-folder:" + folder).substring(PART_PREFIX.length()), 16);
+    long key =
+        Long.parseUnsignedLong(
+            WriteParquetPartitions.filePrefix("landfall-parquet-folder:" + folder)
+                .substring(PART_PREFIX.length()),
+            16);
     try {
       // The lock is the session's: closing the connection releases it, also when work fails.
-      return locks.retrying("locking the Parquet folder " + folder, c -> {
-        try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_lock(?)")) {
-          s.setLong(1, key);
-          s.execute();
-        }
-        return work.run();
-      });
+      return locks.retrying(
+          "locking the Parquet folder " + folder,
+          c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_lock(?)")) {
+              s.setLong(1, key);
+              s.execute();
+            }
+            return work.run();
+          });
     } catch (SQLException e) {
       throw new IOException("cannot lock the Parquet folder " + folder + ": " + e.getMessage(), e);
     }
@@ -454,19 +495,21 @@ public final class ParquetCompaction implements Serializable {
 
   /** True for a reader-visible Parquet data file this class may merge. */
   private static boolean isData(String name) {
-    return name != null && name.endsWith(PARQUET)
+    return name != null
+        && name.endsWith(PARQUET)
         && (name.startsWith(PART_PREFIX) || name.startsWith(COMPACT_PREFIX));
   }
 
   /** A hidden temporary name in {@code folder} for a merged file being written. */
   static ResourceId temporaryFile(ResourceId folder) {
-    return folder.resolve("." + COMPACT_PREFIX + java.util.UUID.randomUUID() + ".inprogress",
+    return folder.resolve(
+        "." + COMPACT_PREFIX + java.util.UUID.randomUUID() + ".inprogress",
         StandardResolveOptions.RESOLVE_FILE);
   }
 
   /**
-   * Puts a merged file written under {@code temporary} into place as a writer does: its member
-   * list ({@code part-*} names of the input files it holds) first, then the rename to {@code
+   * Puts a merged file written under {@code temporary} into place as a writer does: its member list
+   * ({@code part-*} names of the input files it holds) first, then the rename to {@code
    * compact-<hash of the members>.parquet}. Returns the final name.
    */
   static ResourceId publishMerged(ResourceId folder, ResourceId temporary, Set<String> members)
@@ -474,8 +517,8 @@ public final class ParquetCompaction implements Serializable {
     String name = COMPACT_PREFIX + hash(members) + PARQUET;
     ResourceId target = folder.resolve(name, StandardResolveOptions.RESOLVE_FILE);
     writeMembers(membersOf(folder, name), members, List.of());
-    FileSystems.rename(List.of(temporary), List.of(target),
-        StandardMoveOptions.IGNORE_MISSING_FILES);
+    FileSystems.rename(
+        List.of(temporary), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
     return target;
   }
 
@@ -483,8 +526,8 @@ public final class ParquetCompaction implements Serializable {
     return folder.resolve("_" + compactName + MEMBERS, StandardResolveOptions.RESOLVE_FILE);
   }
 
-  static void writeMembers(ResourceId list, Set<String> members,
-      List<MatchResult.Metadata> inputs) throws IOException {
+  static void writeMembers(ResourceId list, Set<String> members, List<MatchResult.Metadata> inputs)
+      throws IOException {
     Set<String> lines = new TreeSet<>(members);
     for (MatchResult.Metadata in : inputs) {
       lines.add(in.resourceId().getFilename()); // merged files it replaces, too
@@ -498,18 +541,24 @@ public final class ParquetCompaction implements Serializable {
     List<String> out = new ArrayList<>();
     try {
       // A small file: read again from its start after a transient fault.
-      out.addAll(ResumingReadChannel.retrying("reading " + list, () -> {
-        List<String> lines = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(
-            Channels.newInputStream(FileSystems.open(list)), StandardCharsets.UTF_8))) {
-          for (String line = r.readLine(); line != null; line = r.readLine()) {
-            if (!line.isBlank()) {
-              lines.add(line.trim());
-            }
-          }
-        }
-        return lines;
-      }));
+      out.addAll(
+          ResumingReadChannel.retrying(
+              "reading " + list,
+              () -> {
+                List<String> lines = new ArrayList<>();
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(
+                            Channels.newInputStream(FileSystems.open(list)),
+                            StandardCharsets.UTF_8))) {
+                  for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    if (!line.isBlank()) {
+                      lines.add(line.trim());
+                    }
+                  }
+                }
+                return lines;
+              }));
     } catch (java.io.FileNotFoundException e) {
       return out;
     }
@@ -519,8 +568,8 @@ public final class ParquetCompaction implements Serializable {
   /** The files directly in {@code folder}, by name. */
   private static Map<String, MatchResult.Metadata> list(ResourceId folder) throws IOException {
     Map<String, MatchResult.Metadata> files = new HashMap<>();
-    for (MatchResult.Metadata m
-        : Listings.match(folder.resolve("*", StandardResolveOptions.RESOLVE_FILE).toString())) {
+    for (MatchResult.Metadata m :
+        Listings.match(folder.resolve("*", StandardResolveOptions.RESOLVE_FILE).toString())) {
       if (m.resourceId().getFilename() != null) {
         files.put(m.resourceId().getFilename(), m);
       }
@@ -529,6 +578,7 @@ public final class ParquetCompaction implements Serializable {
   }
 
   static String hash(Set<String> names) {
-    return WriteParquetPartitions.filePrefix(String.join("\n", names)).substring(PART_PREFIX.length());
+    return WriteParquetPartitions.filePrefix(String.join("\n", names))
+        .substring(PART_PREFIX.length());
   }
 }

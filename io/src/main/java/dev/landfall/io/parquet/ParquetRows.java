@@ -21,9 +21,9 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
  * The Avro schema Parquet files are written with, and the conversion of clean rows into it.
- * Partition columns are left out of the files (they are in the folder names, as Hive, Spark,
- * DuckDB and pyarrow expect). Decimals keep their precision and scale, dates are {@code DATE},
- * timestamps {@code TIMESTAMP(MICROS, UTC)}.
+ * Partition columns are left out of the files (they are in the folder names, as Hive, Spark, DuckDB
+ * and pyarrow expect). Decimals keep their precision and scale, dates are {@code DATE}, timestamps
+ * {@code TIMESTAMP(MICROS, UTC)}.
  */
 public final class ParquetRows {
   private ParquetRows() {}
@@ -41,6 +41,7 @@ public final class ParquetRows {
     final int index;
     final ColumnType type;
     final boolean nullable;
+
     /** The rescued unknown columns: JSON text in the row, a map of strings in the file. */
     final boolean rescued;
 
@@ -62,11 +63,17 @@ public final class ParquetRows {
    */
   static java.util.Map<String, String> rescuedMap(String json) {
     try {
-      return JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<
-          java.util.TreeMap<String, String>>() {});
+      return JSON.readValue(
+          json,
+          new com.fasterxml.jackson.core.type.TypeReference<
+              java.util.TreeMap<String, String>>() {});
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("the " + DatasetDefinition.RESCUED
-          + " value is not a JSON object of texts: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "the "
+              + DatasetDefinition.RESCUED
+              + " value is not a JSON object of texts: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -74,19 +81,32 @@ public final class ParquetRows {
     org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
     List<Column> cols = new ArrayList<>();
     for (DatasetDefinition.Field f : def.fields) {
-      cols.add(new Column(f.name, clean.indexOf(f.name), ColumnType.parse(f.type),
-          !def.isRequired(f.name)));
+      cols.add(
+          new Column(
+              f.name, clean.indexOf(f.name), ColumnType.parse(f.type), !def.isRequired(f.name)));
     }
     for (DatasetDefinition.Derived d : def.derived) {
       cols.add(new Column(d.name, clean.indexOf(d.name), DatasetDefinition.derivedType(d), true));
     }
-    cols.add(new Column(DatasetDefinition.SOURCE_FILE, clean.indexOf(DatasetDefinition.SOURCE_FILE),
-        ColumnType.of(ColumnType.Kind.STRING), false));
-    cols.add(new Column(DatasetDefinition.SOURCE_LINE, clean.indexOf(DatasetDefinition.SOURCE_LINE),
-        ColumnType.of(ColumnType.Kind.LONG), false));
+    cols.add(
+        new Column(
+            DatasetDefinition.SOURCE_FILE,
+            clean.indexOf(DatasetDefinition.SOURCE_FILE),
+            ColumnType.of(ColumnType.Kind.STRING),
+            false));
+    cols.add(
+        new Column(
+            DatasetDefinition.SOURCE_LINE,
+            clean.indexOf(DatasetDefinition.SOURCE_LINE),
+            ColumnType.of(ColumnType.Kind.LONG),
+            false));
     if (def.rescuesUnknownColumns()) {
-      cols.add(new Column(DatasetDefinition.RESCUED, clean.indexOf(DatasetDefinition.RESCUED),
-          ColumnType.of(ColumnType.Kind.STRING), true));
+      cols.add(
+          new Column(
+              DatasetDefinition.RESCUED,
+              clean.indexOf(DatasetDefinition.RESCUED),
+              ColumnType.of(ColumnType.Kind.STRING),
+              true));
     }
     for (DatasetDefinition.Lookup l : def.lookups) {
       for (String c : l.columns) {
@@ -117,8 +137,7 @@ public final class ParquetRows {
           mostlyDistinct = true;
           break;
         default:
-          mostlyDistinct = def.key.contains(c.name)
-              || c.name.equals(DatasetDefinition.SOURCE_LINE);
+          mostlyDistinct = def.key.contains(c.name) || c.name.equals(DatasetDefinition.SOURCE_LINE);
       }
       if (mostlyDistinct) {
         plain.add(c.name);
@@ -154,7 +173,9 @@ public final class ParquetRows {
   private static SchemaBuilder.FieldAssembler<Schema> field(
       SchemaBuilder.FieldAssembler<Schema> fields, String name, Schema type, boolean nullable) {
     if (nullable) {
-      return fields.name(name).type(Schema.createUnion(Schema.create(Schema.Type.NULL), type))
+      return fields
+          .name(name)
+          .type(Schema.createUnion(Schema.create(Schema.Type.NULL), type))
           .withDefault(null);
     }
     return fields.name(name).type(type).noDefault();
@@ -204,10 +225,13 @@ public final class ParquetRows {
   /** Converts clean rows of one dataset to Avro records; build once, use per row. */
   public static final class Converter {
     private final Schema schema;
+
     /** Per top-level file field: the flat column, or null for a struct. */
     private final Column[] cols;
+
     /** Per top-level file field that is a struct: its member columns, in order. */
     private final Column[][] members;
+
     private final Schema[] structSchemas;
 
     public Converter(DatasetDefinition def, Schema schema) {
@@ -227,8 +251,7 @@ public final class ParquetRows {
         if (st == null) {
           cols[i] = column(def, name);
         } else {
-          members[i] = st.fields.values().stream().map(m -> column(def, m))
-              .toArray(Column[]::new);
+          members[i] = st.fields.values().stream().map(m -> column(def, m)).toArray(Column[]::new);
           structSchemas[i] = top.get(i).schema();
         }
       }
@@ -281,14 +304,16 @@ public final class ParquetRows {
 
   /**
    * Writes clean rows straight into Parquet's columns, with the file schema parquet-avro derives
-   * from {@link #avroSchema} and its Avro schema in the footer: the same files as {@link
-   * Converter} with {@code AvroParquetWriter} give, without an Avro record per row.
+   * from {@link #avroSchema} and its Avro schema in the footer: the same files as {@link Converter}
+   * with {@code AvroParquetWriter} give, without an Avro record per row.
    */
   static final class RowWriteSupport extends org.apache.parquet.hadoop.api.WriteSupport<Row> {
     private final Schema avro;
     private final org.apache.parquet.schema.MessageType type;
+
     /** Per top-level file field: the flat column, or null for a struct. */
     private final Column[] cols;
+
     private final Column[][] members;
     private final boolean[] lists;
     private final boolean[][] memberLists;
@@ -412,9 +437,9 @@ public final class ParquetRows {
     }
 
     /**
-     * A string's UTF-8 bytes as an array-backed value: the same bytes as {@code
-     * Binary.fromString}, whose buffer-backed values are slower to compare and hash for the
-     * column statistics and dictionaries.
+     * A string's UTF-8 bytes as an array-backed value: the same bytes as {@code Binary.fromString},
+     * whose buffer-backed values are slower to compare and hash for the column statistics and
+     * dictionaries.
      */
     private static org.apache.parquet.io.api.Binary utf8(String s) {
       return org.apache.parquet.io.api.Binary.fromConstantByteArray(
@@ -439,16 +464,18 @@ public final class ParquetRows {
           out.addBoolean((Boolean) v);
           break;
         case DECIMAL:
-          out.addBinary(org.apache.parquet.io.api.Binary.fromConstantByteArray(
-              unscaledBytes((BigDecimal) v)));
+          out.addBinary(
+              org.apache.parquet.io.api.Binary.fromConstantByteArray(
+                  unscaledBytes((BigDecimal) v)));
           break;
         case DATE:
           out.addInteger((int) ((LocalDate) v).toEpochDay());
           break;
         case TIMESTAMP:
           Instant i = (Instant) v;
-          out.addLong(Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L),
-              i.getNano() / 1_000));
+          out.addLong(
+              Math.addExact(
+                  Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1_000));
           break;
         default:
           throw new IllegalArgumentException("no Parquet value for " + t);

@@ -44,11 +44,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads Parquet input files ({@code --format=parquet}) into the same raw records, dead letters and
  * per-file item counts as the CSV reader ({@link InputFiles}: the same tags, counters and partition
- * handling), so validation, de-duplication, aggregation and the sinks are the same. Columns are matched to the definition by name (case ignored); extra columns
- * are ignored; a file lacking a required column is rejected as a whole ({@code header}). Typed
- * values become the text the definition's parser reads: decimals in plain notation, dates and
- * timestamps in ISO-8601 (UTC). {@code line_number} is the row's position in the file (1-based).
- * Each file is opened once and streamed record by record; nothing is collected per file.
+ * handling), so validation, de-duplication, aggregation and the sinks are the same. Columns are
+ * matched to the definition by name (case ignored); extra columns are ignored; a file lacking a
+ * required column is rejected as a whole ({@code header}). Typed values become the text the
+ * definition's parser reads: decimals in plain notation, dates and timestamps in ISO-8601 (UTC).
+ * {@code line_number} is the row's position in the file (1-based). Each file is opened once and
+ * streamed record by record; nothing is collected per file.
  */
 public class ReadParquetFiles
     extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
@@ -64,12 +65,13 @@ public class ReadParquetFiles
         files.apply(
             "ParseParquetRecords",
             ParDo.of(new ReadParquetFileFn(definition))
-                .withOutputTags(InputFiles.RECORDS,
+                .withOutputTags(
+                    InputFiles.RECORDS,
                     TupleTagList.of(InputFiles.FILE_REJECTS).and(InputFiles.FILE_ITEMS)));
     out.get(InputFiles.RECORDS).setRowSchema(DatasetSchemas.RAW);
     out.get(InputFiles.FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
-    out.get(InputFiles.FILE_ITEMS).setCoder(
-        dev.landfall.transforms.TrackFileCompletion.countCoder());
+    out.get(InputFiles.FILE_ITEMS)
+        .setCoder(dev.landfall.transforms.TrackFileCompletion.countCoder());
     return out;
   }
 
@@ -103,7 +105,8 @@ public class ReadParquetFiles
       counters.bytesRead.inc(file.getMetadata().sizeBytes());
       long records = 0;
       try (ParquetReader<GenericRecord> reader =
-          AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(ResumingReadChannel.openSeekable(file.getMetadata())))
+          AvroParquetReader.<GenericRecord>builder(
+                  new ChannelInputFile(ResumingReadChannel.openSeekable(file.getMetadata())))
               .withDataModel(GenericData.get())
               .build()) {
         GenericRecord first = reader.read();
@@ -125,17 +128,29 @@ public class ReadParquetFiles
           records++;
           List<String> cells = new ArrayList<>(width);
           for (int i = 0; i < width; i++) {
-            cells.add(sources[i] == null ? null
-                : text(r.get(sources[i].pos()), sources[i].schema(), def.fields.get(i).split));
+            cells.add(
+                sources[i] == null
+                    ? null
+                    : text(r.get(sources[i].pos()), sources[i].schema(), def.fields.get(i).split));
           }
-          out.get(InputFiles.RECORDS).output(Row.withSchema(DatasetSchemas.RAW)
-              .attachValues(path, records, cells, columns, partitions, width));
+          out.get(InputFiles.RECORDS)
+              .output(
+                  Row.withSchema(DatasetSchemas.RAW)
+                      .attachValues(path, records, cells, columns, partitions, width));
         }
         return records;
       } catch (IOException | RuntimeException e) {
-        return records + reject(out, path, records + 1, Rejects.FILE,
-            "cannot read past row " + records + ": " + e.getClass().getSimpleName()
-                + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+        return records
+            + reject(
+                out,
+                path,
+                records + 1,
+                Rejects.FILE,
+                "cannot read past row "
+                    + records
+                    + ": "
+                    + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
       } finally {
         counters.rowsRead.inc(records);
         LOG.info("read {} records from {}", records, path);
@@ -143,8 +158,8 @@ public class ReadParquetFiles
     }
 
     /**
-     * Fills {@code sources} with the file's field for each defined field (by name, ignoring
-     * case; null when the file has none) and returns the required fields the file lacks.
+     * Fills {@code sources} with the file's field for each defined field (by name, ignoring case;
+     * null when the file has none) and returns the required fields the file lacks.
      */
     private List<String> sourcesOf(Schema schema, Schema.Field[] sources) {
       List<String> missing = new ArrayList<>();
@@ -162,12 +177,11 @@ public class ReadParquetFiles
       return missing;
     }
 
-    private long reject(MultiOutputReceiver out, String path, long line, String reason,
-        String message) {
+    private long reject(
+        MultiOutputReceiver out, String path, long line, String reason, String message) {
       counters.filesRejected.inc();
       LOG.warn("file {} rejected ({}): {}", path, reason, message);
-      out.get(InputFiles.FILE_REJECTS).output(Rejects.of(path, line, reason, null, message,
-          null));
+      out.get(InputFiles.FILE_REJECTS).output(Rejects.of(path, line, reason, null, message, null));
       return 1;
     }
   }
@@ -212,8 +226,9 @@ public class ReadParquetFiles
     }
     if (logical instanceof LogicalTypes.TimestampMicros && v instanceof Long) {
       long micros = (Long) v;
-      return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-          Math.floorMod(micros, 1_000_000L) * 1000L).toString();
+      return Instant.ofEpochSecond(
+              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)
+          .toString();
     }
     if (v instanceof java.util.Collection) {
       // A list column: items joined by a separator; a field declared with split splits them again.
@@ -222,8 +237,12 @@ public class ReadParquetFiles
         if (sb.length() > 0) {
           sb.append(separator == null ? "|" : separator);
         }
-        sb.append(text(item, schema.getType() == Schema.Type.ARRAY
-            ? schema.getElementType() : Schema.create(Schema.Type.STRING)));
+        sb.append(
+            text(
+                item,
+                schema.getType() == Schema.Type.ARRAY
+                    ? schema.getElementType()
+                    : Schema.create(Schema.Type.STRING)));
       }
       return sb.toString();
     }

@@ -13,11 +13,11 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * After a backfill's Parquet files are final, brings each partition folder they went to back in
- * line with its merged files ({@link ParquetCompaction#reconcileAndBound}): a re-read input
- * file's rows are dropped from a merged file that still held them, and a folder left with more
- * small files than its bytes need has them merged. Input: the (destination, file name) of every
- * file written. The files are grouped by folder first, so one worker reconciles a folder. Emits
- * {@code (folder, one of its files)} once per folder, when it is done.
+ * line with its merged files ({@link ParquetCompaction#reconcileAndBound}): a re-read input file's
+ * rows are dropped from a merged file that still held them, and a folder left with more small files
+ * than its bytes need has them merged. Input: the (destination, file name) of every file written.
+ * The files are grouped by folder first, so one worker reconciles a folder. Emits {@code (folder,
+ * one of its files)} once per folder, when it is done.
  */
 public class ReconcileCompactedFiles
     extends PTransform<PCollection<KV<String, String>>, PCollection<KV<String, String>>> {
@@ -30,10 +30,17 @@ public class ReconcileCompactedFiles
   @Override
   public PCollection<KV<String, String>> expand(PCollection<KV<String, String>> written) {
     return written
-        .apply("ByFolder", MapElements
-            .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-            .via(f -> KV.of(FileSystems.matchNewResource(f.getValue(), false)
-                .getCurrentDirectory().toString(), f.getValue())))
+        .apply(
+            "ByFolder",
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+                .via(
+                    f ->
+                        KV.of(
+                            FileSystems.matchNewResource(f.getValue(), false)
+                                .getCurrentDirectory()
+                                .toString(),
+                            f.getValue())))
         .apply("GroupByFolder", GroupByKey.create())
         .apply("ReconcileFolders", ParDo.of(new ReconcileFn(compaction)));
   }
@@ -46,8 +53,9 @@ public class ReconcileCompactedFiles
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Iterable<String>> folder,
-        OutputReceiver<KV<String, String>> out) throws Exception {
+    public void process(
+        @Element KV<String, Iterable<String>> folder, OutputReceiver<KV<String, String>> out)
+        throws Exception {
       ResourceId dir = FileSystems.matchNewResource(folder.getKey(), true);
       compaction.reconcileAndBound(dir);
       // One per folder: the folder is done.

@@ -17,9 +17,10 @@ import org.apache.parquet.io.OutputFile;
 import org.apache.parquet.io.PositionOutputStream;
 
 /**
- * Writes clean rows as one zstd Parquet file, column by column ({@link ParquetRows.RowWriteSupport}):
- * the files {@code ParquetIO.sink} writes from {@link ParquetRows.Converter}'s Avro records, same
- * schema, same logical types, same footer, without building an Avro record per row.
+ * Writes clean rows as one zstd Parquet file, column by column ({@link
+ * ParquetRows.RowWriteSupport}): the files {@code ParquetIO.sink} writes from {@link
+ * ParquetRows.Converter}'s Avro records, same schema, same logical types, same footer, without
+ * building an Avro record per row.
  */
 public final class RowParquetSink implements FileIO.Sink<Row> {
   private static final long serialVersionUID = 1L;
@@ -38,11 +39,13 @@ public final class RowParquetSink implements FileIO.Sink<Row> {
   @Override
   public void open(WritableByteChannel channel) throws IOException {
     Schema avro = new Schema.Parser().parse(avroSchema);
-    Builder builder = new Builder(new ChannelFile(Channels.newOutputStream(channel)),
-            new ParquetRows.RowWriteSupport(def, avro))
-        .withCompressionCodec(CompressionCodecName.ZSTD)
-        .withRowGroupSize(rowGroupBytes)
-        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE);
+    Builder builder =
+        new Builder(
+                new ChannelFile(Channels.newOutputStream(channel)),
+                new ParquetRows.RowWriteSupport(def, avro))
+            .withCompressionCodec(CompressionCodecName.ZSTD)
+            .withRowGroupSize(rowGroupBytes)
+            .withWriteMode(ParquetFileWriter.Mode.OVERWRITE);
     for (String column : ParquetRows.plainColumns(def)) {
       builder = builder.withDictionaryEncoding(column, false);
     }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -20,13 +19,13 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 
 /**
- * Writes Parquet files sized by data, not by input files, as the rows go by and without a
- * shuffle, for clean rows that arrive <b>each input file's rows together</b>, as the CSV
- * backfill's second pass ({@code csv.ReadDeduplicatedCsv}) emits them (steps in between may only
- * map rows one to one).
+ * Writes Parquet files sized by data, not by input files, as the rows go by and without a shuffle,
+ * for clean rows that arrive <b>each input file's rows together</b>, as the CSV backfill's second
+ * pass ({@code csv.ReadDeduplicatedCsv}) emits them (steps in between may only map rows one to
+ * one).
  *
- * <p>Each worker keeps one open file per partition folder and adds whole input files to it; once
- * it holds about {@code targetBytes}, it is closed after the input file being written. A file is
+ * <p>Each worker keeps one open file per partition folder and adds whole input files to it; once it
+ * holds about {@code targetBytes}, it is closed after the input file being written. A file is
  * written under a hidden temporary name; when it is closed, {@code _compact-<hash>.parquet.members}
  * is written beside it, listing the {@code part-*} names of the input files it holds (the names
  * {@link WriteParquetPartitions} would give them), and it is renamed to {@code
@@ -35,10 +34,10 @@ import org.apache.beam.sdk.values.Row;
  * rows: its new file is newer, and {@link ParquetCompaction#reconcile} drops its rows from the
  * older file that held them. A reader never sees a half-written file under its final name.
  *
- * <p>Memory: the open files of one worker buffer at most about one row group between them
- * ({@code rowGroupBytes}); when they hold more, the largest is closed early. Emits {@code
- * (partition folder, final file name)} per file written. Rows of an input file that arrive after
- * its rows were closed would be written twice; the step fails instead.
+ * <p>Memory: the open files of one worker buffer at most about one row group between them ({@code
+ * rowGroupBytes}); when they hold more, the largest is closed early. Emits {@code (partition
+ * folder, final file name)} per file written. Rows of an input file that arrive after its rows were
+ * closed would be written twice; the step fails instead.
  */
 public class WriteParquetBySize
     extends PTransform<PCollection<Row>, PCollection<KV<String, String>>> {
@@ -47,8 +46,8 @@ public class WriteParquetBySize
   private final int rowGroupBytes;
   private final long targetBytes;
 
-  public WriteParquetBySize(DatasetDefinition definition, String output, int rowGroupBytes,
-      long targetBytes) {
+  public WriteParquetBySize(
+      DatasetDefinition definition, String output, int rowGroupBytes, long targetBytes) {
     this.definition = definition;
     this.output = output;
     this.rowGroupBytes = rowGroupBytes;
@@ -92,15 +91,19 @@ public class WriteParquetBySize
   static final class WriteTask extends RowTask<KV<String, String>> {
     /** At most this many files open per worker, whatever their size. */
     static final int MAX_OPEN = 16;
+
     private final DatasetDefinition def;
     private final String datasetFolder;
     private final int rowGroupBytes;
     private final long targetBytes;
     private transient WriteParquetPartitions.PartitionFolder destinations;
+
     /** The input files this instance has written rows of. */
     private transient Set<String> seen;
+
     /** Open files by partition, least recently written first. */
     private transient LinkedHashMap<String, OpenFile> open;
+
     private transient String current;
     private transient OpenFile currentFile;
 
@@ -148,18 +151,22 @@ public class WriteParquetBySize
 
     private void startInputFile(String file, Row first) throws IOException {
       if (!seen.add(file)) {
-        throw new IllegalStateException("rows of " + file + " arrived after its Parquet rows were"
-            + " written; this step needs each input file's rows together");
+        throw new IllegalStateException(
+            "rows of "
+                + file
+                + " arrived after its Parquet rows were"
+                + " written; this step needs each input file's rows together");
       }
       String destination = destinations.apply(first);
       int slash = destination.lastIndexOf('/');
       String partition = slash < 0 ? "" : destination.substring(0, slash);
-      String part = destination.substring(slash + 1) + "-00000-of-00001"
-          + ParquetCompaction.PARQUET;
+      String part =
+          destination.substring(slash + 1) + "-00000-of-00001" + ParquetCompaction.PARQUET;
       OpenFile f = open.get(partition);
       if (f == null) {
-        ResourceId folder = FileSystems.matchNewResource(
-            datasetFolder + "/" + (partition.isEmpty() ? "" : partition + "/"), true);
+        ResourceId folder =
+            FileSystems.matchNewResource(
+                datasetFolder + "/" + (partition.isEmpty() ? "" : partition + "/"), true);
         ResourceId temporary = ParquetCompaction.temporaryFile(folder);
         RowParquetSink sink = new RowParquetSink(def, rowGroupBytes);
         sink.open(FileSystems.create(temporary, "application/octet-stream"));

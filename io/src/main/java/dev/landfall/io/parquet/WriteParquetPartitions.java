@@ -16,15 +16,14 @@ import org.apache.beam.sdk.values.Row;
  * the same input replaces the files instead of adding new ones; Beam writes into a temporary folder
  * and renames, so a reader never sees a half-written file under its final name.
  */
-public class WriteParquetPartitions
-    extends PTransform<PCollection<Row>, WriteFilesResult<String>> {
+public class WriteParquetPartitions extends PTransform<PCollection<Row>, WriteFilesResult<String>> {
   private final DatasetDefinition definition;
   private final String output;
   private final int shardsPerPartition;
   private final int rowGroupBytes;
 
-  public WriteParquetPartitions(DatasetDefinition definition, String output, int shardsPerPartition,
-      int rowGroupBytes) {
+  public WriteParquetPartitions(
+      DatasetDefinition definition, String output, int shardsPerPartition, int rowGroupBytes) {
     this.definition = definition;
     this.output = output;
     this.shardsPerPartition = shardsPerPartition;
@@ -56,11 +55,13 @@ public class WriteParquetPartitions
    */
   public static String filePrefix(String sourceFile) {
     try {
-      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(sourceFile.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(sourceFile.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       StringBuilder sb = new StringBuilder("part-");
       for (int i = 0; i < 8; i++) {
-        sb.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
+        sb.append(Character.forDigit((d[i] >> 4) & 0xf, 16))
+            .append(Character.forDigit(d[i] & 0xf, 16));
       }
       return sb.toString();
     } catch (java.security.NoSuchAlgorithmException e) {
@@ -76,6 +77,7 @@ public class WriteParquetPartitions
   /** {@code date=2024-01-01/part-<hash of the input file>} for a row. */
   static final class PartitionFolder implements SerializableFunction<Row, String> {
     private final DatasetDefinition def;
+
     /**
      * The last input file seen and its name prefix, as one pair (replaced whole, so a reader never
      * sees the prefix of another file): rows of one file mostly come together.
@@ -108,9 +110,12 @@ public class WriteParquetPartitions
           sb.append('/');
         }
         String name = def.partitions.get(i).name;
-        sb.append(name).append('=').append(HivePartitions.encode(String.valueOf((Object) row.getValue(i))));
+        sb.append(name)
+            .append('=')
+            .append(HivePartitions.encode(String.valueOf((Object) row.getValue(i))));
       }
-      return sb.append('/').append(prefixOf(row.getString(DatasetDefinition.SOURCE_FILE)))
+      return sb.append('/')
+          .append(prefixOf(row.getString(DatasetDefinition.SOURCE_FILE)))
           .toString();
     }
   }

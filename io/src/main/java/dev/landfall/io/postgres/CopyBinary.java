@@ -10,22 +10,34 @@ import java.util.List;
 import org.apache.beam.sdk.values.Row;
 
 /**
- * Rows in {@code COPY}'s binary format, so that PostgreSQL stores values without parsing their
- * text (timestamps and decimals above all): each value in the column's own binary form, as its
- * {@code _recv} function reads it. The columns are those of a {@link TableSpec}, in row order.
+ * Rows in {@code COPY}'s binary format, so that PostgreSQL stores values without parsing their text
+ * (timestamps and decimals above all): each value in the column's own binary form, as its {@code
+ * _recv} function reads it. The columns are those of a {@link TableSpec}, in row order.
  */
 final class CopyBinary {
-  private static final byte[] SIGNATURE = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xFF, '\r',
-      '\n', 0};
+  private static final byte[] SIGNATURE = {
+    'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xFF, '\r', '\n', 0
+  };
+
   /** 2000-01-01, PostgreSQL's epoch, in days and in microseconds since 1970-01-01. */
   private static final long PG_EPOCH_DAYS = 10_957L;
+
   private static final long PG_EPOCH_MICROS = PG_EPOCH_DAYS * 86_400_000_000L;
   private static final int TEXT_OID = 25;
   private static final BigInteger TEN_THOUSAND = BigInteger.valueOf(10_000);
 
   /** How a column's values are written. */
   enum Kind {
-    TEXT, JSONB, TEXT_ARRAY, INT4, INT8, FLOAT8, BOOL, DATE, TIMESTAMPTZ, NUMERIC;
+    TEXT,
+    JSONB,
+    TEXT_ARRAY,
+    INT4,
+    INT8,
+    FLOAT8,
+    BOOL,
+    DATE,
+    TIMESTAMPTZ,
+    NUMERIC;
 
     static Kind of(String sqlType) {
       switch (sqlType) {
@@ -132,8 +144,9 @@ final class CopyBinary {
       case TIMESTAMPTZ:
         Instant t = (Instant) v;
         out.int32(8);
-        out.int64(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
-            t.getNano() / 1_000) - PG_EPOCH_MICROS);
+        out.int64(
+            Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000)
+                - PG_EPOCH_MICROS);
         break;
       case NUMERIC:
         numeric(out, v instanceof BigDecimal ? (BigDecimal) v : new BigDecimal(v.toString()));
@@ -171,8 +184,8 @@ final class CopyBinary {
   }
 
   /**
-   * As {@link #numeric(Buffer, BigDecimal)}; {@code small}: {@code v} has a scale of at least 0
-   * and at most 15 digits, so its digits are taken from a long, not a BigInteger.
+   * As {@link #numeric(Buffer, BigDecimal)}; {@code small}: {@code v} has a scale of at least 0 and
+   * at most 15 digits, so its digits are taken from a long, not a BigInteger.
    */
   static void numeric(Buffer out, BigDecimal v, boolean small) {
     int scale = Math.max(v.scale(), 0);
@@ -183,8 +196,9 @@ final class CopyBinary {
     int n = 0;
     if (small) {
       // The unscaled value without a BigInteger: the same digits moved left of the point.
-      long aligned = Math.abs(v.scale() == 0 ? v.longValue()
-          : v.scaleByPowerOfTen(v.scale()).longValue()) * POW10[pad];
+      long aligned =
+          Math.abs(v.scale() == 0 ? v.longValue() : v.scaleByPowerOfTen(v.scale()).longValue())
+              * POW10[pad];
       digits = new short[6];
       while (aligned > 0) {
         digits[n++] = (short) (aligned % 10_000); // least significant first

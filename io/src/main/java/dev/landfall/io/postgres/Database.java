@@ -11,14 +11,15 @@ import java.util.Properties;
 
 /**
  * How to reach PostgreSQL: a JDBC URL and a user. The password is never stored here (so it never
- * reaches pipeline options, logs or a runner's UI): it is read from the environment variable
- * {@code PGPASSWORD} on the machine that opens the connection, as psql does.
+ * reaches pipeline options, logs or a runner's UI): it is read from the environment variable {@code
+ * PGPASSWORD} on the machine that opens the connection, as psql does.
  */
 public final class Database implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final String jdbcUrl;
   private final String user;
+
   /** How its work is retried: {@link #RETRY}, or longer for a job's steps. */
   private final Retry retry;
 
@@ -36,14 +37,14 @@ public final class Database implements Serializable {
   }
 
   /**
-   * The same database, its transient failures retried for at least {@code outage} (waits of 1,
-   * 2, 4 ... up to 30 s): what a job's steps use, so that a database restarted or unreachable for
-   * minutes holds files back instead of failing them or the run. Checks before a job keep the
-   * short policy, so a wrong host fails fast.
+   * The same database, its transient failures retried for at least {@code outage} (waits of 1, 2, 4
+   * ... up to 30 s): what a job's steps use, so that a database restarted or unreachable for
+   * minutes holds files back instead of failing them or the run. Checks before a job keep the short
+   * policy, so a wrong host fails fast.
    */
   public Database toleratingOutages(Duration outage) {
-    return new Database(jdbcUrl, user,
-        Retry.lasting(outage, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+    return new Database(
+        jdbcUrl, user, Retry.lasting(outage, Duration.ofSeconds(1), Duration.ofSeconds(30)));
   }
 
   /** How this database's work is retried. */
@@ -75,8 +76,14 @@ public final class Database implements Serializable {
       return DriverManager.getConnection(jdbcUrl, props);
     } catch (SQLException e) {
       throw new SQLException(
-          "cannot connect to PostgreSQL at " + safeUrl() + " as user '" + user + "': "
-              + e.getMessage(), e.getSQLState(), e);
+          "cannot connect to PostgreSQL at "
+              + safeUrl()
+              + " as user '"
+              + user
+              + "': "
+              + e.getMessage(),
+          e.getSQLState(),
+          e);
     }
   }
 
@@ -87,8 +94,8 @@ public final class Database implements Serializable {
   }
 
   /**
-   * How database work is retried: 6 attempts, waiting 1, 2, 4, 8 and 16 s between them (about
-   * 30 s in all, enough for a database restart).
+   * How database work is retried: 6 attempts, waiting 1, 2, 4, 8 and 16 s between them (about 30 s
+   * in all, enough for a database restart).
    */
   static final Retry RETRY = new Retry(6, Duration.ofSeconds(1), Duration.ofSeconds(30));
 
@@ -103,19 +110,23 @@ public final class Database implements Serializable {
 
   /**
    * Runs {@code work} on a fresh connection, retrying it from the start (new connection) with
-   * exponential backoff when the failure is transient: connection lost or refused (SQLState
-   * 08xxx), server shutting down (57Pxx), serialization failure or deadlock. About 30 s in all,
-   * enough for a database restart. {@code work} must be safe to repeat (one transaction).
+   * exponential backoff when the failure is transient: connection lost or refused (SQLState 08xxx),
+   * server shutting down (57Pxx), serialization failure or deadlock. About 30 s in all, enough for
+   * a database restart. {@code work} must be safe to repeat (one transaction).
    */
   public <T> T retrying(String what, Work<T> work) throws SQLException, IOException {
     try {
-      return retry.run(what, () -> {
-        try (Connection c = connect()) {
-          return work.run(c);
-        } catch (IOException e) {
-          throw new NotRetried(e);
-        }
-      }, Database::isTransientFailure, Database::reason);
+      return retry.run(
+          what,
+          () -> {
+            try (Connection c = connect()) {
+              return work.run(c);
+            } catch (IOException e) {
+              throw new NotRetried(e);
+            }
+          },
+          Database::isTransientFailure,
+          Database::reason);
     } catch (NotRetried e) {
       throw (IOException) e.getCause();
     }

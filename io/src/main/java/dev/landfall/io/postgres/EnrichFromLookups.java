@@ -23,18 +23,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fills the lookup columns of clean rows from the definition's dimension tables in PostgreSQL
- * (e.g. billing's {@code accounts}: account name, team and cost centre by {@code account_id}). A
- * value not in the table keeps null attributes and is counted ({@code rows-lookup-missing}), never
+ * Fills the lookup columns of clean rows from the definition's dimension tables in PostgreSQL (e.g.
+ * billing's {@code accounts}: account name, team and cost centre by {@code account_id}). A value
+ * not in the table keeps null attributes and is counted ({@code rows-lookup-missing}), never
  * rejected.
  *
  * <p>A lookup with {@code validFrom} (and {@code validTo}) is a slowly changing dimension of type
  * 2: the table holds versions of each value, and a row takes the version valid at its {@code
  * eventTime} (from inclusive, to exclusive; a NULL end: still valid), or none (counted as missing).
  *
- * <p>Each lookup table is read whole into memory (dimension tables are small) once per JVM and
- * read again when older than {@code refresh}, at the start of the next bundle, so a watch run
- * follows a slowly changing dimension without a restart. A backfill reads it once.
+ * <p>Each lookup table is read whole into memory (dimension tables are small) once per JVM and read
+ * again when older than {@code refresh}, at the start of the next bundle, so a watch run follows a
+ * slowly changing dimension without a restart. A backfill reads it once.
  */
 public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<Row>> {
   private final Database db;
@@ -177,8 +177,8 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
         }
         String sql = lookupSql(l);
         Map<String, List<Version>> byVersion = new HashMap<>();
-        Map<String, String[]> byKey = db.retrying("reading lookup table " + l.table,
-            c -> readLookup(c, l, sql, byVersion));
+        Map<String, String[]> byKey =
+            db.retrying("reading lookup table " + l.table, c -> readLookup(c, l, sql, byVersion));
         Map<String, Version[]> versions = null;
         if (l.asOf()) {
           versions = sortedVersions(byVersion);
@@ -186,8 +186,12 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
         Loaded fresh = new Loaded(byKey, versions, System.currentTimeMillis());
         CACHE.put(cacheKey, fresh);
         reloads.inc();
-        LOG.info("lookup table {}.{}: {} entries loaded", schema, l.table,
-            versions != null ? byVersion.values().stream().mapToInt(List::size).sum()
+        LOG.info(
+            "lookup table {}.{}: {} entries loaded",
+            schema,
+            l.table,
+            versions != null
+                ? byVersion.values().stream().mapToInt(List::size).sum()
                 : byKey.size());
         return fresh;
       }
@@ -198,20 +202,27 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
      * versions) the start and end of each version's validity in epoch microseconds.
      */
     private String lookupSql(DatasetDefinition.Lookup l) {
-      StringBuilder sql = new StringBuilder("SELECT ").append(Identifiers.quote(l.on))
-          .append("::text");
+      StringBuilder sql =
+          new StringBuilder("SELECT ").append(Identifiers.quote(l.on)).append("::text");
       for (String c : l.columns) {
         sql.append(", ").append(Identifiers.quote(c)).append("::text");
       }
       if (l.asOf()) {
         // Validity as epoch microseconds (timestamptz; a date or a timestamp without time
         // zone counts as UTC).
-        sql.append(", (extract(epoch FROM ").append(Identifiers.quote(l.validFrom))
+        sql.append(", (extract(epoch FROM ")
+            .append(Identifiers.quote(l.validFrom))
             .append(") * 1000000)::bigint, ")
-            .append(l.validTo == null ? "NULL::bigint" : "(extract(epoch FROM "
-                + Identifiers.quote(l.validTo) + ") * 1000000)::bigint");
+            .append(
+                l.validTo == null
+                    ? "NULL::bigint"
+                    : "(extract(epoch FROM "
+                        + Identifiers.quote(l.validTo)
+                        + ") * 1000000)::bigint");
       }
-      sql.append(" FROM ").append(Identifiers.quote(schema)).append('.')
+      sql.append(" FROM ")
+          .append(Identifiers.quote(schema))
+          .append('.')
           .append(Identifiers.quote(l.table));
       return sql.toString();
     }
@@ -222,8 +233,9 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
      * versions of each key into {@code byVersion} (emptied first; a missing start or end is
      * unbounded).
      */
-    private static Map<String, String[]> readLookup(Connection c, DatasetDefinition.Lookup l,
-        String sql, Map<String, List<Version>> byVersion) throws SQLException {
+    private static Map<String, String[]> readLookup(
+        Connection c, DatasetDefinition.Lookup l, String sql, Map<String, List<Version>> byVersion)
+        throws SQLException {
       int n = l.columns.size();
       Map<String, String[]> m = new HashMap<>();
       byVersion.clear();
@@ -242,7 +254,8 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
           from = r.wasNull() ? Long.MIN_VALUE : from;
           long to = r.getLong(n + 3);
           to = r.wasNull() ? Long.MAX_VALUE : to;
-          byVersion.computeIfAbsent(r.getString(1), k -> new java.util.ArrayList<>())
+          byVersion
+              .computeIfAbsent(r.getString(1), k -> new java.util.ArrayList<>())
               .add(new Version(from, to, values));
         }
       }
@@ -266,8 +279,11 @@ public class EnrichFromLookups extends PTransform<PCollection<Row>, PCollection<
       for (int i = 0; i < current.length; i++) {
         DatasetDefinition.Lookup l = def.lookups.get(i);
         Object on = row.getValue(onIndex[i]);
-        String[] values = on == null ? null : current[i].get(on.toString(),
-            l.asOf() ? eventMicros(row.getValue(eventIndex)) : null);
+        String[] values =
+            on == null
+                ? null
+                : current[i].get(
+                    on.toString(), l.asOf() ? eventMicros(row.getValue(eventIndex)) : null);
         if (values == null) {
           missing.inc();
           continue;

@@ -46,7 +46,9 @@ public final class PostgresTables {
   static String describe(DatasetDefinition def, String column) {
     for (DatasetDefinition.Partition p : def.partitions) {
       if (p.name.equals(column)) {
-        return p.description != null ? p.description : "Partition value from the folder " + p.name + "=...";
+        return p.description != null
+            ? p.description
+            : "Partition value from the folder " + p.name + "=...";
       }
     }
     for (DatasetDefinition.Field f : def.fields) {
@@ -61,8 +63,13 @@ public final class PostgresTables {
     }
     DatasetDefinition.Lookup lookup = def.lookupOf(column);
     if (lookup != null) {
-      return "From lookup table " + lookup.table + " (joined on " + lookup.on
-          + "); null when the " + lookup.on + " is not in it.";
+      return "From lookup table "
+          + lookup.table
+          + " (joined on "
+          + lookup.on
+          + "); null when the "
+          + lookup.on
+          + " is not in it.";
     }
     if (column.equals(DatasetDefinition.SOURCE_FILE)) {
       return "Input file the row was read from.";
@@ -82,15 +89,23 @@ public final class PostgresTables {
     List<TableSpec.Column> cols = new ArrayList<>();
     for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.clean(def).getFields()) {
       ColumnType t = def.typeOf(f.getName());
-      String sql = def.isList(f.getName()) ? "text[]" : t != null ? sqlType(t)
-          : f.getName().equals(DatasetDefinition.SOURCE_LINE) ? "bigint"
-          : f.getName().equals(DatasetDefinition.RESCUED) ? "jsonb" : "text";
-      cols.add(new TableSpec.Column(f.getName(), sql, !f.getType().getNullable(),
-          describe(def, f.getName())));
+      String sql =
+          def.isList(f.getName())
+              ? "text[]"
+              : t != null
+                  ? sqlType(t)
+                  : f.getName().equals(DatasetDefinition.SOURCE_LINE)
+                      ? "bigint"
+                      : f.getName().equals(DatasetDefinition.RESCUED) ? "jsonb" : "text";
+      cols.add(
+          new TableSpec.Column(
+              f.getName(), sql, !f.getType().getNullable(), describe(def, f.getName())));
     }
     // A key stored already keeps its row: within a run the de-duplication picks the winner; a
     // later file (or run) cannot replace it, so what was published (Parquet, dashboards) stays.
-    return TableSpec.builder(schema, def.name).columns(cols).key(def.key)
+    return TableSpec.builder(schema, def.name)
+        .columns(cols)
+        .key(def.key)
         .comment(def.description != null ? def.description : "Clean rows of dataset " + def.name)
         .build();
   }
@@ -99,8 +114,8 @@ public final class PostgresTables {
    * The expressions that identify an aggregate group in SQL: each group column, or for a column
    * that may be NULL, {@code coalesce(col, <zero>)} and {@code (col IS NULL)}, so that NULL is one
    * group of its own (as in {@code GROUP BY}) and equality, unique indexes and hash joins work
-   * (PostgreSQL 14 has no {@code NULLS NOT DISTINCT}). Plain column names when no group column
-   * is nullable: the SQL of such datasets is unchanged.
+   * (PostgreSQL 14 has no {@code NULLS NOT DISTINCT}). Plain column names when no group column is
+   * nullable: the SQL of such datasets is unchanged.
    */
   public static List<String> groupKey(DatasetDefinition def) {
     return groupKey(def, "");
@@ -171,17 +186,21 @@ public final class PostgresTables {
 
   /**
    * Aggregates per group. The table is written only by the database itself, from the stored rows
-   * ({@link #refreshAggregatesSql}, {@link #refreshAllAggregatesSql}): every path (backfill,
-   * watch, re-ingest) computes each group the same way, percentiles exactly.
+   * ({@link #refreshAggregatesSql}, {@link #refreshAllAggregatesSql}): every path (backfill, watch,
+   * re-ingest) computes each group the same way, percentiles exactly.
    */
   public static TableSpec aggregates(DatasetDefinition def, String schema) {
     List<TableSpec.Column> cols = new ArrayList<>();
     for (String g : def.aggregates.groupBy) {
-      cols.add(new TableSpec.Column(g, sqlType(def.typeOf(g)), def.isRequired(g),
-          describe(def, g)));
+      cols.add(
+          new TableSpec.Column(g, sqlType(def.typeOf(g)), def.isRequired(g), describe(def, g)));
     }
-    cols.add(new TableSpec.Column(DatasetSchemas.ROW_COUNT, "bigint", true,
-        "Number of clean, de-duplicated rows in the group."));
+    cols.add(
+        new TableSpec.Column(
+            DatasetSchemas.ROW_COUNT,
+            "bigint",
+            true,
+            "Number of clean, de-duplicated rows in the group."));
     List<String> update = new ArrayList<>(List.of(DatasetSchemas.ROW_COUNT));
     List<String> change = new ArrayList<>(List.of(DatasetSchemas.ROW_COUNT));
     for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
@@ -199,20 +218,39 @@ public final class PostgresTables {
         } else {
           sql = "numeric";
         }
-        cols.add(new TableSpec.Column(name, sql, false, percentile
-            ? "Exact " + fn + " of " + m.getKey() + " over the group's rows: the nearest-rank"
-                + " value (percentile_disc(" + DatasetDefinition.percentileRank(fn) + "))."
-            : fn + " of " + m.getKey() + " over the group's rows."));
+        cols.add(
+            new TableSpec.Column(
+                name,
+                sql,
+                false,
+                percentile
+                    ? "Exact "
+                        + fn
+                        + " of "
+                        + m.getKey()
+                        + " over the group's rows: the nearest-rank"
+                        + " value (percentile_disc("
+                        + DatasetDefinition.percentileRank(fn)
+                        + "))."
+                    : fn + " of " + m.getKey() + " over the group's rows."));
         update.add(name);
         change.add(name);
       }
     }
-    TableSpec spec = TableSpec.builder(schema, def.name + "_agg").columns(cols)
-        .key(def.aggregates.groupBy).upsert(update, change).touching("updated_at")
-        .extraColumnsDdl(List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"))
-        .comment("Aggregates of " + def.name + " per " + String.join(", ", def.aggregates.groupBy)
-            + (hasNullableGroups(def) ? " (NULL is a group of its own)." : "."))
-        .build();
+    TableSpec spec =
+        TableSpec.builder(schema, def.name + "_agg")
+            .columns(cols)
+            .key(def.aggregates.groupBy)
+            .upsert(update, change)
+            .touching("updated_at")
+            .extraColumnsDdl(List.of("\"updated_at\" timestamptz NOT NULL DEFAULT now()"))
+            .comment(
+                "Aggregates of "
+                    + def.name
+                    + " per "
+                    + String.join(", ", def.aggregates.groupBy)
+                    + (hasNullableGroups(def) ? " (NULL is a group of its own)." : "."))
+            .build();
     return hasNullableGroups(def) ? spec.uniqueOn(groupKey(def)) : spec;
   }
 
@@ -231,10 +269,11 @@ public final class PostgresTables {
         default:
           throw new IllegalStateException("no SQL type for the rejects' column " + f.getName());
       }
-      cols.add(new TableSpec.Column(f.getName(), type, !f.getType().getNullable(),
-          f.getDescription()));
+      cols.add(
+          new TableSpec.Column(f.getName(), type, !f.getType().getNullable(), f.getDescription()));
     }
-    return TableSpec.builder(schema, def.name + "_rejects").columns(cols)
+    return TableSpec.builder(schema, def.name + "_rejects")
+        .columns(cols)
         .key(List.of(DatasetDefinition.SOURCE_FILE, DatasetSchemas.RAW_LINE))
         .extraColumnsDdl(List.of("\"ingested_at\" timestamptz NOT NULL DEFAULT now()"))
         .comment("Rows and files of " + def.name + " that were rejected, with the reason.")
@@ -260,16 +299,17 @@ public final class PostgresTables {
    *
    * @return the changes made to existing tables (empty when the definition did not change them)
    */
-  public static List<SchemaEvolution.Change> createAll(Database db, DatasetTables tables,
-      MoreTables more) throws SQLException {
+  public static List<SchemaEvolution.Change> createAll(
+      Database db, DatasetTables tables, MoreTables more) throws SQLException {
     DatasetDefinition def = tables.definition();
     String schema = tables.schema();
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
       // A least-privilege writer may not create schemas (deploy/sql/roles.sql): only try when
       // the schema is missing.
       boolean exists;
-      try (java.sql.PreparedStatement q = c.prepareStatement(
-          "SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+      try (java.sql.PreparedStatement q =
+          c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
         q.setString(1, schema);
         try (java.sql.ResultSet r = q.executeQuery()) {
           exists = r.next();
@@ -280,8 +320,8 @@ public final class PostgresTables {
       }
       c.setAutoCommit(false);
       try {
-        try (java.sql.PreparedStatement lock = c.prepareStatement(
-            "SELECT pg_advisory_xact_lock(hashtext(?))")) {
+        try (java.sql.PreparedStatement lock =
+            c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
           lock.setString(1, "landfall-schema:" + schema);
           lock.execute();
         }
@@ -291,9 +331,12 @@ public final class PostgresTables {
         if (approximate) {
           // Written by a build that took percentiles from a sketch: once, every group exactly
           // (the new comments, written above, mark the table as done).
-          org.slf4j.LoggerFactory.getLogger(PostgresTables.class).info("{}.{}_agg: recomputing"
-              + " every group from the stored rows, once, for exact percentiles", schema,
-              def.name);
+          org.slf4j.LoggerFactory.getLogger(PostgresTables.class)
+              .info(
+                  "{}.{}_agg: recomputing"
+                      + " every group from the stored rows, once, for exact percentiles",
+                  schema,
+                  def.name);
           s.execute(refreshAllAggregatesSql(def, schema));
         }
         c.commit();
@@ -309,15 +352,17 @@ public final class PostgresTables {
    * True when the aggregate table exists and a percentile column's comment says it came from a
    * sketch ({@link #APPROXIMATE_COMMENT}).
    */
-  private static boolean approximatePercentiles(Connection c, DatasetDefinition def,
-      String schema) throws SQLException {
+  private static boolean approximatePercentiles(Connection c, DatasetDefinition def, String schema)
+      throws SQLException {
     if (def.aggregates == null) {
       return false;
     }
-    try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_attribute a"
-        + " JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
-        + " WHERE n.nspname = ? AND t.relname = ? AND a.attnum > 0 AND NOT a.attisdropped"
-        + " AND starts_with(coalesce(col_description(t.oid, a.attnum), ''), ?)")) {
+    try (java.sql.PreparedStatement q =
+        c.prepareStatement(
+            "SELECT 1 FROM pg_attribute a"
+                + " JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                + " WHERE n.nspname = ? AND t.relname = ? AND a.attnum > 0 AND NOT a.attisdropped"
+                + " AND starts_with(coalesce(col_description(t.oid, a.attnum), ''), ?)")) {
       q.setString(1, schema);
       q.setString(2, def.name + "_agg");
       q.setString(3, APPROXIMATE_COMMENT);
@@ -327,8 +372,9 @@ public final class PostgresTables {
     }
   }
 
-  private static void createMissing(Connection c, Statement s, DatasetDefinition def,
-      String schema, MoreTables more) throws SQLException {
+  private static void createMissing(
+      Connection c, Statement s, DatasetDefinition def, String schema, MoreTables more)
+      throws SQLException {
     List<TableSpec> specs = new ArrayList<>(List.of(rows(def, schema), rejects(def, schema)));
     if (def.aggregates != null) {
       specs.add(aggregates(def, schema));
@@ -344,8 +390,10 @@ public final class PostgresTables {
     more.create(c, schema);
     for (DatasetDefinition.Lookup l : def.lookups) {
       boolean tableExists;
-      try (java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM"
-          + " information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
+      try (java.sql.PreparedStatement q =
+          c.prepareStatement(
+              "SELECT 1 FROM"
+                  + " information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
         q.setString(1, schema);
         q.setString(2, l.table);
         try (java.sql.ResultSet r = q.executeQuery()) {
@@ -368,8 +416,8 @@ public final class PostgresTables {
         }
       } catch (SQLException e) {
         c.rollback(before);
-        s.execute("DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "."
-            + Identifiers.quote(v.name));
+        s.execute(
+            "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "." + Identifiers.quote(v.name));
         for (String sql : view(def, v, schema, "CREATE VIEW ")) {
           s.execute(sql);
         }
@@ -377,18 +425,22 @@ public final class PostgresTables {
     }
   }
 
-  /** The SQL of one aggregate function {@code fn} of measure {@code measure} (quoted {@code col}). */
+  /**
+   * The SQL of one aggregate function {@code fn} of measure {@code measure} (quoted {@code col}).
+   */
   private static String measureSql(DatasetDefinition def, String measure, String col, String fn) {
     double rank = DatasetDefinition.percentileRank(fn);
     if (rank > 0) {
-      return "(percentile_disc(" + rank + ") WITHIN GROUP (ORDER BY " + col
+      return "(percentile_disc("
+          + rank
+          + ") WITHIN GROUP (ORDER BY "
+          + col
           + "))::double precision";
     }
     ColumnType t = def.typeOf(measure);
     if (fn.equals("avg") && t.kind() != ColumnType.Kind.DOUBLE) {
       // At least 6 decimals (the column's scale if larger), half up.
-      int scale = Math.max(AVG_SCALE,
-          t.kind() == ColumnType.Kind.DECIMAL ? t.scale() : 0);
+      int scale = Math.max(AVG_SCALE, t.kind() == ColumnType.Kind.DECIMAL ? t.scale() : 0);
       return "round(avg(" + col + "), " + scale + ")";
     }
     return fn + "(" + col + ")";
@@ -398,12 +450,12 @@ public final class PostgresTables {
    * Recomputes the aggregate groups listed by {@code groupsQuery} (a query returning group column
    * values) from the rows table, exactly (percentiles with {@code percentile_disc}); groups left
    * without rows are deleted. Used where aggregates must follow rows already stored: re-ingested
-   * files, a backfill that skipped files, a rebuilt aggregate table. The listed groups are
-   * matched with a join, which PostgreSQL plans as one scan of the rows table: the right plan
-   * when they are a large part of it.
+   * files, a backfill that skipped files, a rebuilt aggregate table. The listed groups are matched
+   * with a join, which PostgreSQL plans as one scan of the rows table: the right plan when they are
+   * a large part of it.
    */
-  public static String refreshAggregatesSql(DatasetDefinition def, String schema,
-      String groupsQuery) {
+  public static String refreshAggregatesSql(
+      DatasetDefinition def, String schema, String groupsQuery) {
     return refreshAggregatesSql(def, schema, groupsQuery, false);
   }
 
@@ -418,31 +470,35 @@ public final class PostgresTables {
 
   /**
    * {@link #refreshAggregatesSql} for groups that are a small part of the rows table (a watch
-   * closing a day's file): each group's rows are read on their own ({@code LATERAL}), through
-   * the rows table's group index. Matching a few groups with a join made PostgreSQL scan the
-   * whole table at every closed file, so a watch got slower as its table grew; read one by one,
-   * a large group would be a scan of its own, hence the choice ({@code FileLedger}).
+   * closing a day's file): each group's rows are read on their own ({@code LATERAL}), through the
+   * rows table's group index. Matching a few groups with a join made PostgreSQL scan the whole
+   * table at every closed file, so a watch got slower as its table grew; read one by one, a large
+   * group would be a scan of its own, hence the choice ({@code FileLedger}).
    */
-  public static String refreshAggregateGroupsSql(DatasetDefinition def, String schema,
-      String groupsQuery) {
+  public static String refreshAggregateGroupsSql(
+      DatasetDefinition def, String schema, String groupsQuery) {
     return refreshAggregatesSql(def, schema, groupsQuery, true);
   }
 
   /**
-   * The refresh, with each group's rows read on their own ({@code perGroup}) or all in one
-   * grouped scan; {@code groupsQuery} null: every group.
+   * The refresh, with each group's rows read on their own ({@code perGroup}) or all in one grouped
+   * scan; {@code groupsQuery} null: every group.
    */
-  private static String refreshAggregatesSql(DatasetDefinition def, String schema,
-      String groupsQuery, boolean perGroup) {
+  private static String refreshAggregatesSql(
+      DatasetDefinition def, String schema, String groupsQuery, boolean perGroup) {
     String q = Identifiers.quote(schema);
     String rows = q + "." + Identifiers.quote(def.name);
     String agg = q + "." + Identifiers.quote(def.name + "_agg");
-    String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
-        .collect(java.util.stream.Collectors.joining(", "));
+    String groups =
+        def.aggregates.groupBy.stream()
+            .map(Identifiers::quote)
+            .collect(java.util.stream.Collectors.joining(", "));
     // How groups are matched: the columns, or NULL-safe expressions of them (groupKey).
     String match = String.join(", ", groupKey(def));
-    String conflict = groupKey(def).stream().map(e -> e.startsWith("\"") ? e : "(" + e + ")")
-        .collect(java.util.stream.Collectors.joining(", "));
+    String conflict =
+        groupKey(def).stream()
+            .map(e -> e.startsWith("\"") ? e : "(" + e + ")")
+            .collect(java.util.stream.Collectors.joining(", "));
     List<String> names = new ArrayList<>();
     List<String> exprs = new ArrayList<>();
     names.add(Identifiers.quote(DatasetSchemas.ROW_COUNT));
@@ -463,19 +519,27 @@ public final class PostgresTables {
     if (perGroup) {
       // Per group: an aggregate without GROUP BY over the group's rows (one row even when the
       // group has none left; those are dropped here and deleted below).
-      sql.append("SELECT ").append(def.aggregates.groupBy.stream()
-              .map(g -> "g." + Identifiers.quote(g))
-              .collect(java.util.stream.Collectors.joining(", ")))
-          .append(", ").append(names.stream().map(n -> "x." + n)
-              .collect(java.util.stream.Collectors.joining(", ")))
+      sql.append("SELECT ")
+          .append(
+              def.aggregates.groupBy.stream()
+                  .map(g -> "g." + Identifiers.quote(g))
+                  .collect(java.util.stream.Collectors.joining(", ")))
+          .append(", ")
+          .append(
+              names.stream().map(n -> "x." + n).collect(java.util.stream.Collectors.joining(", ")))
           .append(" FROM g CROSS JOIN LATERAL (SELECT ");
       for (int i = 0; i < names.size(); i++) {
         sql.append(i == 0 ? "" : ", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
       }
-      sql.append(" FROM ").append(rows).append(" r WHERE (")
-          .append(String.join(", ", groupKey(def, "r."))).append(") = (")
-          .append(String.join(", ", groupKey(def, "g."))).append(")) x WHERE x.")
-          .append(Identifiers.quote(DatasetSchemas.ROW_COUNT)).append(" > 0");
+      sql.append(" FROM ")
+          .append(rows)
+          .append(" r WHERE (")
+          .append(String.join(", ", groupKey(def, "r.")))
+          .append(") = (")
+          .append(String.join(", ", groupKey(def, "g.")))
+          .append(")) x WHERE x.")
+          .append(Identifiers.quote(DatasetSchemas.ROW_COUNT))
+          .append(" > 0");
     } else {
       sql.append("SELECT ").append(groups);
       for (int i = 0; i < names.size(); i++) {
@@ -483,7 +547,10 @@ public final class PostgresTables {
       }
       sql.append(" FROM ").append(rows);
       if (!all) {
-        sql.append(" WHERE (").append(match).append(") IN (SELECT ").append(match)
+        sql.append(" WHERE (")
+            .append(match)
+            .append(") IN (SELECT ")
+            .append(match)
             .append(" FROM g)");
       }
       sql.append(" GROUP BY ").append(groups);
@@ -492,21 +559,37 @@ public final class PostgresTables {
     if (!all) {
       sql.append("(").append(match).append(") IN (SELECT ").append(match).append(" FROM g) AND ");
     }
-    sql.append("(").append(match)
-        .append(") NOT IN (SELECT ").append(match).append(" FROM fresh)) INSERT INTO ").append(agg)
-        .append(" AS t (").append(groups).append(", ").append(String.join(", ", names))
-        .append(") SELECT ").append(groups).append(", ").append(String.join(", ", names))
-        .append(" FROM fresh ON CONFLICT (").append(conflict).append(") DO UPDATE SET ");
+    sql.append("(")
+        .append(match)
+        .append(") NOT IN (SELECT ")
+        .append(match)
+        .append(" FROM fresh)) INSERT INTO ")
+        .append(agg)
+        .append(" AS t (")
+        .append(groups)
+        .append(", ")
+        .append(String.join(", ", names))
+        .append(") SELECT ")
+        .append(groups)
+        .append(", ")
+        .append(String.join(", ", names))
+        .append(" FROM fresh ON CONFLICT (")
+        .append(conflict)
+        .append(") DO UPDATE SET ");
     List<String> sets = new ArrayList<>();
     for (String n : names) {
       sets.add(n + " = EXCLUDED." + n);
     }
     sets.add("\"updated_at\" = now()");
-    sql.append(String.join(", ", sets)).append(" WHERE (")
-        .append(names.stream().map(n -> "t." + n).collect(java.util.stream.Collectors.joining(", ")))
+    sql.append(String.join(", ", sets))
+        .append(" WHERE (")
+        .append(
+            names.stream().map(n -> "t." + n).collect(java.util.stream.Collectors.joining(", ")))
         .append(") IS DISTINCT FROM (")
-        .append(names.stream().map(n -> "EXCLUDED." + n)
-            .collect(java.util.stream.Collectors.joining(", ")))
+        .append(
+            names.stream()
+                .map(n -> "EXCLUDED." + n)
+                .collect(java.util.stream.Collectors.joining(", ")))
         .append(")");
     return sql.toString();
   }
@@ -515,13 +598,18 @@ public final class PostgresTables {
    * A missing lookup table: key column plus the looked-up columns, as text, so that a new
    * deployment has a table to fill. An existing table is used as it is.
    */
-  static List<String> lookupTable(DatasetDefinition def, DatasetDefinition.Lookup l,
-      String schema) {
+  static List<String> lookupTable(
+      DatasetDefinition def, DatasetDefinition.Lookup l, String schema) {
     List<String> sql = new ArrayList<>();
     {
       String t = Identifiers.quote(schema) + "." + Identifiers.quote(l.table);
-      StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (")
-          .append(Identifiers.quote(l.on)).append(" text").append(l.asOf() ? "" : " PRIMARY KEY");
+      StringBuilder ddl =
+          new StringBuilder("CREATE TABLE IF NOT EXISTS ")
+              .append(t)
+              .append(" (")
+              .append(Identifiers.quote(l.on))
+              .append(" text")
+              .append(l.asOf() ? "" : " PRIMARY KEY");
       for (String c : l.columns) {
         ddl.append(", ").append(Identifiers.quote(c)).append(" text");
       }
@@ -531,27 +619,37 @@ public final class PostgresTables {
         if (l.validTo != null) {
           ddl.append(", ").append(Identifiers.quote(l.validTo)).append(" timestamptz");
         }
-        ddl.append(", PRIMARY KEY (").append(Identifiers.quote(l.on)).append(", ")
-            .append(Identifiers.quote(l.validFrom)).append(")");
+        ddl.append(", PRIMARY KEY (")
+            .append(Identifiers.quote(l.on))
+            .append(", ")
+            .append(Identifiers.quote(l.validFrom))
+            .append(")");
       }
       sql.add(ddl.append(")").toString());
-      sql.add("COMMENT ON TABLE " + t + " IS " + TableSpec.literal(l.description != null
-          ? l.description : "Lookup for " + def.name + ", joined on " + l.on + "."));
+      sql.add(
+          "COMMENT ON TABLE "
+              + t
+              + " IS "
+              + TableSpec.literal(
+                  l.description != null
+                      ? l.description
+                      : "Lookup for " + def.name + ", joined on " + l.on + "."));
     }
     return sql;
   }
 
   /** CREATE ... VIEW (and its comment) for one view of the definition. */
-  private static List<String> view(DatasetDefinition def, DatasetDefinition.View v, String schema,
-      String create) {
+  private static List<String> view(
+      DatasetDefinition def, DatasetDefinition.View v, String schema, String create) {
     List<String> sql = new ArrayList<>();
     String q = Identifiers.quote(schema);
     String name = q + "." + Identifiers.quote(v.name);
-    String body = v.sql
-        .replace("${rows}", q + "." + Identifiers.quote(def.name))
-        .replace("${agg}", q + "." + Identifiers.quote(def.name + "_agg"))
-        .replace("${rejects}", q + "." + Identifiers.quote(def.name + "_rejects"))
-        .replace("${schema}", q);
+    String body =
+        v.sql
+            .replace("${rows}", q + "." + Identifiers.quote(def.name))
+            .replace("${agg}", q + "." + Identifiers.quote(def.name + "_agg"))
+            .replace("${rejects}", q + "." + Identifiers.quote(def.name + "_rejects"))
+            .replace("${schema}", q);
     sql.add(create + name + " AS " + body);
     if (v.description != null) {
       sql.add("COMMENT ON VIEW " + name + " IS " + TableSpec.literal(v.description));
@@ -575,8 +673,12 @@ public final class PostgresTables {
     indexes.add(List.of(DatasetDefinition.SOURCE_FILE));
     List<List<String>> keys = new ArrayList<>();
     for (List<String> cols : indexes) {
-      keys.add(isGroupIndex(def, cols) ? groupKey(def)
-          : cols.stream().map(Identifiers::quote).collect(java.util.stream.Collectors.toList()));
+      keys.add(
+          isGroupIndex(def, cols)
+              ? groupKey(def)
+              : cols.stream()
+                  .map(Identifiers::quote)
+                  .collect(java.util.stream.Collectors.toList()));
     }
     List<String> sql = new ArrayList<>();
     for (int i = 0; i < indexes.size(); i++) {
@@ -593,9 +695,16 @@ public final class PostgresTables {
       if (name.length() > 63) {
         name = def.name.substring(0, Math.min(def.name.length(), 55)) + "_idx" + i;
       }
-      sql.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(name) + " ON "
-          + Identifiers.quote(schema) + "." + Identifiers.quote(def.name) + " ("
-          + String.join(", ", keys.get(i)) + ")");
+      sql.add(
+          "CREATE INDEX IF NOT EXISTS "
+              + Identifiers.quote(name)
+              + " ON "
+              + Identifiers.quote(schema)
+              + "."
+              + Identifiers.quote(def.name)
+              + " ("
+              + String.join(", ", keys.get(i))
+              + ")");
     }
     return sql;
   }

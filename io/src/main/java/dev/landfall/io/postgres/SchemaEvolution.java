@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>a field added: {@code ALTER TABLE ... ADD COLUMN}, nullable (rows stored before have none);
- *   <li>a type widened (int→long, decimal(p,s)→decimal(p',s) with p'≥p, date→timestamp at
- *       midnight UTC): the column altered to the wider type;
+ *   <li>a type widened (int→long, decimal(p,s)→decimal(p',s) with p'≥p, date→timestamp at midnight
+ *       UTC): the column altered to the wider type;
  *   <li>a field removed, or no longer required: the column kept, nullable; nothing is dropped;
  *   <li>aggregates whose groups or measures changed (or added to a dataset that has rows): the
  *       aggregate table rebuilt from the rows table;
@@ -100,7 +100,8 @@ public final class SchemaEvolution {
   public static String hash(DatasetDefinition def) {
     try {
       byte[] json = canonicalJson(def).getBytes(StandardCharsets.UTF_8);
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json))
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(json))
           .substring(0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -118,11 +119,15 @@ public final class SchemaEvolution {
   static List<String> createStatements(String schema) {
     String t = Identifiers.quote(schema) + "." + Identifiers.quote(TABLE);
     return List.of(
-        "CREATE TABLE IF NOT EXISTS " + t + " (id bigserial PRIMARY KEY,"
+        "CREATE TABLE IF NOT EXISTS "
+            + t
+            + " (id bigserial PRIMARY KEY,"
             + " changed_at timestamptz NOT NULL DEFAULT now(), dataset text NOT NULL,"
             + " definition_hash text NOT NULL, change text NOT NULL, table_name text,"
             + " column_name text, detail text, definition jsonb)",
-        "COMMENT ON TABLE " + t + " IS 'Changes landfall made to the tables of a dataset when its"
+        "COMMENT ON TABLE "
+            + t
+            + " IS 'Changes landfall made to the tables of a dataset when its"
             + " definition changed (change = definition records each definition seen, with its"
             + " JSON).'");
   }
@@ -149,8 +154,17 @@ public final class SchemaEvolution {
     if (!live.isEmpty()) {
       List<String> key = primaryKey(c, rows.qualifiedName());
       if (!key.equals(def.key)) {
-        throw refusal(def, hash, recorded, rows, "key", "the table has the key " + key
-            + " and the new definition says " + def.key + "; a key cannot change in place");
+        throw refusal(
+            def,
+            hash,
+            recorded,
+            rows,
+            "key",
+            "the table has the key "
+                + key
+                + " and the new definition says "
+                + def.key
+                + "; a key cannot change in place");
       }
       widened = compareColumns(def, hash, recorded, rows, live, ddl, changes);
       keepRemovedColumns(rows, live, newDefinition, ddl, changes);
@@ -177,39 +191,65 @@ public final class SchemaEvolution {
    * statements go to {@code ddl}, what they do to {@code changes}). Throws the refusal for a type
    * that does not widen in place. Returns whether a type was widened.
    */
-  private static boolean compareColumns(DatasetDefinition def, String hash, Recorded recorded,
-      TableSpec rows, Map<String, Live> live, List<String> ddl, List<Change> changes) {
+  private static boolean compareColumns(
+      DatasetDefinition def,
+      String hash,
+      Recorded recorded,
+      TableSpec rows,
+      Map<String, Live> live,
+      List<String> ddl,
+      List<Change> changes) {
     boolean widened = false;
     for (TableSpec.Column col : rows.columns) {
       Live was = live.get(col.name);
       String wanted = canonical(col.sqlType);
       String column = Identifiers.quote(col.name);
       if (was == null) {
-        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ADD COLUMN " + column + " "
-            + col.sqlType);
-        changes.add(new Change("column_added", rows.table, col.name,
-            "added as " + words(wanted) + ", NULL in the rows stored before"));
+        ddl.add(
+            "ALTER TABLE " + rows.qualifiedName() + " ADD COLUMN " + column + " " + col.sqlType);
+        changes.add(
+            new Change(
+                "column_added",
+                rows.table,
+                col.name,
+                "added as " + words(wanted) + ", NULL in the rows stored before"));
         continue;
       }
       if (!was.type.equals(wanted)) {
         String using = widening(was.type, wanted, column);
         if (using == null) {
-          throw refusal(def, hash, recorded, rows, col.name, "the table holds "
-              + words(was.type) + " and the new definition says " + words(wanted)
-              + "; only int→long, decimal(p,s)→decimal(p',s) with p'≥p and date→timestamp"
-              + " widen in place");
+          throw refusal(
+              def,
+              hash,
+              recorded,
+              rows,
+              col.name,
+              "the table holds "
+                  + words(was.type)
+                  + " and the new definition says "
+                  + words(wanted)
+                  + "; only int→long, decimal(p,s)→decimal(p',s) with p'≥p and date→timestamp"
+                  + " widen in place");
         }
-        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column + " TYPE "
-            + col.sqlType + using);
-        changes.add(new Change("type_widened", rows.table, col.name,
-            words(was.type) + " → " + words(wanted)));
+        ddl.add(
+            "ALTER TABLE "
+                + rows.qualifiedName()
+                + " ALTER COLUMN "
+                + column
+                + " TYPE "
+                + col.sqlType
+                + using);
+        changes.add(
+            new Change(
+                "type_widened", rows.table, col.name, words(was.type) + " → " + words(wanted)));
         widened = true;
       }
       if (was.notNull && !col.notNull) {
-        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column
-            + " DROP NOT NULL");
-        changes.add(new Change("not_null_dropped", rows.table, col.name,
-            "no longer required by the definition"));
+        ddl.add(
+            "ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN " + column + " DROP NOT NULL");
+        changes.add(
+            new Change(
+                "not_null_dropped", rows.table, col.name, "no longer required by the definition"));
       }
     }
     return widened;
@@ -219,21 +259,33 @@ public final class SchemaEvolution {
    * Keeps the live columns the definition no longer names: a NOT NULL one is made nullable (to
    * {@code ddl}); each is noted in {@code changes} when the definition is new or it was NOT NULL.
    */
-  private static void keepRemovedColumns(TableSpec rows, Map<String, Live> live,
-      boolean newDefinition, List<String> ddl, List<Change> changes) {
+  private static void keepRemovedColumns(
+      TableSpec rows,
+      Map<String, Live> live,
+      boolean newDefinition,
+      List<String> ddl,
+      List<Change> changes) {
     List<String> names = rows.columnNames();
     for (Map.Entry<String, Live> was : live.entrySet()) {
       if (names.contains(was.getKey())) {
         continue;
       }
       if (was.getValue().notNull) {
-        ddl.add("ALTER TABLE " + rows.qualifiedName() + " ALTER COLUMN "
-            + Identifiers.quote(was.getKey()) + " DROP NOT NULL");
+        ddl.add(
+            "ALTER TABLE "
+                + rows.qualifiedName()
+                + " ALTER COLUMN "
+                + Identifiers.quote(was.getKey())
+                + " DROP NOT NULL");
       }
       if (newDefinition || was.getValue().notNull) {
-        changes.add(new Change("column_kept", rows.table, was.getKey(),
-            "no longer in the definition: kept (nullable) with the rows stored before, no"
-                + " longer written to Parquet"));
+        changes.add(
+            new Change(
+                "column_kept",
+                rows.table,
+                was.getKey(),
+                "no longer in the definition: kept (nullable) with the rows stored before, no"
+                    + " longer written to Parquet"));
       }
     }
   }
@@ -241,11 +293,17 @@ public final class SchemaEvolution {
   /**
    * Compares the live aggregate table (when the definition has aggregates and the rows table
    * exists) with the definition's, columns, types and NOT NULL; notes in {@code changes} an
-   * aggregate table to rebuild, or one the new definition no longer has (kept). Returns whether
-   * the aggregate table is to be rebuilt.
+   * aggregate table to rebuild, or one the new definition no longer has (kept). Returns whether the
+   * aggregate table is to be rebuilt.
    */
-  private static boolean compareAggregates(Connection c, DatasetDefinition def, String schema,
-      Recorded recorded, boolean newDefinition, Map<String, Live> live, List<Change> changes)
+  private static boolean compareAggregates(
+      Connection c,
+      DatasetDefinition def,
+      String schema,
+      Recorded recorded,
+      boolean newDefinition,
+      Map<String, Live> live,
+      List<Change> changes)
       throws SQLException {
     boolean rebuild = false;
     if (def.aggregates != null && !live.isEmpty()) {
@@ -262,14 +320,26 @@ public final class SchemaEvolution {
       liveAgg.forEach((k, v) -> liveTypes.put(k, v.type + (v.notNull ? " NOT NULL" : "")));
       if (!liveTypes.equals(wantedAgg)) {
         rebuild = true;
-        changes.add(new Change("aggregates_rebuilt", agg.table, null, liveAgg.isEmpty()
-            ? "created and computed from the rows stored before"
-            : "groups or measures changed: recomputed from the rows table"));
+        changes.add(
+            new Change(
+                "aggregates_rebuilt",
+                agg.table,
+                null,
+                liveAgg.isEmpty()
+                    ? "created and computed from the rows stored before"
+                    : "groups or measures changed: recomputed from the rows table"));
       }
-    } else if (def.aggregates == null && newDefinition && recorded != null
-        && recorded.def != null && recorded.def.aggregates != null) {
-      changes.add(new Change("aggregates_kept", def.name + "_agg", null,
-          "no longer in the definition: kept as it is, no longer updated"));
+    } else if (def.aggregates == null
+        && newDefinition
+        && recorded != null
+        && recorded.def != null
+        && recorded.def.aggregates != null) {
+      changes.add(
+          new Change(
+              "aggregates_kept",
+              def.name + "_agg",
+              null,
+              "no longer in the definition: kept as it is, no longer updated"));
     }
     return rebuild;
   }
@@ -278,13 +348,13 @@ public final class SchemaEvolution {
    * Notes in {@code changes} each live column whose description differs from the one the recorded
    * definition gave it (the caller checks that a recorded definition can be read).
    */
-  private static void noteCommentChanges(Recorded recorded, TableSpec rows,
-      Map<String, Live> live, List<Change> changes) {
+  private static void noteCommentChanges(
+      Recorded recorded, TableSpec rows, Map<String, Live> live, List<Change> changes) {
     for (TableSpec.Column col : rows.columns) {
       String before = PostgresTables.describe(recorded.def, col.name);
       if (live.containsKey(col.name) && !Objects.equals(before, col.comment)) {
-        changes.add(new Change("comment_changed", rows.table, col.name,
-            "description now: " + col.comment));
+        changes.add(
+            new Change("comment_changed", rows.table, col.name, "description now: " + col.comment));
       }
     }
   }
@@ -293,13 +363,13 @@ public final class SchemaEvolution {
    * Drops the views of the definition and of the recorded one (if any), before a column type
    * changes or the aggregate table is rebuilt.
    */
-  private static void dropViews(Connection c, DatasetDefinition def, String schema,
-      Recorded recorded) throws SQLException {
+  private static void dropViews(
+      Connection c, DatasetDefinition def, String schema, Recorded recorded) throws SQLException {
     // A view that reads a column keeps its type: drop the definition's views (old and new) so
     // the column can change; PostgresTables creates the new definition's views again.
     for (String view : viewNames(def, recorded)) {
-      execute(c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "."
-          + Identifiers.quote(view));
+      execute(
+          c, "DROP VIEW IF EXISTS " + Identifiers.quote(schema) + "." + Identifiers.quote(view));
     }
   }
 
@@ -307,18 +377,26 @@ public final class SchemaEvolution {
    * Executes the {@code ddl} statements in order; one that PostgreSQL refuses becomes an {@link
    * IllegalArgumentException} naming the definition and the change it was to make.
    */
-  private static void executeDdl(Connection c, DatasetDefinition def, String hash,
-      List<String> ddl, List<Change> changes) throws SQLException {
+  private static void executeDdl(
+      Connection c, DatasetDefinition def, String hash, List<String> ddl, List<Change> changes)
+      throws SQLException {
     for (int i = 0; i < ddl.size(); i++) {
       try {
         execute(c, ddl.get(i));
       } catch (SQLException e) {
         // Typically a view or rule of someone else's that reads the column: PostgreSQL names it.
         Change change = changeOf(changes, ddl.get(i));
-        throw new IllegalArgumentException("dataset '" + def.name + "': cannot apply definition "
-            + hash + (change == null ? "" : " (" + change + ")") + ": " + e.getMessage()
-            + ". Nothing was altered; remove what PostgreSQL names, or load the new shape into"
-            + " another --dbSchema.", e);
+        throw new IllegalArgumentException(
+            "dataset '"
+                + def.name
+                + "': cannot apply definition "
+                + hash
+                + (change == null ? "" : " (" + change + ")")
+                + ": "
+                + e.getMessage()
+                + ". Nothing was altered; remove what PostgreSQL names, or load the new shape into"
+                + " another --dbSchema.",
+            e);
       }
     }
   }
@@ -327,29 +405,50 @@ public final class SchemaEvolution {
    * Drops and creates again the aggregate table of the definition, then computes it from the rows
    * table, for every group stored there.
    */
-  private static void rebuildAggregates(Connection c, DatasetDefinition def, String schema,
-      TableSpec rows) throws SQLException {
+  private static void rebuildAggregates(
+      Connection c, DatasetDefinition def, String schema, TableSpec rows) throws SQLException {
     TableSpec agg = PostgresTables.aggregates(def, schema);
     execute(c, "DROP TABLE IF EXISTS " + agg.qualifiedName());
     for (String sql : agg.createStatements()) {
       execute(c, sql);
     }
-    String groups = def.aggregates.groupBy.stream().map(Identifiers::quote)
-        .collect(java.util.stream.Collectors.joining(", "));
-    execute(c, PostgresTables.refreshAggregatesSql(def, schema,
-        "SELECT DISTINCT " + groups + " FROM " + rows.qualifiedName()));
+    String groups =
+        def.aggregates.groupBy.stream()
+            .map(Identifiers::quote)
+            .collect(java.util.stream.Collectors.joining(", "));
+    execute(
+        c,
+        PostgresTables.refreshAggregatesSql(
+            def, schema, "SELECT DISTINCT " + groups + " FROM " + rows.qualifiedName()));
   }
 
   /**
    * Records a new definition (with its JSON) in {@code landfall_schema_changes}, then logs and
    * records each change, in order.
    */
-  private static void recordChanges(Connection c, String schema, DatasetDefinition def,
-      String hash, Recorded recorded, boolean newDefinition, List<Change> changes)
+  private static void recordChanges(
+      Connection c,
+      String schema,
+      DatasetDefinition def,
+      String hash,
+      Recorded recorded,
+      boolean newDefinition,
+      List<Change> changes)
       throws SQLException {
     if (newDefinition) {
-      record(c, schema, def, hash, new Change("definition", null, null, recorded == null
-          ? "first definition recorded" : "replaces definition " + recorded.hash), true);
+      record(
+          c,
+          schema,
+          def,
+          hash,
+          new Change(
+              "definition",
+              null,
+              null,
+              recorded == null
+                  ? "first definition recorded"
+                  : "replaces definition " + recorded.hash),
+          true);
     }
     for (Change change : changes) {
       LOG.info("dataset {}: schema change for definition {}: {}", def.name, hash, change);
@@ -395,7 +494,9 @@ public final class SchemaEvolution {
     }
     Matcher a = NUMERIC.matcher(from);
     Matcher b = NUMERIC.matcher(to);
-    if (a.matches() && b.matches() && a.group(2).equals(b.group(2))
+    if (a.matches()
+        && b.matches()
+        && a.group(2).equals(b.group(2))
         && Integer.parseInt(b.group(1)) >= Integer.parseInt(a.group(1))) {
       return "";
     }
@@ -428,22 +529,45 @@ public final class SchemaEvolution {
     }
   }
 
-  private static IllegalArgumentException refusal(DatasetDefinition def, String hash,
-      Recorded recorded, TableSpec rows, String column, String what) {
-    String old = recorded == null ? "the definition the table was created with (not recorded)"
-        : "definition " + recorded.hash + " (recorded " + recorded.changedAt + ")";
-    return new IllegalArgumentException("dataset '" + def.name + "': cannot apply definition "
-        + hash + " to " + rows.schema + "." + rows.table + ": '" + column + "': " + what
-        + ". The tables follow " + old + "; nothing was altered. Restore '" + column
-        + "' in the definition, or load the new shape into another --dbSchema.");
+  private static IllegalArgumentException refusal(
+      DatasetDefinition def,
+      String hash,
+      Recorded recorded,
+      TableSpec rows,
+      String column,
+      String what) {
+    String old =
+        recorded == null
+            ? "the definition the table was created with (not recorded)"
+            : "definition " + recorded.hash + " (recorded " + recorded.changedAt + ")";
+    return new IllegalArgumentException(
+        "dataset '"
+            + def.name
+            + "': cannot apply definition "
+            + hash
+            + " to "
+            + rows.schema
+            + "."
+            + rows.table
+            + ": '"
+            + column
+            + "': "
+            + what
+            + ". The tables follow "
+            + old
+            + "; nothing was altered. Restore '"
+            + column
+            + "' in the definition, or load the new shape into another --dbSchema.");
   }
 
   private static Map<String, Live> columns(Connection c, String qualified) throws SQLException {
     Map<String, Live> cols = new LinkedHashMap<>();
-    try (PreparedStatement q = c.prepareStatement("SELECT a.attname,"
-        + " format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a"
-        + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
-        + " ORDER BY a.attnum")) {
+    try (PreparedStatement q =
+        c.prepareStatement(
+            "SELECT a.attname,"
+                + " format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a"
+                + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
+                + " ORDER BY a.attnum")) {
       q.setString(1, qualified);
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
@@ -456,10 +580,12 @@ public final class SchemaEvolution {
 
   private static List<String> primaryKey(Connection c, String qualified) throws SQLException {
     List<String> key = new ArrayList<>();
-    try (PreparedStatement q = c.prepareStatement("SELECT a.attname FROM pg_index i"
-        + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
-        + " WHERE i.indrelid = to_regclass(?) AND i.indisprimary"
-        + " ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
+    try (PreparedStatement q =
+        c.prepareStatement(
+            "SELECT a.attname FROM pg_index i"
+                + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+                + " WHERE i.indrelid = to_regclass(?) AND i.indisprimary"
+                + " ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
       q.setString(1, qualified);
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
@@ -472,9 +598,14 @@ public final class SchemaEvolution {
 
   private static Recorded lastRecorded(Connection c, String dataset, String schema)
       throws SQLException {
-    try (PreparedStatement q = c.prepareStatement("SELECT definition_hash, changed_at::text,"
-        + " definition::text FROM " + Identifiers.quote(schema) + "." + Identifiers.quote(TABLE)
-        + " WHERE dataset = ? AND change = 'definition' ORDER BY id DESC LIMIT 1")) {
+    try (PreparedStatement q =
+        c.prepareStatement(
+            "SELECT definition_hash, changed_at::text,"
+                + " definition::text FROM "
+                + Identifiers.quote(schema)
+                + "."
+                + Identifiers.quote(TABLE)
+                + " WHERE dataset = ? AND change = 'definition' ORDER BY id DESC LIMIT 1")) {
       q.setString(1, dataset);
       try (ResultSet r = q.executeQuery()) {
         if (!r.next()) {
@@ -484,19 +615,33 @@ public final class SchemaEvolution {
         try {
           def = DatasetDefinition.fromJson(r.getString(3));
         } catch (IllegalArgumentException e) {
-          LOG.warn("the recorded definition {} cannot be read any more ({}); comparing with the"
-              + " tables only", r.getString(1), e.getMessage());
+          LOG.warn(
+              "the recorded definition {} cannot be read any more ({}); comparing with the"
+                  + " tables only",
+              r.getString(1),
+              e.getMessage());
         }
         return new Recorded(r.getString(1), r.getString(2), def);
       }
     }
   }
 
-  private static void record(Connection c, String schema, DatasetDefinition def, String hash,
-      Change change, boolean withDefinition) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("INSERT INTO " + Identifiers.quote(schema) + "."
-        + Identifiers.quote(TABLE) + " (dataset, definition_hash, change, table_name, column_name,"
-        + " detail, definition) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)")) {
+  private static void record(
+      Connection c,
+      String schema,
+      DatasetDefinition def,
+      String hash,
+      Change change,
+      boolean withDefinition)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO "
+                + Identifiers.quote(schema)
+                + "."
+                + Identifiers.quote(TABLE)
+                + " (dataset, definition_hash, change, table_name, column_name,"
+                + " detail, definition) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)")) {
       s.setString(1, def.name);
       s.setString(2, hash);
       s.setString(3, change.change);

@@ -13,13 +13,14 @@ import java.time.LocalDate;
 public final class SqlText {
   /** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in epoch seconds. */
   private static final long FIRST_SECOND = -62_135_596_800L;
+
   private static final long PAST_LAST_SECOND = 253_402_300_800L;
 
   private SqlText() {}
 
   /**
-   * A value as PostgreSQL reads it back from text: decimals without exponent, instants and dates
-   * in ISO-8601, anything else as {@link String#valueOf(Object)}.
+   * A value as PostgreSQL reads it back from text: decimals without exponent, instants and dates in
+   * ISO-8601, anything else as {@link String#valueOf(Object)}.
    */
   public static String sqlText(Object v) {
     if (v instanceof java.math.BigDecimal) {

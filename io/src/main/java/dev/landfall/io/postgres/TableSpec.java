@@ -33,16 +33,22 @@ public final class TableSpec implements Serializable {
 
   public final String schema;
   public final String table;
+
   /** Columns that rows carry, in Beam row order. */
   public final List<Column> columns;
+
   public final List<String> key;
   public final List<String> updateColumns;
   public final List<String> changeColumns;
+
   /** A timestamptz column set to now() on insert and on every real update, or null. */
   public final String touchColumn;
+
   /** Extra DDL columns not carried by rows (e.g. {@code ingested_at timestamptz default now()}). */
   public final List<String> extraColumnsDdl;
+
   public final String comment;
+
   /**
    * When set, rows are unique on these expressions (a unique index, for key columns that may be
    * NULL) instead of a primary key on {@link #key}.
@@ -167,7 +173,8 @@ public final class TableSpec implements Serializable {
     if (uniqueExpressions == null) {
       return list(key);
     }
-    return uniqueExpressions.stream().map(e -> e.startsWith("\"") ? e : "(" + e + ")")
+    return uniqueExpressions.stream()
+        .map(e -> e.startsWith("\"") ? e : "(" + e + ")")
         .collect(Collectors.joining(", "));
   }
 
@@ -190,8 +197,8 @@ public final class TableSpec implements Serializable {
   /** CREATE TABLE IF NOT EXISTS plus comments. */
   public List<String> createStatements() {
     List<String> sql = new ArrayList<>();
-    StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(qualifiedName())
-        .append(" (");
+    StringBuilder ddl =
+        new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(qualifiedName()).append(" (");
     for (Column c : columns) {
       ddl.append(Identifiers.quote(c.name)).append(' ').append(c.sqlType);
       if (c.notNull) {
@@ -208,16 +215,27 @@ public final class TableSpec implements Serializable {
     } else {
       sql.add(ddl.substring(0, ddl.length() - 2) + ")");
       String index = table.length() > 55 ? table.substring(0, 55) + "_unique" : table + "_groups";
-      sql.add("CREATE UNIQUE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON "
-          + qualifiedName() + " (" + String.join(", ", uniqueExpressions) + ")");
+      sql.add(
+          "CREATE UNIQUE INDEX IF NOT EXISTS "
+              + Identifiers.quote(index)
+              + " ON "
+              + qualifiedName()
+              + " ("
+              + String.join(", ", uniqueExpressions)
+              + ")");
     }
     if (comment != null) {
       sql.add("COMMENT ON TABLE " + qualifiedName() + " IS " + literal(comment));
     }
     for (Column c : columns) {
       if (c.comment != null) {
-        sql.add("COMMENT ON COLUMN " + qualifiedName() + "." + Identifiers.quote(c.name) + " IS "
-            + literal(c.comment));
+        sql.add(
+            "COMMENT ON COLUMN "
+                + qualifiedName()
+                + "."
+                + Identifiers.quote(c.name)
+                + " IS "
+                + literal(c.comment));
       }
     }
     return sql;
@@ -234,27 +252,47 @@ public final class TableSpec implements Serializable {
   }
 
   public String createStageSql() {
-    return "CREATE TEMP TABLE IF NOT EXISTS " + stageName() + " (LIKE " + qualifiedName()
+    return "CREATE TEMP TABLE IF NOT EXISTS "
+        + stageName()
+        + " (LIKE "
+        + qualifiedName()
         + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
   }
 
   public String copySql() {
-    return "COPY " + stageName() + " (" + list(columnNames()) + ")"
+    return "COPY "
+        + stageName()
+        + " ("
+        + list(columnNames())
+        + ")"
         + " FROM STDIN WITH (FORMAT binary)";
   }
 
   /** COPY straight into the table: what a batch of new keys costs (see {@code WriteToPostgres}). */
   public String directCopySql() {
-    return "COPY " + qualifiedName() + " (" + list(columnNames()) + ")"
+    return "COPY "
+        + qualifiedName()
+        + " ("
+        + list(columnNames())
+        + ")"
         + " FROM STDIN WITH (FORMAT binary)";
   }
 
   /** Moves the staged batch into the table; a key that exists is updated only if it changed. */
   public String mergeSql() {
     String cols = list(columnNames());
-    StringBuilder sql = new StringBuilder("INSERT INTO ").append(qualifiedName())
-        .append(" AS t (").append(cols).append(") SELECT ").append(cols).append(" FROM ")
-        .append(stageName()).append(" ON CONFLICT (").append(conflictTarget()).append(") DO ");
+    StringBuilder sql =
+        new StringBuilder("INSERT INTO ")
+            .append(qualifiedName())
+            .append(" AS t (")
+            .append(cols)
+            .append(") SELECT ")
+            .append(cols)
+            .append(" FROM ")
+            .append(stageName())
+            .append(" ON CONFLICT (")
+            .append(conflictTarget())
+            .append(") DO ");
     if (updateColumns.isEmpty()) {
       return sql.append("NOTHING").toString();
     }
@@ -268,11 +306,15 @@ public final class TableSpec implements Serializable {
     }
     sql.append(String.join(", ", sets));
     sql.append(" WHERE (")
-        .append(changeColumns.stream().map(c -> "t." + Identifiers.quote(c))
-            .collect(Collectors.joining(", ")))
+        .append(
+            changeColumns.stream()
+                .map(c -> "t." + Identifiers.quote(c))
+                .collect(Collectors.joining(", ")))
         .append(") IS DISTINCT FROM (")
-        .append(changeColumns.stream().map(c -> "EXCLUDED." + Identifiers.quote(c))
-            .collect(Collectors.joining(", ")))
+        .append(
+            changeColumns.stream()
+                .map(c -> "EXCLUDED." + Identifiers.quote(c))
+                .collect(Collectors.joining(", ")))
         .append(")");
     return sql.toString();
   }

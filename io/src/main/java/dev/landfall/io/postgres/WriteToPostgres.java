@@ -36,29 +36,31 @@ import org.slf4j.LoggerFactory;
  * is committed.
  *
  * <p>A batch is first streamed with {@code COPY ... FROM STDIN} straight into the table, in the
- * binary format ({@link CopyBinary}: PostgreSQL parses no timestamps or decimals). When
- * none of its keys is there yet (a backfill, new files) that is the whole cost, the same as a
- * plain {@code COPY}. When a key is already there (a re-run, a retried batch, a late duplicate)
- * the primary key stops that COPY, the transaction is rolled back, and the batch goes the safe
- * way: {@code COPY} into a session-local staging table and {@code INSERT ... ON CONFLICT} into the
- * target ({@link TableSpec#mergeSql()}), which on its own costs about 2.4 times a plain COPY on
- * the benchmark machine. After such a conflict the writer merges the next {@value
- * #MERGE_AFTER_CONFLICT} batches directly, so a re-run does not start and abort a COPY per batch.
- * Either way the table ends as one run would leave it. Connection losses and serialization
- * failures are retried with backoff.
- * Emits, after each committed batch, the number of rows it wrote per {@code source_file} (key ""
- * for tables without that column), so the caller can tell when a file's rows are all stored.
+ * binary format ({@link CopyBinary}: PostgreSQL parses no timestamps or decimals). When none of its
+ * keys is there yet (a backfill, new files) that is the whole cost, the same as a plain {@code
+ * COPY}. When a key is already there (a re-run, a retried batch, a late duplicate) the primary key
+ * stops that COPY, the transaction is rolled back, and the batch goes the safe way: {@code COPY}
+ * into a session-local staging table and {@code INSERT ... ON CONFLICT} into the target ({@link
+ * TableSpec#mergeSql()}), which on its own costs about 2.4 times a plain COPY on the benchmark
+ * machine. After such a conflict the writer merges the next {@value #MERGE_AFTER_CONFLICT} batches
+ * directly, so a re-run does not start and abort a COPY per batch. Either way the table ends as one
+ * run would leave it. Connection losses and serialization failures are retried with backoff. Emits,
+ * after each committed batch, the number of rows it wrote per {@code source_file} (key "" for
+ * tables without that column), so the caller can tell when a file's rows are all stored.
  */
 public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV<String, Long>>> {
   /** Batches merged through the staging table after a direct COPY met an existing key. */
   static final int MERGE_AFTER_CONFLICT = 64;
+
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final Database db;
   private final TableSpec spec;
   private final int batchSize;
 
-  /** @param batchSize the most rows one transaction carries */
+  /**
+   * @param batchSize the most rows one transaction carries
+   */
   public WriteToPostgres(Database db, TableSpec spec, int batchSize) {
     this.db = db;
     this.spec = spec;
@@ -85,7 +87,8 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
 
   static class CopyMergeTask extends RowTask<KV<String, Long>> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteToPostgres.class);
-    private static final String SOURCE_FILE = dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
+    private static final String SOURCE_FILE =
+        dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
 
     private final Database db;
     private final TableSpec spec;
@@ -95,17 +98,22 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     private final Counter mergedBatches;
     private transient int mergeOnly;
     private transient CopyBinary.Kind[] kinds;
+
     /** The batch being encoded, and the one being written (reused in turn). */
     private transient CopyBinary.Buffer filling;
+
     private transient CopyBinary.Buffer sent;
     private transient Connection connection;
     private transient List<Row> batch;
     private transient long writtenHere;
     private transient long lastLogNanos;
+
     /** Writes one batch at a time while this task fills the next (owns the connection). */
     private transient ExecutorService writer;
+
     /** The batch being written, if any: whether it was copied (true) or merged. */
     private transient Future<Boolean> inFlight;
+
     private transient List<KV<String, Long>> inFlightCounts;
     private transient long inFlightRows;
 
@@ -120,11 +128,13 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
 
     @Override
     public void setup() {
-      writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "landfall-copy-" + spec.table);
-        t.setDaemon(true);
-        return t;
-      });
+      writer =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "landfall-copy-" + spec.table);
+                t.setDaemon(true);
+                return t;
+              });
     }
 
     @Override
@@ -165,8 +175,8 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     }
 
     /**
-     * Hands the batch to the writer thread, after the previous batch is committed; returns the
-     * row counts per source file of that previous batch (nothing if there was none).
+     * Hands the batch to the writer thread, after the previous batch is committed; returns the row
+     * counts per source file of that previous batch (nothing if there was none).
      */
     private List<KV<String, Long>> flush() throws Exception {
       if (kinds == null) {
@@ -177,8 +187,10 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
       CopyBinary.encode(batch, kinds, filling);
       long n = batch.size();
       Map<String, Long> perFile = new HashMap<>();
-      int fileField = batch.get(0).getSchema().hasField(SOURCE_FILE)
-          ? batch.get(0).getSchema().indexOf(SOURCE_FILE) : -1;
+      int fileField =
+          batch.get(0).getSchema().hasField(SOURCE_FILE)
+              ? batch.get(0).getSchema().indexOf(SOURCE_FILE)
+              : -1;
       for (Row r : batch) {
         perFile.merge(fileField < 0 ? "" : r.getString(fileField), 1L, Long::sum);
       }
@@ -221,17 +233,24 @@ public class WriteToPostgres extends PTransform<PCollection<Row>, PCollection<KV
     /** Writes one batch in one transaction, retrying transient failures; true if copied. */
     private boolean writeWithRetries(byte[] data, int length, long n) throws SQLException {
       try {
-        return db.retry().run("writing to " + spec.qualifiedName(), () -> {
-          try {
-            return writeBatch(data, length);
-          } catch (SQLException e) {
-            closeQuietly();
-            throw e;
-          }
-        }, Database::isTransientFailure, Database::reason);
+        return db.retry()
+            .run(
+                "writing to " + spec.qualifiedName(),
+                () -> {
+                  try {
+                    return writeBatch(data, length);
+                  } catch (SQLException e) {
+                    closeQuietly();
+                    throw e;
+                  }
+                },
+                Database::isTransientFailure,
+                Database::reason);
       } catch (SQLException e) {
-        throw new SQLException("writing " + n + " rows to " + spec.qualifiedName()
-            + " failed: " + e.getMessage(), e.getSQLState(), e);
+        throw new SQLException(
+            "writing " + n + " rows to " + spec.qualifiedName() + " failed: " + e.getMessage(),
+            e.getSQLState(),
+            e);
       }
     }
 

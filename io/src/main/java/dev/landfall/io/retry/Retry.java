@@ -64,9 +64,9 @@ public final class Retry implements Serializable {
   }
 
   /**
-   * A policy that keeps trying for at least {@code total}: the first delay, doubled each time up
-   * to {@code maxDelay}, with as many attempts as it takes for the waits to add up to {@code
-   * total} (a database down for minutes, ridden out).
+   * A policy that keeps trying for at least {@code total}: the first delay, doubled each time up to
+   * {@code maxDelay}, with as many attempts as it takes for the waits to add up to {@code total} (a
+   * database down for minutes, ridden out).
    */
   public static Retry lasting(Duration total, Duration firstDelay, Duration maxDelay) {
     Retry probe = new Retry(Integer.MAX_VALUE, firstDelay, maxDelay);
@@ -95,15 +95,18 @@ public final class Retry implements Serializable {
 
   /**
    * Runs {@code work}, again after each failure {@code isTransient} accepts, until it succeeds or
-   * the attempts are used up; then the last failure is rethrown. If the thread is interrupted
-   * while waiting, the interrupt is kept and the last failure rethrown.
+   * the attempts are used up; then the last failure is rethrown. If the thread is interrupted while
+   * waiting, the interrupt is kept and the last failure rethrown.
    *
    * @param what what is being done, for the log: "{what} failed (attempt i/n), ..."
    * @param isTransient whether a failure is worth another attempt
    * @param reason the failure as the log line shows it (never a secret)
    */
-  public <T, X extends Exception> T run(String what, Attempt<T, X> work,
-      Predicate<? super Exception> isTransient, Function<? super Exception, String> reason)
+  public <T, X extends Exception> T run(
+      String what,
+      Attempt<T, X> work,
+      Predicate<? super Exception> isTransient,
+      Function<? super Exception, String> reason)
       throws X {
     for (int attempt = 1; ; attempt++) {
       try {
@@ -113,8 +116,13 @@ public final class Retry implements Serializable {
           throw e;
         }
         long delay = delayMillis(attempt);
-        LOG.warn("{} failed (attempt {}/{}), retrying in {} ms: {}", what, attempt, attempts,
-            delay, reason.apply(e));
+        LOG.warn(
+            "{} failed (attempt {}/{}), retrying in {} ms: {}",
+            what,
+            attempt,
+            attempts,
+            delay,
+            reason.apply(e));
         try {
           sleeper.sleep(delay);
         } catch (InterruptedException ie) {

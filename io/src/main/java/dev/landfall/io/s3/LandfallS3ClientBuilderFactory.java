@@ -54,8 +54,11 @@ public class LandfallS3ClientBuilderFactory implements S3ClientBuilderFactory {
     public SdkHttpRequest modifyHttpRequest(
         Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
       SdkHttpRequest request = context.httpRequest();
-      boolean restatesDefault = request.firstMatchingHeader(BUCKET_KEY_HEADER)
-          .map("false"::equalsIgnoreCase).orElse(false);
+      boolean restatesDefault =
+          request
+              .firstMatchingHeader(BUCKET_KEY_HEADER)
+              .map("false"::equalsIgnoreCase)
+              .orElse(false);
       return restatesDefault
           ? request.toBuilder().removeHeader(BUCKET_KEY_HEADER).build()
           : request;

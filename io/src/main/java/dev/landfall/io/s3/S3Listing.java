@@ -17,13 +17,13 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * Lists an {@code s3://bucket/prefix/**}{@code /*.csv*} glob with {@code ListObjectsV2} alone:
- * one request per 1,000 keys under the glob's fixed prefix, each key matched against the glob as
- * Beam matches it ({@code *} within a folder, {@code **} across folders), its size, time and ETag
- * taken from the listing. Beam's S3 file system makes the same listing and then a {@code
- * HeadObject} per matched key (for its content encoding): measured against S3Proxy on loopback,
- * 0.6-1 s and 0.4-0.9 s of client CPU per 1,000 objects, and on S3 one billed request per object
- * at every poll of a watch. The watch's polls and a backfill's discovery list through here.
+ * Lists an {@code s3://bucket/prefix/**}{@code /*.csv*} glob with {@code ListObjectsV2} alone: one
+ * request per 1,000 keys under the glob's fixed prefix, each key matched against the glob as Beam
+ * matches it ({@code *} within a folder, {@code **} across folders), its size, time and ETag taken
+ * from the listing. Beam's S3 file system makes the same listing and then a {@code HeadObject} per
+ * matched key (for its content encoding): measured against S3Proxy on loopback, 0.6-1 s and 0.4-0.9
+ * s of client CPU per 1,000 objects, and on S3 one billed request per object at every poll of a
+ * watch. The watch's polls and a backfill's discovery list through here.
  */
 public final class S3Listing {
   private static final Pattern BUCKET_AND_KEY = Pattern.compile("s3://([^/]+)/(.*)");
@@ -40,7 +40,10 @@ public final class S3Listing {
   public static S3Client client(PipelineOptions options) {
     S3Options s3 = options.as(S3Options.class);
     return InstanceBuilder.ofType(S3ClientBuilderFactory.class)
-        .fromClass(s3.getS3ClientFactoryClass()).build().createBuilder(s3).build();
+        .fromClass(s3.getS3ClientFactoryClass())
+        .build()
+        .createBuilder(s3)
+        .build();
   }
 
   /**
@@ -50,9 +53,10 @@ public final class S3Listing {
   public static final class ClientSource implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-        new com.fasterxml.jackson.databind.ObjectMapper().registerModules(
-            com.fasterxml.jackson.databind.ObjectMapper.findModules(
-                org.apache.beam.sdk.util.common.ReflectHelpers.findClassLoader()));
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .registerModules(
+                com.fasterxml.jackson.databind.ObjectMapper.findModules(
+                    org.apache.beam.sdk.util.common.ReflectHelpers.findClassLoader()));
     private final String options;
 
     public ClientSource(PipelineOptions options) {
@@ -97,13 +101,16 @@ public final class S3Listing {
         if (!keys.matcher(o.key()).matches() || o.key().endsWith("/")) {
           continue;
         }
-        out.add(MatchResult.Metadata.builder()
-            .setResourceId(FileSystems.matchNewResource("s3://" + bucket + "/" + o.key(), false))
-            .setSizeBytes(o.size())
-            .setLastModifiedMillis(o.lastModified() == null ? 0 : o.lastModified().toEpochMilli())
-            .setIsReadSeekEfficient(true)
-            .setChecksum(o.eTag() == null ? null : o.eTag().replace("\"", ""))
-            .build());
+        out.add(
+            MatchResult.Metadata.builder()
+                .setResourceId(
+                    FileSystems.matchNewResource("s3://" + bucket + "/" + o.key(), false))
+                .setSizeBytes(o.size())
+                .setLastModifiedMillis(
+                    o.lastModified() == null ? 0 : o.lastModified().toEpochMilli())
+                .setIsReadSeekEfficient(true)
+                .setChecksum(o.eTag() == null ? null : o.eTag().replace("\"", ""))
+                .build());
       }
       token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
     } while (token != null);

@@ -32,6 +32,7 @@ public final class S3Preflight {
   private static final Retry LISTING = new Retry(3, Duration.ofSeconds(1), Duration.ofSeconds(2));
 
   private final S3Options options;
+
   /** s3:// location by the option that names it, e.g. "--input" -> "s3://bucket/billing". */
   private final Map<String, String> locations = new LinkedHashMap<>();
 
@@ -80,9 +81,13 @@ public final class S3Preflight {
     try {
       credentials.resolveCredentials();
     } catch (RuntimeException e) {
-      throw new S3AccessException("no AWS credentials found for S3 bucket '" + bucketOf(first)
-          + "': tried the " + source + ". Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a"
-          + " profile (AWS_PROFILE) or an instance role.");
+      throw new S3AccessException(
+          "no AWS credentials found for S3 bucket '"
+              + bucketOf(first)
+              + "': tried the "
+              + source
+              + ". Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a"
+              + " profile (AWS_PROFILE) or an instance role.");
     }
     try (S3Client s3 = client()) {
       for (Map.Entry<String, String> loc : locations.entrySet()) {
@@ -92,14 +97,17 @@ public final class S3Preflight {
   }
 
   private S3Client client() {
-    S3ClientBuilderFactory factory = InstanceBuilder.ofType(S3ClientBuilderFactory.class)
-        .fromClass(options.getS3ClientFactoryClass()).build();
+    S3ClientBuilderFactory factory =
+        InstanceBuilder.ofType(S3ClientBuilderFactory.class)
+            .fromClass(options.getS3ClientFactoryClass())
+            .build();
     S3ClientBuilder builder = factory.createBuilder(options);
     return builder
-        .overrideConfiguration(builder.overrideConfiguration().toBuilder()
-            .retryPolicy(RetryPolicy.builder(RetryMode.STANDARD).numRetries(2).build())
-            .apiCallTimeout(Duration.ofSeconds(30))
-            .build())
+        .overrideConfiguration(
+            builder.overrideConfiguration().toBuilder()
+                .retryPolicy(RetryPolicy.builder(RetryMode.STANDARD).numRetries(2).build())
+                .apiCallTimeout(Duration.ofSeconds(30))
+                .build())
         .build();
   }
 
@@ -108,8 +116,10 @@ public final class S3Preflight {
     String where = "S3 bucket '" + bucket + "' (" + option + "=" + uri + ", " + store() + ")";
     try {
       // An answer cut half-way (an unreadable listing) is not retried by the SDK: again here.
-      LISTING.run("listing " + where, () -> s3.listObjectsV2(
-          b -> b.bucket(bucket).prefix(prefixOf(uri)).maxKeys(1)), S3Preflight::isCut,
+      LISTING.run(
+          "listing " + where,
+          () -> s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefixOf(uri)).maxKeys(1)),
+          S3Preflight::isCut,
           S3Preflight::rootMessage);
     } catch (S3Exception e) {
       String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
@@ -117,18 +127,25 @@ public final class S3Preflight {
       if ("NoSuchBucket".equals(code) || status == 404) {
         throw new S3AccessException(where + " does not exist. Create it or fix " + option + ".");
       }
-      if ("InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)
-          || "InvalidToken".equals(code) || "ExpiredToken".equals(code)) {
-        throw new S3AccessException(where + ": the credentials from the " + source
-            + " were rejected (" + code + ").");
+      if ("InvalidAccessKeyId".equals(code)
+          || "SignatureDoesNotMatch".equals(code)
+          || "InvalidToken".equals(code)
+          || "ExpiredToken".equals(code)) {
+        throw new S3AccessException(
+            where + ": the credentials from the " + source + " were rejected (" + code + ").");
       }
       if (status == 403) {
-        throw new S3AccessException(where + ": access denied for the credentials from the "
-            + source + " (" + (code == null ? "HTTP 403" : code) + "). They need s3:ListBucket,"
-            + " s3:GetObject and, for outputs, s3:PutObject and s3:DeleteObject.");
+        throw new S3AccessException(
+            where
+                + ": access denied for the credentials from the "
+                + source
+                + " ("
+                + (code == null ? "HTTP 403" : code)
+                + "). They need s3:ListBucket,"
+                + " s3:GetObject and, for outputs, s3:PutObject and s3:DeleteObject.");
       }
-      throw new S3AccessException(where + " cannot be used: " + (code == null ? "" : code + ", ")
-          + "HTTP " + status + ".");
+      throw new S3AccessException(
+          where + " cannot be used: " + (code == null ? "" : code + ", ") + "HTTP " + status + ".");
     } catch (SdkClientException e) {
       throw new S3AccessException(where + " cannot be reached: " + rootMessage(e));
     }
@@ -143,7 +160,8 @@ public final class S3Preflight {
       return false;
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+      if (t instanceof java.net.ConnectException
+          || t instanceof java.net.UnknownHostException
           || t instanceof java.net.NoRouteToHostException
           || t instanceof java.net.SocketTimeoutException) {
         return false;
@@ -156,7 +174,10 @@ public final class S3Preflight {
   private String store() {
     URI endpoint = options.getEndpoint();
     if (endpoint != null) {
-      return "endpoint " + endpoint.getScheme() + "://" + endpoint.getHost()
+      return "endpoint "
+          + endpoint.getScheme()
+          + "://"
+          + endpoint.getHost()
           + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort());
     }
     return "AWS region " + options.getAwsRegion();
@@ -171,8 +192,8 @@ public final class S3Preflight {
 
   /**
    * Where credentials come from, for messages: for the default chain, the first link that has
-   * credentials (system properties, environment variables) or the rest of the chain. Never the
-   * key itself.
+   * credentials (system properties, environment variables) or the rest of the chain. Never the key
+   * itself.
    */
   public static String describe(AwsCredentialsProvider provider) {
     if (provider instanceof DefaultCredentialsProvider) {
@@ -186,7 +207,8 @@ public final class S3Preflight {
       }
       String profile = System.getenv("AWS_PROFILE");
       return "default provider chain (system properties, environment variables, web identity,"
-          + " profile '" + (profile == null || profile.isEmpty() ? "default" : profile)
+          + " profile '"
+          + (profile == null || profile.isEmpty() ? "default" : profile)
           + "', container and instance role)";
     }
     if (provider instanceof StaticCredentialsProvider) {

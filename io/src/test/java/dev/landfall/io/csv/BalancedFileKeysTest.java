@@ -23,8 +23,8 @@ class BalancedFileKeysTest {
   @Test
   void oneWorkerKeysEachFileByItsRank() {
     List<String> names = List.of("a", "b", "c");
-    assertThat(Arrays.toString(BalancedFileKeys.keys(names, Map.of("a", 5L), 1)),
-        equalTo("[0, 1, 2]"));
+    assertThat(
+        Arrays.toString(BalancedFileKeys.keys(names, Map.of("a", 5L), 1)), equalTo("[0, 1, 2]"));
   }
 
   @Test
@@ -32,8 +32,10 @@ class BalancedFileKeysTest {
     Random random = new Random(7);
     for (int workers = 2; workers <= 8; workers++) {
       for (int n : new int[] {1, 2, 3, 14, 42, 406}) {
-        List<String> names = IntStream.range(0, n).mapToObj(i -> String.format("f%04d", i))
-            .collect(Collectors.toList());
+        List<String> names =
+            IntStream.range(0, n)
+                .mapToObj(i -> String.format("f%04d", i))
+                .collect(Collectors.toList());
         Map<String, Long> records = new HashMap<>();
         long largest = 0;
         for (String name : names) {
@@ -52,7 +54,9 @@ class BalancedFileKeysTest {
         assertThat("distinct keys", distinct.size(), equalTo(n));
         long max = Arrays.stream(load).max().getAsLong();
         long min = Arrays.stream(load).min().getAsLong();
-        assertThat(workers + " workers, " + n + " files: " + Arrays.toString(load), max - min,
+        assertThat(
+            workers + " workers, " + n + " files: " + Arrays.toString(load),
+            max - min,
             lessThanOrEqualTo(largest));
       }
     }
@@ -68,7 +72,8 @@ class BalancedFileKeysTest {
   @Test
   void keysAreEncodedAsVarIntCoderEncodesThem() throws Exception {
     for (int key : new int[] {0, 1, 127, 128, 300, 16_383, 16_384, 1 << 21, Integer.MAX_VALUE}) {
-      assertThat(Arrays.toString(BalancedFileKeys.varInt(key)),
+      assertThat(
+          Arrays.toString(BalancedFileKeys.varInt(key)),
           equalTo(Arrays.toString(CoderUtils.encodeToByteArray(VarIntCoder.of(), key))));
     }
   }

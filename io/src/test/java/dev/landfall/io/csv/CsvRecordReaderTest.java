@@ -29,13 +29,17 @@ import org.junit.jupiter.api.Test;
 class CsvRecordReaderTest {
 
   /** Characters that steer the parser (and two that only look like it), for generated texts. */
-  private static final char[] ALPHABET = {'a', 'b', 'c', ' ', ' ', '\t', ',', ',', '"', '"', '\r',
-      '\n', '\n', ';', '\'', 'é', '\u2003', '\u00a0', '\u000b', '\u001c', '\ud83d', '\ude00'};
+  private static final char[] ALPHABET = {
+    'a', 'b', 'c', ' ', ' ', '\t', ',', ',', '"', '"', '\r', '\n', '\n', ';', '\'', 'é', '\u2003',
+    '\u00a0', '\u000b', '\u001c', '\ud83d', '\ude00'
+  };
 
   @Test
   void plainRecordsWithTheirLines() throws IOException {
-    List<String> got = parse(new CsvRecordReader(new StringReader(
-        "id,name\r\n1, Ann \n\n2,\"Bo, \"\"B\"\"\nC\"\n3,"), ',', '"'));
+    List<String> got =
+        parse(
+            new CsvRecordReader(
+                new StringReader("id,name\r\n1, Ann \n\n2,\"Bo, \"\"B\"\"\nC\"\n3,"), ',', '"'));
     assertThat(got, contains("[id, name]@1", "[1, Ann]@2", "[2, Bo, \"B\"\nC]@5", "[3, ]@6"));
   }
 
@@ -77,7 +81,8 @@ class CsvRecordReaderTest {
             text.append("\"\"\r\n");
           }
         }
-        text.append(quoted ? "\" " : " ").append(c < 2 ? "," : random.nextBoolean() ? "\r\n" : "\n");
+        text.append(quoted ? "\" " : " ")
+            .append(c < 2 ? "," : random.nextBoolean() ? "\r\n" : "\n");
       }
     }
     assertSame(text.toString(), ',', '"', 1 << 16);
@@ -86,10 +91,36 @@ class CsvRecordReaderTest {
 
   @Test
   void sameAsCommonsCsvOnHostileTexts() throws IOException {
-    String[] texts = {"", "\n", "\r\n\r\n", " ", " \n ", ",", ",\n", "a,", "a,\n", "\"", "\"a",
-        "\"a\"b,c", "\"a\" ,b", "\"a\"\t\n", "a\"b\",c", "\"\"\"\"", "\"a\"\"", " \" a \" ",
-        "a\rb\r\rc", "a\r\nb\n\rc", "\n\n\na,b\n\n", "a,b\n\"c\nd", "\ufeffa,b", "\t\t,\t",
-        "x,\"y\"z", "x,\"y\"\r", "x,\"y\"\r\n\r\n", "\u2003a\u2003,\u00a0b\u00a0"};
+    String[] texts = {
+      "",
+      "\n",
+      "\r\n\r\n",
+      " ",
+      " \n ",
+      ",",
+      ",\n",
+      "a,",
+      "a,\n",
+      "\"",
+      "\"a",
+      "\"a\"b,c",
+      "\"a\" ,b",
+      "\"a\"\t\n",
+      "a\"b\",c",
+      "\"\"\"\"",
+      "\"a\"\"",
+      " \" a \" ",
+      "a\rb\r\rc",
+      "a\r\nb\n\rc",
+      "\n\n\na,b\n\n",
+      "a,b\n\"c\nd",
+      "\ufeffa,b",
+      "\t\t,\t",
+      "x,\"y\"z",
+      "x,\"y\"\r",
+      "x,\"y\"\r\n\r\n",
+      "\u2003a\u2003,\u00a0b\u00a0"
+    };
     for (String text : texts) {
       for (int chunk : new int[] {1, 2, 3, 1 << 16}) {
         assertSame(text, ',', '"', chunk);
@@ -102,27 +133,36 @@ class CsvRecordReaderTest {
     String good = "a,b\nc,\"d\ne\"\nf,g";
     for (int cut = 0; cut <= good.length(); cut++) {
       String head = good.substring(0, cut);
-      assertThat(head, outcome(new CsvRecordReader(new FailingReader(head, 2), ',', '"')),
+      assertThat(
+          head,
+          outcome(new CsvRecordReader(new FailingReader(head, 2), ',', '"')),
           equalTo(commonsOutcome(new FailingReader(head, 1 << 16), ',', '"')));
     }
   }
 
   @Test
   void aDelimiterMustDifferFromTheQuoteAndFromLineBreaks() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new CsvRecordReader(new StringReader(""), '"', '"'));
-    assertThrows(IllegalArgumentException.class,
-        () -> new CsvRecordReader(new StringReader(""), '\n', '"'));
+    assertThrows(
+        IllegalArgumentException.class, () -> new CsvRecordReader(new StringReader(""), '"', '"'));
+    assertThrows(
+        IllegalArgumentException.class, () -> new CsvRecordReader(new StringReader(""), '\n', '"'));
   }
 
   private static void assertSame(String text, char delimiter, char quote, int chunk)
       throws IOException {
     List<String> expected = commonsOutcome(new StringReader(text), delimiter, quote);
-    List<String> got = outcome(new CsvRecordReader(new ChunkedReader(text, chunk), delimiter,
-        quote));
+    List<String> got =
+        outcome(new CsvRecordReader(new ChunkedReader(text, chunk), delimiter, quote));
     if (!got.equals(expected)) {
-      assertThat("text " + escape(text) + " delimiter " + escape(String.valueOf(delimiter))
-          + " chunk " + chunk, got, equalTo(expected));
+      assertThat(
+          "text "
+              + escape(text)
+              + " delimiter "
+              + escape(String.valueOf(delimiter))
+              + " chunk "
+              + chunk,
+          got,
+          equalTo(expected));
     }
   }
 
@@ -152,11 +192,17 @@ class CsvRecordReaderTest {
 
   private static List<String> commonsOutcome(Reader source, char delimiter, char quote)
       throws IOException {
-    CSVFormat format = CSVFormat.RFC4180.builder().setDelimiter(delimiter).setQuote(quote)
-        .setIgnoreEmptyLines(true).setIgnoreSurroundingSpaces(true).get();
+    CSVFormat format =
+        CSVFormat.RFC4180
+            .builder()
+            .setDelimiter(delimiter)
+            .setQuote(quote)
+            .setIgnoreEmptyLines(true)
+            .setIgnoreSurroundingSpaces(true)
+            .get();
     List<String> out = new ArrayList<>();
-    try (CSVParser parser = CSVParser.builder().setReader(new BufferedReader(source))
-        .setFormat(format).get()) {
+    try (CSVParser parser =
+        CSVParser.builder().setReader(new BufferedReader(source)).setFormat(format).get()) {
       Iterator<CSVRecord> it = parser.iterator();
       while (it.hasNext()) {
         CSVRecord record = it.next();

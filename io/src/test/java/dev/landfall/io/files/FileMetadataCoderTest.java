@@ -12,11 +12,12 @@ import org.junit.jupiter.api.Test;
 /** Every fact the ledger compares survives the coder: size, modification time and checksum. */
 class FileMetadataCoderTest {
   private static MatchResult.Metadata file(String checksum) {
-    MatchResult.Metadata.Builder b = MatchResult.Metadata.builder()
-        .setResourceId(LocalResources.fromString("/in/date=2024-01-01/a.csv", false))
-        .setIsReadSeekEfficient(true)
-        .setSizeBytes(1234)
-        .setLastModifiedMillis(1_700_000_000_123L);
+    MatchResult.Metadata.Builder b =
+        MatchResult.Metadata.builder()
+            .setResourceId(LocalResources.fromString("/in/date=2024-01-01/a.csv", false))
+            .setIsReadSeekEfficient(true)
+            .setSizeBytes(1234)
+            .setLastModifiedMillis(1_700_000_000_123L);
     return (checksum == null ? b : b.setChecksum(checksum)).build();
   }
 

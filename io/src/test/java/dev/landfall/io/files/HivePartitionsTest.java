@@ -15,17 +15,21 @@ class HivePartitionsTest {
 
   @Test
   void valuesComeFromAnObjectKeyAsFromAFolder() throws Exception {
-    assertThat(HivePartitions.valuesOf("s3://bucket/billing/date=2024-01-01/part-00000.csv", DATE),
+    assertThat(
+        HivePartitions.valuesOf("s3://bucket/billing/date=2024-01-01/part-00000.csv", DATE),
         contains("2024-01-01"));
-    assertThat(HivePartitions.valuesOf("/data/billing/date=2024-01-01/part-00000.csv", DATE),
+    assertThat(
+        HivePartitions.valuesOf("/data/billing/date=2024-01-01/part-00000.csv", DATE),
         contains("2024-01-01"));
-    assertThat(HivePartitions.valuesOf("s3://b/date=1999-01-01/date=2024-01-02/a.csv.gz", DATE),
+    assertThat(
+        HivePartitions.valuesOf("s3://b/date=1999-01-01/date=2024-01-02/a.csv.gz", DATE),
         contains("2024-01-02"));
   }
 
   @Test
   void anObjectDirectlyUnderTheBucketHasNoPartition() {
-    assertThrows(HivePartitions.MissingPartition.class,
+    assertThrows(
+        HivePartitions.MissingPartition.class,
         () -> HivePartitions.valuesOf("s3://bucket/date=2024-01-01.csv", DATE));
   }
 }

@@ -15,22 +15,40 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The watch's local listing finds exactly what Beam's local file system matches, with the same facts. */
+/**
+ * The watch's local listing finds exactly what Beam's local file system matches, with the same
+ * facts.
+ */
 class LocalListingTest {
   @TempDir Path dir;
 
   private static TreeSet<String> facts(List<MatchResult.Metadata> files) {
-    return files.stream().map(m -> m.resourceId() + " " + m.sizeBytes() + " "
-        + m.lastModifiedMillis() + " " + m.isReadSeekEfficient())
+    return files.stream()
+        .map(
+            m ->
+                m.resourceId()
+                    + " "
+                    + m.sizeBytes()
+                    + " "
+                    + m.lastModifiedMillis()
+                    + " "
+                    + m.isReadSeekEfficient())
         .collect(Collectors.toCollection(TreeSet::new));
   }
 
   @Test
   void matchesWhatBeamMatches() throws Exception {
     Path in = dir.resolve("in");
-    for (String f : List.of("date=2024-01-01/a.csv", "date=2024-01-01/b.csv.gz",
-        "date=2024-01-01/notes.txt", "date=2024-01-02/deeper/c.csv", "top.csv",
-        "date=2024-01-02/.hidden.csv", "date=2024-01-02/_marker.csv", "x=1/y=2/z.csv")) {
+    for (String f :
+        List.of(
+            "date=2024-01-01/a.csv",
+            "date=2024-01-01/b.csv.gz",
+            "date=2024-01-01/notes.txt",
+            "date=2024-01-02/deeper/c.csv",
+            "top.csv",
+            "date=2024-01-02/.hidden.csv",
+            "date=2024-01-02/_marker.csv",
+            "x=1/y=2/z.csv")) {
       Path p = in.resolve(f);
       Files.createDirectories(p.getParent());
       Files.writeString(p, "x".repeat(f.length()));
@@ -40,8 +58,8 @@ class LocalListingTest {
     Files.createDirectories(outside);
     Files.writeString(outside.resolve("linked.csv"), "linked");
     Files.createSymbolicLink(in.resolve("date=2024-01-09"), outside);
-    for (String glob : List.of("**/*.csv*", "*.csv*", "date=*/*.csv", "x=?/**/*.csv",
-        "nothing/**/*.csv")) {
+    for (String glob :
+        List.of("**/*.csv*", "*.csv*", "date=*/*.csv", "x=?/**/*.csv", "nothing/**/*.csv")) {
       String spec = in + "/" + glob;
       assertThat(LocalListing.handles(spec), equalTo(true));
       List<MatchResult.Metadata> beam =

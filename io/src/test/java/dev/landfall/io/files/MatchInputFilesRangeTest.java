@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code --since/--until} compare the partition value as the partition column gets it: decoded.
- * Hive writes {@code :} in a folder name as {@code %3A}; compared raw, {@code 10%3A00} sorts
- * before {@code 10:00} and a file inside the range was left out.
+ * Hive writes {@code :} in a folder name as {@code %3A}; compared raw, {@code 10%3A00} sorts before
+ * {@code 10:00} and a file inside the range was left out.
  */
 class MatchInputFilesRangeTest {
   private static boolean kept(String path, String since, String until) {
@@ -24,10 +24,14 @@ class MatchInputFilesRangeTest {
     assertThat(kept(tenOClock, "", "2024-01-02 10:00"), equalTo(true));
     assertThat(kept(tenOClock, "2024-01-02 10:01", ""), equalTo(false));
     assertThat(kept(tenOClock, "", "2024-01-02 09:59"), equalTo(false));
-    assertThat("no partition folder: left to the reader to reject",
-        kept("/data/events/part-0.csv", "2024-01-02 10:00", ""), equalTo(true));
+    assertThat(
+        "no partition folder: left to the reader to reject",
+        kept("/data/events/part-0.csv", "2024-01-02 10:00", ""),
+        equalTo(true));
     assertThat(HivePartitions.valueOf("/data/hour=1/x/hour=2/f.csv", "hour"), equalTo("2"));
-    assertThat("the file name is not a folder",
-        HivePartitions.valueOf("/data/hour=3.csv", "hour"), equalTo(null));
+    assertThat(
+        "the file name is not a folder",
+        HivePartitions.valueOf("/data/hour=3.csv", "hour"),
+        equalTo(null));
   }
 }

@@ -46,8 +46,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The watch's state holds the files it emitted until the ledger reports them finished: each file
- * is emitted once, and the state stays bounded by the files in flight however many have landed.
+ * The watch's state holds the files it emitted until the ledger reports them finished: each file is
+ * emitted once, and the state stays bounded by the files in flight however many have landed.
  */
 class PollFilesFnTest {
   private static final Instant T0 = new Instant(1_700_000_000_000L);
@@ -85,7 +85,9 @@ class PollFilesFnTest {
     finished.add(PollFilesFn.key(a));
     Poll third = PollFilesFn.next(second.state, List.of(b), finished::contains, T0.plus(3));
     assertThat(third.files, empty());
-    assertThat("a finished: out of the state", third.state.inFlight,
+    assertThat(
+        "a finished: out of the state",
+        third.state.inFlight,
         equalTo(new long[] {PollFilesFn.key(b)}));
 
     // The same path written again (new size and time) is a new file to the watch.
@@ -111,8 +113,10 @@ class PollFilesFnTest {
       if (poll >= 2) {
         emittedPerPoll.get(poll - 2).forEach(m -> finished.add(PollFilesFn.key(m)));
       }
-      List<MatchResult.Metadata> listing = landed.stream()
-          .filter(m -> !finished.contains(PollFilesFn.key(m))).collect(Collectors.toList());
+      List<MatchResult.Metadata> listing =
+          landed.stream()
+              .filter(m -> !finished.contains(PollFilesFn.key(m)))
+              .collect(Collectors.toList());
       Poll next = PollFilesFn.next(state, listing, finished::contains, T0.plus(poll));
       for (MatchResult.Metadata m : next.files) {
         assertThat("emitted once: " + m, emitted.add(m.resourceId().toString()), equalTo(true));
@@ -158,9 +162,12 @@ class PollFilesFnTest {
   @Test
   void theStateSurvivesItsCoder() throws Exception {
     MatchResult.Metadata a = file("a.csv", 10, 1000);
-    for (PollState s : List.of(start(),
-        PollState.polling(T0, T0.plus(5), new long[] {-7, 3, Long.MAX_VALUE}),
-        PollState.emitted(List.of(a, file("b.csv", 0, 1))), PollState.DONE)) {
+    for (PollState s :
+        List.of(
+            start(),
+            PollState.polling(T0, T0.plus(5), new long[] {-7, 3, Long.MAX_VALUE}),
+            PollState.emitted(List.of(a, file("b.csv", 0, 1))),
+            PollState.DONE)) {
       CoderProperties.coderDecodeEncodeEqual(PollFilesFn.PollStateCoder.INSTANCE, s);
     }
   }
@@ -171,8 +178,7 @@ class PollFilesFnTest {
   /** Reports each file finished as soon as it is emitted. */
   static class FinishFn extends DoFn<MatchResult.Metadata, MatchResult.Metadata> {
     @ProcessElement
-    public void process(@Element MatchResult.Metadata m,
-        OutputReceiver<MatchResult.Metadata> out) {
+    public void process(@Element MatchResult.Metadata m, OutputReceiver<MatchResult.Metadata> out) {
       FINISHED.add(PollFilesFn.key(m));
       out.output(m);
     }
@@ -185,31 +191,42 @@ class PollFilesFnTest {
       Path f = dir.resolve("date=2024-01-01").resolve(name);
       Files.createDirectories(f.getParent());
       Files.writeString(f, "x\n");
-      Files.setLastModifiedTime(f,
-          java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+      Files.setLastModifiedTime(
+          f, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
     }
     PipelineOptions o = PipelineOptionsFactory.create();
     o.setRunner(DirectRunner.class);
     Pipeline p = Pipeline.create(o);
-    PCollection<MatchResult.Metadata> files = p.apply(new WatchForStableFiles(
-            List.of(dir + "/**/*.csv"), Duration.millis(200), Duration.standardSeconds(2), null)
-        .skippingFinished(since -> KV.of(java.time.Instant.now(), new ArrayList<>(FINISHED))));
-    PCollection<String> names = files
-        .apply("Finish", ParDo.of(new FinishFn()))
-        .apply(MapElements.into(TypeDescriptors.strings())
-            .via(m -> m.resourceId().getFilename()));
+    PCollection<MatchResult.Metadata> files =
+        p.apply(
+            new WatchForStableFiles(
+                    List.of(dir + "/**/*.csv"),
+                    Duration.millis(200),
+                    Duration.standardSeconds(2),
+                    null)
+                .skippingFinished(
+                    since -> KV.of(java.time.Instant.now(), new ArrayList<>(FINISHED))));
+    PCollection<String> names =
+        files
+            .apply("Finish", ParDo.of(new FinishFn()))
+            .apply(
+                MapElements.into(TypeDescriptors.strings()).via(m -> m.resourceId().getFilename()));
     PAssert.that(names).containsInAnyOrder("a.csv", "b.csv", "c.csv");
     PipelineResult result = p.run();
     result.waitUntilFinish();
 
-    MetricQueryResults metrics = result.metrics().queryMetrics(MetricsFilter.builder()
-        .addNameFilter(MetricNameFilter.named(WatchForStableFiles.class, "watch-state-files"))
-        .build());
+    MetricQueryResults metrics =
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(
+                        MetricNameFilter.named(WatchForStableFiles.class, "watch-state-files"))
+                    .build());
     List<Long> gauges = new ArrayList<>();
     for (MetricResult<GaugeResult> g : metrics.getGauges()) {
       gauges.add(g.getAttempted().getValue());
     }
-    assertThat("the state emptied once the files were finished", gauges,
-        containsInAnyOrder(0L));
+    assertThat("the state emptied once the files were finished", gauges, containsInAnyOrder(0L));
   }
 }

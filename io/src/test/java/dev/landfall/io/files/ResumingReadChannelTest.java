@@ -31,14 +31,13 @@ import software.amazon.awssdk.core.sync.RequestBody;
 
 /**
  * Reads of an S3 object (S3Proxy) whose answers are cut half-way ({@link FaultyS3Proxy}): the
- * object's bytes come whole and once; an object that changed, or ends before its listed size,
- * fails the read with the reason instead of giving a different or shorter file.
+ * object's bytes come whole and once; an object that changed, or ends before its listed size, fails
+ * the read with the reason instead of giving a different or shorter file.
  */
 class ResumingReadChannelTest {
   private static final Retry NO_WAIT = new Retry(4, Duration.ZERO, Duration.ZERO);
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static S3ProxyServer s3;
   private static byte[] object;
   private FaultyS3Proxy proxy;
@@ -49,8 +48,8 @@ class ResumingReadChannelTest {
     s3.createBucket("objects");
     object = new byte[700_000];
     new Random(7).nextBytes(object);
-    s3.client().putObject(b -> b.bucket("objects").key("data/blob.bin"),
-        RequestBody.fromBytes(object));
+    s3.client()
+        .putObject(b -> b.bucket("objects").key("data/blob.bin"), RequestBody.fromBytes(object));
   }
 
   @AfterAll
@@ -107,8 +106,10 @@ class ResumingReadChannelTest {
         // to the end
       }
       assertThat(b.position(), equalTo(200_000));
-      assertThat(java.util.Arrays.equals(b.array(),
-          java.util.Arrays.copyOfRange(object, 500_000, 700_000)), equalTo(true));
+      assertThat(
+          java.util.Arrays.equals(
+              b.array(), java.util.Arrays.copyOfRange(object, 500_000, 700_000)),
+          equalTo(true));
       assertThat(c.read(ByteBuffer.allocate(1)), equalTo(-1));
     }
   }
@@ -116,14 +117,17 @@ class ResumingReadChannelTest {
   @Test
   void anObjectChangedSinceItWasListedIsNotResumed() throws Exception {
     MatchResult.Metadata listed = listed();
-    MatchResult.Metadata older = MatchResult.Metadata.builder()
-        .setResourceId(listed.resourceId()).setSizeBytes(listed.sizeBytes())
-        .setIsReadSeekEfficient(true)
-        .setLastModifiedMillis(listed.lastModifiedMillis() - 60_000).build();
+    MatchResult.Metadata older =
+        MatchResult.Metadata.builder()
+            .setResourceId(listed.resourceId())
+            .setSizeBytes(listed.sizeBytes())
+            .setIsReadSeekEfficient(true)
+            .setLastModifiedMillis(listed.lastModifiedMillis() - 60_000)
+            .build();
     proxy.inject(Fault.CUT_BODY, Kind.GET_OBJECT, 1, 1);
 
-    IOException e = assertThrows(IOException.class,
-        () -> readAll(new ResumingReadChannel(older, NO_WAIT)));
+    IOException e =
+        assertThrows(IOException.class, () -> readAll(new ResumingReadChannel(older, NO_WAIT)));
 
     assertThat(e.getMessage(), containsString("changed while it was read"));
   }
@@ -131,13 +135,16 @@ class ResumingReadChannelTest {
   @Test
   void anObjectEndingBeforeItsListedSizeIsAFaultNotAShorterFile() throws Exception {
     MatchResult.Metadata listed = listed();
-    MatchResult.Metadata longer = MatchResult.Metadata.builder()
-        .setResourceId(FileSystems.matchNewResource(listed.resourceId().toString(), false))
-        .setSizeBytes(listed.sizeBytes() + 10).setIsReadSeekEfficient(true)
-        .setLastModifiedMillis(listed.lastModifiedMillis()).build();
+    MatchResult.Metadata longer =
+        MatchResult.Metadata.builder()
+            .setResourceId(FileSystems.matchNewResource(listed.resourceId().toString(), false))
+            .setSizeBytes(listed.sizeBytes() + 10)
+            .setIsReadSeekEfficient(true)
+            .setLastModifiedMillis(listed.lastModifiedMillis())
+            .build();
 
-    IOException e = assertThrows(IOException.class,
-        () -> readAll(new ResumingReadChannel(longer, NO_WAIT)));
+    IOException e =
+        assertThrows(IOException.class, () -> readAll(new ResumingReadChannel(longer, NO_WAIT)));
 
     // It ends early, and the resume finds the object smaller than listed.
     assertThat(e.getMessage(), containsString("listed with " + (object.length + 10) + " bytes"));

@@ -10,8 +10,8 @@ import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --stopAfterIdle} means idle: no new file and no file in flight for that long. The clock
- * is given to the condition, so these checks do not depend on how fast the machine is.
+ * {@code --stopAfterIdle} means idle: no new file and no file in flight for that long. The clock is
+ * given to the condition, so these checks do not depend on how fast the machine is.
  */
 class WatchIdleTest {
   private static final Instant START = new Instant(1_000_000L);
@@ -42,8 +42,10 @@ class WatchIdleTest {
     AtomicReference<java.time.Duration> quiet = new AtomicReference<>(java.time.Duration.ZERO);
     WatchForStableFiles.Idle idle = new WatchForStableFiles.Idle(IDLE, since -> quiet.get());
     KV<Instant, Instant> state = idle.onSeenNewOutput(at(1), idle.forNewInput(START, "input"));
-    assertThat("still processing long after the last new file",
-        idle.canStopPolling(at(600), state), equalTo(false));
+    assertThat(
+        "still processing long after the last new file",
+        idle.canStopPolling(at(600), state),
+        equalTo(false));
     quiet.set(java.time.Duration.ofSeconds(3));
     assertThat("finished, but only 3 s ago", idle.canStopPolling(at(603), state), equalTo(false));
     quiet.set(java.time.Duration.ofSeconds(9));
@@ -52,19 +54,25 @@ class WatchIdleTest {
 
   @Test
   void notKnowingWhetherFilesAreInFlightIsNotIdle() {
-    WatchForStableFiles.Idle idle = new WatchForStableFiles.Idle(IDLE, since -> {
-      throw new java.sql.SQLException("connection refused");
-    });
+    WatchForStableFiles.Idle idle =
+        new WatchForStableFiles.Idle(
+            IDLE,
+            since -> {
+              throw new java.sql.SQLException("connection refused");
+            });
     assertThat(idle.canStopPolling(at(60), idle.forNewInput(START, "input")), equalTo(false));
   }
 
   @Test
   void theLedgerIsAskedAboutFilesTakenSinceTheWatchStarted() {
     AtomicReference<java.time.Instant> asked = new AtomicReference<>();
-    WatchForStableFiles.Idle idle = new WatchForStableFiles.Idle(IDLE, since -> {
-      asked.set(since);
-      return null;
-    });
+    WatchForStableFiles.Idle idle =
+        new WatchForStableFiles.Idle(
+            IDLE,
+            since -> {
+              asked.set(since);
+              return null;
+            });
     idle.canStopPolling(at(60), idle.onSeenNewOutput(at(2), idle.forNewInput(START, "in")));
     assertThat(asked.get().toEpochMilli(), equalTo(START.getMillis()));
   }

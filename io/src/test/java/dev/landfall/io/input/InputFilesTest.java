@@ -24,19 +24,21 @@ class InputFilesTest {
 
   @Test
   void partitionValuesComeFromTheFoldersAndAreChecked() throws Exception {
-    InputFiles.Partitions partitions =
-        SerializableUtils.clone(new InputFiles.Partitions(BILLING));
+    InputFiles.Partitions partitions = SerializableUtils.clone(new InputFiles.Partitions(BILLING));
     assertThat(BILLING.partitions.size(), equalTo(1));
     String name = BILLING.partitions.get(0).name;
-    assertThat(partitions.of("/in/" + name + "=2024-01-02/part-0.csv"),
-        equalTo(List.of("2024-01-02")));
-    assertThrows(UnsupportedOperationException.class,
+    assertThat(
+        partitions.of("/in/" + name + "=2024-01-02/part-0.csv"), equalTo(List.of("2024-01-02")));
+    assertThrows(
+        UnsupportedOperationException.class,
         () -> partitions.of("/in/" + name + "=2024-01-02/part-0.csv").add("x"));
-    HivePartitions.MissingPartition missing = assertThrows(HivePartitions.MissingPartition.class,
-        () -> partitions.of("/in/part-0.csv"));
+    HivePartitions.MissingPartition missing =
+        assertThrows(HivePartitions.MissingPartition.class, () -> partitions.of("/in/part-0.csv"));
     assertThat(missing.getMessage(), containsString(name + "="));
-    HivePartitions.MissingPartition bad = assertThrows(HivePartitions.MissingPartition.class,
-        () -> partitions.of("/in/" + name + "=yesterday/part-0.csv"));
+    HivePartitions.MissingPartition bad =
+        assertThrows(
+            HivePartitions.MissingPartition.class,
+            () -> partitions.of("/in/" + name + "=yesterday/part-0.csv"));
     assertThat(bad.getMessage(), containsString("partition '" + name + "' value"));
   }
 }

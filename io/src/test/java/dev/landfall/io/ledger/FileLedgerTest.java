@@ -28,10 +28,12 @@ class FileLedgerTest extends PostgresTestBase {
   @Test
   void filesFinishedTogetherGetTheCountsAndAggregatesOfFilesFinishedOneByOne() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
-    List<String> together = List.of("/in/date=2024-01-01/a.csv", "/in/date=2024-01-01/b.csv",
-        "/in/date=2024-01-02/c.csv");
-    List<String> oneByOne = List.of("/in/date=2024-01-01/a.csv", "/in/date=2024-01-01/b.csv",
-        "/in/date=2024-01-02/c.csv");
+    List<String> together =
+        List.of(
+            "/in/date=2024-01-01/a.csv", "/in/date=2024-01-01/b.csv", "/in/date=2024-01-02/c.csv");
+    List<String> oneByOne =
+        List.of(
+            "/in/date=2024-01-01/a.csv", "/in/date=2024-01-01/b.csv", "/in/date=2024-01-02/c.csv");
     String[] schemas = {"together", "one_by_one"};
     List<List<String>> results = new ArrayList<>();
     for (String schema : schemas) {
@@ -49,20 +51,29 @@ class FileLedgerTest extends PostgresTestBase {
         List<String> events = ledger.finishAll(files, items, true);
         assertThat(events, hasSize(3));
         for (int f = 0; f < files.size(); f++) {
-          assertThat("events in the order of the files", events.get(f),
-              containsString(files.get(f)));
+          assertThat(
+              "events in the order of the files", events.get(f), containsString(files.get(f)));
         }
       } else {
         for (int f = 0; f < files.size(); f++) {
           ledger.finish(files.get(f), items.get(f), true);
         }
       }
-      results.add(query(db, "SELECT string_agg(path || ' ' || status || ' ' || rows_read || ' '"
-          + " || rows_valid || ' ' || rows_duplicate, ', ' ORDER BY path) FROM " + schema
-          + ".landfall_files"));
-      results.add(query(db, "SELECT string_agg(date || ' ' || service || ' ' || currency || ' '"
-          + " || row_count || ' ' || cost_sum || ' ' || cost_p90, ', '"
-          + " ORDER BY date, service, currency) FROM " + schema + ".billing_agg"));
+      results.add(
+          query(
+              db,
+              "SELECT string_agg(path || ' ' || status || ' ' || rows_read || ' '"
+                  + " || rows_valid || ' ' || rows_duplicate, ', ' ORDER BY path) FROM "
+                  + schema
+                  + ".landfall_files"));
+      results.add(
+          query(
+              db,
+              "SELECT string_agg(date || ' ' || service || ' ' || currency || ' '"
+                  + " || row_count || ' ' || cost_sum || ' ' || cost_p90, ', '"
+                  + " ORDER BY date, service, currency) FROM "
+                  + schema
+                  + ".billing_agg"));
     }
     assertThat(results.get(0).get(0), containsString("/in/date=2024-01-02/c.csv done 13 12 1"));
     assertThat(results.get(1).get(0), containsString("2024-01-02 compute USD 12"));
@@ -84,18 +95,30 @@ class FileLedgerTest extends PostgresTestBase {
       insertRows(db, schema, file, 5 + day);
       ledger.finish(file, 5 + day, true);
     }
-    List<String> fileByFile = query(db, "SELECT string_agg(concat_ws(' ', date, service,"
-        + " currency, row_count, cost_sum, cost_min, cost_max, cost_avg, cost_p90), ', '"
-        + " ORDER BY date) FROM " + schema + ".billing_agg");
+    List<String> fileByFile =
+        query(
+            db,
+            "SELECT string_agg(concat_ws(' ', date, service,"
+                + " currency, row_count, cost_sum, cost_min, cost_max, cost_avg, cost_p90), ', '"
+                + " ORDER BY date) FROM "
+                + schema
+                + ".billing_agg");
     assertThat(fileByFile.get(0), containsString("2024-01-05 compute USD 10"));
-    try (Connection c = db.connect(); java.sql.Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        java.sql.Statement s = c.createStatement()) {
       s.execute("TRUNCATE " + schema + ".billing_agg");
-      s.execute(PostgresTables.refreshAggregatesSql(DEF, schema,
-          "SELECT DISTINCT date, service, currency FROM " + schema + ".billing"));
+      s.execute(
+          PostgresTables.refreshAggregatesSql(
+              DEF, schema, "SELECT DISTINCT date, service, currency FROM " + schema + ".billing"));
     }
-    assertThat(query(db, "SELECT string_agg(concat_ws(' ', date, service, currency, row_count,"
-        + " cost_sum, cost_min, cost_max, cost_avg, cost_p90), ', ' ORDER BY date) FROM "
-        + schema + ".billing_agg"), equalTo(fileByFile));
+    assertThat(
+        query(
+            db,
+            "SELECT string_agg(concat_ws(' ', date, service, currency, row_count,"
+                + " cost_sum, cost_min, cost_max, cost_avg, cost_p90), ', ' ORDER BY date) FROM "
+                + schema
+                + ".billing_agg"),
+        equalTo(fileByFile));
   }
 
   @Test
@@ -110,23 +133,30 @@ class FileLedgerTest extends PostgresTestBase {
     v1.finish(file, 5, true);
 
     String json;
-    try (java.io.InputStream in = DatasetDefinition.class.getResourceAsStream(
-        "/datasets/billing.json")) {
+    try (java.io.InputStream in =
+        DatasetDefinition.class.getResourceAsStream("/datasets/billing.json")) {
       json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
-    DatasetDefinition changed = DatasetDefinition.fromJson(
-        json.replace("Cloud billing feed", "Changed billing feed"));
+    DatasetDefinition changed =
+        DatasetDefinition.fromJson(json.replace("Cloud billing feed", "Changed billing feed"));
     PostgresTables.createAll(db, DatasetTables.of(changed, "older"), FileLedger::createTables);
     FileLedger v2 = new FileLedger(db, DatasetTables.of(changed, "older"));
-    assertThat("not asked", v2.claim(file, 100, modified, null, false, false),
+    assertThat(
+        "not asked",
+        v2.claim(file, 100, modified, null, false, false),
         equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat("the same definition", v1.claim(file, 100, modified, null, false, true),
+    assertThat(
+        "the same definition",
+        v1.claim(file, 100, modified, null, false, true),
         equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat(v2.claim(file, 100, modified, null, false, true),
-        equalTo(FileLedger.Claim.REINGEST));
-    assertThat("its rows are replaced", query(db, "SELECT count(*) FROM older.billing"),
+    assertThat(
+        v2.claim(file, 100, modified, null, false, true), equalTo(FileLedger.Claim.REINGEST));
+    assertThat(
+        "its rows are replaced",
+        query(db, "SELECT count(*) FROM older.billing"),
         equalTo(List.of("0")));
-    assertThat(query(db, "SELECT status || ' ' || definition_hash FROM older.landfall_files"),
+    assertThat(
+        query(db, "SELECT status || ' ' || definition_hash FROM older.landfall_files"),
         equalTo(List.of("processing " + dev.landfall.io.postgres.SchemaEvolution.hash(changed))));
   }
 
@@ -148,8 +178,13 @@ class FileLedgerTest extends PostgresTestBase {
   /** The database's clock once it reads later than {@code t} (asked until it does). */
   private static Instant databaseClockAfter(Instant t) throws Exception {
     while (true) {
-      Instant now = Instant.parse(query(db(), "SELECT to_char(clock_timestamp() AT TIME ZONE"
-          + " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").get(0));
+      Instant now =
+          Instant.parse(
+              query(
+                      db(),
+                      "SELECT to_char(clock_timestamp() AT TIME ZONE"
+                          + " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+                  .get(0));
       if (now.isAfter(t)) {
         return now;
       }
@@ -158,9 +193,15 @@ class FileLedgerTest extends PostgresTestBase {
 
   /** The file's ledger row: status, size, rows_read, error (null shown as "-"). */
   private static String row(String schema, String path) throws Exception {
-    List<String> r = query(db(), "SELECT status || ' ' || size_bytes || ' '"
-        + " || coalesce(rows_read::text, '-') || ' ' || coalesce(error, '-') FROM " + schema
-        + ".landfall_files WHERE path = '" + path + "'");
+    List<String> r =
+        query(
+            db(),
+            "SELECT status || ' ' || size_bytes || ' '"
+                + " || coalesce(rows_read::text, '-') || ' ' || coalesce(error, '-') FROM "
+                + schema
+                + ".landfall_files WHERE path = '"
+                + path
+                + "'");
     return r.get(0);
   }
 
@@ -187,12 +228,18 @@ class FileLedgerTest extends PostgresTestBase {
     assertThat(event, containsString("\"status\":\"done\""));
     assertThat(event, containsString("\"rows_duplicate\":1"));
     assertThat(row("sm_done", FILE), equalTo("done 100 6 -"));
-    assertThat(query(db(), "SELECT rows_valid || ' ' || rows_duplicate || ' ' || rows_rejected"
-        + " FROM sm_done.landfall_files"), equalTo(List.of("4 1 1")));
-    assertThat(ledger.claim(FILE, 100, MODIFIED, null, false),
+    assertThat(
+        query(
+            db(),
+            "SELECT rows_valid || ' ' || rows_duplicate || ' ' || rows_rejected"
+                + " FROM sm_done.landfall_files"),
+        equalTo(List.of("4 1 1")));
+    assertThat(
+        ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(
+        "reingest applies to changed files only",
+        ledger.claim(FILE, 100, MODIFIED, null, true),
         equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat("reingest applies to changed files only",
-        ledger.claim(FILE, 100, MODIFIED, null, true), equalTo(FileLedger.Claim.ALREADY_DONE));
     assertThat(ledger.count(FileLedger.Status.DONE), equalTo(1L));
   }
 
@@ -204,8 +251,10 @@ class FileLedgerTest extends PostgresTestBase {
     String event = ledger.finish(FILE, 1, false);
     assertThat(event, containsString("\"status\":\"failed\""));
     assertThat(row("sm_failed", FILE), equalTo("failed 100 0 header: bad"));
-    assertThat("a failed file with counts is not read again while unchanged",
-        ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(
+        "a failed file with counts is not read again while unchanged",
+        ledger.claim(FILE, 100, MODIFIED, null, false),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
     assertThat(ledger.count(FileLedger.Status.FAILED), equalTo(1L));
   }
 
@@ -217,24 +266,28 @@ class FileLedgerTest extends PostgresTestBase {
     ledger.finish(FILE, 3, false);
 
     // Another size: changed; the ledger keeps what was ingested.
-    assertThat(ledger.claim(FILE, 120, MODIFIED, null, false),
-        equalTo(FileLedger.Claim.CHANGED));
+    assertThat(ledger.claim(FILE, 120, MODIFIED, null, false), equalTo(FileLedger.Claim.CHANGED));
     assertThat(row("sm_changed", FILE), equalTo("changed 100 3 -"));
-    assertThat("still changed", ledger.claim(FILE, 120, MODIFIED, null, false),
+    assertThat(
+        "still changed",
+        ledger.claim(FILE, 120, MODIFIED, null, false),
         equalTo(FileLedger.Claim.CHANGED));
     // Another modification time at the same size: changed too.
-    assertThat(ledger.claim(FILE, 100, MODIFIED.plusSeconds(1), null, false),
+    assertThat(
+        ledger.claim(FILE, 100, MODIFIED.plusSeconds(1), null, false),
         equalTo(FileLedger.Claim.CHANGED));
 
     assertThat(ledger.claim(FILE, 120, MODIFIED, null, true), equalTo(FileLedger.Claim.REINGEST));
     assertThat(row("sm_changed", FILE), equalTo("processing 120 - -"));
-    assertThat("its old rows are removed", query(db(), "SELECT count(*) FROM sm_changed.billing"),
+    assertThat(
+        "its old rows are removed",
+        query(db(), "SELECT count(*) FROM sm_changed.billing"),
         equalTo(List.of("0")));
     insertRows(db(), "sm_changed", FILE, 5);
     ledger.finish(FILE, 5, false);
     assertThat(row("sm_changed", FILE), equalTo("done 120 5 -"));
-    assertThat(ledger.claim(FILE, 120, MODIFIED, null, false),
-        equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(
+        ledger.claim(FILE, 120, MODIFIED, null, false), equalTo(FileLedger.Claim.ALREADY_DONE));
   }
 
   @Test
@@ -242,9 +295,13 @@ class FileLedgerTest extends PostgresTestBase {
     FileLedger ledger = ledger("sm_etag");
     ledger.claim(FILE, 100, MODIFIED, "etag-1", false);
     ledger.finish(FILE, 0, false);
-    assertThat("same ETag, touched", ledger.claim(FILE, 100, MODIFIED.plusSeconds(60), "etag-1",
-        false), equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat("another ETag", ledger.claim(FILE, 100, MODIFIED, "etag-2", false),
+    assertThat(
+        "same ETag, touched",
+        ledger.claim(FILE, 100, MODIFIED.plusSeconds(60), "etag-1", false),
+        equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(
+        "another ETag",
+        ledger.claim(FILE, 100, MODIFIED, "etag-2", false),
         equalTo(FileLedger.Claim.CHANGED));
   }
 
@@ -255,15 +312,24 @@ class FileLedgerTest extends PostgresTestBase {
     // As a backfill of an earlier build recorded it: no modification time, no ETag.
     ledger.claim(FILE, 100, null, null, false);
     ledger.finish(FILE, 0, false);
-    assertThat(ledger.claim(FILE, 100, MODIFIED, "etag-1", false),
-        equalTo(FileLedger.Claim.ALREADY_DONE));
-    assertThat(query(db(), "SELECT modified_at = '" + MODIFIED + "' AND etag = 'etag-1'"
-        + " AND status = 'done' FROM sm_legacy.landfall_files"), equalTo(List.of("t")));
-    assertThat("once filled in, a new time is a change",
+    assertThat(
+        ledger.claim(FILE, 100, MODIFIED, "etag-1", false), equalTo(FileLedger.Claim.ALREADY_DONE));
+    assertThat(
+        query(
+            db(),
+            "SELECT modified_at = '"
+                + MODIFIED
+                + "' AND etag = 'etag-1'"
+                + " AND status = 'done' FROM sm_legacy.landfall_files"),
+        equalTo(List.of("t")));
+    assertThat(
+        "once filled in, a new time is a change",
         ledger.claim(FILE, 100, MODIFIED.plusSeconds(1), null, false),
         equalTo(FileLedger.Claim.CHANGED));
-    assertThat("another size is a change whatever the ledger lacks",
-        ledger("sm_legacy2").claim(FILE, 100, null, null, false), equalTo(FileLedger.Claim.INGEST));
+    assertThat(
+        "another size is a change whatever the ledger lacks",
+        ledger("sm_legacy2").claim(FILE, 100, null, null, false),
+        equalTo(FileLedger.Claim.INGEST));
     FileLedger legacy2 = ledger("sm_legacy2");
     legacy2.finish(FILE, 0, false);
     assertThat(legacy2.claim(FILE, 101, MODIFIED, null, false), equalTo(FileLedger.Claim.CHANGED));
@@ -286,12 +352,13 @@ class FileLedgerTest extends PostgresTestBase {
       for (String f : List.of(done, changed, reingested)) {
         ledger.finish(f, f.equals(reingested) ? 3 : 0, false);
       }
-      List<FileLedger.FileFacts> facts = List.of(
-          new FileLedger.FileFacts(newFile, 10, MODIFIED, null),
-          new FileLedger.FileFacts(done, 100, MODIFIED, null),
-          new FileLedger.FileFacts(unfinished, 100, MODIFIED, null),
-          new FileLedger.FileFacts(changed, 200, MODIFIED, null),
-          new FileLedger.FileFacts(reingested, 300, MODIFIED, null));
+      List<FileLedger.FileFacts> facts =
+          List.of(
+              new FileLedger.FileFacts(newFile, 10, MODIFIED, null),
+              new FileLedger.FileFacts(done, 100, MODIFIED, null),
+              new FileLedger.FileFacts(unfinished, 100, MODIFIED, null),
+              new FileLedger.FileFacts(changed, 200, MODIFIED, null),
+              new FileLedger.FileFacts(reingested, 300, MODIFIED, null));
       List<FileLedger.Claim> claims;
       if (schema.equals("claim_together")) {
         // Only the re-ingested file changes with --reingestChanged: claim it on its own first.
@@ -300,16 +367,28 @@ class FileLedgerTest extends PostgresTestBase {
       } else {
         claims = new ArrayList<>();
         for (FileLedger.FileFacts f : facts) {
-          claims.add(ledger.claim(f.path(), f.size(), f.modified(), f.etag(),
-              f.path().equals(reingested)));
+          claims.add(
+              ledger.claim(
+                  f.path(), f.size(), f.modified(), f.etag(), f.path().equals(reingested)));
         }
       }
-      assertThat(claims, equalTo(List.of(FileLedger.Claim.INGEST,
-          FileLedger.Claim.ALREADY_DONE, FileLedger.Claim.INGEST, FileLedger.Claim.CHANGED,
-          FileLedger.Claim.REINGEST)));
-      results.add(query(db(), "SELECT string_agg(path || ' ' || status || ' ' || size_bytes"
-          + " || ' ' || coalesce(rows_read::text, '-'), ', ' ORDER BY path) FROM " + schema
-          + ".landfall_files").get(0));
+      assertThat(
+          claims,
+          equalTo(
+              List.of(
+                  FileLedger.Claim.INGEST,
+                  FileLedger.Claim.ALREADY_DONE,
+                  FileLedger.Claim.INGEST,
+                  FileLedger.Claim.CHANGED,
+                  FileLedger.Claim.REINGEST)));
+      results.add(
+          query(
+                  db(),
+                  "SELECT string_agg(path || ' ' || status || ' ' || size_bytes"
+                      + " || ' ' || coalesce(rows_read::text, '-'), ', ' ORDER BY path) FROM "
+                      + schema
+                      + ".landfall_files")
+              .get(0));
       results.add(query(db(), "SELECT count(*) FROM " + schema + ".billing").get(0));
     }
     assertThat(results.get(1), equalTo("0"));
@@ -322,9 +401,17 @@ class FileLedgerTest extends PostgresTestBase {
     String earlier = "/in/date=2024-01-01/earlier.csv";
     ledger.claim(earlier, 10, MODIFIED, null, false);
     // The run starts on the database's clock after the earlier claim, and claims after that.
-    Instant runStart = databaseClockAfter(Instant.parse(query(db(), "SELECT to_char(started_at"
-        + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM sm_unfinished"
-        + ".landfall_files WHERE path = '" + earlier + "'").get(0)));
+    Instant runStart =
+        databaseClockAfter(
+            Instant.parse(
+                query(
+                        db(),
+                        "SELECT to_char(started_at"
+                            + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM sm_unfinished"
+                            + ".landfall_files WHERE path = '"
+                            + earlier
+                            + "'")
+                    .get(0)));
     databaseClockAfter(runStart);
     ledger.claim(FILE, 100, MODIFIED, null, false);
     String done = "/in/date=2024-01-02/done.csv";
@@ -333,11 +420,15 @@ class FileLedgerTest extends PostgresTestBase {
 
     ledger.failUnfinished(runStart, "job cancelled");
     assertThat(row("sm_unfinished", FILE), equalTo("failed 100 - job cancelled"));
-    assertThat("claimed before the run started", row("sm_unfinished", earlier),
+    assertThat(
+        "claimed before the run started",
+        row("sm_unfinished", earlier),
         equalTo("processing 10 - -"));
     assertThat("finished", row("sm_unfinished", done), equalTo("done 50 0 -"));
-    assertThat("failed without counts: read again",
-        ledger.claim(FILE, 100, MODIFIED, null, false), equalTo(FileLedger.Claim.INGEST));
+    assertThat(
+        "failed without counts: read again",
+        ledger.claim(FILE, 100, MODIFIED, null, false),
+        equalTo(FileLedger.Claim.INGEST));
     assertThat(row("sm_unfinished", FILE), equalTo("processing 100 - -"));
   }
 
@@ -356,7 +447,9 @@ class FileLedgerTest extends PostgresTestBase {
     assertThat(events, hasSize(1));
     assertThat(events.get(0), containsString(FILE));
     assertThat(row("sm_recorded", FILE), equalTo("done 100 2 -"));
-    assertThat("no items recorded: left processing", row("sm_recorded", other),
+    assertThat(
+        "no items recorded: left processing",
+        row("sm_recorded", other),
         equalTo("processing 100 - -"));
     ledger.finish(other, 0, false);
     assertThat(ledger.quietFor(since).isNegative(), equalTo(false));
@@ -385,14 +478,26 @@ class FileLedgerTest extends PostgresTestBase {
     ledger.recordItems(header, 1);
 
     List<String> events = ledger.finishRecorded(since);
-    assertThat("events in path order", events.stream()
-        .map(e -> e.replaceAll(".*\"path\":\"([^\"]*)\".*", "$1")).toList(),
+    assertThat(
+        "events in path order",
+        events.stream().map(e -> e.replaceAll(".*\"path\":\"([^\"]*)\".*", "$1")).toList(),
         equalTo(List.of(mixed, rows, empty, header)));
-    assertThat(query(db(), "SELECT string_agg(path || ' ' || status || ' ' || rows_read || ' '"
-        + " || rows_valid || ' ' || rows_duplicate || ' ' || rows_rejected || ' '"
-        + " || coalesce(error, '-'), ', ' ORDER BY path) FROM sm_batch.landfall_files"),
-        equalTo(List.of(mixed + " done 7 4 1 2 -, " + rows + " done 3 3 0 0 -, "
-            + empty + " done 0 0 0 0 -, " + header + " failed 0 0 0 0 header: bad")));
+    assertThat(
+        query(
+            db(),
+            "SELECT string_agg(path || ' ' || status || ' ' || rows_read || ' '"
+                + " || rows_valid || ' ' || rows_duplicate || ' ' || rows_rejected || ' '"
+                + " || coalesce(error, '-'), ', ' ORDER BY path) FROM sm_batch.landfall_files"),
+        equalTo(
+            List.of(
+                mixed
+                    + " done 7 4 1 2 -, "
+                    + rows
+                    + " done 3 3 0 0 -, "
+                    + empty
+                    + " done 0 0 0 0 -, "
+                    + header
+                    + " failed 0 0 0 0 header: bad")));
   }
 
   @Test
@@ -428,9 +533,13 @@ class FileLedgerTest extends PostgresTestBase {
 
   private static void insertReject(String schema, String file, long line, String reason)
       throws Exception {
-    try (Connection c = db().connect(); PreparedStatement s = c.prepareStatement("INSERT INTO "
-        + schema + ".billing_rejects (source_file, line_number, reason, message) VALUES"
-        + " (?, ?, ?, 'bad')")) {
+    try (Connection c = db().connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + schema
+                    + ".billing_rejects (source_file, line_number, reason, message) VALUES"
+                    + " (?, ?, ?, 'bad')")) {
       s.setString(1, file);
       s.setLong(2, line);
       s.setString(3, reason);
@@ -440,10 +549,14 @@ class FileLedgerTest extends PostgresTestBase {
 
   private static void insertRows(Database db, String schema, String file, int n) throws Exception {
     String date = file.substring(file.indexOf("date=") + 5, file.indexOf("date=") + 15);
-    try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("INSERT INTO "
-        + schema + ".billing (date, event_id, event_time, account_id, service, cost, currency,"
-        + " source_file, source_line) VALUES (?::date, ?, now(), 'acct', 'compute', ?, 'USD',"
-        + " ?, ?)")) {
+    try (Connection c = db.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + schema
+                    + ".billing (date, event_id, event_time, account_id, service, cost, currency,"
+                    + " source_file, source_line) VALUES (?::date, ?, now(), 'acct', 'compute', ?, 'USD',"
+                    + " ?, ?)")) {
       for (int i = 0; i < n; i++) {
         s.setString(1, date);
         s.setString(2, file + "#" + i);
@@ -457,7 +570,8 @@ class FileLedgerTest extends PostgresTestBase {
   }
 
   private static List<String> query(Database db, String sql) throws Exception {
-    try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(sql);
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement(sql);
         ResultSet r = s.executeQuery()) {
       r.next();
       return List.of(String.valueOf(r.getString(1)));

@@ -13,22 +13,26 @@ import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** File status events: every published event reaches the webhook, in order, before the wait ends. */
+/**
+ * File status events: every published event reaches the webhook, in order, before the wait ends.
+ */
 class FileStatusEventsTest {
   @Test
   void awaitPostsReturnsOnceEveryEventIsDelivered() throws Exception {
     List<String> received = Collections.synchronizedList(new ArrayList<>());
     HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    http.createContext("/hook", ex -> {
-      try (InputStream in = ex.getRequestBody()) {
-        received.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
-      ex.sendResponseHeaders(204, -1);
-      ex.close();
-    });
+    http.createContext(
+        "/hook",
+        ex -> {
+          try (InputStream in = ex.getRequestBody()) {
+            received.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+          }
+          ex.sendResponseHeaders(204, -1);
+          ex.close();
+        });
     http.start();
-    try (FileStatusEvents events = new FileStatusEvents(
-        "http://127.0.0.1:" + http.getAddress().getPort() + "/hook")) {
+    try (FileStatusEvents events =
+        new FileStatusEvents("http://127.0.0.1:" + http.getAddress().getPort() + "/hook")) {
       events.publish("{\"file\":\"a.csv\"}", "");
       events.publish("{\"file\":\"b.csv\"}", "12 ms");
       events.awaitPosts(Duration.ofSeconds(60));

@@ -21,9 +21,9 @@ import org.apache.avro.generic.GenericRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * Watch mode's Parquet of files closed together: one file per partition folder for all of them
- * (a merged file listing them, or a part file for one), from their stored rows; a file closed
- * again later replaces exactly its rows.
+ * Watch mode's Parquet of files closed together: one file per partition folder for all of them (a
+ * merged file listing them, or a part file for one), from their stored rows; a file closed again
+ * later replaces exactly its rows.
  */
 class ExportFileToParquetTest extends PostgresTestBase {
   private static final DatasetDefinition DEF = DatasetDefinition.builtIn("billing");
@@ -36,13 +36,18 @@ class ExportFileToParquetTest extends PostgresTestBase {
   void filesClosedTogetherShareOneFilePerPartitionAndAReReadReplacesItsRows() throws Exception {
     Database db = new Database(postgres.jdbcUrl(), "postgres");
     DatasetTables tables = DatasetTables.of(DEF, SCHEMA);
-    PostgresTables.createAll(db, tables, (c, s) -> { });
+    PostgresTables.createAll(db, tables, (c, s) -> {});
     insert(db, A, "2024-01-01", 3);
     insert(db, B, "2024-01-01", 2);
     insert(db, C, "2024-01-02", 4);
     Path out = dir.resolve("export-out");
-    ExportFileToParquet export = new ExportFileToParquet(db, tables, out.toString(),
-        new ParquetCompaction(128L << 20, 1 << 20).compactingAfter(16), 1 << 20);
+    ExportFileToParquet export =
+        new ExportFileToParquet(
+            db,
+            tables,
+            out.toString(),
+            new ParquetCompaction(128L << 20, 1 << 20).compactingAfter(16),
+            1 << 20);
 
     assertThat(export.exportAll(List.of(C, B, A)), equalTo(9L));
     Path day1 = out.resolve("billing/date=2024-01-01");
@@ -50,16 +55,21 @@ class ExportFileToParquetTest extends PostgresTestBase {
     List<String> names = names(day1);
     assertThat(names.size(), equalTo(3)); // the merged file, its member list, _SUCCESS
     String members = names.stream().filter(n -> n.endsWith(".members")).findFirst().orElseThrow();
-    assertThat(Files.readAllLines(day1.resolve(members)), equalTo(Stream.of(A, B)
-        .map(WriteParquetPartitions::fileName).sorted().collect(Collectors.toList())));
+    assertThat(
+        Files.readAllLines(day1.resolve(members)),
+        equalTo(
+            Stream.of(A, B)
+                .map(WriteParquetPartitions::fileName)
+                .sorted()
+                .collect(Collectors.toList())));
     assertThat(names(day2), equalTo(List.of("_SUCCESS", WriteParquetPartitions.fileName(C))));
     assertThat(rows(day1), equalTo(List.of(A + "#0", A + "#1", A + "#2", B + "#0", B + "#1")));
 
     // b is read again with other rows and closed alone: its part file is newer than the merged
     // file, which drops b's rows.
     try (Connection c = db.connect()) {
-      c.createStatement().execute("DELETE FROM " + SCHEMA + ".billing WHERE source_file = '"
-          + B + "'");
+      c.createStatement()
+          .execute("DELETE FROM " + SCHEMA + ".billing WHERE source_file = '" + B + "'");
     }
     insert(db, B, "2024-01-01", 1);
     Thread.sleep(5);
@@ -68,10 +78,14 @@ class ExportFileToParquetTest extends PostgresTestBase {
   }
 
   private static void insert(Database db, String file, String date, int n) throws Exception {
-    try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("INSERT INTO "
-        + SCHEMA + ".billing (date, event_id, event_time, account_id, service, cost, currency,"
-        + " source_file, source_line) VALUES (?::date, ?, now(), 'acct', 'compute', 1.5, 'USD',"
-        + " ?, ?)")) {
+    try (Connection c = db.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + SCHEMA
+                    + ".billing (date, event_id, event_time, account_id, service, cost, currency,"
+                    + " source_file, source_line) VALUES (?::date, ?, now(), 'acct', 'compute', 1.5, 'USD',"
+                    + " ?, ?)")) {
       for (int i = 0; i < n; i++) {
         s.setString(1, date);
         s.setString(2, file + "#" + i);
@@ -98,9 +112,10 @@ class ExportFileToParquetTest extends PostgresTestBase {
       }
       try (org.apache.parquet.hadoop.ParquetReader<GenericRecord> r =
           org.apache.parquet.avro.AvroParquetReader.<GenericRecord>builder(
-              org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
-                  new org.apache.hadoop.fs.Path(folder.resolve(n).toString()),
-                  new org.apache.hadoop.conf.Configuration())).build()) {
+                  org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+                      new org.apache.hadoop.fs.Path(folder.resolve(n).toString()),
+                      new org.apache.hadoop.conf.Configuration()))
+              .build()) {
         for (GenericRecord g = r.read(); g != null; g = r.read()) {
           ids.add(String.valueOf(g.get("event_id")));
         }

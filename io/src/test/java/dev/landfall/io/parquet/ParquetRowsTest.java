@@ -49,25 +49,29 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ParquetRowsTest {
   /** Every column type, a list, rescued unknown columns and a two-column key. */
-  private static final String MIXED = "{\"name\": \"mixed\","
-      + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}],"
-      + " \"fields\": ["
-      + "  {\"name\": \"id\", \"type\": \"string\", \"required\": true},"
-      + "  {\"name\": \"seq\", \"type\": \"long\", \"required\": true},"
-      + "  {\"name\": \"at_time\", \"type\": \"timestamp\"},"
-      + "  {\"name\": \"on_day\", \"type\": \"date\"},"
-      + "  {\"name\": \"amount\", \"type\": \"decimal(12,3)\"},"
-      + "  {\"name\": \"pieces\", \"type\": \"int\"},"
-      + "  {\"name\": \"ratio\", \"type\": \"double\"},"
-      + "  {\"name\": \"big\", \"type\": \"long\"},"
-      + "  {\"name\": \"flag\", \"type\": \"boolean\"},"
-      + "  {\"name\": \"label\", \"type\": \"string\"},"
-      + "  {\"name\": \"tags\", \"type\": \"string\", \"split\": \";\"}],"
-      + " \"key\": [\"id\", \"seq\"],"
-      + " \"unknownColumns\": \"rescue\"}";
+  private static final String MIXED =
+      "{\"name\": \"mixed\","
+          + " \"partitions\": [{\"name\": \"day\", \"type\": \"date\"}],"
+          + " \"fields\": ["
+          + "  {\"name\": \"id\", \"type\": \"string\", \"required\": true},"
+          + "  {\"name\": \"seq\", \"type\": \"long\", \"required\": true},"
+          + "  {\"name\": \"at_time\", \"type\": \"timestamp\"},"
+          + "  {\"name\": \"on_day\", \"type\": \"date\"},"
+          + "  {\"name\": \"amount\", \"type\": \"decimal(12,3)\"},"
+          + "  {\"name\": \"pieces\", \"type\": \"int\"},"
+          + "  {\"name\": \"ratio\", \"type\": \"double\"},"
+          + "  {\"name\": \"big\", \"type\": \"long\"},"
+          + "  {\"name\": \"flag\", \"type\": \"boolean\"},"
+          + "  {\"name\": \"label\", \"type\": \"string\"},"
+          + "  {\"name\": \"tags\", \"type\": \"string\", \"split\": \";\"}],"
+          + " \"key\": [\"id\", \"seq\"],"
+          + " \"unknownColumns\": \"rescue\"}";
+
   /** The CSV header of the rows below: the fields, then one column the definition lacks. */
-  private static final List<String> HEADER = List.of("id", "seq", "at_time", "on_day", "amount",
-      "pieces", "ratio", "big", "flag", "label", "tags", "extra");
+  private static final List<String> HEADER =
+      List.of(
+          "id", "seq", "at_time", "on_day", "amount", "pieces", "ratio", "big", "flag", "label",
+          "tags", "extra");
 
   private static DatasetDefinition def;
 
@@ -82,9 +86,27 @@ class ParquetRowsTest {
   void decimalBytesAreThoseOfTheUnscaledBigInteger() {
     java.util.Random random = new java.util.Random(18);
     List<BigDecimal> values = new ArrayList<>();
-    for (String d : new String[] {"0", "1", "-1", "127", "128", "-128", "-129", "255", "256",
-        "32767", "-32768", "999999999999999999", "-999999999999999999", "0.000001", "1E+3",
-        "-12E-3", "1234567890123456789", "-123456789012345678901234567890.5"}) {
+    for (String d :
+        new String[] {
+          "0",
+          "1",
+          "-1",
+          "127",
+          "128",
+          "-128",
+          "-129",
+          "255",
+          "256",
+          "32767",
+          "-32768",
+          "999999999999999999",
+          "-999999999999999999",
+          "0.000001",
+          "1E+3",
+          "-12E-3",
+          "1234567890123456789",
+          "-123456789012345678901234567890.5"
+        }) {
       values.add(new BigDecimal(d));
     }
     for (int i = 0; i < 100_000; i++) {
@@ -92,7 +114,9 @@ class ParquetRowsTest {
       values.add(BigDecimal.valueOf(unscaled, random.nextInt(20) - 2));
     }
     for (BigDecimal v : values) {
-      assertThat(v.toString(), ParquetRows.RowWriteSupport.unscaledBytes(v),
+      assertThat(
+          v.toString(),
+          ParquetRows.RowWriteSupport.unscaledBytes(v),
           equalTo(v.unscaledValue().toByteArray()));
     }
   }
@@ -121,7 +145,9 @@ class ParquetRowsTest {
     expected.put(DatasetDefinition.RESCUED, "null|map<string>");
     // The partition column "day" is in the folder names, not in the files.
     assertThat(types, equalTo(expected));
-    assertThat("nullable columns default to null", avro.getField("label").defaultVal(),
+    assertThat(
+        "nullable columns default to null",
+        avro.getField("label").defaultVal(),
         equalTo(org.apache.avro.JsonProperties.NULL_VALUE));
   }
 
@@ -132,21 +158,27 @@ class ParquetRowsTest {
     try (ParquetFileReader r = ParquetFileReader.open(input(file))) {
       type = r.getFooter().getFileMetaData().getSchema();
     }
-    assertThat(primitive(type, "at_time"), equalTo("OPTIONAL INT64 "
-        + LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS)));
-    assertThat(primitive(type, "on_day"),
-        equalTo("OPTIONAL INT32 " + LogicalTypeAnnotation.dateType()));
-    assertThat(primitive(type, "amount"),
+    assertThat(
+        primitive(type, "at_time"),
+        equalTo(
+            "OPTIONAL INT64 "
+                + LogicalTypeAnnotation.timestampType(
+                    true, LogicalTypeAnnotation.TimeUnit.MICROS)));
+    assertThat(
+        primitive(type, "on_day"), equalTo("OPTIONAL INT32 " + LogicalTypeAnnotation.dateType()));
+    assertThat(
+        primitive(type, "amount"),
         equalTo("OPTIONAL BINARY " + LogicalTypeAnnotation.decimalType(3, 12)));
-    assertThat(primitive(type, "id"),
-        equalTo("REQUIRED BINARY " + LogicalTypeAnnotation.stringType()));
+    assertThat(
+        primitive(type, "id"), equalTo("REQUIRED BINARY " + LogicalTypeAnnotation.stringType()));
     assertThat(primitive(type, "seq"), equalTo("REQUIRED INT64 null"));
     assertThat(primitive(type, "pieces"), equalTo("OPTIONAL INT32 null"));
     assertThat(primitive(type, "ratio"), equalTo("OPTIONAL DOUBLE null"));
     assertThat(primitive(type, "flag"), equalTo("OPTIONAL BOOLEAN null"));
-    assertThat(type.getType("tags").getLogicalTypeAnnotation(),
-        equalTo(LogicalTypeAnnotation.listType()));
-    assertThat(type.getType(DatasetDefinition.RESCUED).getLogicalTypeAnnotation(),
+    assertThat(
+        type.getType("tags").getLogicalTypeAnnotation(), equalTo(LogicalTypeAnnotation.listType()));
+    assertThat(
+        type.getType(DatasetDefinition.RESCUED).getLogicalTypeAnnotation(),
         equalTo(LogicalTypeAnnotation.mapType()));
     assertThat("no partition column", type.containsField("day"), equalTo(false));
   }
@@ -155,15 +187,17 @@ class ParquetRowsTest {
   void theKeySourceLineAndMostlyDistinctTypesAreWrittenWithoutADictionary() {
     // Timestamps, decimals and doubles by type; the key and source_line by role. Not: the list,
     // the rescued map, dates, ints, longs, booleans and texts outside the key, source_file.
-    assertThat(ParquetRows.plainColumns(def),
+    assertThat(
+        ParquetRows.plainColumns(def),
         contains("id", "seq", "at_time", "amount", "ratio", "source_line"));
   }
 
   @Test
   void aRowOfEveryTypeIsReadBackAsItWasWritten() throws Exception {
-    List<Row> rows = rows(
-        "r1,7,2024-03-01T10:00:00.123456Z,2024-03-02,-12.345,42,0.25,9000000000,true,hello,a;b,x",
-        "r2,8,,,,,,,,,,");
+    List<Row> rows =
+        rows(
+            "r1,7,2024-03-01T10:00:00.123456Z,2024-03-02,-12.345,42,0.25,9000000000,true,hello,a;b,x",
+            "r2,8,,,,,,,,,,");
     Path file = write(rows);
     List<GenericRecord> back = read(file);
     assertThat(back, hasSize(2));
@@ -171,10 +205,10 @@ class ParquetRowsTest {
     GenericRecord full = back.get(0);
     assertThat(full.get("id").toString(), equalTo("r1"));
     assertThat(full.get("seq"), equalTo(7L));
-    assertThat(micros((Long) full.get("at_time")),
-        equalTo(Instant.parse("2024-03-01T10:00:00.123456Z")));
-    assertThat(LocalDate.ofEpochDay((Integer) full.get("on_day")),
-        equalTo(LocalDate.parse("2024-03-02")));
+    assertThat(
+        micros((Long) full.get("at_time")), equalTo(Instant.parse("2024-03-01T10:00:00.123456Z")));
+    assertThat(
+        LocalDate.ofEpochDay((Integer) full.get("on_day")), equalTo(LocalDate.parse("2024-03-02")));
     assertThat(decimal(full.get("amount"), 3), equalTo(new BigDecimal("-12.345")));
     assertThat(full.get("pieces"), equalTo(42));
     assertThat(full.get("ratio"), equalTo(0.25));
@@ -189,18 +223,29 @@ class ParquetRowsTest {
     GenericRecord empty = back.get(1);
     assertThat(empty.get("id").toString(), equalTo("r2"));
     assertThat(empty.get("source_line"), equalTo(3L));
-    for (String column : List.of("at_time", "on_day", "amount", "pieces", "ratio", "big", "flag",
-        "label", "tags", DatasetDefinition.RESCUED)) {
+    for (String column :
+        List.of(
+            "at_time",
+            "on_day",
+            "amount",
+            "pieces",
+            "ratio",
+            "big",
+            "flag",
+            "label",
+            "tags",
+            DatasetDefinition.RESCUED)) {
       assertThat(column, empty.get(column), nullValue());
     }
   }
 
   @Test
   void rescuedColumnsAreAMapInNameOrder() {
-    assertThat(new ArrayList<>(ParquetRows.rescuedMap("{\"b\": \"2\", \"a\": \"1\"}").keySet()),
+    assertThat(
+        new ArrayList<>(ParquetRows.rescuedMap("{\"b\": \"2\", \"a\": \"1\"}").keySet()),
         equalTo(List.of("a", "b")));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ParquetRows.rescuedMap("[1, 2]"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ParquetRows.rescuedMap("[1, 2]"));
     assertThat(e.getMessage(), containsString("not a JSON object of texts"));
   }
 
@@ -233,8 +278,8 @@ class ParquetRowsTest {
   }
 
   private static Instant micros(long micros) {
-    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-        Math.floorMod(micros, 1_000_000L) * 1000L);
+    return Instant.ofEpochSecond(
+        Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L);
   }
 
   private static BigDecimal decimal(Object v, int scale) {
@@ -264,8 +309,15 @@ class ParquetRowsTest {
     long line = 1;
     for (String l : lines) {
       List<String> cells = Arrays.asList(l.split(",", -1));
-      validator.validate("/in/day=2024-03-01/a.csv", ++line, cells, columns,
-          List.of("2024-03-01"), cells.size(), HEADER, new RecordValidator.Receiver() {
+      validator.validate(
+          "/in/day=2024-03-01/a.csv",
+          ++line,
+          cells,
+          columns,
+          List.of("2024-03-01"),
+          cells.size(),
+          HEADER,
+          new RecordValidator.Receiver() {
             @Override
             public void clean(Row row) {
               rows.add(row);
@@ -283,8 +335,8 @@ class ParquetRowsTest {
   private Path write(List<Row> rows) throws Exception {
     Path file = dir.resolve("rows-" + System.nanoTime() + ".parquet");
     RowParquetSink sink = new RowParquetSink(def, 1 << 20);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       sink.open(ch);
       for (Row r : rows) {
         sink.write(r);
@@ -306,7 +358,7 @@ class ParquetRowsTest {
   }
 
   private static HadoopInputFile input(Path file) throws Exception {
-    return HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.toUri()),
-        new Configuration());
+    return HadoopInputFile.fromPath(
+        new org.apache.hadoop.fs.Path(file.toUri()), new Configuration());
   }
 }

@@ -15,13 +15,15 @@ class EmbeddedPostgresServerTest extends PostgresTestBase {
   void textIsComparedInCodePointOrderWhateverTheLocale() throws Exception {
     try (Connection c = new Database(postgres.jdbcUrl(), postgres.user()).connect();
         Statement s = c.createStatement()) {
-      try (ResultSet r = s.executeQuery(
-          "SELECT datcollate FROM pg_database WHERE datname = current_database()")) {
+      try (ResultSet r =
+          s.executeQuery("SELECT datcollate FROM pg_database WHERE datname = current_database()")) {
         r.next();
         assertThat(r.getString(1), equalTo("C"));
       }
-      try (ResultSet r = s.executeQuery("SELECT string_agg(t, ' ' ORDER BY t) FROM"
-          + " (VALUES ('b'), ('B'), ('a'), ('é'), ('A'), ('z')) v(t)")) {
+      try (ResultSet r =
+          s.executeQuery(
+              "SELECT string_agg(t, ' ' ORDER BY t) FROM"
+                  + " (VALUES ('b'), ('B'), ('a'), ('é'), ('A'), ('z')) v(t)")) {
         r.next();
         assertThat(r.getString(1), equalTo("A B a b z é"));
       }

@@ -21,8 +21,8 @@ class RetryTest {
   private final AtomicInteger calls = new AtomicInteger();
 
   private Retry retry(int attempts, long firstMillis, long maxMillis) {
-    return new Retry(attempts, Duration.ofMillis(firstMillis), Duration.ofMillis(maxMillis),
-        slept::add);
+    return new Retry(
+        attempts, Duration.ofMillis(firstMillis), Duration.ofMillis(maxMillis), slept::add);
   }
 
   /** Transient: an IOException whose message says so. */
@@ -37,8 +37,11 @@ class RetryTest {
 
   @Test
   void aLastingPolicyWaitsAtLeastItsTotalAndNoMore() {
-    Retry r = Retry.lasting(java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(1),
-        java.time.Duration.ofSeconds(30));
+    Retry r =
+        Retry.lasting(
+            java.time.Duration.ofMinutes(10),
+            java.time.Duration.ofSeconds(1),
+            java.time.Duration.ofSeconds(30));
     long waits = 0;
     for (int attempt = 1; attempt < r.attempts(); attempt++) {
       waits += r.delayMillis(attempt);
@@ -51,10 +54,16 @@ class RetryTest {
 
   @Test
   void workThatSucceedsAtOnceRunsOnceWithoutWaiting() throws IOException {
-    String result = retry(6, 1000, 30_000).run("reading", () -> {
-      calls.incrementAndGet();
-      return "ok";
-    }, RetryTest::isTransient, Exception::getMessage);
+    String result =
+        retry(6, 1000, 30_000)
+            .run(
+                "reading",
+                () -> {
+                  calls.incrementAndGet();
+                  return "ok";
+                },
+                RetryTest::isTransient,
+                Exception::getMessage);
     assertThat(result, equalTo("ok"));
     assertThat(calls.get(), equalTo(1));
     assertThat(slept, empty());
@@ -62,12 +71,18 @@ class RetryTest {
 
   @Test
   void transientFailuresAreRetriedWithDoublingDelays() throws IOException {
-    String result = retry(6, 1000, 30_000).run("reading", () -> {
-      if (calls.incrementAndGet() < 4) {
-        throw new IOException("transient " + calls.get());
-      }
-      return "ok after " + calls.get();
-    }, RetryTest::isTransient, Exception::getMessage);
+    String result =
+        retry(6, 1000, 30_000)
+            .run(
+                "reading",
+                () -> {
+                  if (calls.incrementAndGet() < 4) {
+                    throw new IOException("transient " + calls.get());
+                  }
+                  return "ok after " + calls.get();
+                },
+                RetryTest::isTransient,
+                Exception::getMessage);
     assertThat(result, equalTo("ok after 4"));
     assertThat(slept, contains(1000L, 2000L, 4000L));
   }
@@ -75,11 +90,19 @@ class RetryTest {
   @Test
   void aFailureThatIsNotTransientIsRethrownAtOnce() {
     IOException fatal = new IOException("fatal");
-    IOException thrown = assertThrows(IOException.class,
-        () -> retry(6, 1000, 30_000).run("reading", () -> {
-          calls.incrementAndGet();
-          throw fatal;
-        }, RetryTest::isTransient, Exception::getMessage));
+    IOException thrown =
+        assertThrows(
+            IOException.class,
+            () ->
+                retry(6, 1000, 30_000)
+                    .run(
+                        "reading",
+                        () -> {
+                          calls.incrementAndGet();
+                          throw fatal;
+                        },
+                        RetryTest::isTransient,
+                        Exception::getMessage));
     assertThat(thrown, sameInstance(fatal));
     assertThat(calls.get(), equalTo(1));
     assertThat(slept, empty());
@@ -88,21 +111,37 @@ class RetryTest {
   @Test
   void uncheckedFailuresAreJudgedByThePredicateToo() {
     IllegalStateException bug = new IllegalStateException("bug");
-    IllegalStateException thrown = assertThrows(IllegalStateException.class,
-        () -> retry(3, 10, 100).run("reading", () -> {
-          calls.incrementAndGet();
-          throw bug;
-        }, RetryTest::isTransient, Exception::getMessage));
+    IllegalStateException thrown =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                retry(3, 10, 100)
+                    .run(
+                        "reading",
+                        () -> {
+                          calls.incrementAndGet();
+                          throw bug;
+                        },
+                        RetryTest::isTransient,
+                        Exception::getMessage));
     assertThat(thrown, sameInstance(bug));
     assertThat(calls.get(), equalTo(1));
   }
 
   @Test
   void afterTheLastAttemptTheLastFailureIsRethrown() {
-    IOException thrown = assertThrows(IOException.class,
-        () -> retry(5, 2000, 30_000).run("posting", () -> {
-          throw new IOException("transient " + calls.incrementAndGet());
-        }, RetryTest::isTransient, Exception::getMessage));
+    IOException thrown =
+        assertThrows(
+            IOException.class,
+            () ->
+                retry(5, 2000, 30_000)
+                    .run(
+                        "posting",
+                        () -> {
+                          throw new IOException("transient " + calls.incrementAndGet());
+                        },
+                        RetryTest::isTransient,
+                        Exception::getMessage));
     assertThat(thrown.getMessage(), equalTo("transient 5"));
     assertThat(calls.get(), equalTo(5));
     // No wait after the last attempt: 4 waits for 5 attempts.
@@ -111,30 +150,59 @@ class RetryTest {
 
   @Test
   void delaysAreCappedAtTheMax() {
-    assertThrows(IOException.class, () -> retry(7, 1000, 5000).run("reading", () -> {
-      throw new IOException("transient " + calls.incrementAndGet());
-    }, RetryTest::isTransient, Exception::getMessage));
+    assertThrows(
+        IOException.class,
+        () ->
+            retry(7, 1000, 5000)
+                .run(
+                    "reading",
+                    () -> {
+                      throw new IOException("transient " + calls.incrementAndGet());
+                    },
+                    RetryTest::isTransient,
+                    Exception::getMessage));
     assertThat(slept, contains(1000L, 2000L, 4000L, 5000L, 5000L, 5000L));
     assertThat(retry(100, 1000, 30_000).delayMillis(99), equalTo(30_000L));
   }
 
   @Test
   void anInterruptedWaitKeepsTheInterruptAndRethrowsTheFailure() {
-    Retry interrupted = new Retry(6, Duration.ofMillis(1000), Duration.ofMillis(30_000), millis -> {
-      throw new InterruptedException();
-    });
-    IOException thrown = assertThrows(IOException.class, () -> interrupted.run("reading", () -> {
-      throw new IOException("transient " + calls.incrementAndGet());
-    }, RetryTest::isTransient, Exception::getMessage));
+    Retry interrupted =
+        new Retry(
+            6,
+            Duration.ofMillis(1000),
+            Duration.ofMillis(30_000),
+            millis -> {
+              throw new InterruptedException();
+            });
+    IOException thrown =
+        assertThrows(
+            IOException.class,
+            () ->
+                interrupted.run(
+                    "reading",
+                    () -> {
+                      throw new IOException("transient " + calls.incrementAndGet());
+                    },
+                    RetryTest::isTransient,
+                    Exception::getMessage));
     assertThat(thrown.getMessage(), equalTo("transient 1"));
     assertThat(Thread.currentThread().isInterrupted(), equalTo(true));
   }
 
   @Test
   void aRetryOfOneAttemptNeverRetries() {
-    assertThrows(IOException.class, () -> retry(1, 1000, 30_000).run("reading", () -> {
-      throw new IOException("transient " + calls.incrementAndGet());
-    }, RetryTest::isTransient, Exception::getMessage));
+    assertThrows(
+        IOException.class,
+        () ->
+            retry(1, 1000, 30_000)
+                .run(
+                    "reading",
+                    () -> {
+                      throw new IOException("transient " + calls.incrementAndGet());
+                    },
+                    RetryTest::isTransient,
+                    Exception::getMessage));
     assertThat(calls.get(), equalTo(1));
     assertThat(slept, empty());
   }

@@ -21,12 +21,11 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * landfall's S3 listing (one request per 1,000 keys) finds exactly what Beam's S3 file system
- * finds for the globs landfall lists, with the same sizes and times, plus each object's ETag.
+ * landfall's S3 listing (one request per 1,000 keys) finds exactly what Beam's S3 file system finds
+ * for the globs landfall lists, with the same sizes and times, plus each object's ETag.
  */
 class S3ListingTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static S3ProxyServer s3;
   private static S3Options options;
 
@@ -35,9 +34,16 @@ class S3ListingTest {
     s3 = S3ProxyServer.start(dir.resolve("s3"));
     options = s3.useAsBeamDefault(s3.endpoint());
     s3.createBucket("listed");
-    for (String key : List.of("in/a.csv", "in/b.csv.gz", "in/notes.txt",
-        "in/date=2024-01-01/part-0.csv", "in/date=2024-01-01/deep/part-1.csv",
-        "in/date=2024-01-02/part-0.csv", "other/x.csv", "in-sibling/y.csv")) {
+    for (String key :
+        List.of(
+            "in/a.csv",
+            "in/b.csv.gz",
+            "in/notes.txt",
+            "in/date=2024-01-01/part-0.csv",
+            "in/date=2024-01-01/deep/part-1.csv",
+            "in/date=2024-01-02/part-0.csv",
+            "other/x.csv",
+            "in-sibling/y.csv")) {
       s3.client().putObject(b -> b.bucket("listed").key(key), RequestBody.fromString(key));
     }
     for (int i = 0; i < 1_100; i++) { // more than one page of 1,000 keys
@@ -55,21 +61,28 @@ class S3ListingTest {
   }
 
   private static List<String> describe(List<MatchResult.Metadata> files) {
-    return files.stream().map(m -> m.resourceId() + " " + m.sizeBytes() + " "
-        + m.lastModifiedMillis() / 1000).sorted().collect(Collectors.toList());
+    return files.stream()
+        .map(m -> m.resourceId() + " " + m.sizeBytes() + " " + m.lastModifiedMillis() / 1000)
+        .sorted()
+        .collect(Collectors.toList());
   }
 
   @Test
   void findsWhatBeamFindsWithTheEtags() throws Exception {
     try (S3Client client = new S3Listing.ClientSource(options).create()) {
-      for (String glob : List.of("s3://listed/in/**/*.csv*", "s3://listed/in/*.csv*",
-          "s3://listed/in/date=2024-01-01/*.csv", "s3://listed/nothing/**/*.csv")) {
+      for (String glob :
+          List.of(
+              "s3://listed/in/**/*.csv*",
+              "s3://listed/in/*.csv*",
+              "s3://listed/in/date=2024-01-01/*.csv",
+              "s3://listed/nothing/**/*.csv")) {
         List<MatchResult.Metadata> ours = S3Listing.match(client, glob);
         List<MatchResult.Metadata> beams =
             FileSystems.match(List.of(glob), EmptyMatchTreatment.ALLOW).get(0).metadata();
         assertThat(glob, describe(ours), equalTo(describe(beams)));
-        assertThat(ours.stream().map(MatchResult.Metadata::checksum)
-            .collect(Collectors.toList()), everyItem(matchesPattern("[0-9a-f]{32}")));
+        assertThat(
+            ours.stream().map(MatchResult.Metadata::checksum).collect(Collectors.toList()),
+            everyItem(matchesPattern("[0-9a-f]{32}")));
       }
       assertThat(S3Listing.match(client, "s3://listed/in/**/*.csv*").size(), equalTo(1_105));
     }

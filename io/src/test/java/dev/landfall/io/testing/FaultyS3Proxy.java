@@ -17,15 +17,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An HTTP proxy on 127.0.0.1 in front of an S3-compatible server that injects the faults of a
- * busy store and a bad network, by rule: answer {@code 503 SlowDown}, {@code 500 InternalError}
- * or {@code 403 AccessDenied}, reset the connection, hold the request for a while, or forward the
+ * An HTTP proxy on 127.0.0.1 in front of an S3-compatible server that injects the faults of a busy
+ * store and a bad network, by rule: answer {@code 503 SlowDown}, {@code 500 InternalError} or
+ * {@code 403 AccessDenied}, reset the connection, hold the request for a while, or forward the
  * answer's head and only half of its body, then close ({@link Fault}). A rule applies to one kind
- * of request ({@link Kind}: an object's GET, a listing, a HEAD, a write) and fires on every
- * {@code every}-th such request, at most {@code max} times; other requests pass through unchanged.
+ * of request ({@link Kind}: an object's GET, a listing, a HEAD, a write) and fires on every {@code
+ * every}-th such request, at most {@code max} times; other requests pass through unchanged.
  *
- * <p>Each request travels on a connection of its own (the proxy asks both sides to close after
- * one exchange; the {@code Connection} header is not part of an S3 request's signature), so each
+ * <p>Each request travels on a connection of its own (the proxy asks both sides to close after one
+ * exchange; the {@code Connection} header is not part of an S3 request's signature), so each
  * request can be told apart by its method, path and query. Signatures still verify at the server:
  * nothing else of a request is changed.
  */
@@ -35,7 +35,10 @@ public final class FaultyS3Proxy implements AutoCloseable {
     /** Answers {@code 503 Slow Down} without asking the server. */
     SLOW_DOWN(503, "Slow Down", "SlowDown", "Please reduce your request rate."),
     /** Answers {@code 500 Internal Server Error} without asking the server. */
-    INTERNAL_ERROR(500, "Internal Server Error", "InternalError",
+    INTERNAL_ERROR(
+        500,
+        "Internal Server Error",
+        "InternalError",
         "We encountered an internal error. Please try again."),
     /** Answers {@code 403 Forbidden} (a permanent fault) without asking the server. */
     ACCESS_DENIED(403, "Forbidden", "AccessDenied", "Access Denied"),
@@ -80,8 +83,10 @@ public final class FaultyS3Proxy implements AutoCloseable {
     final Fault fault;
     final int every;
     final int max;
+
     /** Only requests whose path contains this (null: all of the kind). */
     final String pathContains;
+
     final AtomicInteger seen = new AtomicInteger();
     final AtomicInteger fired = new AtomicInteger();
 
@@ -115,11 +120,13 @@ public final class FaultyS3Proxy implements AutoCloseable {
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private volatile long delayMillis = 2_000;
   private final AtomicInteger requests = new AtomicInteger();
-  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "faulty-s3-proxy");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService pool =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "faulty-s3-proxy");
+            t.setDaemon(true);
+            return t;
+          });
 
   private FaultyS3Proxy(ServerSocket server, int targetPort) {
     this.server = server;
@@ -128,19 +135,25 @@ public final class FaultyS3Proxy implements AutoCloseable {
 
   /** Proxies to {@code target} (a loopback URI); no faults until rules are added. */
   public static FaultyS3Proxy start(URI target) throws IOException {
-    FaultyS3Proxy p = new FaultyS3Proxy(new ServerSocket(0, 100, InetAddress.getLoopbackAddress()),
-        target.getPort());
+    FaultyS3Proxy p =
+        new FaultyS3Proxy(
+            new ServerSocket(0, 100, InetAddress.getLoopbackAddress()), target.getPort());
     p.pool.execute(p::acceptLoop);
     return p;
   }
 
-  /** Adds a rule: {@code fault} on every {@code every}-th request of {@code kind}, {@code max} times. */
+  /**
+   * Adds a rule: {@code fault} on every {@code every}-th request of {@code kind}, {@code max}
+   * times.
+   */
   public FaultyS3Proxy inject(Fault fault, Kind kind, int every, int max) {
     rules.add(new Rule(kind, fault, every, max, null));
     return this;
   }
 
-  /** Adds a rule: {@code fault} on every request of {@code kind} whose path contains {@code part}. */
+  /**
+   * Adds a rule: {@code fault} on every request of {@code kind} whose path contains {@code part}.
+   */
   public FaultyS3Proxy injectOn(Fault fault, Kind kind, String part) {
     rules.add(new Rule(kind, fault, 1, Integer.MAX_VALUE, part));
     return this;
@@ -158,8 +171,10 @@ public final class FaultyS3Proxy implements AutoCloseable {
 
   /** How many times {@code fault} was injected into requests of {@code kind}. */
   public int injected(Fault fault, Kind kind) {
-    return rules.stream().filter(r -> r.fault == fault && r.kind == kind)
-        .mapToInt(r -> r.fired.get()).sum();
+    return rules.stream()
+        .filter(r -> r.fault == fault && r.kind == kind)
+        .mapToInt(r -> r.fired.get())
+        .sum();
   }
 
   /** The requests seen so far. */
@@ -247,12 +262,22 @@ public final class FaultyS3Proxy implements AutoCloseable {
 
   /** Answers with the fault's status and an S3 error document, then the connection closes. */
   private static void answer(OutputStream out, Fault fault, boolean head) throws IOException {
-    String body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + fault.code
-        + "</Code><Message>" + fault.message + "</Message></Error>";
+    String body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+            + fault.code
+            + "</Code><Message>"
+            + fault.message
+            + "</Message></Error>";
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    String response = "HTTP/1.1 " + fault.status + " " + fault.reason + "\r\n"
-        + "Content-Type: application/xml\r\nConnection: close\r\nContent-Length: " + b.length
-        + "\r\n\r\n";
+    String response =
+        "HTTP/1.1 "
+            + fault.status
+            + " "
+            + fault.reason
+            + "\r\n"
+            + "Content-Type: application/xml\r\nConnection: close\r\nContent-Length: "
+            + b.length
+            + "\r\n\r\n";
     out.write(response.getBytes(StandardCharsets.ISO_8859_1));
     if (!head) {
       out.write(b);
@@ -261,9 +286,9 @@ public final class FaultyS3Proxy implements AutoCloseable {
   }
 
   /**
-   * Passes the server's answer head on and half of its body (by its Content-Length; of what
-   * arrives first when it is chunked), then returns so that the connection closes: the client
-   * sees the body end too early. An answer other than 2xx passes whole.
+   * Passes the server's answer head on and half of its body (by its Content-Length; of what arrives
+   * first when it is chunked), then returns so that the connection closes: the client sees the body
+   * end too early. An answer other than 2xx passes whole.
    */
   private static void cut(InputStream in, OutputStream out) throws IOException {
     String head = readHead(in);

@@ -25,9 +25,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * A real S3-compatible server for tests: S3Proxy (filesystem backend) started as a separate
- * process on 127.0.0.1 and a free port, with an identity and a random credential so every request
- * is signature-checked (AWS v2/v4). The jar comes from the build ({@code maven-dependency-plugin}
+ * A real S3-compatible server for tests: S3Proxy (filesystem backend) started as a separate process
+ * on 127.0.0.1 and a free port, with an identity and a random credential so every request is
+ * signature-checked (AWS v2/v4). The jar comes from the build ({@code maven-dependency-plugin}
  * copies it to {@code target/s3proxy/s3proxy.jar}); it is never on the test class path because its
  * dependencies clash with Beam's. {@link #client()} is a plain SDK client for arranging and
  * inspecting buckets.
@@ -47,21 +47,24 @@ public final class S3ProxyServer implements AutoCloseable {
     this.port = port;
     this.credential = credential;
     this.log = log;
-    this.client = S3Client.builder()
-        .endpointOverride(endpoint())
-        .region(Region.of(REGION))
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(IDENTITY, credential)))
-        .build();
+    this.client =
+        S3Client.builder()
+            .endpointOverride(endpoint())
+            .region(Region.of(REGION))
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, credential)))
+            .build();
   }
 
   /** Starts a server keeping its buckets under {@code dir}; waits until it answers (about 2 s). */
   public static S3ProxyServer start(Path dir) throws IOException, InterruptedException {
     Path jar = Paths.get(System.getProperty("s3proxy.jar", "target/s3proxy/s3proxy.jar"));
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException(jar.toAbsolutePath() + " is missing: the build copies it in"
-          + " generate-test-resources (maven-dependency-plugin execution copy-s3proxy)");
+      throw new IllegalStateException(
+          jar.toAbsolutePath()
+              + " is missing: the build copies it in"
+              + " generate-test-resources (maven-dependency-plugin execution copy-s3proxy)");
     }
     Path data = Files.createDirectories(dir.resolve("s3-data"));
     int port;
@@ -72,15 +75,18 @@ public final class S3ProxyServer implements AutoCloseable {
     new SecureRandom().nextBytes(secret);
     String credential = HexFormat.of().formatHex(secret);
     Path properties = dir.resolve("s3proxy.properties");
-    Files.writeString(properties, String.join("\n",
-        "s3proxy.endpoint=http://127.0.0.1:" + port,
-        "s3proxy.authorization=aws-v2-or-v4",
-        "s3proxy.identity=" + IDENTITY,
-        "s3proxy.credential=" + credential,
-        "s3proxy.v4-max-non-chunked-request-size=134217728",
-        "jclouds.provider=filesystem-nio2",
-        "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
-        ""));
+    Files.writeString(
+        properties,
+        String.join(
+            "\n",
+            "s3proxy.endpoint=http://127.0.0.1:" + port,
+            "s3proxy.authorization=aws-v2-or-v4",
+            "s3proxy.identity=" + IDENTITY,
+            "s3proxy.credential=" + credential,
+            "s3proxy.v4-max-non-chunked-request-size=134217728",
+            "jclouds.provider=filesystem-nio2",
+            "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
+            ""));
     Path log = dir.resolve("s3proxy.log");
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -90,13 +96,13 @@ public final class S3ProxyServer implements AutoCloseable {
     cmd.add(jar.toAbsolutePath().toString());
     cmd.add("--properties");
     cmd.add(properties.toAbsolutePath().toString());
-    Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
+    Process process =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("S3Proxy exited with " + process.exitValue() + ": "
-            + Files.readString(log));
+        throw new IllegalStateException(
+            "S3Proxy exited with " + process.exitValue() + ": " + Files.readString(log));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 200);
@@ -137,15 +143,16 @@ public final class S3ProxyServer implements AutoCloseable {
   /** A client with the server's credentials, path-style. */
   /**
    * Points Beam's file systems at {@code endpoint} (this server, or a proxy in front of it),
-   * path-style through landfall's client factory, with this server's keys in the AWS chain
-   * (system properties); returns the options. {@link #clearBeamDefaults} undoes it.
+   * path-style through landfall's client factory, with this server's keys in the AWS chain (system
+   * properties); returns the options. {@link #clearBeamDefaults} undoes it.
    */
   public org.apache.beam.sdk.io.aws2.options.S3Options useAsBeamDefault(URI endpoint) {
     System.setProperty("aws.accessKeyId", identity());
     System.setProperty("aws.secretAccessKey", credential());
     org.apache.beam.sdk.io.aws2.options.S3Options o =
-        org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs("--endpoint=" + endpoint,
-            "--awsRegion=" + REGION).as(org.apache.beam.sdk.io.aws2.options.S3Options.class);
+        org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(
+                "--endpoint=" + endpoint, "--awsRegion=" + REGION)
+            .as(org.apache.beam.sdk.io.aws2.options.S3Options.class);
     o.setS3ClientFactoryClass(dev.landfall.io.s3.LandfallS3ClientBuilderFactory.PathStyle.class);
     org.apache.beam.sdk.io.FileSystems.setDefaultPipelineOptions(o);
     return o;
@@ -180,7 +187,9 @@ public final class S3ProxyServer implements AutoCloseable {
   /** Keys under {@code prefix}, sorted. */
   public List<String> keys(String bucket, String prefix) {
     return client.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream()
-        .map(S3Object::key).sorted().collect(Collectors.toList());
+        .map(S3Object::key)
+        .sorted()
+        .collect(Collectors.toList());
   }
 
   /** Downloads every object under {@code prefix} to {@code dir/<key relative to prefix>}. */

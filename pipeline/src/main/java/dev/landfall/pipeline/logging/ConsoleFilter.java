@@ -8,11 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Keeps the console to what a person running landfall acts on: every line of landfall's own and
- * of the libraries not listed, but from the loggers listed as {@code quiet} (Flink's and Beam's
+ * Keeps the console to what a person running landfall acts on: every line of landfall's own and of
+ * the libraries not listed, but from the loggers listed as {@code quiet} (Flink's and Beam's
  * runner, Parquet, Hadoop, ...) only warnings and errors, and from those listed as {@code mute}
- * (start-up notices that recur on every run and need nothing done) only errors. The log file
- * under {@code --workDir} gets every line ({@link LogFile}). Configured in {@code logback.xml}.
+ * (start-up notices that recur on every run and need nothing done) only errors. The log file under
+ * {@code --workDir} gets every line ({@link LogFile}). Configured in {@code logback.xml}.
  */
 public class ConsoleFilter extends Filter<ILoggingEvent> {
   private final List<String> quiet = new ArrayList<>();

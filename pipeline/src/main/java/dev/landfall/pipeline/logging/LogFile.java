@@ -4,12 +4,12 @@ import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
 /**
- * The full-detail log of one run: every line of every library at INFO and up, with thread names
- * (on Flink, the operator chain), written to {@code <workDir>/logs/landfall-<time>.log} while the
- * run lasts, beside the short console. The newest {@link LogbackFile#KEEP} logs are kept; each
- * is capped (it rolls over into at most two older parts). Only where logback is the logging
- * backend, as in {@code bin/landfall}'s jar; elsewhere (the slim jar under Flink's own log4j
- * configuration, whose log files already hold everything) there is none.
+ * The full-detail log of one run: every line of every library at INFO and up, with thread names (on
+ * Flink, the operator chain), written to {@code <workDir>/logs/landfall-<time>.log} while the run
+ * lasts, beside the short console. The newest {@link LogbackFile#KEEP} logs are kept; each is
+ * capped (it rolls over into at most two older parts). Only where logback is the logging backend,
+ * as in {@code bin/landfall}'s jar; elsewhere (the slim jar under Flink's own log4j configuration,
+ * whose log files already hold everything) there is none.
  */
 public final class LogFile implements AutoCloseable {
   private static final LogFile NONE = new LogFile(null, () -> {});
@@ -24,8 +24,9 @@ public final class LogFile implements AutoCloseable {
 
   /** Starts this run's log file under {@code workDir}, or none when logback is not in use. */
   public static LogFile start(Path workDir) {
-    if (workDir == null || !"ch.qos.logback.classic.LoggerContext"
-        .equals(LoggerFactory.getILoggerFactory().getClass().getName())) {
+    if (workDir == null
+        || !"ch.qos.logback.classic.LoggerContext"
+            .equals(LoggerFactory.getILoggerFactory().getClass().getName())) {
       return NONE;
     }
     // Only now are logback's classes loaded (LogbackFile refers to them).

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
 final class LogbackFile {
   /** How many runs' logs are kept in {@code <workDir>/logs}. */
   static final int KEEP = 20;
+
   /** The size at which a run's log rolls over (a long watch), and how many older parts stay. */
   static final String MAX_SIZE = "50MB";
+
   static final int OLDER_PARTS = 2;
 
   private LogbackFile() {}
@@ -34,8 +36,8 @@ final class LogbackFile {
       Files.createDirectories(folder);
       pruneOldLogs(folder);
     } catch (IOException e) {
-      LoggerFactory.getLogger(LogFile.class).warn("no log file: cannot use {}: {}", folder,
-          e.getMessage());
+      LoggerFactory.getLogger(LogFile.class)
+          .warn("no log file: cannot use {}: {}", folder, e.getMessage());
       return new LogFile(null, () -> {});
     }
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -69,10 +71,12 @@ final class LogbackFile {
 
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.addAppender(appender);
-    return new LogFile(file, () -> {
-      root.detachAppender(appender);
-      appender.stop();
-    });
+    return new LogFile(
+        file,
+        () -> {
+          root.detachAppender(appender);
+          appender.stop();
+        });
   }
 
   /** Deletes all but the newest {@code KEEP - 1} run logs (and their older parts). */

@@ -18,7 +18,8 @@ public interface DatabaseOptions extends PipelineOptions {
 
   void setJdbcUrl(String value);
 
-  @Description("Database user (default: $PGUSER, else postgres). The password is read from $PGPASSWORD.")
+  @Description(
+      "Database user (default: $PGUSER, else postgres). The password is read from $PGPASSWORD.")
   @Default.InstanceFactory(PgUserFactory.class)
   String getDbUser();
 
@@ -36,16 +37,18 @@ public interface DatabaseOptions extends PipelineOptions {
 
   void setDbBatchSize(Integer value);
 
-  @Description("How long the job's steps ride out a database outage (connections refused or"
-      + " lost, the server restarting or failing over) before the run fails, e.g. 10m, 90s:"
-      + " retries 1, 2, 4 ... up to 30 s apart. Checks before the job starts give up after about"
-      + " 30 s.")
+  @Description(
+      "How long the job's steps ride out a database outage (connections refused or"
+          + " lost, the server restarting or failing over) before the run fails, e.g. 10m, 90s:"
+          + " retries 1, 2, 4 ... up to 30 s apart. Checks before the job starts give up after about"
+          + " 30 s.")
   @Default.String("10m")
   String getDbMaxOutage();
 
   void setDbMaxOutage(String value);
 
-  @Description("Port of the embedded PostgreSQL (used when --jdbcUrl is empty); 0 picks a free one.")
+  @Description(
+      "Port of the embedded PostgreSQL (used when --jdbcUrl is empty); 0 picks a free one.")
   @Default.Integer(54329)
   Integer getEmbeddedPgPort();
 

@@ -25,8 +25,7 @@ public interface FlinkRunnerSettings extends PipelineOptions {
 
   void setCheckpointingMode(String value);
 
-  @Description(
-      "Shuts down sources which have been idle for the configured time of milliseconds.")
+  @Description("Shuts down sources which have been idle for the configured time of milliseconds.")
   @Default.Long(-1L)
   Long getShutdownSourcesAfterIdleMs();
 
@@ -54,9 +53,10 @@ public interface FlinkRunnerSettings extends PipelineOptions {
 
   void setAttachedMode(boolean value);
 
-  @Description("The degree of parallelism to be used when distributing operations onto workers."
-      + " If the parallelism is not set, the configured Flink default is used, or 1 if none can be"
-      + " found.")
+  @Description(
+      "The degree of parallelism to be used when distributing operations onto workers."
+          + " If the parallelism is not set, the configured Flink default is used, or 1 if none can be"
+          + " found.")
   @Default.Integer(-1)
   Integer getParallelism();
 

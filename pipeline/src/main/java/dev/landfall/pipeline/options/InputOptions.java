@@ -15,7 +15,8 @@ public interface InputOptions extends PipelineOptions {
 
   void setInput(String value);
 
-  @Description("Glob below --input; matches ending in .csv or .csv.gz are read (gzip transparently).")
+  @Description(
+      "Glob below --input; matches ending in .csv or .csv.gz are read (gzip transparently).")
   @Default.String("**/*.csv*")
   String getInputGlob();
 
@@ -29,7 +30,8 @@ public interface InputOptions extends PipelineOptions {
 
   void setFormat(String value);
 
-  @Description("Name of a built-in dataset definition (billing). Ignored when --datasetFile is set.")
+  @Description(
+      "Name of a built-in dataset definition (billing). Ignored when --datasetFile is set.")
   @Default.String("billing")
   String getDataset();
 

@@ -29,13 +29,14 @@ public final class OptionsHelp {
     }
   }
 
-  private static final List<Group> GROUPS = List.of(
-      new Group("Input", InputOptions.class),
-      new Group("Outputs", OutputOptions.class),
-      new Group("PostgreSQL", DatabaseOptions.class),
-      new Group("Watch mode and the file ledger", WatchOptions.class),
-      new Group("S3", S3Settings.class),
-      new Group("Flink runner settings landfall sets defaults for", FlinkRunnerSettings.class));
+  private static final List<Group> GROUPS =
+      List.of(
+          new Group("Input", InputOptions.class),
+          new Group("Outputs", OutputOptions.class),
+          new Group("PostgreSQL", DatabaseOptions.class),
+          new Group("Watch mode and the file ledger", WatchOptions.class),
+          new Group("S3", S3Settings.class),
+          new Group("Flink runner settings landfall sets defaults for", FlinkRunnerSettings.class));
 
   /** True when the command line asks for landfall's help ({@code --help} or {@code -h}). */
   public static boolean requested(String... args) {
@@ -71,20 +72,24 @@ public final class OptionsHelp {
     out.println();
     out.println("Runner:");
     out.println("  --runner=DirectRunner");
-    out.println("      DirectRunner (development, the default) or FlinkRunner (an embedded local Flink,");
-    out.println("      or a cluster with --flinkMaster=host:8081). With FlinkRunner: --parallelism=N.");
+    out.println(
+        "      DirectRunner (development, the default) or FlinkRunner (an embedded local Flink,");
+    out.println(
+        "      or a cluster with --flinkMaster=host:8081). With FlinkRunner: --parallelism=N.");
     out.println();
     out.println("Other classes of options (Beam's): bin/landfall --help=FlinkPipelineOptions,");
     out.println("--help=S3Options, --help=PipelineOptions. Environment: PGPASSWORD (database");
-    out.println("password), AWS_* (S3 credentials), LANDFALL_JAVA_OPTS (JVM options), LANDFALL_DEBUG=1");
+    out.println(
+        "password), AWS_* (S3 credentials), LANDFALL_JAVA_OPTS (JVM options), LANDFALL_DEBUG=1");
     out.println("(print the stack trace of an error). More: README.md and docs/options.md.");
   }
 
   private static List<Method> getters(Class<?> options) {
     List<Method> getters = new ArrayList<>();
     for (Method m : options.getDeclaredMethods()) {
-      if (m.getParameterCount() == 0 && (m.getName().startsWith("get")
-          || m.getName().startsWith("is")) && m.isAnnotationPresent(Description.class)) {
+      if (m.getParameterCount() == 0
+          && (m.getName().startsWith("get") || m.getName().startsWith("is"))
+          && m.isAnnotationPresent(Description.class)) {
         getters.add(m);
       }
     }

@@ -29,7 +29,9 @@ import java.util.zip.GZIPOutputStream;
 public final class BillingSampleGenerator {
   private static final String HEADER =
       "event_id,event_time,account_id,service,region,resource_id,usage_quantity,unit_price,cost,currency";
-  private static final String[] SERVICES = {"compute", "storage", "network", "database", "analytics"};
+  private static final String[] SERVICES = {
+    "compute", "storage", "network", "database", "analytics"
+  };
   private static final String[] REGIONS = {"us-east-1", "eu-west-1", "ap-south-1"};
 
   /** Totals of one (date, service, currency) group. */
@@ -55,6 +57,7 @@ public final class BillingSampleGenerator {
     public long duplicate;
     public long rejected;
     public final Map<String, Long> rejectedByReason = new TreeMap<>();
+
     /** Keyed by {@code date|service|currency}. */
     public final Map<String, GroupTotals> groups = new TreeMap<>();
   }
@@ -67,8 +70,8 @@ public final class BillingSampleGenerator {
   private final long seed;
   private final LocalDate firstDay;
 
-  public BillingSampleGenerator(long rows, int days, int filesPerDay, double badShare,
-      double duplicateShare, long seed) {
+  public BillingSampleGenerator(
+      long rows, int days, int filesPerDay, double badShare, double duplicateShare, long seed) {
     this.rows = rows;
     this.days = days;
     this.filesPerDay = filesPerDay;

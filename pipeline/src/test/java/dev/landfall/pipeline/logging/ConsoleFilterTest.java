@@ -23,18 +23,24 @@ class ConsoleFilterTest {
     f.addQuiet("org.apache.flink");
     f.addMute("org.apache.flink.runtime.util.HadoopUtils");
     f.start();
-    assertThat(decide(f, "org.apache.flink.runtime.taskexecutor.TaskExecutor", Level.INFO),
+    assertThat(
+        decide(f, "org.apache.flink.runtime.taskexecutor.TaskExecutor", Level.INFO),
         equalTo(FilterReply.DENY));
-    assertThat(decide(f, "org.apache.flink.runtime.taskexecutor.TaskExecutor", Level.WARN),
+    assertThat(
+        decide(f, "org.apache.flink.runtime.taskexecutor.TaskExecutor", Level.WARN),
         equalTo(FilterReply.NEUTRAL));
     assertThat(decide(f, "org.apache.flink", Level.INFO), equalTo(FilterReply.DENY));
-    assertThat("a prefix is a package, not any name that starts with it",
-        decide(f, "org.apache.flinkish.Thing", Level.INFO), equalTo(FilterReply.NEUTRAL));
-    assertThat(decide(f, "org.apache.flink.runtime.util.HadoopUtils", Level.WARN),
+    assertThat(
+        "a prefix is a package, not any name that starts with it",
+        decide(f, "org.apache.flinkish.Thing", Level.INFO),
+        equalTo(FilterReply.NEUTRAL));
+    assertThat(
+        decide(f, "org.apache.flink.runtime.util.HadoopUtils", Level.WARN),
         equalTo(FilterReply.DENY));
-    assertThat(decide(f, "org.apache.flink.runtime.util.HadoopUtils", Level.ERROR),
+    assertThat(
+        decide(f, "org.apache.flink.runtime.util.HadoopUtils", Level.ERROR),
         equalTo(FilterReply.NEUTRAL));
-    assertThat(decide(f, "dev.landfall.io.csv.ReadCsvFiles", Level.INFO),
-        equalTo(FilterReply.NEUTRAL));
+    assertThat(
+        decide(f, "dev.landfall.io.csv.ReadCsvFiles", Level.INFO), equalTo(FilterReply.NEUTRAL));
   }
 }

@@ -51,9 +51,10 @@ class BalancedSecondPassFlinkTest {
     options.setFlinkMaster("[local]");
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);
-    PCollectionTuple read = p.apply(FileIO.match().filepattern(dir + "/**"))
-        .apply(FileIO.readMatches())
-        .apply(new ReadDeduplicatedCsv(def).inBuckets(16).balancedOver(2));
+    PCollectionTuple read =
+        p.apply(FileIO.match().filepattern(dir + "/**"))
+            .apply(FileIO.readMatches())
+            .apply(new ReadDeduplicatedCsv(def).inBuckets(16).balancedOver(2));
     read.get(ReadDeduplicatedCsv.CLEAN).apply(ParDo.of(new WorkerOfRowFn()));
     read.get(ReadDeduplicatedCsv.FILE_ITEMS).apply(ParDo.of(new ItemsFn()));
     PipelineResult result = p.run();
@@ -61,8 +62,8 @@ class BalancedSecondPassFlinkTest {
 
     Map<String, Long> items = new HashMap<>();
     Map<String, List<Integer>> workersOfFile = new TreeMap<>();
-    for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder().build())
-        .getCounters()) {
+    for (MetricResult<Long> c :
+        result.metrics().queryMetrics(MetricsFilter.builder().build()).getCounters()) {
       if (!c.getName().getNamespace().equals(NS)) {
         continue;
       }
@@ -71,7 +72,8 @@ class BalancedSecondPassFlinkTest {
         items.put(name.substring(6), c.getAttempted());
       } else {
         int at = name.lastIndexOf('@');
-        workersOfFile.computeIfAbsent(name.substring(5, at), k -> new ArrayList<>())
+        workersOfFile
+            .computeIfAbsent(name.substring(5, at), k -> new ArrayList<>())
             .add(Integer.parseInt(name.substring(at + 1)));
       }
     }

@@ -30,8 +30,9 @@ class BenchToolTest extends PostgresTestBase {
     assertThat(count(jdbc, "bench_merge.billing"), equalTo(25_000L));
     BenchTool.copyMerge(input, jdbc, 4_000, true);
     assertThat(count(jdbc, "bench_merge.billing"), equalTo(25_000L));
-    assertThat(count(jdbc, "bench_merge.billing"), equalTo(count(jdbc,
-        "(SELECT DISTINCT event_id FROM bench_merge.billing) d")));
+    assertThat(
+        count(jdbc, "bench_merge.billing"),
+        equalTo(count(jdbc, "(SELECT DISTINCT event_id FROM bench_merge.billing) d")));
   }
 
   private static long count(String jdbc, String from) throws Exception {

@@ -43,7 +43,11 @@ public final class ColumnType implements Serializable {
   public static ColumnType decimal(int precision, int scale) {
     if (precision < 1 || precision > 1000 || scale < 0 || scale > precision) {
       throw new IllegalArgumentException(
-          "decimal(" + precision + "," + scale + ") is not valid: need 1 <= p <= 1000 and 0 <= s <= p");
+          "decimal("
+              + precision
+              + ","
+              + scale
+              + ") is not valid: need 1 <= p <= 1000 and 0 <= s <= p");
     }
     return new ColumnType(Kind.DECIMAL, precision, scale);
   }

@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  * partition columns, typed fields with constraints, key, event time and aggregates). Everything the
  * pipeline derives (row schemas, SQL tables, Parquet schema) comes from this one object.
  *
- * <p>Load it with {@link #fromJson(String)} or {@link #load(InputStream)}; both validate it and fail
- * with a message that names the offending key.
+ * <p>Load it with {@link #fromJson(String)} or {@link #load(InputStream)}; both validate it and
+ * fail with a message that names the offending key.
  */
 public final class DatasetDefinition implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -58,6 +58,7 @@ public final class DatasetDefinition implements Serializable {
     @JsonProperty public List<String> allowed;
     @JsonProperty public String format;
     @JsonProperty public String description;
+
     /**
      * When set, the cell is a list: split on this text into items (trimmed, empty ones dropped),
      * each checked against {@code allowed}; stored as {@code text[]} and a Parquet list.
@@ -67,8 +68,8 @@ public final class DatasetDefinition implements Serializable {
 
   /**
    * A group of fields stored together as one nested column (a struct) in Parquet: {@code fields}
-   * maps each member's name inside the struct to the field it comes from. PostgreSQL keeps the
-   * flat columns, which is what SQL clients expect.
+   * maps each member's name inside the struct to the field it comes from. PostgreSQL keeps the flat
+   * columns, which is what SQL clients expect.
    */
   public static final class Struct implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -120,8 +121,8 @@ public final class DatasetDefinition implements Serializable {
     /**
      * A slowly changing dimension (type 2): the table holds versions of each {@code on} value,
      * valid from this column (inclusive) to {@link #validTo} (exclusive; NULL: still valid), and
-     * each row takes the version valid at its {@code eventTime}. Absent from the JSON when not
-     * set (the hash of definitions without it stays the same).
+     * each row takes the version valid at its {@code eventTime}. Absent from the JSON when not set
+     * (the hash of definitions without it stays the same).
      */
     @JsonProperty
     @com.fasterxml.jackson.annotation.JsonInclude(
@@ -154,11 +155,11 @@ public final class DatasetDefinition implements Serializable {
   @JsonProperty public List<Struct> structs = new ArrayList<>();
 
   /**
-   * What happens to CSV columns the definition does not name: {@code ignore} (the default:
-   * logged and counted once per file), {@code rescue} (kept per row as a JSON object in the
-   * {@value #RESCUED} column) or {@code reject} (the file is rejected with reason {@code header}).
-   * Absent from the JSON when not set, so that adding this setting left the hash of existing
-   * definitions unchanged.
+   * What happens to CSV columns the definition does not name: {@code ignore} (the default: logged
+   * and counted once per file), {@code rescue} (kept per row as a JSON object in the {@value
+   * #RESCUED} column) or {@code reject} (the file is rejected with reason {@code header}). Absent
+   * from the JSON when not set, so that adding this setting left the hash of existing definitions
+   * unchanged.
    */
   @JsonProperty
   @com.fasterxml.jackson.annotation.JsonInclude(
@@ -168,10 +169,10 @@ public final class DatasetDefinition implements Serializable {
   /**
    * What a file must meet to be stored ({@code "quality": {"maxRejectedShare": 0.05}}): a file
    * whose rejected records exceed that share of the records read from it is quarantined: none of
-   * its rows is stored and none of its keys competes in de-duplication; each of its records
-   * becomes a dead letter (reason {@value dev.landfall.transforms.values.Rejects#QUARANTINED}
-   * for the valid ones). Absent from the JSON when not set, so that adding this setting left the
-   * hash of existing definitions unchanged.
+   * its rows is stored and none of its keys competes in de-duplication; each of its records becomes
+   * a dead letter (reason {@value dev.landfall.transforms.values.Rejects#QUARANTINED} for the valid
+   * ones). Absent from the JSON when not set, so that adding this setting left the hash of existing
+   * definitions unchanged.
    */
   @JsonProperty
   @com.fasterxml.jackson.annotation.JsonInclude(
@@ -216,7 +217,8 @@ public final class DatasetDefinition implements Serializable {
       def.validate();
       return def;
     } catch (IOException e) {
-      throw new IllegalArgumentException("dataset definition is not valid JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "dataset definition is not valid JSON: " + e.getMessage(), e);
     }
   }
 
@@ -324,17 +326,20 @@ public final class DatasetDefinition implements Serializable {
   }
 
   private void validateQuality() {
-    if (quality != null && quality.maxRejectedShare != null
+    if (quality != null
+        && quality.maxRejectedShare != null
         && !(quality.maxRejectedShare >= 0 && quality.maxRejectedShare <= 1)) {
-      throw new IllegalArgumentException("quality.maxRejectedShare " + quality.maxRejectedShare
-          + ": use a share between 0 and 1, e.g. 0.05 for 5% of a file's records");
+      throw new IllegalArgumentException(
+          "quality.maxRejectedShare "
+              + quality.maxRejectedShare
+              + ": use a share between 0 and 1, e.g. 0.05 for 5% of a file's records");
     }
   }
 
   private void validateUnknownColumns() {
     if (unknownColumns != null && !List.of("ignore", "rescue", "reject").contains(unknownColumns)) {
-      throw new IllegalArgumentException("unknownColumns '" + unknownColumns
-          + "': use ignore (the default), rescue or reject");
+      throw new IllegalArgumentException(
+          "unknownColumns '" + unknownColumns + "': use ignore (the default), rescue or reject");
     }
   }
 
@@ -348,8 +353,8 @@ public final class DatasetDefinition implements Serializable {
       unique(names, Identifiers.check("field name", f.name));
       ColumnType t = ColumnType.parse(f.type);
       if (f.split != null && (f.split.isEmpty() || t.kind() != ColumnType.Kind.STRING)) {
-        throw new IllegalArgumentException("field '" + f.name
-            + "': split needs a non-empty separator and type string");
+        throw new IllegalArgumentException(
+            "field '" + f.name + "': split needs a non-empty separator and type string");
       }
       if ((f.min != null || f.max != null) && !t.isNumeric()) {
         throw new IllegalArgumentException(
@@ -400,11 +405,15 @@ public final class DatasetDefinition implements Serializable {
       Identifiers.check("lookup validTo", l.validTo);
     }
     ColumnType t = eventTime == null ? null : typeOf(eventTime);
-    if (t == null || (t.kind() != ColumnType.Kind.TIMESTAMP
-        && t.kind() != ColumnType.Kind.DATE) || lookupOf(eventTime) != null) {
-      throw new IllegalArgumentException("lookup '" + l.table + "': validFrom takes the"
-          + " version valid at each row's eventTime; declare \"eventTime\" as a date or"
-          + " timestamp field");
+    if (t == null
+        || (t.kind() != ColumnType.Kind.TIMESTAMP && t.kind() != ColumnType.Kind.DATE)
+        || lookupOf(eventTime) != null) {
+      throw new IllegalArgumentException(
+          "lookup '"
+              + l.table
+              + "': validFrom takes the"
+              + " version valid at each row's eventTime; declare \"eventTime\" as a date or"
+              + " timestamp field");
     }
   }
 
@@ -456,7 +465,9 @@ public final class DatasetDefinition implements Serializable {
     Set<String> viewNames = new HashSet<>();
     for (View v : views) {
       Identifiers.check("view name", v.name);
-      if (!viewNames.add(v.name) || v.name.equals(name) || v.name.equals(name + "_agg")
+      if (!viewNames.add(v.name)
+          || v.name.equals(name)
+          || v.name.equals(name + "_agg")
           || v.name.equals(name + "_rejects")) {
         throw new IllegalArgumentException("view name '" + v.name + "' is used twice");
       }
@@ -494,7 +505,10 @@ public final class DatasetDefinition implements Serializable {
         if (!List.of("count", "sum", "avg", "min", "max").contains(fn)
             && !PERCENTILE.matcher(fn).matches()) {
           throw new IllegalArgumentException(
-              "aggregates.measures." + m.getKey() + ": unknown function '" + fn
+              "aggregates.measures."
+                  + m.getKey()
+                  + ": unknown function '"
+                  + fn
                   + "' (use count, sum, avg, min, max or p1..p99)");
         }
       }

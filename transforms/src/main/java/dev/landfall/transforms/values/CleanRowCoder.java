@@ -17,15 +17,14 @@ import java.util.Objects;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.Schema.FieldType;
-import org.apache.beam.sdk.schemas.Schema.TypeName;
 import org.apache.beam.sdk.schemas.logicaltypes.SqlTypes;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * The compact encoding of the rows landfall passes between steps (clean rows, group keys): one
- * length-prefixed block per row holding a null bitmap and each value in its smallest form
- * (varints for integers, timestamps, dates and decimals of precision up to 18, UTF-8 for text).
+ * length-prefixed block per row holding a null bitmap and each value in its smallest form (varints
+ * for integers, timestamps, dates and decimals of precision up to 18, UTF-8 for text).
  *
  * <p>It replaces Beam's {@code RowCoder} on every hop a clean row takes. {@code RowCoder} builds a
  * coder call per field and boxes logical-type values through their base type; on Flink a row
@@ -42,6 +41,7 @@ public final class CleanRowCoder extends CustomCoder<Row> {
 
   /** How one field is written. */
   private static final byte STRING = 1;
+
   private static final byte INT32 = 2;
   private static final byte INT64 = 3;
   private static final byte DOUBLE = 4;
@@ -80,16 +80,20 @@ public final class CleanRowCoder extends CustomCoder<Row> {
   private static final class Encoding implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     final byte kind;
+
     /** Scale of a {@link #SCALED_DECIMAL}. */
     final int scale;
+
     /** Element of an {@link #ARRAY}. */
     final Encoding element;
+
     final boolean elementNullable;
+
     /** Coder of a {@link #ROW}. */
     final CleanRowCoder nested;
 
-    private Encoding(byte kind, int scale, Encoding element, boolean elementNullable,
-        CleanRowCoder nested) {
+    private Encoding(
+        byte kind, int scale, Encoding element, boolean elementNullable, CleanRowCoder nested) {
       this.kind = kind;
       this.scale = scale;
       this.element = element;
@@ -133,9 +137,12 @@ public final class CleanRowCoder extends CustomCoder<Row> {
             return simple(EPOCH_MICROS);
           }
           if (CompactTypes.ScaledDecimal.IDENTIFIER.equals(id)) {
-            return new Encoding(SCALED_DECIMAL,
-                ((CompactTypes.ScaledDecimal) t.getLogicalType()).<Integer>getArgument(), null,
-                false, null);
+            return new Encoding(
+                SCALED_DECIMAL,
+                ((CompactTypes.ScaledDecimal) t.getLogicalType()).<Integer>getArgument(),
+                null,
+                false,
+                null);
           }
           if (SqlTypes.DATE.getIdentifier().equals(id)) {
             return simple(DATE);
@@ -242,8 +249,8 @@ public final class CleanRowCoder extends CustomCoder<Row> {
 
   private void write(Row row, Buffer b) {
     if (row.getFieldCount() != fields.length) {
-      throw new IllegalArgumentException("row has " + row.getFieldCount() + " fields, the coder "
-          + fields.length + ": " + schema);
+      throw new IllegalArgumentException(
+          "row has " + row.getFieldCount() + " fields, the coder " + fields.length + ": " + schema);
     }
     // Null bitmap, one bit per field.
     int maskBytes = (fields.length + 7) >>> 3;
@@ -283,26 +290,30 @@ public final class CleanRowCoder extends CustomCoder<Row> {
       case BOOLEAN:
         b.writeByte(((Boolean) v) ? 1 : 0);
         return;
-      case DECIMAL: {
-        BigDecimal d = (BigDecimal) v;
-        b.writeZigZag(d.scale());
-        b.writeBytes(d.unscaledValue().toByteArray());
-        return;
-      }
-      case EPOCH_MICROS: {
-        Instant t = (Instant) v;
-        b.writeZigZag(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
-            t.getNano() / 1_000));
-        return;
-      }
-      case SCALED_DECIMAL: {
-        BigDecimal d = (BigDecimal) v;
-        if (d.scale() != f.scale) {
-          d = d.setScale(f.scale, java.math.RoundingMode.UNNECESSARY);
+      case DECIMAL:
+        {
+          BigDecimal d = (BigDecimal) v;
+          b.writeZigZag(d.scale());
+          b.writeBytes(d.unscaledValue().toByteArray());
+          return;
         }
-        b.writeZigZag(d.unscaledValue().longValueExact());
-        return;
-      }
+      case EPOCH_MICROS:
+        {
+          Instant t = (Instant) v;
+          b.writeZigZag(
+              Math.addExact(
+                  Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000));
+          return;
+        }
+      case SCALED_DECIMAL:
+        {
+          BigDecimal d = (BigDecimal) v;
+          if (d.scale() != f.scale) {
+            d = d.setScale(f.scale, java.math.RoundingMode.UNNECESSARY);
+          }
+          b.writeZigZag(d.unscaledValue().longValueExact());
+          return;
+        }
       case DATE:
         b.writeZigZag(((LocalDate) v).toEpochDay());
         return;
@@ -408,13 +419,15 @@ public final class CleanRowCoder extends CustomCoder<Row> {
   private Seen[] lastText() {
     ThreadLocal<Seen[]> local = lastText;
     if (local == null) {
-      local = ThreadLocal.withInitial(() -> {
-        Seen[] seen = new Seen[fields.length];
-        for (int i = 0; i < fields.length; i++) {
-          seen[i] = fields[i].kind == STRING ? new Seen() : null;
-        }
-        return seen;
-      });
+      local =
+          ThreadLocal.withInitial(
+              () -> {
+                Seen[] seen = new Seen[fields.length];
+                for (int i = 0; i < fields.length; i++) {
+                  seen[i] = fields[i].kind == STRING ? new Seen() : null;
+                }
+                return seen;
+              });
       lastText = local;
     }
     return local.get();
@@ -450,15 +463,15 @@ public final class CleanRowCoder extends CustomCoder<Row> {
       if ((r.bytes[mask + (i >>> 3)] & (1 << (i & 7))) != 0) {
         continue;
       }
-      values[i] = fields[i].kind == STRING
-          ? readString(r, seen[i]) : readValue(fields[i], r);
+      values[i] = fields[i].kind == STRING ? readString(r, seen[i]) : readValue(fields[i], r);
     }
     return Row.withSchema(schema).attachValues(Arrays.asList(values));
   }
 
   private static String readString(Reader r, Seen seen) throws IOException {
     int n = r.readLength();
-    if (seen != null && n == seen.length
+    if (seen != null
+        && n == seen.length
         && Arrays.equals(r.bytes, r.pos, r.pos + n, seen.bytes, 0, n)) {
       r.pos += n;
       return seen.text;
@@ -494,34 +507,37 @@ public final class CleanRowCoder extends CustomCoder<Row> {
         return Float.intBitsToFloat((int) r.readZigZag());
       case BOOLEAN:
         return r.readByte() != 0;
-      case DECIMAL: {
-        int scale = (int) r.readZigZag();
-        int n = r.readLength();
-        BigInteger unscaled = new BigInteger(r.bytes, r.pos, n);
-        r.pos += n;
-        return new BigDecimal(unscaled, scale);
-      }
-      case EPOCH_MICROS: {
-        long micros = r.readZigZag();
-        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-            Math.floorMod(micros, 1_000_000L) * 1_000L);
-      }
+      case DECIMAL:
+        {
+          int scale = (int) r.readZigZag();
+          int n = r.readLength();
+          BigInteger unscaled = new BigInteger(r.bytes, r.pos, n);
+          r.pos += n;
+          return new BigDecimal(unscaled, scale);
+        }
+      case EPOCH_MICROS:
+        {
+          long micros = r.readZigZag();
+          return Instant.ofEpochSecond(
+              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        }
       case SCALED_DECIMAL:
         return BigDecimal.valueOf(r.readZigZag(), f.scale);
       case DATE:
         return LocalDate.ofEpochDay(r.readZigZag());
-      case ARRAY: {
-        int n = r.readLength();
-        List<Object> items = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          if (f.elementNullable && r.readByte() == 0) {
-            items.add(null);
-            continue;
+      case ARRAY:
+        {
+          int n = r.readLength();
+          List<Object> items = new ArrayList<>(n);
+          for (int i = 0; i < n; i++) {
+            if (f.elementNullable && r.readByte() == 0) {
+              items.add(null);
+              continue;
+            }
+            items.add(readValue(f.element, r));
           }
-          items.add(readValue(f.element, r));
+          return items;
         }
-        return items;
-      }
       case ROW:
         return f.nested.read(r);
       default:

@@ -9,8 +9,8 @@ import org.apache.beam.sdk.schemas.Schema.LogicalType;
 /**
  * Beam logical types that keep timestamps and small decimals as one {@code long} on the wire.
  * Beam's own {@code MicrosInstant} builds a two-field Row per value and {@code DECIMAL} encodes a
- * BigInteger plus scale; both dominated CPU profiles of the FlinkRunner. Rows still carry
- * {@link Instant} and {@link BigDecimal} values.
+ * BigInteger plus scale; both dominated CPU profiles of the FlinkRunner. Rows still carry {@link
+ * Instant} and {@link BigDecimal} values.
  */
 public final class CompactTypes {
   private CompactTypes() {}
@@ -40,14 +40,14 @@ public final class CompactTypes {
 
     @Override
     public Long toBaseType(Instant input) {
-      return Math.addExact(Math.multiplyExact(input.getEpochSecond(), 1_000_000L),
-          input.getNano() / 1_000);
+      return Math.addExact(
+          Math.multiplyExact(input.getEpochSecond(), 1_000_000L), input.getNano() / 1_000);
     }
 
     @Override
     public Instant toInputType(Long base) {
-      return Instant.ofEpochSecond(Math.floorDiv(base, 1_000_000L),
-          Math.floorMod(base, 1_000_000L) * 1_000L);
+      return Instant.ofEpochSecond(
+          Math.floorDiv(base, 1_000_000L), Math.floorMod(base, 1_000_000L) * 1_000L);
     }
 
     @Override
@@ -93,7 +93,8 @@ public final class CompactTypes {
 
     @Override
     public Long toBaseType(BigDecimal input) {
-      BigDecimal v = input.scale() == scale ? input : input.setScale(scale, RoundingMode.UNNECESSARY);
+      BigDecimal v =
+          input.scale() == scale ? input : input.setScale(scale, RoundingMode.UNNECESSARY);
       return v.unscaledValue().longValueExact();
     }
 

@@ -15,10 +15,12 @@ public final class DatasetSchemas {
   private DatasetSchemas() {}
 
   /** Raw record fields. */
-  public static final String RAW_FILE = dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
+  public static final String RAW_FILE =
+      dev.landfall.transforms.definition.DatasetDefinition.SOURCE_FILE;
 
   /** The line where a record starts; {@code source_line} in the rows table. */
   public static final String RAW_LINE = "line_number";
+
   public static final String RAW_CELLS = "cells";
   public static final String RAW_COLUMNS = "columns";
   public static final String RAW_PARTITIONS = "partitions";
@@ -40,24 +42,29 @@ public final class DatasetSchemas {
           .build();
 
   /**
-   * A dead letter: one rejected row, or one rejected file (line 0 or its header line). The one
-   * list of the rejects' columns: the rejects table ({@code PostgresTables.rejects}) is made from
-   * it, with these descriptions as its column comments. Its {@link #RAW_LINE} and the rows'
-   * {@code source_line} are the same fact, the line where the record starts, under the two
-   * public names the tables have always had.
+   * A dead letter: one rejected row, or one rejected file (line 0 or its header line). The one list
+   * of the rejects' columns: the rejects table ({@code PostgresTables.rejects}) is made from it,
+   * with these descriptions as its column comments. Its {@link #RAW_LINE} and the rows' {@code
+   * source_line} are the same fact, the line where the record starts, under the two public names
+   * the tables have always had.
    */
   public static final Schema REJECT =
       Schema.builder()
           .addField(Schema.Field.of(RAW_FILE, FieldType.STRING).withDescription("Input file."))
-          .addField(Schema.Field.of(RAW_LINE, FieldType.INT64)
-              .withDescription("Line where the rejected record starts (0: the whole file)."))
-          .addField(Schema.Field.of("reason", FieldType.STRING).withDescription(
-              "column_count, type, required, constraint, header, partition or file."))
-          .addField(Schema.Field.nullable("column_name", FieldType.STRING)
-              .withDescription("Offending column, if any."))
+          .addField(
+              Schema.Field.of(RAW_LINE, FieldType.INT64)
+                  .withDescription("Line where the rejected record starts (0: the whole file)."))
+          .addField(
+              Schema.Field.of("reason", FieldType.STRING)
+                  .withDescription(
+                      "column_count, type, required, constraint, header, partition or file."))
+          .addField(
+              Schema.Field.nullable("column_name", FieldType.STRING)
+                  .withDescription("Offending column, if any."))
           .addField(Schema.Field.of("message", FieldType.STRING).withDescription("What is wrong."))
-          .addField(Schema.Field.nullable("raw", FieldType.STRING)
-              .withDescription("The record as read (re-encoded as CSV)."))
+          .addField(
+              Schema.Field.nullable("raw", FieldType.STRING)
+                  .withDescription("The record as read (re-encoded as CSV)."))
           .build();
 
   /** The Beam type holding values of a column type. */
@@ -89,7 +96,8 @@ public final class DatasetSchemas {
   /**
    * Clean rows: partition columns, then fields, then derived columns, then {@code source_file} and
    * {@code source_line}, then {@code _rescued} (a JSON object of the unknown CSV columns, with
-   * {@code "unknownColumns": "rescue"}), then the lookup columns (filled after validation). Columns are nullable unless required (key and partition columns always are).
+   * {@code "unknownColumns": "rescue"}), then the lookup columns (filled after validation). Columns
+   * are nullable unless required (key and partition columns always are).
    */
   public static Schema clean(DatasetDefinition def) {
     Schema.Builder b = Schema.builder();
@@ -97,8 +105,8 @@ public final class DatasetSchemas {
       b.addField(p.name, beamType(DatasetDefinition.partitionType(p)));
     }
     for (DatasetDefinition.Field f : def.fields) {
-      FieldType t = f.split != null
-          ? FieldType.array(FieldType.STRING) : beamType(ColumnType.parse(f.type));
+      FieldType t =
+          f.split != null ? FieldType.array(FieldType.STRING) : beamType(ColumnType.parse(f.type));
       b.addField(f.name, t.withNullable(!def.isRequired(f.name)));
     }
     for (DatasetDefinition.Derived d : def.derived) {

@@ -12,21 +12,28 @@ public final class Rejects {
 
   /** Wrong number of cells for the header. */
   public static final String COLUMN_COUNT = "column_count";
+
   /** A value that does not parse as its type. */
   public static final String TYPE = "type";
+
   /** An empty required value. */
   public static final String REQUIRED = "required";
+
   /** min, max or allowed violated. */
   public static final String CONSTRAINT = "constraint";
+
   /** A file whose header lacks a required column, or has no header. */
   public static final String HEADER = "header";
+
   /** A file whose path lacks a partition or has a partition value that does not parse. */
   public static final String PARTITION = "partition";
+
   /** A file that cannot be read as CSV (corrupt compression, broken quoting, not text). */
   public static final String FILE = "file";
+
   /**
-   * A valid record of a file that failed the definition's quality rules: the file is
-   * quarantined and none of its rows is stored (its other records keep their own reasons).
+   * A valid record of a file that failed the definition's quality rules: the file is quarantined
+   * and none of its rows is stored (its other records keep their own reasons).
    */
   public static final String QUARANTINED = "quarantined";
 
@@ -54,7 +61,9 @@ public final class Rejects {
         continue;
       }
       boolean needs =
-          c.indexOf(delimiter) >= 0 || c.indexOf(quote) >= 0 || c.indexOf('\n') >= 0
+          c.indexOf(delimiter) >= 0
+              || c.indexOf(quote) >= 0
+              || c.indexOf('\n') >= 0
               || c.indexOf('\r') >= 0;
       if (needs) {
         String q = String.valueOf(quote);

@@ -16,14 +16,15 @@ import java.util.Locale;
 /**
  * Turns the text of one CSV cell into the Java value its column type holds in a Beam {@code Row}.
  *
- * <p>Rules (documented in docs/definition.md): numbers are plain decimal notation with ASCII digits (a
- * leading sign allowed; no thousands separators); {@code double} also takes exponents but not NaN or Infinity; a decimal
- * may not carry more fraction digits than its scale or more integer digits than {@code p - s};
- * booleans are {@code true/false/t/f/yes/no/y/n/1/0}; dates are ISO {@code yyyy-MM-dd}; timestamps
- * are ISO-8601 with {@code T} or a space, optional fraction, optional zone ({@code Z}, {@code +02},
- * {@code +0200}, {@code +02:00}); without a zone they are UTC. A {@code format} (a {@link
- * DateTimeFormatter} pattern) replaces the ISO rule for dates and timestamps. Timestamps keep
- * microseconds (as PostgreSQL and Parquet do); finer digits are truncated.
+ * <p>Rules (documented in docs/definition.md): numbers are plain decimal notation with ASCII digits
+ * (a leading sign allowed; no thousands separators); {@code double} also takes exponents but not
+ * NaN or Infinity; a decimal may not carry more fraction digits than its scale or more integer
+ * digits than {@code p - s}; booleans are {@code true/false/t/f/yes/no/y/n/1/0}; dates are ISO
+ * {@code yyyy-MM-dd}; timestamps are ISO-8601 with {@code T} or a space, optional fraction,
+ * optional zone ({@code Z}, {@code +02}, {@code +0200}, {@code +02:00}); without a zone they are
+ * UTC. A {@code format} (a {@link DateTimeFormatter} pattern) replaces the ISO rule for dates and
+ * timestamps. Timestamps keep microseconds (as PostgreSQL and Parquet do); finer digits are
+ * truncated.
  */
 public final class ValueParser implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -82,7 +83,10 @@ public final class ValueParser implements Serializable {
     }
   }
 
-  /** The text if it is an optional sign and ASCII digits (parseInt also takes other scripts' digits). */
+  /**
+   * The text if it is an optional sign and ASCII digits (parseInt also takes other scripts'
+   * digits).
+   */
   private static String plainInteger(String text, String problem) throws BadValue {
     for (int i = (text.charAt(0) == '-' || text.charAt(0) == '+') ? 1 : 0; i < text.length(); i++) {
       char c = text.charAt(i);
@@ -95,7 +99,8 @@ public final class ValueParser implements Serializable {
 
   private static Double parseDouble(String text) throws BadValue {
     char c = text.charAt(text.length() - 1);
-    // Double.parseDouble also takes "1d", "1f", hex and NaN/Infinity; accept digits and exponents only.
+    // Double.parseDouble also takes "1d", "1f", hex and NaN/Infinity; accept digits and exponents
+    // only.
     if (!(c >= '0' && c <= '9') && c != '.') {
       throw new BadValue("not a finite double");
     }
@@ -218,7 +223,8 @@ public final class ValueParser implements Serializable {
     try {
       return format == null ? LocalDate.parse(text) : LocalDate.parse(text, formatter());
     } catch (DateTimeParseException e) {
-      throw new BadValue(format == null ? "not an ISO date (yyyy-MM-dd)" : "not a date in " + format);
+      throw new BadValue(
+          format == null ? "not an ISO date (yyyy-MM-dd)" : "not a date in " + format);
     }
   }
 
@@ -304,9 +310,9 @@ public final class ValueParser implements Serializable {
   }
 
   /**
-   * The common shape {@code yyyy-MM-dd?HH:mm[:ss[.f{1,9}]]} read digit by digit, the fields
-   * checked by {@link LocalDateTime#of}; null for any other shape (the formatter then decides).
-   * {@code LocalDateTime.parse} dominated the validation step's profile.
+   * The common shape {@code yyyy-MM-dd?HH:mm[:ss[.f{1,9}]]} read digit by digit, the fields checked
+   * by {@link LocalDateTime#of}; null for any other shape (the formatter then decides). {@code
+   * LocalDateTime.parse} dominated the validation step's profile.
    */
   private static Instant parseDigitsOnly(String t, int end, ZoneOffset offset) {
     if (end != 16 && end != 19 && (end < 21 || end > 29)) {

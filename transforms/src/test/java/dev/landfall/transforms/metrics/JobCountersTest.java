@@ -39,8 +39,10 @@ class JobCountersTest {
       p.apply(Create.of(values)).apply(ParDo.of(new CountFn()));
       PipelineResult result = p.run();
       result.waitUntilFinish();
-      MetricsFilter filter = MetricsFilter.builder()
-          .addNameFilter(MetricNameFilter.named(JobCountersTest.class, "seen")).build();
+      MetricsFilter filter =
+          MetricsFilter.builder()
+              .addNameFilter(MetricNameFilter.named(JobCountersTest.class, "seen"))
+              .build();
       for (MetricResult<Long> c : result.metrics().queryMetrics(filter).getCounters()) {
         assertThat(c.hasCommitted(), equalTo(true));
       }
