@@ -564,18 +564,18 @@ class FlinkClusterIT extends PostgresTestBase {
   }
 
   private static long processing(String schema) {
-    try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
-      return EndToEndChecks.scalar(
-          c, "SELECT count(*) FROM " + schema + ".landfall_files" + " WHERE status = 'processing'");
-    } catch (Exception e) {
-      return -1;
-    }
+    return files(schema, "processing");
   }
 
   private static long done(String schema) {
+    return files(schema, "done");
+  }
+
+  /** Files of {@code schema}'s ledger with {@code status}; -1 while the database cannot say. */
+  private static long files(String schema, String status) {
     try (Connection c = EndToEndChecks.pg(postgres.jdbcUrl())) {
       return EndToEndChecks.scalar(
-          c, "SELECT count(*) FROM " + schema + ".landfall_files" + " WHERE status = 'done'");
+          c, "SELECT count(*) FROM " + schema + ".landfall_files WHERE status = '" + status + "'");
     } catch (Exception e) {
       return -1;
     }
