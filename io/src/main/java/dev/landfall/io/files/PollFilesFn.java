@@ -23,7 +23,6 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
 import org.apache.beam.sdk.util.VarInt;
-import org.apache.beam.sdk.values.KV;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.slf4j.Logger;
@@ -132,7 +131,7 @@ final class PollFilesFn extends DoFn<String, MatchResult.Metadata> {
     }
     watermark.setWatermark(now);
     if (idle != null
-        && idle.canStopPolling(Instant.now(), KV.of(next.state.started, next.state.lastNew))) {
+        && idle.canStopPolling(Instant.now(), next.state.started, next.state.lastNew)) {
       LOG.info(
           "watch: idle, stopping (started {}, last new file {})",
           next.state.started,

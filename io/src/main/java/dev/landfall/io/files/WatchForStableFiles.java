@@ -137,7 +137,8 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
    * start of the watch and the last new file, and, with a {@link FilesInFlight}, no file in flight
    * and none finished for as long. (Beam's {@code afterTimeSinceNewOutput} never stops a watch that
    * has seen no file at all, which would keep an empty input waiting forever, and knows nothing of
-   * files still being processed.) The state is (start of the watch, last new file).
+   * files still being processed.) It is asked with the watch's start and its last new file ({@link
+   * PollFilesFn}'s state).
    */
   static class Idle implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(WatchForStableFiles.class);
@@ -149,16 +150,12 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       this.inFlight = inFlight;
     }
 
-    KV<Instant, Instant> forNewInput(Instant now, String input) {
-      return KV.of(now, now);
-    }
-
-    KV<Instant, Instant> onSeenNewOutput(Instant now, KV<Instant, Instant> state) {
-      return KV.of(state.getKey(), now);
-    }
-
-    boolean canStopPolling(Instant now, KV<Instant, Instant> state) {
-      if (!new Duration(state.getValue(), now).isLongerThan(idle)) {
+    /**
+     * Whether a watch that started at {@code started} and last found a file at {@code lastNew} may
+     * stop {@code now}.
+     */
+    boolean canStopPolling(Instant now, Instant started, Instant lastNew) {
+      if (!new Duration(lastNew, now).isLongerThan(idle)) {
         return false;
       }
       if (inFlight == null) {
@@ -166,7 +163,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
       }
       java.time.Duration quiet;
       try {
-        quiet = inFlight.quietFor(java.time.Instant.ofEpochMilli(state.getKey().getMillis()));
+        quiet = inFlight.quietFor(java.time.Instant.ofEpochMilli(started.getMillis()));
       } catch (Exception e) {
         // Not knowing is not idle: keep watching, and ask again at the next poll.
         LOG.warn(
@@ -209,11 +206,7 @@ public class WatchForStableFiles extends PTransform<PBegin, PCollection<MatchRes
     private transient java.time.Instant finishedSince;
 
     StableFilesFn(List<String> patterns, long minAgeMillis) {
-      this(patterns, minAgeMillis, null);
-    }
-
-    StableFilesFn(List<String> patterns, long minAgeMillis, FinishedFiles finished) {
-      this(patterns, minAgeMillis, finished, null);
+      this(patterns, minAgeMillis, null, null);
     }
 
     StableFilesFn(

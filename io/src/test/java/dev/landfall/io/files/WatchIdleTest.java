@@ -4,7 +4,6 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.beam.sdk.values.KV;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -24,32 +23,30 @@ class WatchIdleTest {
   @Test
   void anEmptyInputStopsOnceIdleSinceTheStart() {
     WatchForStableFiles.Idle idle = new WatchForStableFiles.Idle(IDLE, since -> null);
-    KV<Instant, Instant> state = idle.forNewInput(START, "input");
-    assertThat(idle.canStopPolling(at(7), state), equalTo(false));
-    assertThat(idle.canStopPolling(at(9), state), equalTo(true));
+    assertThat(idle.canStopPolling(at(7), START, START), equalTo(false));
+    assertThat(idle.canStopPolling(at(9), START, START), equalTo(true));
   }
 
   @Test
   void aNewFileRestartsTheClock() {
     WatchForStableFiles.Idle idle = new WatchForStableFiles.Idle(IDLE, null);
-    KV<Instant, Instant> state = idle.onSeenNewOutput(at(5), idle.forNewInput(START, "input"));
-    assertThat(idle.canStopPolling(at(12), state), equalTo(false));
-    assertThat(idle.canStopPolling(at(14), state), equalTo(true));
+    assertThat(idle.canStopPolling(at(12), START, at(5)), equalTo(false));
+    assertThat(idle.canStopPolling(at(14), START, at(5)), equalTo(true));
   }
 
   @Test
   void aFileInFlightKeepsTheWatchGoingHoweverLongItTakes() {
     AtomicReference<java.time.Duration> quiet = new AtomicReference<>(java.time.Duration.ZERO);
     WatchForStableFiles.Idle idle = new WatchForStableFiles.Idle(IDLE, since -> quiet.get());
-    KV<Instant, Instant> state = idle.onSeenNewOutput(at(1), idle.forNewInput(START, "input"));
     assertThat(
         "still processing long after the last new file",
-        idle.canStopPolling(at(600), state),
+        idle.canStopPolling(at(600), START, at(1)),
         equalTo(false));
     quiet.set(java.time.Duration.ofSeconds(3));
-    assertThat("finished, but only 3 s ago", idle.canStopPolling(at(603), state), equalTo(false));
+    assertThat(
+        "finished, but only 3 s ago", idle.canStopPolling(at(603), START, at(1)), equalTo(false));
     quiet.set(java.time.Duration.ofSeconds(9));
-    assertThat(idle.canStopPolling(at(609), state), equalTo(true));
+    assertThat(idle.canStopPolling(at(609), START, at(1)), equalTo(true));
   }
 
   @Test
@@ -60,7 +57,7 @@ class WatchIdleTest {
             since -> {
               throw new java.sql.SQLException("connection refused");
             });
-    assertThat(idle.canStopPolling(at(60), idle.forNewInput(START, "input")), equalTo(false));
+    assertThat(idle.canStopPolling(at(60), START, START), equalTo(false));
   }
 
   @Test
@@ -73,7 +70,7 @@ class WatchIdleTest {
               asked.set(since);
               return null;
             });
-    idle.canStopPolling(at(60), idle.onSeenNewOutput(at(2), idle.forNewInput(START, "in")));
+    idle.canStopPolling(at(60), START, at(2));
     assertThat(asked.get().toEpochMilli(), equalTo(START.getMillis()));
   }
 }
