@@ -6,6 +6,7 @@ import dev.landfall.io.ledger.RecordFileItems;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.apache.beam.sdk.PipelineResult;
 
 /**
@@ -17,40 +18,40 @@ import org.apache.beam.sdk.PipelineResult;
 final class AfterJob {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AfterJob.class);
   private final RunPlan plan;
-  private final FileLedger ledger;
+  private final Optional<FileLedger> runLedger;
   private final Instant runStart;
   private final boolean storedBefore;
 
   /**
-   * @param ledger the run's file ledger, or null without the postgres output (then there is nothing
-   *     to do)
+   * @param resources the run's ledger (without the postgres output there is nothing to do) and
+   *     whether earlier runs had stored rows before this one started
    * @param runStart when the run began claiming files
-   * @param storedBefore true when earlier runs had finished files before this one started
    */
-  AfterJob(RunPlan plan, FileLedger ledger, Instant runStart, boolean storedBefore) {
+  AfterJob(RunPlan plan, RunResources resources, Instant runStart) {
     this.plan = plan;
-    this.ledger = ledger;
+    this.runLedger = resources.ledger();
     this.runStart = runStart;
-    this.storedBefore = storedBefore;
+    this.storedBefore = resources.storedBefore();
   }
 
   /** The job failed to run: the files it took are not done. */
   void failed(RuntimeException e) throws Exception {
-    if (ledger != null) {
-      ledger.failUnfinished(runStart, LandfallPipeline.rootCause(e));
+    if (runLedger.isPresent()) {
+      runLedger.get().failUnfinished(runStart, LandfallPipeline.rootCause(e));
     }
   }
 
   /** The job ended in {@code state}; returns how many files were closed here. */
   long ended(PipelineResult.State state) throws Exception {
-    if (ledger == null) {
+    if (runLedger.isEmpty()) {
       return 0;
     }
+    FileLedger ledger = runLedger.get();
     if (state != PipelineResult.State.DONE) {
       ledger.failUnfinished(runStart, "the job ended " + state);
       return 0;
     }
-    long finished = plan.finishesFilesAfterJob() ? finishFiles() : 0;
+    long finished = plan.finishesFilesAfterJob() ? finishFiles(ledger) : 0;
     if (plan.finishesFilesAfterJob()) {
       // The aggregates of a backfill come from the rows it stored, computed by PostgreSQL as a
       // watch computes them: every group at once after a first backfill, else the groups of the
@@ -69,7 +70,7 @@ final class AfterJob {
   }
 
   /** Closes the files this run read in the ledger; logs and posts each status event. */
-  private long finishFiles() throws Exception {
+  private long finishFiles(FileLedger ledger) throws Exception {
     List<String> events = ledger.finishRecorded(runStart);
     try (FileStatusEvents status = new FileStatusEvents(plan.webhookUrl())) {
       for (String event : events) {

@@ -48,7 +48,8 @@ final class DryRun {
     Files.createDirectories(reports);
     String name = "dry-run-" + STAMP.format(java.time.Instant.now());
     Pipeline pipeline = Pipeline.create(options);
-    PCollection<FileIO.ReadableFile> files = LandfallGraph.discover(pipeline, plan, ledger);
+    PCollection<FileIO.ReadableFile> files =
+        LandfallGraph.discover(pipeline, plan, java.util.Optional.ofNullable(ledger));
     LandfallGraph.CleanRows read = LandfallGraph.read(files, plan);
     PCollectionTuple.of(QualityFacts.ROWS, read.unique)
         .and(QualityFacts.REJECTS, read.rejects)

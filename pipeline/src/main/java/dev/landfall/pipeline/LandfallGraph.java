@@ -25,6 +25,7 @@ import dev.landfall.transforms.RunRowTasks;
 import dev.landfall.transforms.TrackFileCompletion;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
+import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -82,33 +83,22 @@ public final class LandfallGraph {
   private LandfallGraph() {}
 
   /**
-   * Adds the whole job to {@code pipeline}. {@code db} is the database of the PostgreSQL output
-   * (null when the plan writes Parquet only).
+   * Adds the whole job to {@code pipeline}, from the plan and what the run's setup resolved (its
+   * database and ledger, and what earlier runs left); asks no server anything.
    */
-  public static void build(Pipeline pipeline, RunPlan plan, Database db) {
-    build(pipeline, plan, db, -1);
-  }
-
-  /** {@link #build(Pipeline, RunPlan, Database)} for run {@code runId} of landfall_runs. */
-  public static void build(Pipeline pipeline, RunPlan plan, Database db, long runId) {
-    FileLedger ledger =
-        plan.postgres()
-            ? new FileLedger(db, plan.tables())
-                .reingestingQuarantined(plan.reingestQuarantined())
-                .forRun(runId)
-            : null;
-    PCollection<FileIO.ReadableFile> files = discover(pipeline, plan, ledger);
+  public static void build(Pipeline pipeline, RunPlan plan, RunResources resources) {
+    PCollection<FileIO.ReadableFile> files = discover(pipeline, plan, resources.ledger());
     CleanRows read = read(files, plan);
-    PCollection<Row> unique = complete(read.unique, plan, db, ledger);
-    Written written = write(unique, plan, db);
-    if (plan.postgres()) {
-      closeFiles(read, written, plan, db, ledger);
+    PCollection<Row> unique = complete(read.unique, plan, resources);
+    Written written = write(unique, plan, resources.database());
+    if (resources.ledger().isPresent()) {
+      closeFiles(read, written, plan, resources.database().get(), resources.ledger().get());
     }
   }
 
   /** Stage 1: the input files; the ledger lets through only files not ingested yet. */
   static PCollection<FileIO.ReadableFile> discover(
-      Pipeline pipeline, RunPlan plan, FileLedger ledger) {
+      Pipeline pipeline, RunPlan plan, Optional<FileLedger> ledger) {
     DatasetDefinition def = plan.definition();
     MatchInputFiles discover =
         new MatchInputFiles(plan.input(), plan.inputGlob())
@@ -118,17 +108,20 @@ public final class LandfallGraph {
                 plan.since(),
                 plan.until());
     if (plan.watch()) {
+      // With a ledger, the watch asks it which files are in flight and which are finished.
       discover =
-          discover.continuously(
-              plan.pollInterval(),
-              plan.stopAfterIdle(),
-              ledger == null ? null : ledger::quietFor,
-              ledger == null ? null : ledger::finishedSince);
+          ledger.isPresent()
+              ? discover.continuously(
+                  plan.pollInterval(),
+                  plan.stopAfterIdle(),
+                  ledger.get()::quietFor,
+                  ledger.get()::finishedSince)
+              : discover.continuously(plan.pollInterval(), plan.stopAfterIdle(), null);
     }
-    if (ledger != null) {
+    if (ledger.isPresent()) {
       discover =
           discover.claimingWith(
-              new ClaimFiles(ledger, plan.reingestChanged())
+              new ClaimFiles(ledger.get(), plan.reingestChanged())
                   .reingestingOlderDefinitions(plan.reingestOlderDefinitions()));
     }
     PCollection<FileIO.ReadableFile> files = pipeline.apply("DiscoverFiles", discover);
@@ -246,34 +239,24 @@ public final class LandfallGraph {
    * a backfill after earlier runs, the keys the rows table holds from an earlier run are left out,
    * so that the Parquet files do not get a second row for them.
    */
-  static PCollection<Row> complete(
-      PCollection<Row> unique, RunPlan plan, Database db, FileLedger ledger) {
+  static PCollection<Row> complete(PCollection<Row> unique, RunPlan plan, RunResources resources) {
     DatasetDefinition def = plan.definition();
+    Optional<Database> db = resources.database();
     if (!def.lookups.isEmpty()) {
-      if (db != null) {
+      if (db.isPresent()) {
         unique =
             unique.apply(
                 "Enrich",
-                new EnrichFromLookups(db, plan.tables(), plan.lookupRefresh().getMillis()));
+                new EnrichFromLookups(db.get(), plan.tables(), plan.lookupRefresh().getMillis()));
       } else {
         LOG.warn("no database: the lookup columns of {} stay empty", def.name);
       }
     }
-    if (!plan.watch() && ledger != null && plan.parquet() && storedBefore(ledger)) {
-      unique = unique.apply("DropKeysStoredBefore", new DropKeysStoredBefore(db, plan.tables()));
+    if (!plan.watch() && db.isPresent() && plan.parquet() && resources.storedBefore()) {
+      unique =
+          unique.apply("DropKeysStoredBefore", new DropKeysStoredBefore(db.get(), plan.tables()));
     }
     return unique;
-  }
-
-  /**
-   * True when earlier runs may have left rows in the rows table ({@link FileLedger#storedBefore}).
-   */
-  static boolean storedBefore(FileLedger ledger) {
-    try {
-      return ledger.storedBefore();
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException("cannot read the file ledger: " + e.getMessage(), e);
-    }
   }
 
   /** What the write stage hands on to the closing of files. */
@@ -300,7 +283,7 @@ public final class LandfallGraph {
    * {@link AfterJob}), so that percentiles are exact and a group's row depends only on the rows
    * stored, not on the order in which files came.
    */
-  static Written write(PCollection<Row> unique, RunPlan plan, Database db) {
+  static Written write(PCollection<Row> unique, RunPlan plan, Optional<Database> db) {
     DatasetDefinition def = plan.definition();
     boolean watch = plan.watch();
     // Rows that come each input file's rows together are written without a shuffle, into
@@ -311,7 +294,7 @@ public final class LandfallGraph {
                 def, plan.output(), plan.rowGroupBytes(), plan.parquetTargetFileBytes())
             : null;
     WriteToPostgres rowsSink =
-        plan.postgres() ? new WriteToPostgres(db, plan.tables().rows(), plan.dbBatchSize()) : null;
+        db.map(d -> new WriteToPostgres(d, plan.tables().rows(), plan.dbBatchSize())).orElse(null);
     PCollection<KV<String, String>> parquetWritten = null;
     PCollection<KV<String, Long>> rowsStored = null;
     if (rowsSink != null && !watch) {
@@ -350,7 +333,7 @@ public final class LandfallGraph {
             .apply(
                 "ReconcileCompactedFiles",
                 new ReconcileCompactedFiles(
-                    db == null ? compaction(plan) : compaction(plan).withFolderLocks(db)));
+                    db.map(d -> compaction(plan).withFolderLocks(d)).orElse(compaction(plan))));
     parquetFiles.apply(
         "MarkPartitionsComplete",
         new MarkPartitionsComplete(WriteParquetPartitions.datasetFolder(plan.output(), def)));

@@ -1,6 +1,5 @@
 package dev.landfall.pipeline;
 
-import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.ledger.RunHistory;
 import dev.landfall.io.parquet.CompactParquetPartitions;
 import dev.landfall.io.parquet.ParquetCompaction;
@@ -104,22 +103,16 @@ public final class LandfallPipeline {
       return DryRun.run(plan, options, started);
     }
     try (EmbeddedPostgresServer embedded = RunSetup.startEmbeddedIfNeeded(plan, options)) {
-      Database db = null;
-      FileLedger ledger = null;
-      boolean storedBefore = false;
-      long finishedBefore = -1;
       Instant runStart = Instant.now();
+      Database db = null;
       if (plan.postgres()) {
         db = new Database(options.getJdbcUrl(), options.getDbUser());
-        ledger = RunSetup.prepareDatabase(plan, db);
-        storedBefore = ledger.storedBefore();
-        if (plan.watch()) {
-          finishedBefore = ledger.countFinished();
-        }
+        RunSetup.prepareDatabase(plan, db);
       }
       RunSetup.checkWritable(plan, options);
       RunHistory runs = null;
       long runId = -1;
+      RunResources resources = RunResources.parquetOnly();
       if (db != null) {
         runs = new RunHistory(db, options.getDbSchema());
         runId =
@@ -128,23 +121,12 @@ public final class LandfallPipeline {
                 plan.watch() ? "watch" : "backfill",
                 options.getRunner().getSimpleName(),
                 dev.landfall.io.postgres.SchemaEvolution.hash(plan.definition()));
+        resources = RunSetup.resources(plan, db, runId);
       }
       try {
         RunSummary summary;
         try {
-          summary =
-              runJob(
-                      plan,
-                      options,
-                      embedded,
-                      db,
-                      ledger,
-                      runId,
-                      runStart,
-                      storedBefore,
-                      finishedBefore,
-                      started)
-                  .withRunId(runId);
+          summary = runJob(plan, options, embedded, resources, runStart, started).withRunId(runId);
         } catch (Exception e) {
           if (runs != null) {
             try {
@@ -225,28 +207,18 @@ public final class LandfallPipeline {
       RunPlan plan,
       LandfallOptions options,
       EmbeddedPostgresServer embedded,
-      Database db,
-      FileLedger ledger,
-      long runId,
+      RunResources resources,
       Instant runStart,
-      boolean storedBefore,
-      long finishedBefore,
       long started)
       throws Exception {
-    AfterJob afterJob = new AfterJob(plan, ledger, runStart, storedBefore);
+    AfterJob afterJob = new AfterJob(plan, resources, runStart);
     Pipeline pipeline = Pipeline.create(options);
-    LandfallGraph.build(
-        pipeline,
-        plan,
-        db == null
-            ? null
-            : db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis())),
-        runId);
+    LandfallGraph.build(pipeline, plan, resources);
     PipelineResult result;
     PipelineResult.State state;
     try (ProgressReporter progress =
         ProgressReporter.start(
-            ledger,
+            resources.ledger(),
             runStart,
             java.time.Duration.ofMillis(plan.progressEvery().getMillis()),
             plan.watch())) {
@@ -270,7 +242,7 @@ public final class LandfallPipeline {
         embedded,
         (System.nanoTime() - started) / 1e9,
         finishedAfterJob,
-        finishedBefore);
+        resources.finishedBefore());
   }
 
   /**

@@ -35,11 +35,12 @@ final class ProgressReporter implements AutoCloseable {
   }
 
   /** Starts reporting; null (nothing to do) without a ledger or with a zero interval. */
-  static ProgressReporter start(FileLedger ledger, Instant since, Duration every, boolean watch) {
-    if (ledger == null || every.isZero() || every.isNegative()) {
+  static ProgressReporter start(
+      java.util.Optional<FileLedger> ledger, Instant since, Duration every, boolean watch) {
+    if (ledger.isEmpty() || every.isZero() || every.isNegative()) {
       return null;
     }
-    ProgressReporter r = new ProgressReporter(ledger, since, every, watch);
+    ProgressReporter r = new ProgressReporter(ledger.get(), since, every, watch);
     r.thread.start();
     return r;
   }

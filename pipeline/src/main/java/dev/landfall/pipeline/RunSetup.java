@@ -8,13 +8,13 @@ import dev.landfall.io.postgres.EmbeddedPostgresServer;
 import dev.landfall.io.postgres.PostgresTables;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
-import dev.landfall.transforms.definition.DatasetDefinition;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -154,15 +154,34 @@ final class RunSetup {
   }
 
   /**
-   * Creates (or evolves) the dataset's tables and the file ledger, fills the sample's lookup tables
-   * for a sample run, and returns the ledger.
+   * Creates (or evolves) the dataset's tables and the file ledger's, and fills the sample's lookup
+   * tables for a sample run.
    */
-  static FileLedger prepareDatabase(RunPlan plan, Database db) throws Exception {
-    DatasetDefinition def = plan.definition();
+  static void prepareDatabase(RunPlan plan, Database db) throws Exception {
     PostgresTables.createAll(db, plan.tables(), FileLedger::createTables);
     if (plan.sampleInput()) {
       LandfallDatabase.fillSampleLookups(db, plan.tables());
     }
-    return new FileLedger(db, plan.tables());
+  }
+
+  /**
+   * The run's resources once its tables exist ({@link #prepareDatabase}) and before its job claims
+   * anything: the one file ledger of run {@code runId} on the job's database (which waits through
+   * outages of up to {@code --dbMaxOutage}), and what earlier runs left ({@link
+   * FileLedger#storedBefore}; in watch mode the files finished before the run). Without the
+   * postgres output: {@link RunResources#parquetOnly}.
+   */
+  static RunResources resources(RunPlan plan, Database db, long runId) throws SQLException {
+    if (!plan.postgres()) {
+      return RunResources.parquetOnly();
+    }
+    Database jobDb =
+        db.toleratingOutages(java.time.Duration.ofMillis(plan.dbMaxOutage().getMillis()));
+    FileLedger ledger =
+        new FileLedger(jobDb, plan.tables())
+            .reingestingQuarantined(plan.reingestQuarantined())
+            .forRun(runId);
+    return RunResources.withDatabase(
+        jobDb, ledger, ledger.storedBefore(), plan.watch() ? ledger.countFinished() : -1);
   }
 }

@@ -126,7 +126,7 @@ class CleanRowEncodingTest extends PostgresTestBase {
     PostgresTables.createAll(
         db, DatasetTables.of(def, options.getDbSchema()), FileLedger::createTables);
     Pipeline pipeline = Pipeline.create(options);
-    LandfallGraph.build(pipeline, plan, db);
+    LandfallGraph.build(pipeline, plan, RunSetup.resources(plan, db, -1));
     return pipeline;
   }
 

@@ -10,6 +10,7 @@ import dev.landfall.pipeline.sample.BillingSampleGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
@@ -50,7 +51,7 @@ class LandfallGraphTest {
   @Test
   void discoverFindsEveryInputFile() {
     Pipeline p = Pipeline.create(options);
-    PCollection<FileIO.ReadableFile> files = LandfallGraph.discover(p, plan, null);
+    PCollection<FileIO.ReadableFile> files = LandfallGraph.discover(p, plan, Optional.empty());
     PAssert.thatSingleton(files.apply(Count.globally())).isEqualTo(expected.files);
     assertThat(p.run().waitUntilFinish(), equalTo(PipelineResult.State.DONE));
   }
@@ -58,7 +59,8 @@ class LandfallGraphTest {
   @Test
   void readKeepsOneRowPerKeyAndAccountsForEveryRecord() {
     Pipeline p = Pipeline.create(options);
-    LandfallGraph.CleanRows read = LandfallGraph.read(LandfallGraph.discover(p, plan, null), plan);
+    LandfallGraph.CleanRows read =
+        LandfallGraph.read(LandfallGraph.discover(p, plan, Optional.empty()), plan);
     PAssert.thatSingleton(read.unique.apply("CountUnique", Count.globally()))
         .isEqualTo(expected.valid);
     PAssert.thatSingleton(read.rejects.apply("CountRejects", Count.globally()))
@@ -72,8 +74,8 @@ class LandfallGraphTest {
   void completeWithoutADatabaseLeavesTheRowsAsTheyAre() {
     Pipeline p = Pipeline.create(options);
     PCollection<Row> unique =
-        LandfallGraph.read(LandfallGraph.discover(p, plan, null), plan).unique;
-    PCollection<Row> completed = LandfallGraph.complete(unique, plan, null, null);
+        LandfallGraph.read(LandfallGraph.discover(p, plan, Optional.empty()), plan).unique;
+    PCollection<Row> completed = LandfallGraph.complete(unique, plan, RunResources.parquetOnly());
     PAssert.thatSingleton(completed.apply(Count.globally())).isEqualTo(expected.valid);
     assertThat(p.run().waitUntilFinish(), equalTo(PipelineResult.State.DONE));
   }
@@ -81,7 +83,7 @@ class LandfallGraphTest {
   @Test
   void writeGivesParquetFilesSizedByDataNotOnePerInputFile() throws Exception {
     Pipeline p = Pipeline.create(options);
-    LandfallGraph.build(p, plan, null);
+    LandfallGraph.build(p, plan, RunResources.parquetOnly());
     assertThat(p.run().waitUntilFinish(), equalTo(PipelineResult.State.DONE));
     // 7 days of 2 small input files each. The DirectRunner closes a file per bundle (here one
     // input file); a folder is merged once it holds more than ceil(bytes / target) + 2 files.

@@ -1,7 +1,10 @@
 package dev.landfall.pipeline;
 
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.landfall.io.ledger.FileLedger;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.pipeline.options.LandfallOptions;
 import dev.landfall.pipeline.sample.BillingSampleGenerator;
@@ -46,7 +49,10 @@ class StepNamesTest {
             "--dbUser=postgres");
     RunPlan plan = RunPlan.from(options);
     Pipeline p = Pipeline.create(options);
-    LandfallGraph.build(p, plan, new Database(options.getJdbcUrl(), options.getDbUser()));
+    // The graph is built from resources alone: no server is asked anything (the URL is unused).
+    Database db = new Database(options.getJdbcUrl(), options.getDbUser());
+    LandfallGraph.build(
+        p, plan, RunResources.withDatabase(db, new FileLedger(db, plan.tables()), true, 0));
 
     List<String> names = stepNames(p);
 
@@ -75,6 +81,33 @@ class StepNamesTest {
               + "If this is deliberate, run this test with -Dlandfall.updateStepNames=true and say in"
               + " docs/flink.md how to upgrade a running watch across it.");
     }
+  }
+
+  @Test
+  void aBackfillGraphIsBuiltFromTheResourcesWithoutAskingTheDatabase() throws Exception {
+    BillingSampleGenerator.standard(50, 1).writeTo(dir.resolve("in"));
+    LandfallOptions options =
+        LandfallPipeline.options(
+            "--input=" + dir.resolve("in"),
+            "--workDir=" + dir.resolve("work"),
+            "--output=" + dir.resolve("out"),
+            "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused",
+            "--dbUser=postgres");
+    RunPlan plan = RunPlan.from(options);
+    Database db = new Database(options.getJdbcUrl(), options.getDbUser());
+    FileLedger ledger = new FileLedger(db, plan.tables());
+
+    // Nothing listens on port 9: a graph that asked the ledger would fail here.
+    Pipeline later = Pipeline.create(options);
+    LandfallGraph.build(later, plan, RunResources.withDatabase(db, ledger, true, -1));
+    Pipeline first = Pipeline.create(options);
+    LandfallGraph.build(first, plan, RunResources.withDatabase(db, ledger, false, -1));
+
+    // What earlier runs left decides the graph: only a later backfill leaves out stored keys.
+    assertThat(
+        stepNames(later).stream().anyMatch(n -> n.startsWith("DropKeysStoredBefore")), is(true));
+    assertThat(
+        stepNames(first).stream().anyMatch(n -> n.startsWith("DropKeysStoredBefore")), is(false));
   }
 
   /** Every step's full name (composites and primitives), in the graph's topological order. */
