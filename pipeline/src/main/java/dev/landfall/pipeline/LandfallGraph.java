@@ -141,8 +141,11 @@ public final class LandfallGraph {
     /** Per file, how many items (rows and file rejects) it holds. */
     final PCollection<KV<String, Long>> fileItems;
 
-    /** Per file, rows that lost their key (null when no step after the job needs them). */
-    final PCollection<KV<String, Long>> duplicates;
+    /**
+     * Per file, rows that lost their key (empty when no step needs them: files closed after the
+     * job).
+     */
+    final Optional<PCollection<KV<String, Long>>> duplicates;
 
     CleanRows(
         PCollection<Row> unique,
@@ -152,7 +155,7 @@ public final class LandfallGraph {
       this.unique = unique;
       this.rejects = rejects;
       this.fileItems = fileItems;
-      this.duplicates = duplicates;
+      this.duplicates = Optional.ofNullable(duplicates);
     }
   }
 
@@ -261,16 +264,16 @@ public final class LandfallGraph {
 
   /** What the write stage hands on to the closing of files. */
   static final class Written {
-    /** Per file, rows stored in PostgreSQL (null without the postgres output). */
-    final PCollection<KV<String, Long>> rowsStored;
+    /** Per file, rows stored in PostgreSQL (empty without the postgres output). */
+    final Optional<PCollection<KV<String, Long>>> rowsStored;
 
-    /** The final Parquet files of a backfill (null in watch mode or without Parquet). */
-    final PCollection<KV<String, String>> parquetFiles;
+    /** The final Parquet files of a backfill (empty in watch mode or without Parquet). */
+    final Optional<PCollection<KV<String, String>>> parquetFiles;
 
     Written(
         PCollection<KV<String, Long>> rowsStored, PCollection<KV<String, String>> parquetFiles) {
-      this.rowsStored = rowsStored;
-      this.parquetFiles = parquetFiles;
+      this.rowsStored = Optional.ofNullable(rowsStored);
+      this.parquetFiles = Optional.ofNullable(parquetFiles);
     }
   }
 
@@ -370,17 +373,17 @@ public final class LandfallGraph {
     // In watch mode the counts that meet here get the same panes again: a grouping upstream
     // (de-duplication) leaves a trigger of its own, and only equal triggers can be joined.
     PCollection<KV<String, Long>> accounted =
-        PCollectionList.of(panes(watch, "RowsStoredPanes", written.rowsStored))
+        PCollectionList.of(panes(watch, "RowsStoredPanes", written.rowsStored.orElseThrow()))
             .and(panes(watch, "RejectsStoredPanes", rejectsStored))
-            .and(panes(watch, "DuplicatePanes", read.duplicates))
+            .and(panes(watch, "DuplicatePanes", read.duplicates.orElseThrow()))
             .apply("CollectAccounted", Flatten.pCollections());
     PCollection<KV<String, Long>> completed =
         PCollectionTuple.of(
                 TrackFileCompletion.EXPECTED, panes(watch, "FileItemPanes", read.fileItems))
             .and(TrackFileCompletion.ACCOUNTED, accounted)
             .apply("TrackFiles", new TrackFileCompletion());
-    if (written.parquetFiles != null) {
-      completed = completed.apply("AfterParquetIsFinal", Wait.on(written.parquetFiles));
+    if (written.parquetFiles.isPresent()) {
+      completed = completed.apply("AfterParquetIsFinal", Wait.on(written.parquetFiles.get()));
     }
     completed.apply(
         "FinishFiles",
