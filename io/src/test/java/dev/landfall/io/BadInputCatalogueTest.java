@@ -7,8 +7,9 @@ import static org.hamcrest.Matchers.lessThan;
 
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.csv.ReadDeduplicatedCsv;
+import dev.landfall.io.csv.ReadRawCsvRecords;
 import dev.landfall.io.files.MatchInputFiles;
-import dev.landfall.io.input.InputFiles;
+import dev.landfall.io.input.InputRead;
 import dev.landfall.transforms.DeduplicateByKey;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.definition.DatasetDefinition;
@@ -788,19 +789,18 @@ class BadInputCatalogueTest {
           .and(ParseAndValidate.REJECTED, read.get(ReadDeduplicatedCsv.REJECTS));
     }
     if (reading == Reading.SEPARATE_STEPS) {
-      PCollectionTuple read = files.apply("ReadCsv", new ReadCsvFiles(def));
-      PCollectionTuple checked =
-          read.get(InputFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+      InputRead<Row> read = files.apply("ReadCsv", new ReadRawCsvRecords(def));
+      PCollectionTuple checked = read.read().apply("ParseAndValidate", new ParseAndValidate(def));
       clean = checked.get(ParseAndValidate.CLEAN);
       rejects =
-          PCollectionList.of(read.get(InputFiles.FILE_REJECTS))
+          PCollectionList.of(read.rejects())
               .and(checked.get(ParseAndValidate.REJECTED))
               .apply("CollectRejects", Flatten.pCollections())
               .setRowSchema(DatasetSchemas.REJECT);
     } else {
-      PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
-      clean = read.get(ReadCsvFiles.CLEAN);
-      rejects = read.get(ReadCsvFiles.REJECTS);
+      InputRead<Row> read = files.apply("ReadAndValidateCsv", ReadCsvFiles.validated(def));
+      clean = read.read();
+      rejects = read.rejects();
     }
     PCollection<Row> unique = clean.apply("Deduplicate", new DeduplicateByKey(def));
     return PCollectionTuple.of(ParseAndValidate.CLEAN, unique)

@@ -3,9 +3,9 @@ package dev.landfall.io;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
-import dev.landfall.io.csv.ReadCsvFiles;
+import dev.landfall.io.csv.ReadRawCsvRecords;
 import dev.landfall.io.files.MatchInputFiles;
-import dev.landfall.io.input.InputFiles;
+import dev.landfall.io.input.InputRead;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,6 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
@@ -44,8 +43,9 @@ class ReadCsvFilesTest {
     Files.write(p, text.getBytes(StandardCharsets.UTF_8));
   }
 
-  private PCollectionTuple read(Pipeline p) {
-    return p.apply(new MatchInputFiles(dir.toString(), "**/*.csv*")).apply(new ReadCsvFiles(DEF));
+  private InputRead<Row> read(Pipeline p) {
+    return p.apply(new MatchInputFiles(dir.toString(), "**/*.csv*"))
+        .apply(new ReadRawCsvRecords(DEF));
   }
 
   /** file-name:line:cells-count, or file-name:line:reason for dead letters. */
@@ -82,11 +82,11 @@ class ReadCsvFilesTest {
               .getBytes(StandardCharsets.UTF_8));
     }
     Pipeline p = pipeline();
-    PCollectionTuple out = read(p);
-    PAssert.that(out.get(InputFiles.RECORDS).apply(describeRecords()))
+    InputRead<Row> out = read(p);
+    PAssert.that(out.read().apply(describeRecords()))
         .containsInAnyOrder("a.csv:2:10", "a.csv:3:10", "a.csv:6:10", "b.csv.gz:2:7");
     PAssert.that(
-            out.get(InputFiles.RECORDS)
+            out.read()
                 .apply(
                     "Cells",
                     MapElements.into(TypeDescriptors.strings())
@@ -104,7 +104,7 @@ class ReadCsvFilesTest {
               assertThat(all.contains("two\r\nlines"), equalTo(true));
               return null;
             });
-    PAssert.that(out.get(InputFiles.FILE_REJECTS)).empty();
+    PAssert.that(out.rejects()).empty();
     p.run().waitUntilFinish();
   }
 
@@ -121,9 +121,9 @@ class ReadCsvFilesTest {
             + "e1,2024-01-01T00:00:00Z,a,compute,r,z,1,1,1,USD\n"
             + "e2,2024-01-01T00:00:00Z,a,compute,r,\"never closed,1,1,1,USD\n");
     Pipeline p = pipeline();
-    PCollectionTuple out = read(p);
+    InputRead<Row> out = read(p);
     PAssert.that(
-            out.get(InputFiles.FILE_REJECTS)
+            out.rejects()
                 .apply(
                     MapElements.into(TypeDescriptors.strings())
                         .via(
@@ -137,8 +137,7 @@ class ReadCsvFilesTest {
             "bad-partition.csv:partition",
             "no-partition.csv:partition",
             "open-quote.csv:file");
-    PAssert.that(out.get(InputFiles.RECORDS).apply(describeRecords()))
-        .containsInAnyOrder("open-quote.csv:2:10");
+    PAssert.that(out.read().apply(describeRecords())).containsInAnyOrder("open-quote.csv:2:10");
     p.run().waitUntilFinish();
   }
 }

@@ -3,7 +3,7 @@ package dev.landfall.pipeline;
 import dev.landfall.io.csv.ReadCsvFiles;
 import dev.landfall.io.csv.ReadDeduplicatedCsv;
 import dev.landfall.io.files.MatchInputFiles;
-import dev.landfall.io.input.InputFiles;
+import dev.landfall.io.input.InputRead;
 import dev.landfall.io.ledger.ClaimFiles;
 import dev.landfall.io.ledger.DropKeysStoredBefore;
 import dev.landfall.io.ledger.FileLedger;
@@ -182,40 +182,34 @@ public final class LandfallGraph {
               countDuplicates ? readTwice.withDuplicateCounts() : readTwice);
       return new CleanRows(
           read.get(ReadDeduplicatedCsv.CLEAN),
-          read.get(ReadCsvFiles.REJECTS),
-          read.get(InputFiles.FILE_ITEMS),
-          countDuplicates ? read.get(DeduplicateByKey.DUPLICATES) : null);
+          read.get(ReadDeduplicatedCsv.REJECTS),
+          read.get(ReadDeduplicatedCsv.FILE_ITEMS),
+          countDuplicates ? read.get(ReadDeduplicatedCsv.DUPLICATES) : null);
     }
     if (plan.parquetInput()) {
-      PCollectionTuple read = files.apply("ReadParquet", new ReadParquetFiles(def));
-      PCollectionTuple checked =
-          read.get(InputFiles.RECORDS).apply("ParseAndValidate", new ParseAndValidate(def));
+      InputRead<Row> read = files.apply("ReadParquet", new ReadParquetFiles(def));
+      PCollectionTuple checked = read.read().apply("ParseAndValidate", new ParseAndValidate(def));
       PCollection<Row> rejects =
-          PCollectionList.of(panes(watch, "FileRejectPanes", read.get(InputFiles.FILE_REJECTS)))
+          PCollectionList.of(panes(watch, "FileRejectPanes", read.rejects()))
               .and(panes(watch, "RowRejectPanes", checked.get(ParseAndValidate.REJECTED)))
               .apply("CollectRejects", Flatten.pCollections())
               .setRowSchema(DatasetSchemas.REJECT);
-      return deduplicated(
-          checked.get(ParseAndValidate.CLEAN), rejects, read.get(InputFiles.FILE_ITEMS), plan);
+      return deduplicated(checked.get(ParseAndValidate.CLEAN), rejects, read.fileItems(), plan);
     }
     int packBuckets = watch ? plan.watchBuckets() : 0;
     if (packBuckets > 0) {
-      PCollectionTuple read =
-          files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).packedInBuckets(packBuckets));
+      InputRead<KV<Integer, byte[]>> read =
+          files.apply("ReadAndValidateCsv", ReadCsvFiles.packedInBuckets(def, packBuckets));
       PCollectionTuple deduplicated =
-          read.get(ReadCsvFiles.PACKED).apply("Deduplicate", DeduplicateByKey.packed(def));
+          read.read().apply("Deduplicate", DeduplicateByKey.packed(def));
       return new CleanRows(
           deduplicated.get(DeduplicateByKey.UNIQUE),
-          read.get(ReadCsvFiles.REJECTS),
-          read.get(InputFiles.FILE_ITEMS),
+          read.rejects(),
+          read.fileItems(),
           deduplicated.get(DeduplicateByKey.DUPLICATES));
     }
-    PCollectionTuple read = files.apply("ReadAndValidateCsv", new ReadCsvFiles(def).validated());
-    return deduplicated(
-        read.get(ReadCsvFiles.CLEAN),
-        read.get(ReadCsvFiles.REJECTS),
-        read.get(InputFiles.FILE_ITEMS),
-        plan);
+    InputRead<Row> read = files.apply("ReadAndValidateCsv", ReadCsvFiles.validated(def));
+    return deduplicated(read.read(), read.rejects(), read.fileItems(), plan);
   }
 
   /** One row per key of validated rows (Parquet input, or a CSV watch with --dedupeBuckets=0). */

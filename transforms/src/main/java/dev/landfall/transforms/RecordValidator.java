@@ -18,10 +18,10 @@ import org.apache.beam.sdk.values.Row;
 
 /**
  * The check {@link ParseAndValidate} applies to each raw record, as a plain object so that a reader
- * can apply it while it reads ({@code ReadCsvFiles.validated()}) instead of handing every raw
- * record to a separate step. One record gives either a clean row (schema {@link
- * DatasetSchemas#clean}) or one dead letter; it counts {@code rows-parsed} and {@code
- * rows-rejected} under {@link ParseAndValidate}'s name either way.
+ * can apply it while it reads ({@code ReadCsvFiles.validated}) instead of handing every raw record
+ * to a separate step. One record gives either a clean row (schema {@link DatasetSchemas#clean}) or
+ * one dead letter; it counts {@code rows-parsed} and {@code rows-rejected} under {@link
+ * ParseAndValidate}'s name either way.
  */
 public final class RecordValidator implements Serializable {
   private static final long serialVersionUID = 1L;

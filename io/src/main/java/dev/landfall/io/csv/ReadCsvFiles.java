@@ -1,16 +1,12 @@
 package dev.landfall.io.csv;
 
 import static dev.landfall.io.input.InputFiles.FILE_ITEMS;
-import static dev.landfall.io.input.InputFiles.FILE_REJECTS;
-import static dev.landfall.io.input.InputFiles.RECORDS;
 
-import dev.landfall.io.input.InputFiles;
+import dev.landfall.io.input.InputRead;
 import dev.landfall.transforms.DeduplicateByKey;
-import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
-import java.util.List;
 import java.util.function.BiConsumer;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -29,172 +25,133 @@ import org.apache.beam.sdk.values.TupleTagList;
 /**
  * Reads CSV files with RFC 4180 rules (Apache Commons CSV: quoted delimiters, doubled quotes, line
  * breaks inside quotes, CRLF, LF or CR, a UTF-8 BOM, spaces around quoted values; blank lines are
- * skipped) into raw records ({@link DatasetSchemas#RAW}). Columns are matched to the definition by
- * header name (trimmed, case ignored); unknown columns are ignored, logged and counted once per
- * file ({@code files-with-unknown-columns}). A file that cannot be used as a whole (no header, a
- * required column missing from the header, a bad partition folder, corrupt gzip) yields one dead
- * letter on {@link InputFiles#FILE_REJECTS} and no records; a file that breaks part-way (bytes that
- * are not UTF-8, broken quoting) yields one dead letter at the first line it cannot read, and the
- * records before it are kept. Its outputs, counters and partition handling are {@link InputFiles}',
- * shared with the Parquet reader.
+ * skipped), and validates each record as it is read (the definition's types and rules, {@link
+ * RecordValidator}). Columns are matched to the definition by header name (trimmed, case ignored);
+ * unknown columns are ignored, logged and counted once per file ({@code
+ * files-with-unknown-columns}). A file that cannot be used as a whole (no header, a required column
+ * missing from the header, a bad partition folder, corrupt gzip) yields one dead letter and no
+ * records; a file that breaks part-way (bytes that are not UTF-8, broken quoting) yields one dead
+ * letter at the first line it cannot read, and the records before it are kept. Its counters and
+ * partition handling are {@link dev.landfall.io.input.InputFiles}', shared with the Parquet reader.
  *
- * <p>{@link #validated()} also applies {@link ParseAndValidate}'s check to each record as it is
- * read, and emits {@link #CLEAN} rows and {@link #REJECTS} (file-level and row-level dead letters
- * together) instead of raw records. The result is the same as {@code ReadCsvFiles} followed by
- * {@code ParseAndValidate}, with one step fewer. On Flink's batch translation a step's elements are
- * serialized once for each of its outputs (every output is a consumer of the step), so raw records
- * handed to a separate validation step are serialized three more times.
+ * <p>Two readers, one contract each, both returning an {@link InputRead}: {@link #validated} emits
+ * the clean rows one by one, {@link #packedInBuckets} packs each file's clean rows into chunks per
+ * hash bucket of their key (for {@code DeduplicateByKey.packed}). Validation happens in the reading
+ * step: on Flink's batch translation a step's elements are serialized once for each of its outputs,
+ * so raw records handed to a separate validation step would be serialized three more times.
  */
-public class ReadCsvFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
-  /** With {@link #validated()}: the clean rows (schema {@code DatasetSchemas.clean}). */
-  public static final TupleTag<Row> CLEAN = ParseAndValidate.CLEAN;
+public final class ReadCsvFiles {
+  private static final TupleTag<Row> CLEAN = new TupleTag<Row>() {};
+  private static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
+  private static final TupleTag<KV<Integer, byte[]>> PACKED =
+      new TupleTag<KV<Integer, byte[]>>() {};
 
-  /** With {@link #validated()}: every dead letter, of whole files and of single records. */
-  public static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
+  private ReadCsvFiles() {}
 
   /**
-   * With {@link #packedInBuckets(int)}: the clean rows of each file packed into chunks per hash
-   * bucket of their key, for {@code DeduplicateByKey.packed}.
+   * Reads and validates: the clean rows (schema {@code DatasetSchemas.clean}), every dead letter
+   * (whole files and single records) and the files' item counts.
    */
-  public static final TupleTag<KV<Integer, byte[]>> PACKED = new TupleTag<KV<Integer, byte[]>>() {};
-
-  private final DatasetDefinition definition;
-  private final boolean validated;
-  private final int packBuckets;
-
-  public ReadCsvFiles(DatasetDefinition definition) {
-    this(definition, false, 0);
-  }
-
-  private ReadCsvFiles(DatasetDefinition definition, boolean validated, int packBuckets) {
-    this.definition = definition;
-    this.validated = validated;
-    this.packBuckets = packBuckets;
+  public static Validated validated(DatasetDefinition definition) {
+    return new Validated(definition);
   }
 
   /**
-   * Reads and validates in one step; the outputs are {@link #CLEAN}, {@link #REJECTS} and {@link
-   * InputFiles#FILE_ITEMS}.
+   * Reads and validates, and packs each file's clean rows into chunks per hash bucket of their key
+   * ({@link DeduplicateByKey.Packer}, {@code buckets} buckets) as they are read; a file's last
+   * chunks go out with it, so no row waits for the next file.
    */
-  public ReadCsvFiles validated() {
-    return new ReadCsvFiles(definition, true, 0);
+  public static Packed packedInBuckets(DatasetDefinition definition, int buckets) {
+    if (buckets <= 0) {
+      throw new IllegalArgumentException("buckets must be positive: " + buckets);
+    }
+    return new Packed(definition, buckets);
   }
 
-  /**
-   * Reads and validates in one step, and packs each file's clean rows into chunks per hash bucket
-   * ({@link DeduplicateByKey.Packer}) as they are read; the outputs are {@link #PACKED}, {@link
-   * #REJECTS} and {@link InputFiles#FILE_ITEMS}.
-   */
-  public ReadCsvFiles packedInBuckets(int buckets) {
-    return new ReadCsvFiles(definition, true, buckets);
+  /** {@link #validated}. */
+  public static final class Validated
+      extends PTransform<PCollection<FileIO.ReadableFile>, InputRead<Row>> {
+    private final DatasetDefinition definition;
+
+    private Validated(DatasetDefinition definition) {
+      this.definition = definition;
+    }
+
+    @Override
+    public InputRead<Row> expand(PCollection<FileIO.ReadableFile> files) {
+      PCollectionTuple out =
+          files.apply(
+              "ParseAndValidateRecords",
+              ParDo.of(new ReadCsvFileFn(definition, null))
+                  .withOutputTags(CLEAN, TupleTagList.of(REJECTS).and(FILE_ITEMS)));
+      return InputRead.of(
+          CLEAN,
+          out.get(CLEAN).setCoder(DatasetSchemas.cleanCoder(definition)),
+          REJECTS,
+          out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT),
+          out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+    }
   }
 
-  @Override
-  public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
-    if (packBuckets > 0) {
+  /** {@link #packedInBuckets}. */
+  public static final class Packed
+      extends PTransform<PCollection<FileIO.ReadableFile>, InputRead<KV<Integer, byte[]>>> {
+    private final DatasetDefinition definition;
+    private final int buckets;
+
+    private Packed(DatasetDefinition definition, int buckets) {
+      this.definition = definition;
+      this.buckets = buckets;
+    }
+
+    @Override
+    public InputRead<KV<Integer, byte[]>> expand(PCollection<FileIO.ReadableFile> files) {
       PCollectionTuple out =
           files.apply(
               "ParseValidateAndPack",
               ParDo.of(
                       new ReadCsvFileFn(
-                          definition,
-                          new RecordValidator(definition),
-                          new DeduplicateByKey.Packer(definition, packBuckets)))
+                          definition, new DeduplicateByKey.Packer(definition, buckets)))
                   .withOutputTags(REJECTS, TupleTagList.of(PACKED).and(FILE_ITEMS)));
-      out.get(PACKED).setCoder(DeduplicateByKey.chunkCoder());
-      out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT);
-      out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
-      return out;
+      return InputRead.of(
+          PACKED,
+          out.get(PACKED).setCoder(DeduplicateByKey.chunkCoder()),
+          REJECTS,
+          out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT),
+          out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
     }
-    if (validated) {
-      PCollectionTuple out =
-          files.apply(
-              "ParseAndValidateRecords",
-              ParDo.of(new ReadCsvFileFn(definition, new RecordValidator(definition)))
-                  .withOutputTags(CLEAN, TupleTagList.of(REJECTS).and(FILE_ITEMS)));
-      out.get(CLEAN).setCoder(DatasetSchemas.cleanCoder(definition));
-      out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT);
-      out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
-      return out;
-    }
-    PCollectionTuple out =
-        files.apply(
-            "ParseCsvRecords",
-            ParDo.of(new ReadCsvFileFn(definition, null))
-                .withOutputTags(RECORDS, TupleTagList.of(FILE_REJECTS).and(FILE_ITEMS)));
-    out.get(RECORDS).setRowSchema(DatasetSchemas.RAW);
-    out.get(FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
-    out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
-    return out;
   }
 
+  /** Reads and validates each file; clean rows go out one by one, or packed ({@code packer}). */
   static class ReadCsvFileFn extends DoFn<FileIO.ReadableFile, Row> {
     private final CsvFileReader reader;
-
-    /** Applied to each record as it is read; null: raw records go out on RECORDS. */
     private final RecordValidator validator;
 
     /** Packs the clean rows (output PACKED); null: they go out one by one on CLEAN. */
     private final DeduplicateByKey.Packer packer;
 
-    ReadCsvFileFn(DatasetDefinition def, RecordValidator validator) {
-      this(def, validator, null);
-    }
-
-    ReadCsvFileFn(
-        DatasetDefinition def, RecordValidator validator, DeduplicateByKey.Packer packer) {
+    ReadCsvFileFn(DatasetDefinition def, DeduplicateByKey.Packer packer) {
       this.reader = new CsvFileReader(def, true);
-      this.validator = validator;
+      this.validator = new RecordValidator(def);
       this.packer = packer;
     }
 
     @Setup
     public void setup() {
       reader.setup();
-      if (validator != null) {
-        validator.setup();
-      }
+      validator.setup();
     }
 
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
       String path = file.getMetadata().resourceId().toString();
-      long items =
-          reader.read(
-              file,
-              path,
-              validator == null ? raw(out) : packer != null ? packed(out) : validated(out));
+      long items = reader.read(file, path, packer != null ? packed(out) : validated(out));
       if (packer != null) {
         // Every chunk of this file goes out with the file: no row waits for the next one.
         OutputReceiver<KV<Integer, byte[]>> chunks = out.get(PACKED);
         packer.flush((bucket, chunk) -> chunks.output(KV.of(bucket, chunk)));
       }
       out.get(FILE_ITEMS).output(KV.of(path, items));
-    }
-
-    private static CsvFileReader.Records raw(MultiOutputReceiver out) {
-      OutputReceiver<Row> records = out.get(RECORDS);
-      OutputReceiver<Row> rejects = out.get(FILE_REJECTS);
-      return new CsvFileReader.Records() {
-        @Override
-        public void record(
-            String path,
-            long line,
-            List<String> cells,
-            List<Integer> columns,
-            List<String> partitions,
-            int width,
-            List<String> header) {
-          records.output(
-              Row.withSchema(DatasetSchemas.RAW)
-                  .attachValues(path, line, cells, columns, partitions, width));
-        }
-
-        @Override
-        public void fileRejected(Row deadLetter) {
-          rejects.output(deadLetter);
-        }
-      };
     }
 
     private CsvFileReader.Records packed(MultiOutputReceiver out) {

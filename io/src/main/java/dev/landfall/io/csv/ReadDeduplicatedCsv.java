@@ -64,10 +64,17 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  */
 public class ReadDeduplicatedCsv
     extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
-  public static final TupleTag<Row> CLEAN = ReadCsvFiles.CLEAN;
-  public static final TupleTag<Row> REJECTS = ReadCsvFiles.REJECTS;
+  /** The clean rows, one per key: the first in file-name and line order. */
+  public static final TupleTag<Row> CLEAN = new TupleTag<Row>() {};
+
+  /** Every dead letter, of whole files and of single records. */
+  public static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
+
+  /** Per file, once it is read: how many records and dead letters it produced. */
   public static final TupleTag<KV<String, Long>> FILE_ITEMS = InputFiles.FILE_ITEMS;
-  public static final TupleTag<KV<String, Long>> DUPLICATES = DeduplicateByKey.DUPLICATES;
+
+  /** With {@link #withDuplicateCounts()}: per file, how many of its rows lost their key. */
+  public static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<KV<String, Long>>() {};
 
   private static final TupleTag<KV<String, Long>> KEYS = new TupleTag<KV<String, Long>>() {};
   private static final TupleTag<KV<Integer, byte[]>> PACKED_KEYS =

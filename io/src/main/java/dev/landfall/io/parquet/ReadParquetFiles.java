@@ -3,6 +3,7 @@ package dev.landfall.io.parquet;
 import dev.landfall.io.files.HivePartitions;
 import dev.landfall.io.files.ResumingReadChannel;
 import dev.landfall.io.input.InputFiles;
+import dev.landfall.io.input.InputRead;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
 import dev.landfall.transforms.values.Rejects;
@@ -42,17 +43,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads Parquet input files ({@code --format=parquet}) into the same raw records, dead letters and
- * per-file item counts as the CSV reader ({@link InputFiles}: the same tags, counters and partition
- * handling), so validation, de-duplication, aggregation and the sinks are the same. Columns are
- * matched to the definition by name (case ignored); extra columns are ignored; a file lacking a
- * required column is rejected as a whole ({@code header}). Typed values become the text the
- * definition's parser reads: decimals in plain notation, dates and timestamps in ISO-8601 (UTC).
- * {@code line_number} is the row's position in the file (1-based). Each file is opened once and
- * streamed record by record; nothing is collected per file.
+ * Reads Parquet input files ({@code --format=parquet}) into raw records ({@code
+ * DatasetSchemas.RAW}, for {@code ParseAndValidate}), whole-file dead letters and per-file item
+ * counts ({@link InputRead}), with the CSV reader's counters and partition handling), so
+ * validation, de-duplication, aggregation and the sinks are the same. Columns are matched to the
+ * definition by name (case ignored); extra columns are ignored; a file lacking a required column is
+ * rejected as a whole ({@code header}). Typed values become the text the definition's parser reads:
+ * decimals in plain notation, dates and timestamps in ISO-8601 (UTC). {@code line_number} is the
+ * row's position in the file (1-based). Each file is opened once and streamed record by record;
+ * nothing is collected per file.
  */
-public class ReadParquetFiles
-    extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
+public class ReadParquetFiles extends PTransform<PCollection<FileIO.ReadableFile>, InputRead<Row>> {
   private final DatasetDefinition definition;
 
   public ReadParquetFiles(DatasetDefinition definition) {
@@ -60,7 +61,7 @@ public class ReadParquetFiles
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
+  public InputRead<Row> expand(PCollection<FileIO.ReadableFile> files) {
     PCollectionTuple out =
         files.apply(
             "ParseParquetRecords",
@@ -68,11 +69,13 @@ public class ReadParquetFiles
                 .withOutputTags(
                     InputFiles.RECORDS,
                     TupleTagList.of(InputFiles.FILE_REJECTS).and(InputFiles.FILE_ITEMS)));
-    out.get(InputFiles.RECORDS).setRowSchema(DatasetSchemas.RAW);
-    out.get(InputFiles.FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT);
-    out.get(InputFiles.FILE_ITEMS)
-        .setCoder(dev.landfall.transforms.TrackFileCompletion.countCoder());
-    return out;
+    return InputRead.of(
+        InputFiles.RECORDS,
+        out.get(InputFiles.RECORDS).setRowSchema(DatasetSchemas.RAW),
+        InputFiles.FILE_REJECTS,
+        out.get(InputFiles.FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT),
+        out.get(InputFiles.FILE_ITEMS)
+            .setCoder(dev.landfall.transforms.TrackFileCompletion.countCoder()));
   }
 
   static class ReadParquetFileFn extends DoFn<FileIO.ReadableFile, Row> {
