@@ -20,6 +20,7 @@ import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.EnrichFromLookups;
 import dev.landfall.io.postgres.WriteToPostgres;
 import dev.landfall.transforms.DeduplicateByKey;
+import dev.landfall.transforms.Deduplicated;
 import dev.landfall.transforms.ParseAndValidate;
 import dev.landfall.transforms.RunRowTasks;
 import dev.landfall.transforms.TrackFileCompletion;
@@ -200,13 +201,9 @@ public final class LandfallGraph {
     if (packBuckets > 0) {
       InputRead<KV<Integer, byte[]>> read =
           files.apply("ReadAndValidateCsv", ReadCsvFiles.packedInBuckets(def, packBuckets));
-      PCollectionTuple deduplicated =
-          read.read().apply("Deduplicate", DeduplicateByKey.packed(def));
+      Deduplicated deduplicated = read.read().apply("Deduplicate", DeduplicateByKey.packed(def));
       return new CleanRows(
-          deduplicated.get(DeduplicateByKey.UNIQUE),
-          read.rejects(),
-          read.fileItems(),
-          deduplicated.get(DeduplicateByKey.DUPLICATES));
+          deduplicated.unique(), read.rejects(), read.fileItems(), deduplicated.duplicates());
     }
     InputRead<Row> read = files.apply("ReadAndValidateCsv", ReadCsvFiles.validated(def));
     return deduplicated(read.read(), read.rejects(), read.fileItems(), plan);
@@ -221,12 +218,8 @@ public final class LandfallGraph {
     DeduplicateByKey dedupe =
         new DeduplicateByKey(plan.definition()).inBuckets(plan.dedupeBuckets());
     if (plan.postgres() && !plan.finishesFilesAfterJob()) {
-      PCollectionTuple deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
-      return new CleanRows(
-          deduplicated.get(DeduplicateByKey.UNIQUE),
-          rejects,
-          fileItems,
-          deduplicated.get(DeduplicateByKey.DUPLICATES));
+      Deduplicated deduplicated = clean.apply("Deduplicate", dedupe.withDuplicateCounts());
+      return new CleanRows(deduplicated.unique(), rejects, fileItems, deduplicated.duplicates());
     }
     return new CleanRows(clean.apply("Deduplicate", dedupe), rejects, fileItems, null);
   }

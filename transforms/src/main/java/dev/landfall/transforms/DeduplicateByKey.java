@@ -51,8 +51,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * each bucket in memory; the DirectRunner, which runs every key of a grouping as its own bundle and
  * keeps all data in memory anyway, is two orders of magnitude faster this way.
  *
- * <p>{@link #withDuplicateCounts()} also emits, per input file, how many of its rows lost to
- * another row ({@link #DUPLICATES}), so a file's rows can be accounted for as they finish.
+ * <p>{@link #withDuplicateCounts()} is a de-duplication of its own that also counts, per input
+ * file, how many of its rows lost to another row ({@link Deduplicated}), so a file's rows can be
+ * accounted for as they finish.
  *
  * <p>{@link #packed(DatasetDefinition)} takes rows already packed by a {@link Packer} (the reader
  * of a file packs its rows as it reads them): the shuffle then carries one element of about 16 KB
@@ -61,11 +62,11 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * the largest cost of a watch run (docs/performance.md).
  */
 public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<Row>> {
-  /** The winning rows. */
-  public static final TupleTag<Row> UNIQUE = new TupleTag<Row>() {};
+  /** The winning rows ({@link Deduplicated#unique()}). */
+  private static final TupleTag<Row> UNIQUE = new TupleTag<Row>() {};
 
-  /** Per source file, the number of its rows that were duplicates (emitted only when > 0). */
-  public static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<KV<String, Long>>() {};
+  /** Per source file, its rows that lost their key ({@link Deduplicated#duplicates()}). */
+  private static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<KV<String, Long>>() {};
 
   private final DatasetDefinition definition;
   private final int buckets;
@@ -92,7 +93,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   @Override
   public PCollection<Row> expand(PCollection<Row> rows) {
     if (buckets > 0) {
-      return rows.apply("KeepOnePerKey", new WithDuplicateCounts(definition, buckets)).get(UNIQUE);
+      return rows.apply("KeepOnePerKey", new WithDuplicateCounts(definition, buckets)).unique();
     }
     // One output only: on Flink's batch translation every output of a step is sent, serialized,
     // to a consumer of its own, even one nobody reads.
@@ -112,8 +113,8 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
         .setCoder(KvCoder.of(StringUtf8Coder.of(), CleanRowCoder.of(schema)));
   }
 
-  /** {@link DeduplicateByKey} with outputs {@link #UNIQUE} and {@link #DUPLICATES}. */
-  public static class WithDuplicateCounts extends PTransform<PCollection<Row>, PCollectionTuple> {
+  /** {@link DeduplicateByKey} that also counts each file's losing rows ({@link Deduplicated}). */
+  public static class WithDuplicateCounts extends PTransform<PCollection<Row>, Deduplicated> {
     private final DatasetDefinition definition;
     private final int buckets;
 
@@ -123,7 +124,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     }
 
     @Override
-    public PCollectionTuple expand(PCollection<Row> rows) {
+    public Deduplicated expand(PCollection<Row> rows) {
       Schema schema = DatasetSchemas.clean(definition);
       List<String> key = definition.key;
       if (buckets > 0) {
@@ -153,17 +154,15 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   }
 
   /**
-   * De-duplication of rows packed by a {@link Packer}: outputs {@link #UNIQUE} and {@link
-   * #DUPLICATES}, with the same winners and counts as {@link #withDuplicateCounts()} over the
-   * unpacked rows.
+   * De-duplication of rows packed by a {@link Packer}, with the same winners and counts ({@link
+   * Deduplicated}) as {@link #withDuplicateCounts()} over the unpacked rows.
    */
   public static Packed packed(DatasetDefinition definition) {
     return new Packed(definition);
   }
 
   /** See {@link #packed(DatasetDefinition)}. */
-  public static class Packed
-      extends PTransform<PCollection<KV<Integer, byte[]>>, PCollectionTuple> {
+  public static class Packed extends PTransform<PCollection<KV<Integer, byte[]>>, Deduplicated> {
     private final DatasetDefinition definition;
 
     Packed(DatasetDefinition definition) {
@@ -171,7 +170,7 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
     }
 
     @Override
-    public PCollectionTuple expand(PCollection<KV<Integer, byte[]>> chunks) {
+    public Deduplicated expand(PCollection<KV<Integer, byte[]>> chunks) {
       Schema schema = DatasetSchemas.clean(definition);
       return withCoders(
           chunks
@@ -250,10 +249,10 @@ public class DeduplicateByKey extends PTransform<PCollection<Row>, PCollection<R
   }
 
   /** Sets the coders of both outputs. */
-  static PCollectionTuple withCoders(PCollectionTuple t, Schema schema) {
+  static Deduplicated withCoders(PCollectionTuple t, Schema schema) {
     t.get(UNIQUE).setCoder(CleanRowCoder.of(schema));
     t.get(DUPLICATES).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
-    return t;
+    return new Deduplicated(UNIQUE, DUPLICATES, t);
   }
 
   /** The key of a row as text: its key column values joined by U+0001. */

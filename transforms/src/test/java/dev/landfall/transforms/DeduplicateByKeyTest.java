@@ -109,7 +109,7 @@ class DeduplicateByKeyTest {
             .apply(DeduplicateByKey.packed(DEF));
     PAssert.that(
             deduplicated
-                .get(DeduplicateByKey.UNIQUE)
+                .unique()
                 .apply(
                     MapElements.into(TypeDescriptors.strings())
                         .via(
@@ -118,7 +118,7 @@ class DeduplicateByKeyTest {
                                     + "="
                                     + r.getDecimal("cost").toPlainString())))
         .containsInAnyOrder(expected);
-    PAssert.that(deduplicated.get(DeduplicateByKey.DUPLICATES).apply(Sum.longsPerKey()))
+    PAssert.that(deduplicated.duplicates().apply(Sum.longsPerKey()))
         .containsInAnyOrder(KV.of("/f/b.csv", 500L));
     PipelineResult result = p.run();
     result.waitUntilFinish();
