@@ -784,9 +784,10 @@ class BadInputCatalogueTest {
     PCollection<Row> clean;
     PCollection<Row> rejects;
     if (reading == Reading.TWICE) {
-      PCollectionTuple read = files.apply("ReadAndDeduplicateCsv", new ReadDeduplicatedCsv(def));
-      return PCollectionTuple.of(ParseAndValidate.CLEAN, read.get(ReadDeduplicatedCsv.CLEAN))
-          .and(ParseAndValidate.REJECTED, read.get(ReadDeduplicatedCsv.REJECTS));
+      ReadDeduplicatedCsv.Result read =
+          files.apply("ReadAndDeduplicateCsv", new ReadDeduplicatedCsv(def));
+      return PCollectionTuple.of(ParseAndValidate.CLEAN, read.unique())
+          .and(ParseAndValidate.REJECTED, read.rejects());
     }
     if (reading == Reading.SEPARATE_STEPS) {
       InputRead<Row> read = files.apply("ReadCsv", new ReadRawCsvRecords(def));

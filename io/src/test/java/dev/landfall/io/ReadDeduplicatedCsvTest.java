@@ -21,7 +21,6 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,11 +57,11 @@ class ReadDeduplicatedCsvTest {
     PipelineOptions o = PipelineOptionsFactory.create();
     o.setRunner(DirectRunner.class);
     Pipeline p = Pipeline.create(o);
-    PCollectionTuple out =
+    ReadDeduplicatedCsv.Result out =
         p.apply(new MatchInputFiles(dir.toString(), "**/*.csv"))
-            .apply(new ReadDeduplicatedCsv(DEF).inBuckets(buckets).withDuplicateCounts());
+            .apply(new ReadDeduplicatedCsv(DEF).inBuckets(buckets));
     PAssert.that(
-            out.get(ReadDeduplicatedCsv.CLEAN)
+            out.unique()
                 .apply(
                     "Describe",
                     MapElements.into(TypeDescriptors.strings())
@@ -80,7 +79,7 @@ class ReadDeduplicatedCsvTest {
             "date=2024-01-01/c.csv:2:e4",
             "date=2024-01-01/c.csv:4:e5");
     PAssert.that(
-            out.get(ReadDeduplicatedCsv.DUPLICATES)
+            out.duplicates()
                 .apply(
                     "DuplicatesPerFile",
                     MapElements.into(TypeDescriptors.strings())
@@ -89,7 +88,7 @@ class ReadDeduplicatedCsvTest {
                                 kv.getKey().substring(root) + "=" + kv.getValue())))
         .containsInAnyOrder("date=2024-01-02/b.csv=3", "date=2024-01-01/c.csv=1");
     PAssert.that(
-            out.get(ReadDeduplicatedCsv.FILE_ITEMS)
+            out.fileItems()
                 .apply(
                     "ItemsPerFile",
                     MapElements.into(TypeDescriptors.strings())
@@ -99,7 +98,7 @@ class ReadDeduplicatedCsvTest {
         .containsInAnyOrder(
             "date=2024-01-02/b.csv=5", "date=2024-01-01/a.csv=2", "date=2024-01-01/c.csv=3");
     PAssert.that(
-            out.get(ReadDeduplicatedCsv.REJECTS)
+            out.rejects()
                 .apply(
                     "Rejects",
                     MapElements.into(TypeDescriptors.strings())

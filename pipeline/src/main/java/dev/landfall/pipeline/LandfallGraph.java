@@ -173,19 +173,17 @@ public final class LandfallGraph {
     boolean watch = plan.watch();
     boolean countDuplicates = plan.postgres() && !plan.finishesFilesAfterJob();
     if (plan.readsTwice()) {
-      ReadDeduplicatedCsv readTwice =
-          new ReadDeduplicatedCsv(def)
-              .inBuckets(plan.keyBuckets())
-              .balancedOver(plan.secondPassWorkers());
-      PCollectionTuple read =
+      ReadDeduplicatedCsv.Result read =
           files.apply(
               "ReadAndDeduplicateCsv",
-              countDuplicates ? readTwice.withDuplicateCounts() : readTwice);
+              new ReadDeduplicatedCsv(def)
+                  .inBuckets(plan.keyBuckets())
+                  .balancedOver(plan.secondPassWorkers()));
       return new CleanRows(
-          read.get(ReadDeduplicatedCsv.CLEAN),
-          read.get(ReadDeduplicatedCsv.REJECTS),
-          read.get(ReadDeduplicatedCsv.FILE_ITEMS),
-          countDuplicates ? read.get(ReadDeduplicatedCsv.DUPLICATES) : null);
+          read.unique(),
+          read.rejects(),
+          read.fileItems(),
+          countDuplicates ? read.duplicates() : null);
     }
     if (plan.parquetInput()) {
       InputRead<Row> read = files.apply("ReadParquet", new ReadParquetFiles(def));

@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -36,6 +37,9 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.PInput;
+import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -51,30 +55,22 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * input file's rows together. Each file goes to the second pass's worker that {@link
  * BalancedFileKeys} chose for it, so that the workers read about as many records each.
  *
- * <p>The result is the same as {@link ReadCsvFiles#validated()} followed by {@link
- * DeduplicateByKey}: outputs {@link #CLEAN} (the winners), {@link #REJECTS}, {@link #FILE_ITEMS}
- * and, {@link #withDuplicateCounts() if asked for}, {@link #DUPLICATES}, with the same counters,
- * each counted once. Reading and validating twice costs less than encoding, sorting and decoding
- * every whole row. The second pass has a single output, so on Flink it is chained to the steps
- * after it and its rows are never serialized: a step with several outputs sends each element,
- * serialized, to every output's consumer.
+ * <p>The result ({@link Result}) is the same as {@link ReadCsvFiles#validated} followed by {@link
+ * DeduplicateByKey#withDuplicateCounts()}: the winners, the dead letters, the files' item counts
+ * and each file's losing rows, with the same counters, each counted once. Reading and validating
+ * twice costs less than encoding, sorting and decoding every whole row. The second pass has a
+ * single output, so on Flink it is chained to the steps after it and its rows are never serialized:
+ * a step with several outputs sends each element, serialized, to every output's consumer.
  *
  * <p>For a bounded set of files (a backfill): the files must not change between the passes, as the
  * ledger's claim guarantees for files it lets through; a file that did fails the step.
  */
 public class ReadDeduplicatedCsv
-    extends PTransform<PCollection<FileIO.ReadableFile>, PCollectionTuple> {
-  /** The clean rows, one per key: the first in file-name and line order. */
-  public static final TupleTag<Row> CLEAN = new TupleTag<Row>() {};
-
-  /** Every dead letter, of whole files and of single records. */
-  public static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
-
-  /** Per file, once it is read: how many records and dead letters it produced. */
-  public static final TupleTag<KV<String, Long>> FILE_ITEMS = InputFiles.FILE_ITEMS;
-
-  /** With {@link #withDuplicateCounts()}: per file, how many of its rows lost their key. */
-  public static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<KV<String, Long>>() {};
+    extends PTransform<PCollection<FileIO.ReadableFile>, ReadDeduplicatedCsv.Result> {
+  private static final TupleTag<Row> CLEAN = new TupleTag<Row>() {};
+  private static final TupleTag<Row> REJECTS = new TupleTag<Row>() {};
+  private static final TupleTag<KV<String, Long>> FILE_ITEMS = InputFiles.FILE_ITEMS;
+  private static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<KV<String, Long>>() {};
 
   private static final TupleTag<KV<String, Long>> KEYS = new TupleTag<KV<String, Long>>() {};
   private static final TupleTag<KV<Integer, byte[]>> PACKED_KEYS =
@@ -84,29 +80,21 @@ public class ReadDeduplicatedCsv
 
   private final DatasetDefinition definition;
   private final int buckets;
-  private final boolean duplicateCounts;
   private final int workers;
 
   public ReadDeduplicatedCsv(DatasetDefinition definition) {
-    this(definition, 0, false, 1);
+    this(definition, 0, 1);
   }
 
-  private ReadDeduplicatedCsv(
-      DatasetDefinition definition, int buckets, boolean duplicateCounts, int workers) {
+  private ReadDeduplicatedCsv(DatasetDefinition definition, int buckets, int workers) {
     this.definition = definition;
     this.buckets = buckets;
-    this.duplicateCounts = duplicateCounts;
     this.workers = workers;
   }
 
   /** De-duplicates in {@code buckets} hash buckets (0: per key); see {@link FindDuplicateLines}. */
   public ReadDeduplicatedCsv inBuckets(int buckets) {
-    return new ReadDeduplicatedCsv(definition, buckets, duplicateCounts, workers);
-  }
-
-  /** Also emits, per input file, how many of its rows lost their key ({@link #DUPLICATES}). */
-  public ReadDeduplicatedCsv withDuplicateCounts() {
-    return new ReadDeduplicatedCsv(definition, buckets, true, workers);
+    return new ReadDeduplicatedCsv(definition, buckets, workers);
   }
 
   /**
@@ -115,11 +103,11 @@ public class ReadDeduplicatedCsv
    * by its rank.
    */
   public ReadDeduplicatedCsv balancedOver(int workers) {
-    return new ReadDeduplicatedCsv(definition, buckets, duplicateCounts, workers);
+    return new ReadDeduplicatedCsv(definition, buckets, workers);
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<FileIO.ReadableFile> files) {
+  public Result expand(PCollection<FileIO.ReadableFile> files) {
     PCollectionView<List<String>> names =
         files
             .apply(
@@ -172,20 +160,63 @@ public class ReadDeduplicatedCsv
             .apply("FileWithItsLosingLines", CoGroupByKey.create())
             .apply("ReadWinners", ParDo.of(new ReadWinnersFn(definition)))
             .setCoder(DatasetSchemas.cleanCoder(definition));
-    PCollectionTuple out =
+    PCollection<KV<String, Long>> duplicates =
+        losing
+            .apply("LosingLinesPerFile", Count.perKey())
+            .apply("ByFileName", ParDo.of(new FileNameFn(names)).withSideInputs(names))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+    return new Result(
         PCollectionTuple.of(CLEAN, winners)
             .and(REJECTS, firstPass.get(REJECTS).setRowSchema(DatasetSchemas.REJECT))
-            .and(FILE_ITEMS, items);
-    if (duplicateCounts) {
-      out =
-          out.and(
-              DUPLICATES,
-              losing
-                  .apply("LosingLinesPerFile", Count.perKey())
-                  .apply("ByFileName", ParDo.of(new FileNameFn(names)).withSideInputs(names))
-                  .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+            .and(FILE_ITEMS, items)
+            .and(DUPLICATES, duplicates));
+  }
+
+  /**
+   * What {@link ReadDeduplicatedCsv} hands on: the winning rows, one per key, each input file's
+   * rows together in line order ({@link #unique()}); every dead letter, of whole files and of
+   * single records ({@link #rejects()}); per file once it is read, its records and dead letters
+   * ({@link #fileItems()}); per file, how many of its rows lost their key ({@link #duplicates()},
+   * only files with at least one).
+   */
+  public static final class Result implements POutput {
+    private final PCollectionTuple outputs;
+
+    Result(PCollectionTuple outputs) {
+      this.outputs = outputs;
     }
-    return out;
+
+    public PCollection<Row> unique() {
+      return outputs.get(CLEAN);
+    }
+
+    public PCollection<Row> rejects() {
+      return outputs.get(REJECTS);
+    }
+
+    public PCollection<KV<String, Long>> fileItems() {
+      return outputs.get(FILE_ITEMS);
+    }
+
+    public PCollection<KV<String, Long>> duplicates() {
+      return outputs.get(DUPLICATES);
+    }
+
+    @Override
+    public Pipeline getPipeline() {
+      return outputs.getPipeline();
+    }
+
+    @Override
+    public Map<TupleTag<?>, PValue> expand() {
+      return outputs.expand();
+    }
+
+    @Override
+    public void finishSpecifyingOutput(
+        String transformName, PInput input, PTransform<?, ?> transform) {
+      // Each collection was finished by the step that produced it.
+    }
   }
 
   /** The names of all files, sorted: a file's rank is its place in this list. */

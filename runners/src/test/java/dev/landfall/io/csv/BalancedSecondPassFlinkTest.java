@@ -25,7 +25,6 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,12 +50,12 @@ class BalancedSecondPassFlinkTest {
     options.setFlinkMaster("[local]");
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);
-    PCollectionTuple read =
+    ReadDeduplicatedCsv.Result read =
         p.apply(FileIO.match().filepattern(dir + "/**"))
             .apply(FileIO.readMatches())
             .apply(new ReadDeduplicatedCsv(def).inBuckets(16).balancedOver(2));
-    read.get(ReadDeduplicatedCsv.CLEAN).apply(ParDo.of(new WorkerOfRowFn()));
-    read.get(ReadDeduplicatedCsv.FILE_ITEMS).apply(ParDo.of(new ItemsFn()));
+    read.unique().apply(ParDo.of(new WorkerOfRowFn()));
+    read.fileItems().apply(ParDo.of(new ItemsFn()));
     PipelineResult result = p.run();
     result.waitUntilFinish();
 
