@@ -4,6 +4,7 @@ import dev.landfall.io.files.HivePartitions;
 import dev.landfall.io.postgres.Database;
 import dev.landfall.io.postgres.DatasetTables;
 import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetColumns;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import dev.landfall.transforms.values.DatasetSchemas;
@@ -76,11 +77,13 @@ public final class ExportFileToParquet implements Serializable {
     org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
     List<String> names = clean.getFieldNames();
     String sql = selectSql(names);
-    boolean[] lists = new boolean[names.size()];
-    for (int i = 0; i < lists.length; i++) {
-      lists[i] = def.isList(names.get(i));
+    List<DatasetColumns.Column> columns = DatasetColumns.of(def);
+    boolean[] lists = new boolean[columns.size()];
+    ColumnType[] types = new ColumnType[columns.size()];
+    for (DatasetColumns.Column c : columns) {
+      lists[c.index] = c.list;
+      types[c.index] = c.type;
     }
-    ColumnType[] types = columnTypes(names);
     List<String> sorted = new java.util.ArrayList<>(sourceFiles);
     java.util.Collections.sort(sorted); // a partition's files together: one open file at a time
     String what = sorted.size() == 1 ? sorted.get(0) : sorted.size() + " files";
@@ -183,24 +186,6 @@ public final class ExportFileToParquet implements Serializable {
         // integer sort (the key is text, sorted by collation, several times slower).
         + " WHERE source_file = ? ORDER BY "
         + Identifiers.quote(DatasetDefinition.SOURCE_LINE);
-  }
-
-  /**
-   * The type each clean column is read as: the definition's, else a long for the source line and a
-   * string for the other columns landfall adds.
-   */
-  private ColumnType[] columnTypes(List<String> names) {
-    ColumnType[] types = new ColumnType[names.size()];
-    for (int i = 0; i < types.length; i++) {
-      ColumnType t = def.typeOf(names.get(i));
-      types[i] =
-          t != null
-              ? t
-              : names.get(i).equals(DatasetDefinition.SOURCE_LINE)
-                  ? ColumnType.of(ColumnType.Kind.LONG)
-                  : ColumnType.of(ColumnType.Kind.STRING);
-    }
-    return types;
   }
 
   /**

@@ -1,8 +1,8 @@
 package dev.landfall.io.parquet;
 
 import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetColumns;
 import dev.landfall.transforms.definition.DatasetDefinition;
-import dev.landfall.transforms.values.DatasetSchemas;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -45,12 +45,19 @@ public final class ParquetRows {
     /** The rescued unknown columns: JSON text in the row, a map of strings in the file. */
     final boolean rescued;
 
-    Column(String name, int index, ColumnType type, boolean nullable) {
-      this.name = name;
-      this.index = index;
-      this.type = type;
-      this.nullable = nullable;
-      this.rescued = name.equals(DatasetDefinition.RESCUED);
+    /** A list of texts (a field with {@code split}). */
+    final boolean list;
+
+    final DatasetColumns.Role role;
+
+    Column(DatasetColumns.Column c) {
+      this.role = c.role;
+      this.name = c.name;
+      this.index = c.index;
+      this.type = c.type;
+      this.nullable = c.nullable;
+      this.rescued = c.role == DatasetColumns.Role.RESCUED;
+      this.list = c.list;
     }
   }
 
@@ -77,40 +84,15 @@ public final class ParquetRows {
     }
   }
 
+  /**
+   * The file's columns: every resolved clean column ({@link DatasetColumns#of}) but the partition
+   * columns, which the folder names hold.
+   */
   private static List<Column> columns(DatasetDefinition def) {
-    org.apache.beam.sdk.schemas.Schema clean = DatasetSchemas.clean(def);
     List<Column> cols = new ArrayList<>();
-    for (DatasetDefinition.Field f : def.fields) {
-      cols.add(
-          new Column(
-              f.name, clean.indexOf(f.name), ColumnType.parse(f.type), !def.isRequired(f.name)));
-    }
-    for (DatasetDefinition.Derived d : def.derived) {
-      cols.add(new Column(d.name, clean.indexOf(d.name), DatasetDefinition.derivedType(d), true));
-    }
-    cols.add(
-        new Column(
-            DatasetDefinition.SOURCE_FILE,
-            clean.indexOf(DatasetDefinition.SOURCE_FILE),
-            ColumnType.of(ColumnType.Kind.STRING),
-            false));
-    cols.add(
-        new Column(
-            DatasetDefinition.SOURCE_LINE,
-            clean.indexOf(DatasetDefinition.SOURCE_LINE),
-            ColumnType.of(ColumnType.Kind.LONG),
-            false));
-    if (def.rescuesUnknownColumns()) {
-      cols.add(
-          new Column(
-              DatasetDefinition.RESCUED,
-              clean.indexOf(DatasetDefinition.RESCUED),
-              ColumnType.of(ColumnType.Kind.STRING),
-              true));
-    }
-    for (DatasetDefinition.Lookup l : def.lookups) {
-      for (String c : l.columns) {
-        cols.add(new Column(c, clean.indexOf(c), ColumnType.of(ColumnType.Kind.STRING), true));
+    for (DatasetColumns.Column c : DatasetColumns.of(def)) {
+      if (c.role != DatasetColumns.Role.PARTITION) {
+        cols.add(new Column(c));
       }
     }
     return cols;
@@ -126,7 +108,7 @@ public final class ParquetRows {
   public static java.util.Set<String> plainColumns(DatasetDefinition def) {
     java.util.Set<String> plain = new java.util.LinkedHashSet<>();
     for (Column c : columns(def)) {
-      if (def.isList(c.name) || def.structOf(c.name) != null || c.rescued) {
+      if (c.list || def.structOf(c.name) != null || c.rescued) {
         continue;
       }
       boolean mostlyDistinct;
@@ -137,7 +119,7 @@ public final class ParquetRows {
           mostlyDistinct = true;
           break;
         default:
-          mostlyDistinct = def.key.contains(c.name) || c.name.equals(DatasetDefinition.SOURCE_LINE);
+          mostlyDistinct = def.key.contains(c.name) || c.role == DatasetColumns.Role.SOURCE_LINE;
       }
       if (mostlyDistinct) {
         plain.add(c.name);
@@ -195,7 +177,7 @@ public final class ParquetRows {
       return Schema.createMap(Schema.create(Schema.Type.STRING));
     }
     Schema t = avroType(c.type);
-    return def.isList(c.name) ? Schema.createArray(t) : t;
+    return c.list ? Schema.createArray(t) : t;
   }
 
   private static Schema avroType(ColumnType type) {
@@ -329,11 +311,11 @@ public final class ParquetRows {
       this.memberLists = new boolean[cols.length][];
       for (int i = 0; i < cols.length; i++) {
         if (cols[i] != null) {
-          lists[i] = def.isList(cols[i].name);
+          lists[i] = cols[i].list;
         } else {
           memberLists[i] = new boolean[members[i].length];
           for (int m = 0; m < members[i].length; m++) {
-            memberLists[i][m] = def.isList(members[i][m].name);
+            memberLists[i][m] = members[i][m].list;
           }
         }
       }

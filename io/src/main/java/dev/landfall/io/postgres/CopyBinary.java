@@ -1,5 +1,7 @@
 package dev.landfall.io.postgres;
 
+import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetColumns;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -39,31 +41,35 @@ final class CopyBinary {
     TIMESTAMPTZ,
     NUMERIC;
 
-    static Kind of(String sqlType) {
-      switch (sqlType) {
-        case "text":
+    /** The encoder of a clean column: by its resolved shape and {@link ColumnType}. */
+    static Kind of(DatasetColumns.Column c) {
+      if (c.list) {
+        return TEXT_ARRAY;
+      }
+      return c.role == DatasetColumns.Role.RESCUED ? JSONB : of(c.type);
+    }
+
+    /** The encoder of a value of {@code type}. */
+    static Kind of(ColumnType type) {
+      switch (type.kind()) {
+        case STRING:
           return TEXT;
-        case "jsonb":
-          return JSONB;
-        case "text[]":
-          return TEXT_ARRAY;
-        case "integer":
+        case INT:
           return INT4;
-        case "bigint":
+        case LONG:
           return INT8;
-        case "double precision":
+        case DOUBLE:
           return FLOAT8;
-        case "boolean":
+        case BOOLEAN:
           return BOOL;
-        case "date":
+        case DATE:
           return DATE;
-        case "timestamptz":
+        case TIMESTAMP:
           return TIMESTAMPTZ;
+        case DECIMAL:
+          return NUMERIC;
         default:
-          if (sqlType.equals("numeric") || sqlType.startsWith("numeric(")) {
-            return NUMERIC;
-          }
-          throw new IllegalArgumentException("no binary COPY form for SQL type " + sqlType);
+          throw new IllegalArgumentException("no binary COPY form for " + type);
       }
     }
   }
@@ -74,7 +80,12 @@ final class CopyBinary {
   static Kind[] kinds(TableSpec spec) {
     Kind[] kinds = new Kind[spec.columns.size()];
     for (int i = 0; i < kinds.length; i++) {
-      kinds[i] = Kind.of(spec.columns.get(i).sqlType);
+      TableSpec.Column c = spec.columns.get(i);
+      if (c.copyKind == null) {
+        throw new IllegalArgumentException(
+            "column " + c.name + " of " + spec.qualifiedName() + " is not written with COPY");
+      }
+      kinds[i] = c.copyKind;
     }
     return kinds;
   }

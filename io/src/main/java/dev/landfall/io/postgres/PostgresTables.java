@@ -1,6 +1,7 @@
 package dev.landfall.io.postgres;
 
 import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetColumns;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import dev.landfall.transforms.values.DatasetSchemas;
@@ -41,6 +42,14 @@ public final class PostgresTables {
       default:
         throw new IllegalArgumentException("no SQL type for " + t);
     }
+  }
+
+  /** The SQL type of a clean column in the rows table. */
+  static String sqlType(DatasetColumns.Column c) {
+    if (c.list) {
+      return "text[]";
+    }
+    return c.role == DatasetColumns.Role.RESCUED ? "jsonb" : sqlType(c.type);
   }
 
   static String describe(DatasetDefinition def, String column) {
@@ -87,19 +96,10 @@ public final class PostgresTables {
   /** Clean, de-duplicated rows. */
   public static TableSpec rows(DatasetDefinition def, String schema) {
     List<TableSpec.Column> cols = new ArrayList<>();
-    for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.clean(def).getFields()) {
-      ColumnType t = def.typeOf(f.getName());
-      String sql =
-          def.isList(f.getName())
-              ? "text[]"
-              : t != null
-                  ? sqlType(t)
-                  : f.getName().equals(DatasetDefinition.SOURCE_LINE)
-                      ? "bigint"
-                      : f.getName().equals(DatasetDefinition.RESCUED) ? "jsonb" : "text";
+    for (DatasetColumns.Column c : DatasetColumns.of(def)) {
       cols.add(
           new TableSpec.Column(
-              f.getName(), sql, !f.getType().getNullable(), describe(def, f.getName())));
+              c.name, sqlType(c), !c.nullable, describe(def, c.name), CopyBinary.Kind.of(c)));
     }
     // A key stored already keeps its row: within a run the de-duplication picks the winner; a
     // later file (or run) cannot replace it, so what was published (Parquet, dashboards) stays.
@@ -259,18 +259,22 @@ public final class PostgresTables {
     List<TableSpec.Column> cols = new ArrayList<>();
     for (org.apache.beam.sdk.schemas.Schema.Field f : DatasetSchemas.REJECT.getFields()) {
       String type;
+      CopyBinary.Kind kind;
       switch (f.getType().getTypeName()) {
         case STRING:
           type = "text";
+          kind = CopyBinary.Kind.TEXT;
           break;
         case INT64:
           type = "bigint";
+          kind = CopyBinary.Kind.INT8;
           break;
         default:
           throw new IllegalStateException("no SQL type for the rejects' column " + f.getName());
       }
       cols.add(
-          new TableSpec.Column(f.getName(), type, !f.getType().getNullable(), f.getDescription()));
+          new TableSpec.Column(
+              f.getName(), type, !f.getType().getNullable(), f.getDescription(), kind));
     }
     return TableSpec.builder(schema, def.name + "_rejects")
         .columns(cols)

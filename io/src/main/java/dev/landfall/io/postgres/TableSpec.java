@@ -15,7 +15,11 @@ import java.util.stream.Collectors;
 public final class TableSpec implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** A column name and its SQL type. */
+  /**
+   * A column name and its SQL type; for a table written with {@code COPY} ({@link
+   * WriteToPostgres}), also how its values are encoded, chosen where the column was mapped from its
+   * resolved type (never parsed back from the SQL text).
+   */
   public static final class Column implements Serializable {
     private static final long serialVersionUID = 1L;
     public final String name;
@@ -23,11 +27,19 @@ public final class TableSpec implements Serializable {
     public final boolean notNull;
     public final String comment;
 
+    /** The binary COPY encoder of the column's values; null: not written with COPY. */
+    final CopyBinary.Kind copyKind;
+
     public Column(String name, String sqlType, boolean notNull, String comment) {
+      this(name, sqlType, notNull, comment, null);
+    }
+
+    Column(String name, String sqlType, boolean notNull, String comment, CopyBinary.Kind copyKind) {
       this.name = Identifiers.check("column", name);
       this.sqlType = sqlType;
       this.notNull = notNull;
       this.comment = comment;
+      this.copyKind = copyKind;
     }
   }
 

@@ -93,9 +93,9 @@ class CopyBinaryTest extends PostgresTestBase {
         TableSpec.builder("binary_copy", "reuse")
             .columns(
                 List.of(
-                    new TableSpec.Column("t", "text", false, null),
-                    new TableSpec.Column("l", "bigint", false, null),
-                    new TableSpec.Column("n", "numeric", false, null)))
+                    new TableSpec.Column("t", "text", false, null, CopyBinary.Kind.TEXT),
+                    new TableSpec.Column("l", "bigint", false, null, CopyBinary.Kind.INT8),
+                    new TableSpec.Column("n", "numeric", false, null, CopyBinary.Kind.NUMERIC)))
             .key(List.of("t"))
             .build();
     CopyBinary.Kind[] kinds = CopyBinary.kinds(spec);
@@ -128,17 +128,17 @@ class CopyBinaryTest extends PostgresTestBase {
   void everyTypeRoundTrips() throws Exception {
     List<TableSpec.Column> cols =
         List.of(
-            new TableSpec.Column("t", "text", false, null),
-            new TableSpec.Column("j", "jsonb", false, null),
-            new TableSpec.Column("a", "text[]", false, null),
-            new TableSpec.Column("i", "integer", false, null),
-            new TableSpec.Column("l", "bigint", false, null),
-            new TableSpec.Column("d", "double precision", false, null),
-            new TableSpec.Column("b", "boolean", false, null),
-            new TableSpec.Column("day", "date", false, null),
-            new TableSpec.Column("ts", "timestamptz", false, null),
-            new TableSpec.Column("n", "numeric(36,6)", false, null),
-            new TableSpec.Column("u", "numeric", false, null));
+            new TableSpec.Column("t", "text", false, null, CopyBinary.Kind.TEXT),
+            new TableSpec.Column("j", "jsonb", false, null, CopyBinary.Kind.JSONB),
+            new TableSpec.Column("a", "text[]", false, null, CopyBinary.Kind.TEXT_ARRAY),
+            new TableSpec.Column("i", "integer", false, null, CopyBinary.Kind.INT4),
+            new TableSpec.Column("l", "bigint", false, null, CopyBinary.Kind.INT8),
+            new TableSpec.Column("d", "double precision", false, null, CopyBinary.Kind.FLOAT8),
+            new TableSpec.Column("b", "boolean", false, null, CopyBinary.Kind.BOOL),
+            new TableSpec.Column("day", "date", false, null, CopyBinary.Kind.DATE),
+            new TableSpec.Column("ts", "timestamptz", false, null, CopyBinary.Kind.TIMESTAMPTZ),
+            new TableSpec.Column("n", "numeric(36,6)", false, null, CopyBinary.Kind.NUMERIC),
+            new TableSpec.Column("u", "numeric", false, null, CopyBinary.Kind.NUMERIC));
     TableSpec spec =
         TableSpec.builder("binary_copy", "all_types").columns(cols).key(List.of("t")).build();
     Schema schema =

@@ -1,6 +1,7 @@
 package dev.landfall.transforms.values;
 
 import dev.landfall.transforms.definition.ColumnType;
+import dev.landfall.transforms.definition.DatasetColumns;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import org.apache.beam.sdk.schemas.Schema;
@@ -94,33 +95,14 @@ public final class DatasetSchemas {
   }
 
   /**
-   * Clean rows: partition columns, then fields, then derived columns, then {@code source_file} and
-   * {@code source_line}, then {@code _rescued} (a JSON object of the unknown CSV columns, with
-   * {@code "unknownColumns": "rescue"}), then the lookup columns (filled after validation). Columns
-   * are nullable unless required (key and partition columns always are).
+   * Clean rows: the resolved columns ({@link DatasetColumns#of}), each as a Beam field: a list of
+   * texts for a list column, else the Beam type of its {@link ColumnType}.
    */
   public static Schema clean(DatasetDefinition def) {
     Schema.Builder b = Schema.builder();
-    for (DatasetDefinition.Partition p : def.partitions) {
-      b.addField(p.name, beamType(DatasetDefinition.partitionType(p)));
-    }
-    for (DatasetDefinition.Field f : def.fields) {
-      FieldType t =
-          f.split != null ? FieldType.array(FieldType.STRING) : beamType(ColumnType.parse(f.type));
-      b.addField(f.name, t.withNullable(!def.isRequired(f.name)));
-    }
-    for (DatasetDefinition.Derived d : def.derived) {
-      b.addField(d.name, beamType(DatasetDefinition.derivedType(d)).withNullable(true));
-    }
-    b.addStringField(DatasetDefinition.SOURCE_FILE);
-    b.addInt64Field(DatasetDefinition.SOURCE_LINE);
-    if (def.rescuesUnknownColumns()) {
-      b.addNullableField(DatasetDefinition.RESCUED, FieldType.STRING);
-    }
-    for (DatasetDefinition.Lookup l : def.lookups) {
-      for (String c : l.columns) {
-        b.addNullableField(c, FieldType.STRING);
-      }
+    for (DatasetColumns.Column c : DatasetColumns.of(def)) {
+      FieldType t = c.list ? FieldType.array(FieldType.STRING) : beamType(c.type);
+      b.addField(c.name, t.withNullable(c.nullable));
     }
     return b.build();
   }
