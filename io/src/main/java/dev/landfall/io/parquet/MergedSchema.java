@@ -1,10 +1,10 @@
 package dev.landfall.io.parquet;
 
+import dev.landfall.transforms.definition.ColumnType;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.LogicalType;
-import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -83,18 +83,23 @@ final class MergedSchema {
     if (to.getType() == Schema.Type.RECORD) {
       return convert((GenericRecord) v, to);
     }
-    LogicalType a = from.getLogicalType();
-    LogicalType b = to.getLogicalType();
-    if (from.getType() == to.getType() && sameScale(a, b)) {
-      return v;
-    }
-    if (from.getType() == Schema.Type.INT && to.getType() == Schema.Type.LONG) {
-      if (a instanceof LogicalTypes.Date && b instanceof LogicalTypes.TimestampMicros) {
-        return ((Integer) v) * MICROS_PER_DAY;
+    ColumnType a = ParquetRows.columnType(from);
+    ColumnType b = ParquetRows.columnType(to);
+    if (a != null && b != null) {
+      // The definition's widening rule ({@link ColumnType#widensTo}), as the rows table follows it.
+      if (a.widensTo(b)) {
+        if (a.kind() == ColumnType.Kind.DATE && b.kind() == ColumnType.Kind.TIMESTAMP) {
+          return ((Integer) v) * MICROS_PER_DAY;
+        }
+        if (a.kind() == ColumnType.Kind.INT && b.kind() == ColumnType.Kind.LONG) {
+          return ((Integer) v).longValue();
+        }
+        // The same type, or a decimal of the same scale: a wider precision keeps the unscaled
+        // value.
+        return v;
       }
-      if (a == null && b == null) {
-        return ((Integer) v).longValue();
-      }
+    } else if (from.getType() == to.getType() && sameLogical(from, to)) {
+      return v; // lists and maps of texts
     }
     throw new IOException(
         "column '"
@@ -106,12 +111,9 @@ final class MergedSchema {
             + " in a newer one, which is not a widening");
   }
 
-  /** Equal, or decimals of one scale (a wider precision keeps the unscaled value). */
-  private static boolean sameScale(LogicalType a, LogicalType b) {
-    if (a instanceof LogicalTypes.Decimal && b instanceof LogicalTypes.Decimal) {
-      return ((LogicalTypes.Decimal) a).getScale() == ((LogicalTypes.Decimal) b).getScale()
-          && ((LogicalTypes.Decimal) a).getPrecision() <= ((LogicalTypes.Decimal) b).getPrecision();
-    }
+  private static boolean sameLogical(Schema from, Schema to) {
+    LogicalType a = from.getLogicalType();
+    LogicalType b = to.getLogicalType();
     return a == null ? b == null : b != null && a.getName().equals(b.getName());
   }
 

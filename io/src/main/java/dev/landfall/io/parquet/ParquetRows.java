@@ -10,6 +10,7 @@ import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
@@ -201,6 +202,36 @@ public final class ParquetRows {
         return LogicalTypes.timestampMicros().addToSchema(Schema.create(Schema.Type.LONG));
       default:
         throw new IllegalArgumentException("no Avro type for " + type);
+    }
+  }
+
+  /**
+   * The column type an Avro type of landfall's Parquet files holds ({@link #avroType(ColumnType)}
+   * backwards); null for lists, maps and records, which have no column type of their own.
+   */
+  static ColumnType columnType(Schema avro) {
+    LogicalType logical = avro.getLogicalType();
+    if (logical instanceof LogicalTypes.Decimal) {
+      LogicalTypes.Decimal d = (LogicalTypes.Decimal) logical;
+      return ColumnType.decimal(d.getPrecision(), d.getScale());
+    }
+    switch (avro.getType()) {
+      case STRING:
+        return logical == null ? ColumnType.of(ColumnType.Kind.STRING) : null;
+      case INT:
+        return logical instanceof LogicalTypes.Date
+            ? ColumnType.of(ColumnType.Kind.DATE)
+            : logical == null ? ColumnType.of(ColumnType.Kind.INT) : null;
+      case LONG:
+        return logical instanceof LogicalTypes.TimestampMicros
+            ? ColumnType.of(ColumnType.Kind.TIMESTAMP)
+            : logical == null ? ColumnType.of(ColumnType.Kind.LONG) : null;
+      case DOUBLE:
+        return ColumnType.of(ColumnType.Kind.DOUBLE);
+      case BOOLEAN:
+        return ColumnType.of(ColumnType.Kind.BOOLEAN);
+      default:
+        return null;
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.landfall.io.postgres;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.landfall.transforms.definition.ColumnType;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.definition.Identifiers;
 import java.nio.charset.StandardCharsets;
@@ -486,21 +487,42 @@ public final class SchemaEvolution {
    * that is not a widening.
    */
   static String widening(String from, String to, String column) {
-    if (from.equals("integer") && to.equals("bigint")) {
-      return "";
+    ColumnType a = columnType(from);
+    ColumnType b = columnType(to);
+    if (a == null || b == null || a.equals(b) || !a.widensTo(b)) {
+      return null;
     }
-    if (from.equals("date") && to.equals("timestamp with time zone")) {
-      return " USING (" + column + "::timestamp AT TIME ZONE 'UTC')";
+    return a.kind() == ColumnType.Kind.DATE
+        ? " USING (" + column + "::timestamp AT TIME ZONE 'UTC')"
+        : "";
+  }
+
+  /**
+   * The definition's type of a column of the rows table, from the type {@code format_type} prints
+   * for it (or as landfall writes it); null for the types no definition type maps to (lists, JSON).
+   */
+  static ColumnType columnType(String sqlType) {
+    switch (canonical(sqlType)) {
+      case "text":
+        return ColumnType.of(ColumnType.Kind.STRING);
+      case "integer":
+        return ColumnType.of(ColumnType.Kind.INT);
+      case "bigint":
+        return ColumnType.of(ColumnType.Kind.LONG);
+      case "double precision":
+        return ColumnType.of(ColumnType.Kind.DOUBLE);
+      case "boolean":
+        return ColumnType.of(ColumnType.Kind.BOOLEAN);
+      case "date":
+        return ColumnType.of(ColumnType.Kind.DATE);
+      case "timestamp with time zone":
+        return ColumnType.of(ColumnType.Kind.TIMESTAMP);
+      default:
+        Matcher m = NUMERIC.matcher(sqlType);
+        return m.matches()
+            ? ColumnType.decimal(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)))
+            : null;
     }
-    Matcher a = NUMERIC.matcher(from);
-    Matcher b = NUMERIC.matcher(to);
-    if (a.matches()
-        && b.matches()
-        && a.group(2).equals(b.group(2))
-        && Integer.parseInt(b.group(1)) >= Integer.parseInt(a.group(1))) {
-      return "";
-    }
-    return null;
   }
 
   /** A type as {@code format_type} prints it. */

@@ -52,6 +52,29 @@ public final class ColumnType implements Serializable {
     return new ColumnType(Kind.DECIMAL, precision, scale);
   }
 
+  /**
+   * Whether values of this type can become values of {@code to} without changing what they mean:
+   * the same type, {@code int} to {@code long}, {@code decimal(p,s)} to {@code decimal(p',s)} with
+   * {@code p' >= p}, {@code date} to {@code timestamp} (midnight UTC). The one widening rule of a
+   * definition that changed: the rows table's schema evolution and the merging of Parquet files
+   * written under older definitions both follow it.
+   */
+  public boolean widensTo(ColumnType to) {
+    if (equals(to)) {
+      return true;
+    }
+    switch (kind) {
+      case INT:
+        return to.kind == Kind.LONG;
+      case DATE:
+        return to.kind == Kind.TIMESTAMP;
+      case DECIMAL:
+        return to.kind == Kind.DECIMAL && to.scale == scale && to.precision >= precision;
+      default:
+        return false;
+    }
+  }
+
   /** Parses a type text such as {@code "long"} or {@code "decimal(12,3)"}. */
   public static ColumnType parse(String text) {
     if (text == null) {
