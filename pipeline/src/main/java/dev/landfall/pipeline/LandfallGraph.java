@@ -375,14 +375,16 @@ public final class LandfallGraph {
         new FinishFiles(
             ledger,
             watch && plan.parquet()
-                ? new ExportFileToParquet(
-                    db,
-                    plan.tables(),
-                    plan.output(),
-                    compaction(plan).withFolderLocks(db).compactingAfter(plan.compactAfterFiles()),
-                    plan.rowGroupBytes())
-                : null,
-            true,
+                ? FinishFiles.BeforeDone.parquet(
+                    new ExportFileToParquet(
+                        db,
+                        plan.tables(),
+                        plan.output(),
+                        compaction(plan)
+                            .withFolderLocks(db)
+                            .compactingAfter(plan.compactAfterFiles()),
+                        plan.rowGroupBytes()))
+                : FinishFiles.BeforeDone.NOTHING,
             plan.webhookUrl()));
   }
 

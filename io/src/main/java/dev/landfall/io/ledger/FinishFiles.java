@@ -1,6 +1,7 @@
 package dev.landfall.io.ledger;
 
 import dev.landfall.io.parquet.ExportFileToParquet;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -23,52 +24,52 @@ import org.joda.time.Instant;
  * closed together, in one ledger transaction that recomputes their aggregate groups once.
  */
 public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PCollection<String>> {
+  /** What is written for files closed together before they are marked done. */
+  @FunctionalInterface
+  public interface BeforeDone extends Serializable {
+    /** Writes what the files {@code paths} need before they count as done. */
+    void write(List<String> paths) throws Exception;
+
+    /** Nothing (the pipeline wrote the Parquet, or there is none). */
+    BeforeDone NOTHING = paths -> {};
+
+    /** A watch's Parquet: the files' stored rows exported ({@link ExportFileToParquet}). */
+    static BeforeDone parquet(ExportFileToParquet export) {
+      return export::exportAll;
+    }
+  }
+
   private final FileLedger ledger;
-  private final ExportFileToParquet parquet;
-  private final boolean refreshAggregates;
+  private final BeforeDone beforeDone;
   private final String webhookUrl;
 
   /**
-   * @param parquet writes the file's Parquet from the database, or null (Parquet written by the
-   *     pipeline, as in a backfill)
-   * @param refreshAggregates recompute the file's aggregate groups from the rows table
+   * @param beforeDone what is written for the files before they are marked done (a watch's
+   *     Parquet), or {@link BeforeDone#NOTHING}
    * @param webhookUrl where status events are POSTed, or empty
    */
-  public FinishFiles(
-      FileLedger ledger,
-      ExportFileToParquet parquet,
-      boolean refreshAggregates,
-      String webhookUrl) {
+  public FinishFiles(FileLedger ledger, BeforeDone beforeDone, String webhookUrl) {
     this.ledger = ledger;
-    this.parquet = parquet;
-    this.refreshAggregates = refreshAggregates;
+    this.beforeDone = beforeDone;
     this.webhookUrl = webhookUrl == null ? "" : webhookUrl;
   }
 
   @Override
   public PCollection<String> expand(PCollection<KV<String, Long>> completed) {
     return completed
-        .apply(
-            "MarkDoneInLedger",
-            ParDo.of(new FinishFn(ledger, parquet, refreshAggregates, webhookUrl)))
+        .apply("MarkDoneInLedger", ParDo.of(new FinishFn(ledger, beforeDone, webhookUrl)))
         .setCoder(StringUtf8Coder.of());
   }
 
   static class FinishFn extends DoFn<KV<String, Long>, String> {
     private final Counter finished = Metrics.counter(FinishFiles.class, "files-finished");
     private final FileLedger ledger;
-    private final ExportFileToParquet parquet;
-    private final boolean refreshAggregates;
+    private final BeforeDone beforeDone;
     private final String webhookUrl;
 
-    FinishFn(
-        FileLedger ledger,
-        ExportFileToParquet parquet,
-        boolean refreshAggregates,
-        String webhookUrl) {
+    FinishFn(FileLedger ledger, BeforeDone beforeDone, String webhookUrl) {
       this.ledger = ledger;
-      this.parquet = parquet;
-      this.refreshAggregates = refreshAggregates;
+      this.beforeDone = beforeDone;
       this.webhookUrl = webhookUrl;
     }
 
@@ -135,11 +136,9 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
         paths.add(f.file.getKey());
         items.add(f.file.getValue());
       }
-      if (parquet != null) {
-        parquet.exportAll(paths);
-      }
+      beforeDone.write(paths);
       long exported = System.nanoTime();
-      List<String> events = ledger.finishAll(paths, items, refreshAggregates);
+      List<String> events = ledger.finishAll(paths, items, true);
       long end = System.nanoTime();
       String together = files.size() == 1 ? "" : ", for " + files.size() + " files together";
       for (int i = 0; i < files.size(); i++) {
@@ -150,8 +149,7 @@ public class FinishFiles extends PTransform<PCollection<KV<String, Long>>, PColl
             (end - start) / 1_000_000
                 + " ms: Parquet "
                 + (exported - start) / 1_000_000
-                + " ms, ledger"
-                + (refreshAggregates ? " and aggregates " : " ")
+                + " ms, ledger and aggregates "
                 + (end - exported) / 1_000_000
                 + " ms"
                 + together);
