@@ -38,15 +38,7 @@ class StepNamesTest {
 
   @Test
   void theWatchJobHasTheListedStepNames() throws Exception {
-    BillingSampleGenerator.standard(50, 1).writeTo(dir.resolve("in"));
-    LandfallOptions options =
-        LandfallPipeline.options(
-            "--input=" + dir.resolve("in"),
-            "--workDir=" + dir.resolve("work"),
-            "--output=" + dir.resolve("out"),
-            "--watch",
-            "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused",
-            "--dbUser=postgres");
+    LandfallOptions options = options("--watch");
     RunPlan plan = RunPlan.from(options);
     Pipeline p = Pipeline.create(options);
     // The graph is built from resources alone: no server is asked anything (the URL is unused).
@@ -85,14 +77,7 @@ class StepNamesTest {
 
   @Test
   void aBackfillGraphIsBuiltFromTheResourcesWithoutAskingTheDatabase() throws Exception {
-    BillingSampleGenerator.standard(50, 1).writeTo(dir.resolve("in"));
-    LandfallOptions options =
-        LandfallPipeline.options(
-            "--input=" + dir.resolve("in"),
-            "--workDir=" + dir.resolve("work"),
-            "--output=" + dir.resolve("out"),
-            "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused",
-            "--dbUser=postgres");
+    LandfallOptions options = options();
     RunPlan plan = RunPlan.from(options);
     Database db = new Database(options.getJdbcUrl(), options.getDbUser());
     FileLedger ledger = new FileLedger(db, plan.tables());
@@ -108,6 +93,24 @@ class StepNamesTest {
         stepNames(later).stream().anyMatch(n -> n.startsWith("DropKeysStoredBefore")), is(true));
     assertThat(
         stepNames(first).stream().anyMatch(n -> n.startsWith("DropKeysStoredBefore")), is(false));
+  }
+
+  /**
+   * The options of a run over a small generated input, writing to a database nothing listens on
+   * (port 9): building a graph must not need it.
+   */
+  private LandfallOptions options(String... more) throws Exception {
+    BillingSampleGenerator.standard(50, 1).writeTo(dir.resolve("in"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--input=" + dir.resolve("in"),
+                "--workDir=" + dir.resolve("work"),
+                "--output=" + dir.resolve("out"),
+                "--jdbcUrl=jdbc:postgresql://127.0.0.1:9/unused",
+                "--dbUser=postgres"));
+    args.addAll(List.of(more));
+    return LandfallPipeline.options(args.toArray(new String[0]));
   }
 
   /** Every step's full name (composites and primitives), in the graph's topological order. */

@@ -8,9 +8,6 @@ import dev.landfall.transforms.RecordValidator;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.util.function.BiConsumer;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -88,8 +85,8 @@ public final class ReadCsvFiles {
           CLEAN,
           out.get(CLEAN).setCoder(DatasetSchemas.cleanCoder(definition)),
           REJECTS,
-          out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT),
-          out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+          out.get(REJECTS),
+          out.get(FILE_ITEMS));
     }
   }
 
@@ -117,8 +114,8 @@ public final class ReadCsvFiles {
           PACKED,
           out.get(PACKED).setCoder(DeduplicateByKey.chunkCoder()),
           REJECTS,
-          out.get(REJECTS).setRowSchema(DatasetSchemas.REJECT),
-          out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+          out.get(REJECTS),
+          out.get(FILE_ITEMS));
     }
   }
 

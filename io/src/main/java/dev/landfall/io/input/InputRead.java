@@ -1,5 +1,7 @@
 package dev.landfall.io.input;
 
+import dev.landfall.transforms.TrackFileCompletion;
+import dev.landfall.transforms.values.DatasetSchemas;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -46,7 +48,8 @@ public final class InputRead<T> implements POutput {
   /**
    * The result of a reader step whose outputs are {@code read} (under {@code readTag}), {@code
    * rejects} (under {@code rejectsTag}) and {@code fileItems} (under {@link
-   * InputFiles#FILE_ITEMS}).
+   * InputFiles#FILE_ITEMS}); sets the dead letters' schema and the item counts' coder, the same for
+   * every reader.
    */
   public static <T> InputRead<T> of(
       TupleTag<T> readTag,
@@ -54,7 +57,13 @@ public final class InputRead<T> implements POutput {
       TupleTag<Row> rejectsTag,
       PCollection<Row> rejects,
       PCollection<KV<String, Long>> fileItems) {
-    return new InputRead<>(read.getPipeline(), readTag, read, rejectsTag, rejects, fileItems);
+    return new InputRead<>(
+        read.getPipeline(),
+        readTag,
+        read,
+        rejectsTag,
+        rejects.setRowSchema(DatasetSchemas.REJECT),
+        fileItems.setCoder(TrackFileCompletion.countCoder()));
   }
 
   /** What was read: one element per record, or per chunk of records. */

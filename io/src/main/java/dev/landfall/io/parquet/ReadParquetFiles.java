@@ -73,9 +73,8 @@ public class ReadParquetFiles extends PTransform<PCollection<FileIO.ReadableFile
         InputFiles.RECORDS,
         out.get(InputFiles.RECORDS).setRowSchema(DatasetSchemas.RAW),
         InputFiles.FILE_REJECTS,
-        out.get(InputFiles.FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT),
-        out.get(InputFiles.FILE_ITEMS)
-            .setCoder(dev.landfall.transforms.TrackFileCompletion.countCoder()));
+        out.get(InputFiles.FILE_REJECTS),
+        out.get(InputFiles.FILE_ITEMS));
   }
 
   static class ReadParquetFileFn extends DoFn<FileIO.ReadableFile, Row> {

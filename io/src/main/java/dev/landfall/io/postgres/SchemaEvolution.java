@@ -532,23 +532,11 @@ public final class SchemaEvolution {
 
   /** A SQL type in the words of a definition. */
   static String words(String sqlType) {
-    switch (sqlType) {
-      case "text":
-        return "string";
-      case "text[]":
-        return "string (split into a list)";
-      case "integer":
-        return "int";
-      case "bigint":
-        return "long";
-      case "double precision":
-        return "double";
-      case "timestamp with time zone":
-        return "timestamp";
-      default:
-        Matcher m = NUMERIC.matcher(sqlType);
-        return m.matches() ? "decimal(" + m.group(1) + "," + m.group(2) + ")" : sqlType;
+    if (sqlType.equals("text[]")) {
+      return "string (split into a list)";
     }
+    ColumnType t = columnType(sqlType);
+    return t != null ? t.toString() : sqlType;
   }
 
   private static IllegalArgumentException refusal(

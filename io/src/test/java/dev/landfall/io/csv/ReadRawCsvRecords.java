@@ -8,9 +8,6 @@ import dev.landfall.io.input.InputRead;
 import dev.landfall.transforms.definition.DatasetDefinition;
 import dev.landfall.transforms.values.DatasetSchemas;
 import java.util.List;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -46,8 +43,8 @@ public final class ReadRawCsvRecords
         RECORDS,
         out.get(RECORDS).setRowSchema(DatasetSchemas.RAW),
         FILE_REJECTS,
-        out.get(FILE_REJECTS).setRowSchema(DatasetSchemas.REJECT),
-        out.get(FILE_ITEMS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+        out.get(FILE_REJECTS),
+        out.get(FILE_ITEMS));
   }
 
   static final class RawFn extends DoFn<FileIO.ReadableFile, Row> {
