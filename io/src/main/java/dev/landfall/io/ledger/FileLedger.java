@@ -765,11 +765,32 @@ public final class FileLedger implements Serializable {
       r.next();
       few = touched * GROUPS_PER_TOUCHED_GROUP <= r.getLong(1);
     }
+    // With the percentile indexes (a watch creates them), each group is read in its index
+    // entries, which costs less than one scan of the table even when every group is touched.
+    few = few || percentileIndexed(c);
     try (Statement s = c.createStatement()) {
       s.execute(
           few
               ? PostgresTables.refreshAggregateGroupsSql(def, schema, REGROUP_QUERY)
               : PostgresTables.refreshAggregatesSql(def, schema, REGROUP_QUERY));
+    }
+  }
+
+  /** Whether the rows table has every index of {@link PostgresTables#percentileIndexes}. */
+  private boolean percentileIndexed(Connection c) throws SQLException {
+    List<String> names = PostgresTables.percentileIndexNames(def);
+    if (names.isEmpty()) {
+      return false;
+    }
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = ? AND indexname = ANY (?)")) {
+      s.setString(1, schema);
+      s.setArray(2, c.createArrayOf("text", names.toArray()));
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1) == names.size();
+      }
     }
   }
 

@@ -429,6 +429,11 @@ public final class PostgresTables {
     }
   }
 
+  /** The (quoted) name of a measure's non-null count in a per-group refresh. */
+  private static String nonNullCount(String measure) {
+    return Identifiers.quote("__n_" + measure);
+  }
+
   /**
    * The SQL of one aggregate function {@code fn} of measure {@code measure} (quoted {@code col}).
    */
@@ -507,11 +512,42 @@ public final class PostgresTables {
     List<String> exprs = new ArrayList<>();
     names.add(Identifiers.quote(DatasetSchemas.ROW_COUNT));
     exprs.add("count(*)");
+    // Per group, each percentile is picked from the index on (group key, measure): the value at
+    // its nearest rank counted from the top, the row percentile_disc returns, read backwards
+    // through the group's top entries instead of sorting all of them.
+    List<String> percentiles = new ArrayList<>();
+    percentiles.add(null);
+    List<String> percentileMeasures = new ArrayList<>();
     for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
       String col = Identifiers.quote(m.getKey());
       for (String fn : m.getValue()) {
         names.add(Identifiers.quote(DatasetSchemas.measureColumn(m.getKey(), fn)));
         exprs.add(measureSql(def, m.getKey(), col, fn));
+        double rank = DatasetDefinition.percentileRank(fn);
+        if (perGroup && rank > 0) {
+          String n = "x." + nonNullCount(m.getKey());
+          percentiles.add(
+              "(SELECT r."
+                  + col
+                  + " FROM "
+                  + rows
+                  + " r@SAME_GROUP@ AND r."
+                  + col
+                  + " IS NOT NULL ORDER BY r."
+                  + col
+                  + " DESC OFFSET greatest("
+                  + n
+                  + " - greatest(ceil("
+                  + rank
+                  + "::float8 * "
+                  + n
+                  + "), 1)::bigint, 0) LIMIT 1)::double precision");
+          if (!percentileMeasures.contains(m.getKey())) {
+            percentileMeasures.add(m.getKey());
+          }
+        } else {
+          percentiles.add(null);
+        }
       }
     }
     boolean all = groupsQuery == null;
@@ -530,20 +566,40 @@ public final class PostgresTables {
                   .collect(java.util.stream.Collectors.joining(", ")))
           .append(", ")
           .append(
-              names.stream().map(n -> "x." + n).collect(java.util.stream.Collectors.joining(", ")))
+              java.util.stream.IntStream.range(0, names.size())
+                  .mapToObj(i -> (percentiles.get(i) != null ? "y." : "x.") + names.get(i))
+                  .collect(java.util.stream.Collectors.joining(", ")))
           .append(" FROM g CROSS JOIN LATERAL (SELECT ");
+      // The percentiles are picked in a second step (y), from the non-null count of the first.
+      String sameGroup =
+          " WHERE ("
+              + String.join(", ", groupKey(def, "r."))
+              + ") = ("
+              + String.join(", ", groupKey(def, "g."))
+              + ")";
+      List<String> picked = new ArrayList<>();
+      boolean first = true;
       for (int i = 0; i < names.size(); i++) {
-        sql.append(i == 0 ? "" : ", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
+        if (percentiles.get(i) != null) {
+          picked.add(percentiles.get(i) + " AS " + names.get(i));
+          continue;
+        }
+        sql.append(first ? "" : ", ").append(exprs.get(i)).append(" AS ").append(names.get(i));
+        first = false;
       }
-      sql.append(" FROM ")
-          .append(rows)
-          .append(" r WHERE (")
-          .append(String.join(", ", groupKey(def, "r.")))
-          .append(") = (")
-          .append(String.join(", ", groupKey(def, "g.")))
-          .append(")) x WHERE x.")
-          .append(Identifiers.quote(DatasetSchemas.ROW_COUNT))
-          .append(" > 0");
+      for (String measure : percentileMeasures) {
+        sql.append(", count(")
+            .append(Identifiers.quote(measure))
+            .append(") AS ")
+            .append(nonNullCount(measure));
+      }
+      sql.append(" FROM ").append(rows).append(" r").append(sameGroup).append(") x");
+      if (!picked.isEmpty()) {
+        sql.append(" CROSS JOIN LATERAL (SELECT ")
+            .append(String.join(", ", picked).replace("@SAME_GROUP@", sameGroup))
+            .append(") y");
+      }
+      sql.append(" WHERE x.").append(Identifiers.quote(DatasetSchemas.ROW_COUNT)).append(" > 0");
     } else {
       sql.append("SELECT ").append(groups);
       for (int i = 0; i < names.size(); i++) {
@@ -708,6 +764,58 @@ public final class PostgresTables {
               + Identifiers.quote(def.name)
               + " ("
               + String.join(", ", keys.get(i))
+              + ")");
+    }
+    return sql;
+  }
+
+  /**
+   * The names of the indexes that hold each percentile measure in group order ({@link
+   * #percentileIndexes}), one per measure with a percentile.
+   */
+  public static List<String> percentileIndexNames(DatasetDefinition def) {
+    List<String> names = new ArrayList<>();
+    if (def.aggregates == null) {
+      return names;
+    }
+    for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
+      if (m.getValue().stream().anyMatch(fn -> DatasetDefinition.percentileRank(fn) > 0)) {
+        String name = def.name + "_" + m.getKey() + "_in_groups";
+        if (name.length() > 63) {
+          name = def.name.substring(0, Math.min(def.name.length(), 50)) + "_pctl" + names.size();
+        }
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * Indexes on (the group key, a percentile measure) of the rows table: with them, a watch's
+   * refresh of the groups a closed file touched reads each group's entries in the index instead of
+   * its rows, and finds its exact percentile by skipping to its rank from the top ({@link
+   * #refreshAggregateGroupsSql}). Created when a watch starts: maintaining them during a backfill's
+   * load costs more than the one refresh after it saves (docs/performance.md).
+   */
+  public static List<String> percentileIndexes(DatasetDefinition def, String schema) {
+    List<String> sql = new ArrayList<>();
+    List<String> names = percentileIndexNames(def);
+    int n = 0;
+    for (Map.Entry<String, List<String>> m : def.aggregates.measures.entrySet()) {
+      if (m.getValue().stream().noneMatch(fn -> DatasetDefinition.percentileRank(fn) > 0)) {
+        continue;
+      }
+      List<String> key = new ArrayList<>(groupKey(def));
+      key.add(Identifiers.quote(m.getKey()));
+      sql.add(
+          "CREATE INDEX IF NOT EXISTS "
+              + Identifiers.quote(names.get(n++))
+              + " ON "
+              + Identifiers.quote(schema)
+              + "."
+              + Identifiers.quote(def.name)
+              + " ("
+              + String.join(", ", key)
               + ")");
     }
     return sql;

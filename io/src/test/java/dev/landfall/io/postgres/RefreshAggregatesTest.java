@@ -79,6 +79,31 @@ class RefreshAggregatesTest extends PostgresTestBase {
   }
 
   @Test
+  void percentilesPickedThroughTheIndexEqualPercentileDiscForEveryGroupSize() throws Exception {
+    String schema = "refresh_pctl";
+    Database db = new Database(postgres.jdbcUrl(), "postgres");
+    PostgresTables.createAll(db, DatasetTables.of(DEF, schema), (c, sch) -> {});
+    for (String ddl : PostgresTables.percentileIndexes(DEF, schema)) {
+      execute(db, ddl);
+    }
+    // Groups of 3 to 40 rows (a currency holds every third row), with ties: many nearest ranks,
+    // including those where 0.9 * n is a whole number in decimal but not in binary.
+    for (int d = 1; d <= 28; d++) {
+      String date = String.format("2024-02-%02d", d);
+      insert(db, schema, "/in/date=" + date + "/a.csv", date, d * 2 + 5, new String[] {"compute"});
+    }
+    execute(db, PostgresTables.refreshAllAggregatesSql(DEF, schema));
+    List<String> whole = aggregates(db, schema);
+    execute(db, "UPDATE " + schema + ".billing_agg SET cost_p90 = -1, cost_sum = 0");
+    execute(
+        db,
+        PostgresTables.refreshAggregateGroupsSql(
+            DEF, schema, "SELECT DISTINCT date, service, currency FROM " + schema + ".billing"));
+    assertThat(aggregates(db, schema), equalTo(whole));
+    assertThat(whole, hasSize(56));
+  }
+
+  @Test
   void theAllGroupsRefreshEqualsTheGroupedOneAndDeletesGroupsWithoutRows() throws Exception {
     String schema = "refresh_all";
     Database db = new Database(postgres.jdbcUrl(), "postgres");
