@@ -497,6 +497,13 @@ public final class PostgresTables {
       DatasetDefinition def, String schema, String groupsQuery, boolean perGroup) {
     String q = Identifiers.quote(schema);
     String rows = q + "." + Identifiers.quote(def.name);
+    // Per group: the rows (r) of the group (g) being refreshed.
+    String sameGroup =
+        " WHERE ("
+            + String.join(", ", groupKey(def, "r."))
+            + ") = ("
+            + String.join(", ", groupKey(def, "g."))
+            + ")";
     String agg = q + "." + Identifiers.quote(def.name + "_agg");
     String groups =
         def.aggregates.groupBy.stream()
@@ -531,7 +538,9 @@ public final class PostgresTables {
                   + col
                   + " FROM "
                   + rows
-                  + " r@SAME_GROUP@ AND r."
+                  + " r"
+                  + sameGroup
+                  + " AND r."
                   + col
                   + " IS NOT NULL ORDER BY r."
                   + col
@@ -571,12 +580,6 @@ public final class PostgresTables {
                   .collect(java.util.stream.Collectors.joining(", ")))
           .append(" FROM g CROSS JOIN LATERAL (SELECT ");
       // The percentiles are picked in a second step (y), from the non-null count of the first.
-      String sameGroup =
-          " WHERE ("
-              + String.join(", ", groupKey(def, "r."))
-              + ") = ("
-              + String.join(", ", groupKey(def, "g."))
-              + ")";
       List<String> picked = new ArrayList<>();
       boolean first = true;
       for (int i = 0; i < names.size(); i++) {
@@ -595,9 +598,7 @@ public final class PostgresTables {
       }
       sql.append(" FROM ").append(rows).append(" r").append(sameGroup).append(") x");
       if (!picked.isEmpty()) {
-        sql.append(" CROSS JOIN LATERAL (SELECT ")
-            .append(String.join(", ", picked).replace("@SAME_GROUP@", sameGroup))
-            .append(") y");
+        sql.append(" CROSS JOIN LATERAL (SELECT ").append(String.join(", ", picked)).append(") y");
       }
       sql.append(" WHERE x.").append(Identifiers.quote(DatasetSchemas.ROW_COUNT)).append(" > 0");
     } else {

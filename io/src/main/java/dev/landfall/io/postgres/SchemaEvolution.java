@@ -502,27 +502,18 @@ public final class SchemaEvolution {
    * for it (or as landfall writes it); null for the types no definition type maps to (lists, JSON).
    */
   static ColumnType columnType(String sqlType) {
-    switch (canonical(sqlType)) {
-      case "text":
-        return ColumnType.of(ColumnType.Kind.STRING);
-      case "integer":
-        return ColumnType.of(ColumnType.Kind.INT);
-      case "bigint":
-        return ColumnType.of(ColumnType.Kind.LONG);
-      case "double precision":
-        return ColumnType.of(ColumnType.Kind.DOUBLE);
-      case "boolean":
-        return ColumnType.of(ColumnType.Kind.BOOLEAN);
-      case "date":
-        return ColumnType.of(ColumnType.Kind.DATE);
-      case "timestamp with time zone":
-        return ColumnType.of(ColumnType.Kind.TIMESTAMP);
-      default:
-        Matcher m = NUMERIC.matcher(sqlType);
-        return m.matches()
-            ? ColumnType.decimal(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)))
-            : null;
+    String type = canonical(sqlType);
+    // PostgresTables.sqlType, read backwards: one mapping between the two.
+    for (ColumnType.Kind kind : ColumnType.Kind.values()) {
+      if (kind != ColumnType.Kind.DECIMAL
+          && canonical(PostgresTables.sqlType(ColumnType.of(kind))).equals(type)) {
+        return ColumnType.of(kind);
+      }
     }
+    Matcher m = NUMERIC.matcher(sqlType);
+    return m.matches()
+        ? ColumnType.decimal(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)))
+        : null;
   }
 
   /** A type as {@code format_type} prints it. */
